@@ -1,0 +1,64 @@
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { LocalBoardHub, type BoardHub } from './boards/BoardHub.js';
+import { BoardService } from './boards/BoardService.js';
+import { BoardStore } from './boards/BoardStore.js';
+import type { Config } from './config.js';
+import { dbPlugin } from './plugins/db.js';
+import { trpcPlugin } from './plugins/trpc.js';
+
+export type { AppRouter } from './trpc/routers/_app.js';
+export type { Config } from './config.js';
+export { loadConfig } from './config.js';
+
+/** The built web app, next to this package. */
+export const DEFAULT_WEB_DIST = resolve(dirname(fileURLToPath(import.meta.url)), '../../web/dist');
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    boards: { store: BoardStore; service: BoardService; hub: BoardHub };
+  }
+}
+
+/** Builds the server without listening: tests inject requests or listen on port 0. */
+export async function buildApp(config: Config): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
+    routerOptions: { maxParamLength: 5000 },
+    bodyLimit: 2 * 1024 * 1024,
+  });
+
+  await app.register(dbPlugin, { path: config.dbPath });
+  const store = new BoardStore(app.db);
+  const hub = new LocalBoardHub(config.tickMs);
+  const service = new BoardService(store, hub, config.opLogRetention);
+  app.decorate('boards', { store, service, hub });
+  app.addHook('onClose', async () => {
+    await hub.close();
+  });
+
+  await app.register(trpcPlugin, { inner: { store, service, hub } });
+
+  app.get('/healthz', async () => {
+    app.db.$client.prepare('select 1').get();
+    return { ok: true };
+  });
+
+  const webDist = config.webDist ?? DEFAULT_WEB_DIST;
+  if (existsSync(resolve(webDist, 'index.html'))) {
+    await app.register(fastifyStatic, { root: webDist, wildcard: false });
+    // Client-side routes (e.g. /b/:id) get the app shell.
+    app.setNotFoundHandler((req, reply) => {
+      if (req.method === 'GET' && !req.url.startsWith('/trpc') && !req.url.startsWith('/api')) return reply.sendFile('index.html');
+      return reply.code(404).send({ error: 'Not Found', message: `No route ${req.method} ${req.url}` });
+    });
+  } else {
+    app.get('/', async (_req, reply) =>
+      reply.type('text/plain').send(`Inkboard server is running, but the web app is not built (${webDist}). Run: npm run build`),
+    );
+  }
+  return app;
+}

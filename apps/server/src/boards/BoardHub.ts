@@ -1,0 +1,118 @@
+import type { BoardEvent, CursorEvent, Frame, PresenceEntry } from '@inkboard/protocol';
+
+export type FrameListener = (frame: Frame) => void;
+
+/**
+ * Fan-out of a board's events to its subscribers, in frames of one tick each. This process's
+ * implementation is `LocalBoardHub`; a Redis pub/sub one can replace it so that several server
+ * processes share boards (it then also shares presence).
+ */
+export interface BoardHub {
+  /** Queues events for every subscriber of the board; `seq` is the board's seq after them. */
+  publish(boardId: string, seq: number, events: readonly BoardEvent[]): void;
+  /** Calls `listener` with every frame of the board from now on; returns the unsubscribe. */
+  subscribe(boardId: string, listener: FrameListener): () => void;
+  /** Adds a connection to the board's presence and announces it. */
+  join(boardId: string, seq: number, entry: PresenceEntry): void;
+  /** Removes a connection from the board's presence and announces it. */
+  leave(boardId: string, seq: number, clientId: string): void;
+  presence(boardId: string): PresenceEntry[];
+  /** Number of subscribers of a board on this process. */
+  subscriberCount(boardId: string): number;
+  close(): Promise<void>;
+}
+
+interface Room {
+  listeners: Set<FrameListener>;
+  presence: Map<string, PresenceEntry>;
+  seq: number;
+  /** Events of the tick in progress, in order; cursors are kept apart, latest per client. */
+  pending: BoardEvent[];
+  cursors: Map<string, CursorEvent>;
+  timer: NodeJS.Timeout | null;
+}
+
+/**
+ * One room per board in this process. Events of a tick are delivered as one frozen frame object,
+ * the same for every subscriber, so the WebSocket encoder serializes it once.
+ */
+export class LocalBoardHub implements BoardHub {
+  private readonly rooms = new Map<string, Room>();
+
+  constructor(private readonly tickMs: number) {}
+
+  publish(boardId: string, seq: number, events: readonly BoardEvent[]): void {
+    const room = this.rooms.get(boardId);
+    if (!room || room.listeners.size === 0) return;
+    room.seq = Math.max(room.seq, seq);
+    for (const event of events) {
+      if (event.type === 'cursor') room.cursors.set(event.clientId, event);
+      else {
+        if (event.type === 'leave') room.cursors.delete(event.clientId);
+        room.pending.push(event);
+      }
+    }
+    room.timer ??= setTimeout(() => this.flush(boardId, room), this.tickMs);
+  }
+
+  subscribe(boardId: string, listener: FrameListener): () => void {
+    const room = this.room(boardId);
+    room.listeners.add(listener);
+    return () => {
+      room.listeners.delete(listener);
+      this.dropIfIdle(boardId, room);
+    };
+  }
+
+  join(boardId: string, seq: number, entry: PresenceEntry): void {
+    const room = this.room(boardId);
+    room.presence.set(entry.clientId, entry);
+    this.publish(boardId, seq, [{ type: 'join', client: entry }]);
+  }
+
+  leave(boardId: string, seq: number, clientId: string): void {
+    const room = this.rooms.get(boardId);
+    if (!room?.presence.delete(clientId)) return;
+    this.publish(boardId, seq, [{ type: 'leave', clientId }]);
+    this.dropIfIdle(boardId, room);
+  }
+
+  presence(boardId: string): PresenceEntry[] {
+    return [...(this.rooms.get(boardId)?.presence.values() ?? [])];
+  }
+
+  subscriberCount(boardId: string): number {
+    return this.rooms.get(boardId)?.listeners.size ?? 0;
+  }
+
+  async close(): Promise<void> {
+    for (const room of this.rooms.values()) if (room.timer) clearTimeout(room.timer);
+    this.rooms.clear();
+  }
+
+  private room(boardId: string): Room {
+    let room = this.rooms.get(boardId);
+    if (!room) {
+      room = { listeners: new Set(), presence: new Map(), seq: 0, pending: [], cursors: new Map(), timer: null };
+      this.rooms.set(boardId, room);
+    }
+    return room;
+  }
+
+  private flush(boardId: string, room: Room): void {
+    room.timer = null;
+    if (room.pending.length === 0 && room.cursors.size === 0) return;
+    const events = room.cursors.size ? [...room.pending, ...room.cursors.values()] : room.pending;
+    room.pending = [];
+    room.cursors = new Map();
+    const frame: Frame = Object.freeze({ seq: room.seq, events });
+    for (const listener of room.listeners) listener(frame);
+  }
+
+  private dropIfIdle(boardId: string, room: Room): void {
+    if (room.listeners.size === 0 && room.presence.size === 0 && this.rooms.get(boardId) === room) {
+      if (room.timer) clearTimeout(room.timer);
+      this.rooms.delete(boardId);
+    }
+  }
+}

@@ -1,0 +1,39 @@
+import type { Frame } from '@inkboard/protocol';
+
+/**
+ * Buffers frames for one subscriber between the hub's callback and the subscription's generator.
+ * Overflows (a consumer far behind) end the iteration with an error: the client resumes from its
+ * last seq.
+ */
+export class FrameQueue {
+  private readonly frames: Frame[] = [];
+  private wake: (() => void) | null = null;
+  private overflowed = false;
+
+  constructor(private readonly limit = 2_000) {}
+
+  push = (frame: Frame): void => {
+    if (this.frames.length >= this.limit) this.overflowed = true;
+    else this.frames.push(frame);
+    this.wake?.();
+  };
+
+  async *drain(signal: AbortSignal | undefined): AsyncGenerator<Frame> {
+    const onAbort = () => this.wake?.();
+    signal?.addEventListener('abort', onAbort);
+    try {
+      while (!signal?.aborted) {
+        if (this.overflowed) throw new Error('subscriber fell too far behind; reconnect to resume');
+        const frame = this.frames.shift();
+        if (frame) {
+          yield frame;
+          continue;
+        }
+        await new Promise<void>((resolve) => (this.wake = resolve));
+        this.wake = null;
+      }
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+}

@@ -1,0 +1,45 @@
+import { z } from 'zod';
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('127.0.0.1'),
+  INKBOARD_DB: z.string().default('./data/inkboard.db'),
+  INKBOARD_TICK_MS: z.coerce.number().int().min(1).max(1000).default(25),
+  INKBOARD_OPLOG_RETENTION: z.coerce.number().int().min(10).default(10_000),
+  INKBOARD_WEB_DIST: z.string().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+/** Everything the server needs to start; tests build one directly. */
+export interface Config {
+  port: number;
+  host: string;
+  /** SQLite file; its folder is created on start. `:memory:` is refused: edits must be durable. */
+  dbPath: string;
+  /** Length of a board tick: events of one tick reach each subscriber as one frame. */
+  tickMs: number;
+  /** Ops kept per board for resume and de-duplication; older clients get a snapshot. */
+  opLogRetention: number;
+  /** Built web app to serve at `/`; not served when missing. */
+  webDist: string | null;
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+}
+
+/** Reads the environment; a bad value stops the server with a message naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
+    throw new Error(`Invalid configuration:\n${lines}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dbPath: e.INKBOARD_DB,
+    tickMs: e.INKBOARD_TICK_MS,
+    opLogRetention: e.INKBOARD_OPLOG_RETENTION,
+    webDist: e.INKBOARD_WEB_DIST ?? null,
+    logLevel: e.LOG_LEVEL,
+  };
+}

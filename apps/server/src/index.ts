@@ -1,0 +1,34 @@
+import { buildApp } from './app.js';
+import { loadConfig } from './config.js';
+
+// The only file that listens.
+let config;
+try {
+  config = loadConfig();
+} catch (err) {
+  console.error((err as Error).message);
+  process.exit(1);
+}
+const app = await buildApp(config).catch((err: Error) => {
+  console.error(err.message);
+  process.exit(1);
+});
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    app.log.info({ signal }, 'shutting down');
+    app.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  });
+}
+
+try {
+  await app.listen({ port: config.port, host: config.host });
+  console.log(`Inkboard is running at http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port} (database: ${config.dbPath})`);
+} catch (err) {
+  const e = err as NodeJS.ErrnoException;
+  console.error(e.code === 'EADDRINUSE' ? `Port ${config.port} is in use: set PORT to a free port, e.g. PORT=3001 npm start` : e.message);
+  process.exit(1);
+}

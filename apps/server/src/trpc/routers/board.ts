@@ -1,0 +1,101 @@
+import { tracked } from '@trpc/server';
+import {
+  createBoardInput,
+  cursorInput,
+  previewInput,
+  pushInput,
+  renameBoardInput,
+  subscribeInput,
+  type BoardEvent,
+  type Frame,
+} from '@inkboard/protocol';
+import { FrameQueue } from '../../boards/frameQueue.js';
+import { boardProcedure, publicProcedure, router } from '../trpc.js';
+
+export const boardRouter = router({
+  /** Every board, most recently changed first. */
+  list: publicProcedure.query(({ ctx }) =>
+    ctx.store.listBoards().map(({ id, title, seq, elementCount, createdAt, updatedAt }) => ({ id, title, seq, elementCount, createdAt, updatedAt })),
+  ),
+
+  byId: boardProcedure.query(({ ctx, input }) => {
+    const { id, title, seq, elementCount, createdAt, updatedAt } = ctx.service.requireBoard(input.boardId);
+    return { id, title, seq, elementCount, createdAt, updatedAt };
+  }),
+
+  create: publicProcedure.input(createBoardInput).mutation(({ ctx, input }) => {
+    const { id, title } = ctx.service.createBoard(input.title);
+    return { id, title };
+  }),
+
+  rename: boardProcedure.input(renameBoardInput).mutation(({ ctx, input }) => {
+    ctx.store.renameBoard(input.boardId, input.title);
+    return { id: input.boardId, title: input.title };
+  }),
+
+  delete: boardProcedure.mutation(({ ctx, input }) => {
+    ctx.service.deleteBoard(input.boardId);
+    return { id: input.boardId };
+  }),
+
+  /** All live elements and the seq they reflect. */
+  snapshot: boardProcedure.query(({ ctx, input }) => ctx.service.snapshot(input.boardId)),
+
+  /**
+   * Applies ops in order, atomically. Resolves after they are on disk, with each op's seq; an op id
+   * seen before is acknowledged again with its original seq and not applied twice.
+   */
+  push: boardProcedure.input(pushInput).mutation(async ({ ctx, input }) => {
+    const acks = await ctx.service.push(input.boardId, ctx.user, input.ops);
+    return { acks };
+  }),
+
+  /** Moves the caller's cursor (ephemeral; only the latest per tick is delivered). */
+  cursor: boardProcedure.input(cursorInput).mutation(({ ctx, input }) => {
+    publish(ctx, input.boardId, { type: 'cursor', clientId: ctx.clientId, x: input.x, y: input.y });
+    return null;
+  }),
+
+  /** A stroke or shape in progress, shown to others while it is drawn (never stored). */
+  preview: boardProcedure.input(previewInput).mutation(({ ctx, input }) => {
+    const { boardId, ...rest } = input;
+    publish(ctx, boardId, { type: 'preview', clientId: ctx.clientId, ...rest });
+    return null;
+  }),
+
+  /**
+   * The board's events as frames, one per tick. First frame: a snapshot (or, when resuming with
+   * `lastEventId`, exactly the ops after it) and the presence list. The tracked id is the seq.
+   */
+  onEvents: boardProcedure.input(subscribeInput).subscription(async function* ({ ctx, input, signal }) {
+    const { boardId } = input;
+    const queue = new FrameQueue();
+    // Listen first, then read the backlog: nothing committed in between can be missed.
+    const unsubscribe = ctx.hub.subscribe(boardId, queue.push);
+    const entry = { clientId: ctx.clientId, user: ctx.user };
+    try {
+      const last = input.lastEventId == null ? null : Number(input.lastEventId);
+      const backlog = last === null ? null : ctx.service.opsSince(boardId, last);
+      const first: BoardEvent[] = backlog ?? [ctx.service.snapshot(boardId)];
+      let seq = backlog ? (backlog.at(-1)?.seq ?? last!) : ctx.service.currentSeq(boardId);
+      ctx.hub.join(boardId, seq, entry);
+      first.push({ type: 'presence', clients: ctx.hub.presence(boardId) });
+      yield tracked(String(seq), { seq, events: first } satisfies Frame);
+      for await (const frame of queue.drain(signal)) {
+        let out = frame;
+        if (frame.events.some((e) => e.type === 'op' && e.seq <= seq)) {
+          out = { seq: frame.seq, events: frame.events.filter((e) => e.type !== 'op' || e.seq > seq) };
+        }
+        seq = Math.max(seq, out.seq);
+        if (out.events.length) yield tracked(String(seq), out);
+      }
+    } finally {
+      unsubscribe();
+      ctx.hub.leave(boardId, ctx.service.currentSeq(boardId), ctx.clientId);
+    }
+  }),
+});
+
+function publish(ctx: { service: { currentSeq(id: string): number }; hub: { publish(id: string, seq: number, e: BoardEvent[]): void } }, boardId: string, event: BoardEvent) {
+  ctx.hub.publish(boardId, ctx.service.currentSeq(boardId), [event]);
+}

@@ -1,0 +1,27 @@
+import { DEFAULT_STYLE, elementSchema, type Element, type ElementInput } from './elements/index.js';
+
+/** Fills what an input left out (id, z, style) and validates the result as a full element. */
+export function normalizeElement(input: ElementInput, defaults: { id: string; z: string }): Element {
+  const withDefaults: Record<string, unknown> = {
+    ...input,
+    id: input.id ?? defaults.id,
+    z: input.z ?? defaults.z,
+    strokeColor: input.strokeColor ?? DEFAULT_STYLE.strokeColor,
+    strokeWidth: input.strokeWidth ?? DEFAULT_STYLE.strokeWidth,
+    opacity: input.opacity ?? DEFAULT_STYLE.opacity,
+  };
+  if ((input.type === 'rectangle' || input.type === 'ellipse') && input.fillColor === undefined) {
+    withDefaults.fillColor = DEFAULT_STYLE.fillColor;
+  }
+  return elementSchema.parse(withDefaults);
+}
+
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-';
+
+/** A random URL-safe id (126 bits) from Web Crypto, available in browsers and Node 20. */
+export function newId(length = 21): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(length));
+  let id = '';
+  for (const b of bytes) id += ALPHABET[b & 63];
+  return id;
+}

@@ -1,0 +1,109 @@
+import { z } from 'zod';
+import { elementSchema, strokePointSchema } from './elements/index.js';
+import { opSchema } from './ops.js';
+import { colorSchema, coordSchema, idSchema, LIMITS, nameSchema } from './primitives.js';
+
+/** Protocol version; a client sends it when it connects. */
+export const PROTOCOL_VERSION = 1;
+
+/** A person as others see them: on cursors, presence and chat. */
+export const userSchema = z.object({
+  id: z.string(),
+  name: nameSchema,
+  color: colorSchema,
+});
+export type User = z.infer<typeof userSchema>;
+
+/** One connection on a board: a person may have several (tabs, scripts). */
+export const presenceEntrySchema = z.object({
+  clientId: z.string(),
+  user: userSchema,
+});
+export type PresenceEntry = z.infer<typeof presenceEntrySchema>;
+
+export const chatMessageSchema = z.object({
+  id: z.number().int(),
+  boardId: z.string(),
+  user: userSchema,
+  text: z.string().max(LIMITS.chatLength),
+  createdAt: z.number().int(),
+});
+export type ChatMessage = z.infer<typeof chatMessageSchema>;
+
+/** An op the server committed, at its place in the board's order. */
+export const opEventSchema = z.object({
+  type: z.literal('op'),
+  seq: z.number().int().positive(),
+  author: userSchema.pick({ id: true, name: true }),
+  op: opSchema,
+});
+export type OpEvent = z.infer<typeof opEventSchema>;
+
+/** The whole board at `seq`: replaces whatever the client had. */
+export const snapshotEventSchema = z.object({
+  type: z.literal('snapshot'),
+  seq: z.number().int().nonnegative(),
+  elements: z.array(elementSchema),
+});
+export type SnapshotEvent = z.infer<typeof snapshotEventSchema>;
+
+/** Everyone on the board now: replaces the client's presence list. */
+export const presenceEventSchema = z.object({
+  type: z.literal('presence'),
+  clients: z.array(presenceEntrySchema),
+});
+export const joinEventSchema = z.object({ type: z.literal('join'), client: presenceEntrySchema });
+export const leaveEventSchema = z.object({ type: z.literal('leave'), clientId: z.string() });
+export const cursorEventSchema = z.object({
+  type: z.literal('cursor'),
+  clientId: z.string(),
+  x: coordSchema,
+  y: coordSchema,
+});
+
+/**
+ * A stroke or shape while it is being drawn (never stored). `element` starts or replaces it,
+ * `append` adds points to a stroke, `done` ends it (the committed op follows or it was cancelled).
+ */
+export const previewEventSchema = z.object({
+  type: z.literal('preview'),
+  clientId: z.string(),
+  elementId: idSchema,
+  element: elementSchema.optional(),
+  append: z.array(strokePointSchema).max(LIMITS.pointsPerStroke).optional(),
+  done: z.boolean().optional(),
+});
+export const chatEventSchema = z.object({ type: z.literal('chat'), message: chatMessageSchema });
+export const typingEventSchema = z.object({ type: z.literal('typing'), clientId: z.string(), user: userSchema });
+
+/** Every event the server emits on a board. */
+export const boardEventSchema = z.discriminatedUnion('type', [
+  opEventSchema,
+  snapshotEventSchema,
+  presenceEventSchema,
+  joinEventSchema,
+  leaveEventSchema,
+  cursorEventSchema,
+  previewEventSchema,
+  chatEventSchema,
+  typingEventSchema,
+]);
+export type BoardEvent = z.infer<typeof boardEventSchema>;
+export type BoardEventType = BoardEvent['type'];
+export type CursorEvent = z.infer<typeof cursorEventSchema>;
+export type PreviewEvent = z.infer<typeof previewEventSchema>;
+export type ChatEvent = z.infer<typeof chatEventSchema>;
+export type TypingEvent = z.infer<typeof typingEventSchema>;
+export type PresenceEvent = z.infer<typeof presenceEventSchema>;
+export type JoinEvent = z.infer<typeof joinEventSchema>;
+export type LeaveEvent = z.infer<typeof leaveEventSchema>;
+
+/**
+ * What a subscriber receives: everything of one board tick. `seq` is the board's seq after the
+ * frame's ops and is the tracked event id a client resumes from.
+ */
+export const frameSchema = z.object({
+  seq: z.number().int().nonnegative(),
+  events: z.array(boardEventSchema),
+});
+export type Frame = z.infer<typeof frameSchema>;

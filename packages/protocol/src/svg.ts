@@ -1,0 +1,127 @@
+import { getStroke } from 'perfect-freehand';
+import { assertNever } from './applyOp.js';
+import type { Element, Stroke } from './elements/index.js';
+import { unionBounds, TEXT_LINE_HEIGHT, type Box } from './geometry.js';
+import { sortElements } from './zorder.js';
+
+export const FONT_FAMILY = 'ui-sans-serif, system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
+
+/** Outline polygon of a freehand stroke (perfect-freehand), in the element's own coordinates. */
+export function strokeOutline(el: Pick<Stroke, 'points' | 'strokeWidth'>, last = true): number[][] {
+  const hasPressure = el.points.some((p) => p.length === 3);
+  return getStroke(el.points as number[][], {
+    size: el.strokeWidth * 2.5,
+    thinning: 0.5,
+    smoothing: 0.5,
+    streamline: 0.4,
+    simulatePressure: !hasPressure,
+    last,
+  });
+}
+
+const fmt = (n: number) => (Math.round(n * 100) / 100).toString();
+
+/** SVG path data of a closed outline (quadratic smoothing, as perfect-freehand recommends). */
+export function outlineToPath(points: number[][]): string {
+  const n = points.length;
+  if (n < 4) return '';
+  const avg = (i: number, j: number, k: 0 | 1) => fmt((points[i]![k]! + points[j]![k]!) / 2);
+  let d = `M${fmt(points[0]![0]!)},${fmt(points[0]![1]!)} Q${fmt(points[1]![0]!)},${fmt(points[1]![1]!)} ${avg(1, 2, 0)},${avg(1, 2, 1)} T`;
+  for (let i = 2; i < n - 1; i++) d += `${avg(i, i + 1, 0)},${avg(i, i + 1, 1)} `;
+  return `${d}Z`;
+}
+
+/** Path data of a freehand stroke relative to its `x`, `y`. */
+export function strokePath(el: Pick<Stroke, 'points' | 'strokeWidth'>, last = true): string {
+  return outlineToPath(strokeOutline(el, last));
+}
+
+/** The two barbs of an arrowhead at the last point of `points`, as `[[x1,y1],[tip],[x2,y2]]`. */
+export function arrowHead(points: readonly (readonly number[])[], strokeWidth: number): [number, number][] {
+  const tip = points[points.length - 1]!;
+  const from = points[points.length - 2] ?? tip;
+  const angle = Math.atan2(tip[1]! - from[1]!, tip[0]! - from[0]!);
+  const len = Math.max(10, strokeWidth * 4);
+  const barb = (a: number): [number, number] => [tip[0]! - len * Math.cos(a), tip[1]! - len * Math.sin(a)];
+  return [barb(angle - Math.PI / 6), [tip[0]!, tip[1]!], barb(angle + Math.PI / 6)];
+}
+
+/** Escapes text for XML content and attribute values. */
+export function escapeXml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
+}
+
+const polyline = (points: readonly (readonly number[])[]) => points.map((p) => `${fmt(p[0]!)},${fmt(p[1]!)}`).join(' ');
+
+/** One element as an SVG fragment in world coordinates. */
+export function elementToSvg(el: Element): string {
+  const common = el.opacity < 1 ? ` opacity="${fmt(el.opacity)}"` : '';
+  const stroke = `stroke="${el.strokeColor}" stroke-width="${fmt(el.strokeWidth)}" stroke-linecap="round" stroke-linejoin="round"`;
+  switch (el.type) {
+    case 'stroke': {
+      const d = strokePath(el);
+      if (!d) {
+        const [px, py] = el.points[0] ?? [0, 0];
+        return `<circle data-id="${escapeXml(el.id)}" cx="${fmt(el.x + px)}" cy="${fmt(el.y + py)}" r="${fmt(el.strokeWidth)}" fill="${el.strokeColor}"${common}/>`;
+      }
+      return `<path data-id="${escapeXml(el.id)}" transform="translate(${fmt(el.x)} ${fmt(el.y)})" d="${d}" fill="${el.strokeColor}"${common}/>`;
+    }
+    case 'line':
+      return `<polyline data-id="${escapeXml(el.id)}" transform="translate(${fmt(el.x)} ${fmt(el.y)})" points="${polyline(el.points)}" fill="none" ${stroke}${common}/>`;
+    case 'arrow':
+      return (
+        `<g data-id="${escapeXml(el.id)}" transform="translate(${fmt(el.x)} ${fmt(el.y)})" fill="none" ${stroke}${common}>` +
+        `<polyline points="${polyline(el.points)}"/><polyline points="${polyline(arrowHead(el.points, el.strokeWidth))}"/></g>`
+      );
+    case 'rectangle':
+      return `<rect data-id="${escapeXml(el.id)}" x="${fmt(el.x)}" y="${fmt(el.y)}" width="${fmt(el.width)}" height="${fmt(el.height)}" rx="${fmt(Math.min(8, el.width / 4, el.height / 4))}" fill="${fillAttr(el.fillColor)}" ${stroke}${common}/>`;
+    case 'ellipse':
+      return `<ellipse data-id="${escapeXml(el.id)}" cx="${fmt(el.x + el.width / 2)}" cy="${fmt(el.y + el.height / 2)}" rx="${fmt(el.width / 2)}" ry="${fmt(el.height / 2)}" fill="${fillAttr(el.fillColor)}" ${stroke}${common}/>`;
+    case 'text': {
+      const lines = el.text.split('\n');
+      const tspans = lines
+        .map((line, i) => `<tspan x="${fmt(el.x)}" y="${fmt(textBaseline(el.y, el.fontSize, i))}">${escapeXml(line) || ' '}</tspan>`)
+        .join('');
+      return `<text data-id="${escapeXml(el.id)}" font-family="${escapeXml(FONT_FAMILY)}" font-size="${fmt(el.fontSize)}" fill="${el.strokeColor}" xml:space="preserve"${common}>${tspans}</text>`;
+    }
+    default:
+      return assertNever(el);
+  }
+}
+
+/** Baseline of line `i` of a text element whose top is `y` (shared with the canvas renderer). */
+export function textBaseline(y: number, fontSize: number, i: number): number {
+  return y + fontSize * (0.9 + i * TEXT_LINE_HEIGHT);
+}
+
+function fillAttr(fill: string): string {
+  return fill === 'transparent' ? 'none' : fill;
+}
+
+export interface SvgOptions {
+  /** Background colour; null for a transparent background. */
+  background?: string | null;
+  /** Space around the drawing, in world units. */
+  padding?: number;
+  /** Region to render; defaults to the box around all elements. */
+  bounds?: Box;
+}
+
+/** A standalone SVG document of the elements, in paint order. Empty boards give a small blank image. */
+export function renderSvg(elements: Iterable<Element>, options: SvgOptions = {}): string {
+  const sorted = sortElements(elements);
+  const padding = options.padding ?? 16;
+  const box = options.bounds ?? unionBounds(sorted) ?? { minX: 0, minY: 0, maxX: 320, maxY: 200 };
+  const x = box.minX - padding;
+  const y = box.minY - padding;
+  const w = Math.max(1, box.maxX - box.minX + 2 * padding);
+  const h = Math.max(1, box.maxY - box.minY + 2 * padding);
+  const background = options.background === undefined ? '#ffffff' : options.background;
+  const bg = background ? `<rect x="${fmt(x)}" y="${fmt(y)}" width="${fmt(w)}" height="${fmt(h)}" fill="${escapeXml(background)}"/>` : '';
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="${fmt(x)} ${fmt(y)} ${fmt(w)} ${fmt(h)}" width="${Math.ceil(w)}" height="${Math.ceil(h)}">` +
+    bg +
+    sorted.map(elementToSvg).join('') +
+    '</svg>'
+  );
+}

@@ -1,7 +1,11 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import fastifyCookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
+import { AuthService } from './auth/AuthService.js';
+import { ConnectionRegistry } from './auth/connections.js';
+import { AccessService } from './boards/AccessService.js';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { LocalBoardHub, type BoardHub } from './boards/BoardHub.js';
 import { BoardService } from './boards/BoardService.js';
@@ -19,28 +23,42 @@ export const DEFAULT_WEB_DIST = resolve(dirname(fileURLToPath(import.meta.url)),
 
 declare module 'fastify' {
   interface FastifyInstance {
-    boards: { store: BoardStore; service: BoardService; hub: BoardHub };
+    boards: { store: BoardStore; service: BoardService; hub: BoardHub; access: AccessService; auth: AuthService };
   }
 }
 
 /** Builds the server without listening: tests inject requests or listen on port 0. */
-export async function buildApp(config: Config): Promise<FastifyInstance> {
+export async function buildApp(config: Config, options: { logStream?: NodeJS.WritableStream } = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
+    logger: config.logLevel === 'silent' ? false : { level: config.logLevel, ...(options.logStream ? { stream: options.logStream } : {}) },
     routerOptions: { maxParamLength: 5000 },
     bodyLimit: 2 * 1024 * 1024,
   });
 
+  await app.register(fastifyCookie);
   await app.register(dbPlugin, { path: config.dbPath });
   const store = new BoardStore(app.db);
   const hub = new LocalBoardHub(config.tickMs);
   const service = new BoardService(store, hub, config.opLogRetention);
-  app.decorate('boards', { store, service, hub });
+  const access = new AccessService(app.db, hub);
+  const auth = new AuthService(app.db, {
+    scrypt: { N: 2 ** config.scryptLogN, r: 8, p: 1 },
+    sessionIdleMs: config.sessionIdleMs,
+    sessionMaxMs: config.sessionMaxMs,
+  });
+  const connections = new ConnectionRegistry();
+  auth.pruneSessions();
+  app.decorate('boards', { store, service, hub, access, auth });
   app.addHook('onClose', async () => {
+    connections.close();
     await hub.close();
   });
 
-  await app.register(trpcPlugin, { inner: { store, service, hub } });
+  const cookie = { secure: config.publicUrl?.startsWith('https:') ?? false, maxAgeSeconds: Math.floor(config.sessionMaxMs / 1000) };
+  await app.register(trpcPlugin, {
+    inner: { store, service, hub, access, auth, connections, cookie },
+    allowedOrigins: [...config.allowedOrigins, ...(config.publicUrl ? [new URL(config.publicUrl).origin] : [])],
+  });
 
   app.get('/healthz', async () => {
     app.db.$client.prepare('select 1').get();

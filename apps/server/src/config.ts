@@ -7,6 +7,11 @@ const envSchema = z.object({
   INKBOARD_TICK_MS: z.coerce.number().int().min(1).max(1000).default(25),
   INKBOARD_OPLOG_RETENTION: z.coerce.number().int().min(10).default(10_000),
   INKBOARD_WEB_DIST: z.string().optional(),
+  INKBOARD_PUBLIC_URL: z.url().optional(),
+  INKBOARD_ALLOWED_ORIGINS: z.string().optional(),
+  INKBOARD_SCRYPT_LOG_N: z.coerce.number().int().min(10).max(20).default(17),
+  INKBOARD_SESSION_IDLE_HOURS: z.coerce.number().positive().default(24 * 7),
+  INKBOARD_SESSION_MAX_HOURS: z.coerce.number().positive().default(24 * 30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -23,6 +28,14 @@ export interface Config {
   /** Built web app to serve at `/`; not served when missing. */
   webDist: string | null;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  /** Address people use to reach the server; an https one makes the session cookie Secure. */
+  publicUrl: string | null;
+  /** Origins (besides the server's own) whose pages may open a cookie-authenticated WebSocket. */
+  allowedOrigins: string[];
+  /** scrypt cost is 2^scryptLogN (17 = OWASP's recommendation). */
+  scryptLogN: number;
+  sessionIdleMs: number;
+  sessionMaxMs: number;
 }
 
 /** Reads the environment; a bad value stops the server with a message naming the variable. */
@@ -41,5 +54,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     opLogRetention: e.INKBOARD_OPLOG_RETENTION,
     webDist: e.INKBOARD_WEB_DIST ?? null,
     logLevel: e.LOG_LEVEL,
+    publicUrl: e.INKBOARD_PUBLIC_URL ?? null,
+    allowedOrigins: (e.INKBOARD_ALLOWED_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+    scryptLogN: e.INKBOARD_SCRYPT_LOG_N,
+    sessionIdleMs: e.INKBOARD_SESSION_IDLE_HOURS * 3_600_000,
+    sessionMaxMs: e.INKBOARD_SESSION_MAX_HOURS * 3_600_000,
   };
 }

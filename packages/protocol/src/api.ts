@@ -60,7 +60,7 @@ export const chatHistoryInput = z.strictObject({
 export const connectionParamsSchema = z.object({
   name: nameSchema.optional(),
   color: colorSchema.optional(),
-  protocol: z.literal(PROTOCOL_VERSION).optional(),
+  protocol: z.literal(String(PROTOCOL_VERSION)).optional(),
   token: z.string().max(200).optional(),
 });
 export type ConnectionParams = z.infer<typeof connectionParamsSchema>;

@@ -20,32 +20,32 @@ export interface FrameResult {
   board: ClientBoard;
   /** The frame skipped over seqs this client never saw: resubscribe without lastEventId. */
   gap: boolean;
-  /** Ops of this client that the frame confirmed. */
-  confirmedOpIds: string[];
+  /** Ops (by op id) that the frame confirmed, with their seqs. */
+  confirmedOps: { opId: string; seq: number }[];
 }
 
 /** Folds a server frame into the client board: snapshots replace, ops at or below `seq` are duplicates. */
 export function receiveFrame(board: ClientBoard, frame: Frame): FrameResult {
   let confirmed: Map<string, Element> | null = null;
   let seq = board.seq;
-  const confirmedOpIds: string[] = [];
+  const confirmedOps: { opId: string; seq: number }[] = [];
   for (const event of frame.events) {
     if (event.type === 'snapshot') {
       confirmed = new Map(event.elements.map((e) => [e.id, e]));
       seq = event.seq;
     } else if (event.type === 'op') {
       if (event.seq <= seq) continue;
-      if (event.seq !== seq + 1) return { board, gap: true, confirmedOpIds: [] };
+      if (event.seq !== seq + 1) return { board, gap: true, confirmedOps: [] };
       confirmed ??= new Map(board.confirmed);
-      if (applyOpInPlace(confirmed, event.op) !== null) return { board, gap: true, confirmedOpIds: [] };
+      if (applyOpInPlace(confirmed, event.op) !== null) return { board, gap: true, confirmedOps: [] };
       seq = event.seq;
-      confirmedOpIds.push(event.op.opId);
+      confirmedOps.push({ opId: event.op.opId, seq: event.seq });
     }
   }
-  if (frame.seq > seq) return { board, gap: true, confirmedOpIds: [] };
-  const done = new Set(confirmedOpIds);
+  if (frame.seq > seq) return { board, gap: true, confirmedOps: [] };
+  const done = new Set(confirmedOps.map((c) => c.opId));
   const pending = done.size ? board.pending.filter((op) => !done.has(op.opId)) : board.pending;
-  return { board: { seq, confirmed: confirmed ?? board.confirmed, pending }, gap: false, confirmedOpIds };
+  return { board: { seq, confirmed: confirmed ?? board.confirmed, pending }, gap: false, confirmedOps };
 }
 
 /** Queues an op of this client (optimistic). */

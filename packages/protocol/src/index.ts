@@ -3,6 +3,7 @@ export * from './elements/index.js';
 export * from './ops.js';
 export * from './events.js';
 export * from './api.js';
+export * from './auth.js';
 export * from './applyOp.js';
 export * from './history.js';
 export * from './clientBoard.js';

@@ -1,6 +1,12 @@
 import type { BoardEvent, CursorEvent, Frame, PresenceEntry } from '@inkboard/protocol';
 
-export type FrameListener = (frame: Frame) => void;
+/** One subscription of a board. */
+export interface Subscriber {
+  userId: string;
+  frame(frame: Frame): void;
+  /** The user lost access (removed, board deleted): end the subscription. */
+  revoked(): void;
+}
 
 /**
  * Fan-out of a board's events to its subscribers, in frames of one tick each. This process's
@@ -10,8 +16,10 @@ export type FrameListener = (frame: Frame) => void;
 export interface BoardHub {
   /** Queues events for every subscriber of the board; `seq` is the board's seq after them. */
   publish(boardId: string, seq: number, events: readonly BoardEvent[]): void;
-  /** Calls `listener` with every frame of the board from now on; returns the unsubscribe. */
-  subscribe(boardId: string, listener: FrameListener): () => void;
+  /** Delivers every frame of the board from now on to `subscriber`; returns the unsubscribe. */
+  subscribe(boardId: string, subscriber: Subscriber): () => void;
+  /** Ends the subscriptions of `userId` (or everyone's, with null) on the board, on every process. */
+  revoke(boardId: string, userId: string | null): void;
   /** Adds a connection to the board's presence and announces it. */
   join(boardId: string, seq: number, entry: PresenceEntry): void;
   /** Removes a connection from the board's presence and announces it. */
@@ -23,7 +31,7 @@ export interface BoardHub {
 }
 
 interface Room {
-  listeners: Set<FrameListener>;
+  listeners: Set<Subscriber>;
   presence: Map<string, PresenceEntry>;
   seq: number;
   /** Events of the tick in progress, in order; cursors are kept apart, latest per client. */
@@ -55,13 +63,19 @@ export class LocalBoardHub implements BoardHub {
     room.timer ??= setTimeout(() => this.flush(boardId, room), this.tickMs);
   }
 
-  subscribe(boardId: string, listener: FrameListener): () => void {
+  subscribe(boardId: string, subscriber: Subscriber): () => void {
     const room = this.room(boardId);
-    room.listeners.add(listener);
+    room.listeners.add(subscriber);
     return () => {
-      room.listeners.delete(listener);
+      room.listeners.delete(subscriber);
       this.dropIfIdle(boardId, room);
     };
+  }
+
+  revoke(boardId: string, userId: string | null): void {
+    const room = this.rooms.get(boardId);
+    if (!room) return;
+    for (const subscriber of [...room.listeners]) if (userId === null || subscriber.userId === userId) subscriber.revoked();
   }
 
   join(boardId: string, seq: number, entry: PresenceEntry): void {
@@ -106,7 +120,7 @@ export class LocalBoardHub implements BoardHub {
     room.pending = [];
     room.cursors = new Map();
     const frame: Frame = Object.freeze({ seq: room.seq, events });
-    for (const listener of room.listeners) listener(frame);
+    for (const subscriber of room.listeners) subscriber.frame(frame);
   }
 
   private dropIfIdle(boardId: string, room: Room): void {

@@ -1,5 +1,5 @@
 import { TRPCError } from '@trpc/server';
-import { applyOps, newId, type Element, type Op, type OpEvent, type SnapshotEvent, type User } from '@inkboard/protocol';
+import { applyOps, newId, renderSvg, sortElements, type Element, type Op, type OpEvent, type SnapshotEvent, type User } from '@inkboard/protocol';
 import type { BoardHub } from './BoardHub.js';
 import type { BoardStore } from './BoardStore.js';
 
@@ -25,6 +25,9 @@ interface PendingPush {
   reject: (err: unknown) => void;
 }
 
+/** Thumbnails draw the topmost elements only, to stay small. */
+const THUMBNAIL_MAX_ELEMENTS = 1_000;
+
 /** How often (in ops) a board's op log is trimmed to the retention. */
 const TRIM_EVERY = 256;
 
@@ -34,6 +37,7 @@ const TRIM_EVERY = 256;
  */
 export class BoardService {
   private readonly live = new Map<string, LiveBoard>();
+  private readonly thumbnails = new Map<string, { seq: number; svg: string }>();
   private queue: PendingPush[] = [];
   private flushScheduled = false;
 
@@ -43,8 +47,9 @@ export class BoardService {
     private readonly opLogRetention: number,
   ) {}
 
-  createBoard(title: string) {
-    return this.store.createBoard(newId(12), title);
+  /** A new board owned by `ownerId`. */
+  createBoard(title: string, ownerId: string) {
+    return this.store.createBoard(newId(12), title, ownerId);
   }
 
   /** The board's row, or NOT_FOUND. */
@@ -54,9 +59,22 @@ export class BoardService {
     return row;
   }
 
+  /** Deletes the board and everything on it; its subscribers are cut off. */
   deleteBoard(boardId: string): void {
     this.store.deleteBoard(boardId);
     this.live.delete(boardId);
+    this.thumbnails.delete(boardId);
+    this.hub.revoke(boardId, null);
+  }
+
+  /** A small SVG of the board (cached per seq). */
+  thumbnail(boardId: string): string {
+    const board = this.board(boardId);
+    const cached = this.thumbnails.get(boardId);
+    if (cached?.seq === board.seq) return cached.svg;
+    const svg = renderSvg(sortElements(board.elements.values()).slice(-THUMBNAIL_MAX_ELEMENTS), { padding: 8 });
+    this.thumbnails.set(boardId, { seq: board.seq, svg });
+    return svg;
   }
 
   /** The board in memory, loaded from the database on first use. */

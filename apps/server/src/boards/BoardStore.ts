@@ -1,6 +1,6 @@
 import { and, desc, eq, gt, lt, lte, sql } from 'drizzle-orm';
 import type { ChatMessage, Element, Op, OpEvent, User } from '@inkboard/protocol';
-import { boards, chatMessages, elements, ops, type BoardRow } from '../db/schema.js';
+import { boardMembers, boards, chatMessages, elements, ops, type BoardRow } from '../db/schema.js';
 import type { Db } from '../plugins/db.js';
 
 /** An op as stored: the op, its place, its author. */
@@ -54,16 +54,17 @@ export class BoardStore {
     return this.db.$client.transaction(fn)();
   }
 
-  createBoard(id: string, title: string, now = Date.now()): BoardRow {
-    return this.db.insert(boards).values({ id, title, createdAt: now, updatedAt: now }).returning().get();
+  /** Creates a board and makes `ownerId` its owner member, in one transaction. */
+  createBoard(id: string, title: string, ownerId: string, now = Date.now()): BoardRow {
+    return this.transaction(() => {
+      const row = this.db.insert(boards).values({ id, title, ownerId, createdAt: now, updatedAt: now }).returning().get();
+      this.db.insert(boardMembers).values({ boardId: id, userId: ownerId, role: 'owner', createdAt: now }).run();
+      return row;
+    });
   }
 
   getBoard(id: string): BoardRow | undefined {
     return this.db.select().from(boards).where(eq(boards.id, id)).get();
-  }
-
-  listBoards(): BoardRow[] {
-    return this.db.select().from(boards).orderBy(desc(boards.updatedAt)).all();
   }
 
   renameBoard(id: string, title: string): void {

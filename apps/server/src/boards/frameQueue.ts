@@ -9,6 +9,7 @@ export class FrameQueue {
   private readonly frames: Frame[] = [];
   private wake: (() => void) | null = null;
   private overflowed = false;
+  private failure: Error | null = null;
 
   constructor(private readonly limit = 2_000) {}
 
@@ -18,11 +19,19 @@ export class FrameQueue {
     this.wake?.();
   };
 
+  /** Ends the iteration with `error` (after nothing more is delivered). */
+  fail = (error: Error): void => {
+    this.failure = error;
+    this.frames.length = 0;
+    this.wake?.();
+  };
+
   async *drain(signal: AbortSignal | undefined): AsyncGenerator<Frame> {
     const onAbort = () => this.wake?.();
     signal?.addEventListener('abort', onAbort);
     try {
       while (!signal?.aborted) {
+        if (this.failure) throw this.failure;
         if (this.overflowed) throw new Error('subscriber fell too far behind; reconnect to resume');
         const frame = this.frames.shift();
         if (frame) {

@@ -1,8 +1,57 @@
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
+export const users = sqliteTable('users', {
+  id: text('id').primaryKey(),
+  /** Lower-case, unique. */
+  username: text('username').notNull().unique(),
+  /** `scrypt$N$r$p$salt$hash`: the parameters travel with the hash so they can be raised later. */
+  passwordHash: text('password_hash').notNull(),
+  name: text('name').notNull(),
+  color: text('color').notNull(),
+  createdAt: integer('created_at').notNull(),
+});
+export type UserRow = typeof users.$inferSelect;
+
+/** Server-side sessions; only the SHA-256 of the cookie value is stored. */
+export const sessions = sqliteTable(
+  'sessions',
+  {
+    idHash: text('id_hash').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: integer('created_at').notNull(),
+    lastSeenAt: integer('last_seen_at').notNull(),
+    /** Absolute expiry; idle expiry is lastSeenAt + the idle timeout. */
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [index('sessions_user').on(t.userId)],
+);
+
+/** API tokens for scripts; only the SHA-256 of the token is stored. */
+export const apiTokens = sqliteTable(
+  'api_tokens',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    /** The first characters of the token, shown in lists to recognise it. */
+    prefix: text('prefix').notNull(),
+    tokenHash: text('token_hash').notNull().unique(),
+    createdAt: integer('created_at').notNull(),
+    lastUsedAt: integer('last_used_at'),
+  },
+  (t) => [index('api_tokens_user').on(t.userId)],
+);
+
 export const boards = sqliteTable('boards', {
   id: text('id').primaryKey(),
   title: text('title').notNull(),
+  ownerId: text('owner_id')
+    .notNull()
+    .references(() => users.id, { onDelete: 'cascade' }),
   /** Seq of the last op applied; the next op gets seq + 1. */
   seq: integer('seq').notNull().default(0),
   elementCount: integer('element_count').notNull().default(0),
@@ -55,4 +104,36 @@ export const chatMessages = sqliteTable(
     createdAt: integer('created_at').notNull(),
   },
   (t) => [index('chat_board_id').on(t.boardId, t.id)],
+);
+
+/** Who may open a board, and as what. The owner is a member with role `owner`. */
+export const boardMembers = sqliteTable(
+  'board_members',
+  {
+    boardId: text('board_id')
+      .notNull()
+      .references(() => boards.id, { onDelete: 'cascade' }),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    role: text('role', { enum: ['owner', 'editor', 'viewer'] }).notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.boardId, t.userId] }), index('board_members_user').on(t.userId)],
+);
+
+/** Share links: whoever signs in and opens one becomes a member with its role. Only the code's hash is stored. */
+export const shareLinks = sqliteTable(
+  'share_links',
+  {
+    id: text('id').primaryKey(),
+    boardId: text('board_id')
+      .notNull()
+      .references(() => boards.id, { onDelete: 'cascade' }),
+    role: text('role', { enum: ['editor', 'viewer'] }).notNull(),
+    codeHash: text('code_hash').notNull().unique(),
+    createdBy: text('created_by').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('share_links_board').on(t.boardId)],
 );

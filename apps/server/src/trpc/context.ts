@@ -1,22 +1,41 @@
-import { randomUUID } from 'node:crypto';
-import { connectionParamsSchema, type User } from '@inkboard/protocol';
+import { fastifyCookie } from '@fastify/cookie';
+import type { User } from '@inkboard/protocol';
 import type { CreateFastifyContextOptions } from '@trpc/server/adapters/fastify';
+import type { FastifyReply } from 'fastify';
+import type { WebSocket } from 'ws';
+import type { AuthService, Credential } from '../auth/AuthService.js';
+import type { ConnectionRegistry } from '../auth/connections.js';
+import type { AccessService } from '../boards/AccessService.js';
 import type { BoardHub } from '../boards/BoardHub.js';
 import type { BoardService } from '../boards/BoardService.js';
 import type { BoardStore } from '../boards/BoardStore.js';
+import { randomUUID } from 'node:crypto';
+
+export const SESSION_COOKIE = 'inkboard_session';
 
 /** What every procedure can use, independent of the transport (tests call procedures with it). */
 export interface InnerContext {
   store: BoardStore;
   service: BoardService;
   hub: BoardHub;
+  access: AccessService;
+  auth: AuthService;
+  connections: ConnectionRegistry;
+  cookie: { secure: boolean; maxAgeSeconds: number };
 }
 
 export interface Context extends InnerContext {
-  /** Who is calling; named by the client itself until accounts exist. */
-  user: User;
+  /** The signed-in caller, or null (procedures that need one answer UNAUTHORIZED). */
+  user: (User & { username: string }) | null;
+  credential: Credential | null;
+  /** The raw session cookie value (to sign out). */
+  sessionId: string | null;
   /** One per WebSocket connection (or HTTP request): the presence and cursor key. */
   clientId: string;
+  /** The HTTP reply (sets cookies); null on a WebSocket. */
+  reply: FastifyReply | null;
+  /** Address of the caller, for sign-in limits. */
+  address: string;
 }
 
 const PALETTE = ['#e03131', '#2f9e44', '#1971c2', '#f08c00', '#9c36b5', '#0c8599', '#e8590c', '#6741d9'];
@@ -28,15 +47,36 @@ export function colorFor(key: string): string {
   return PALETTE[h % PALETTE.length]!;
 }
 
-/** Builds the context from what the connection says about itself; never throws (a bad value is ignored). */
+function bearer(header: string | string[] | undefined): string | null {
+  const value = Array.isArray(header) ? header[0] : header;
+  const match = value?.match(/^Bearer\s+(\S+)$/i);
+  return match?.[1] ?? null;
+}
+
+function isWebSocket(res: unknown): res is WebSocket {
+  return typeof (res as WebSocket | null)?.ping === 'function';
+}
+
+/**
+ * Finds the caller: an API token (Authorization header or the WebSocket's connection params) or the
+ * session cookie. Never throws: an unknown credential gives `user: null`, and procedures refuse.
+ */
 export function createContextFactory(inner: InnerContext) {
-  return ({ req, info }: CreateFastifyContextOptions): Context => {
-    const fromParams = connectionParamsSchema.safeParse(info.connectionParams ?? {});
-    const params = fromParams.success ? fromParams.data : {};
-    const header = req.headers['x-inkboard-name'];
-    const headerName = typeof header === 'string' ? decodeURIComponent(header).trim().slice(0, 40) : '';
-    const name = params.name ?? (headerName || 'Guest');
-    const clientId = randomUUID();
-    return { ...inner, clientId, user: { id: `guest-${clientId}`, name, color: params.color ?? colorFor(name) } };
+  return ({ req, res, info }: CreateFastifyContextOptions): Context => {
+    const params = (info.connectionParams ?? {}) as Record<string, unknown>;
+    const token = bearer(req.headers.authorization) ?? (typeof params.token === 'string' ? params.token : null);
+    const sessionId = fastifyCookie.parse(req.headers.cookie ?? '')[SESSION_COOKIE] ?? null;
+    const found = token ? inner.auth.userByToken(token) : sessionId ? inner.auth.userBySession(sessionId) : null;
+    const ws = isWebSocket(res) ? res : null;
+    if (ws && found) inner.connections.add(ws, found.credential);
+    return {
+      ...inner,
+      user: found?.user ?? null,
+      credential: found?.credential ?? null,
+      sessionId: found?.credential.kind === 'session' ? sessionId : null,
+      clientId: randomUUID(),
+      reply: ws ? null : (res as FastifyReply),
+      address: req.socket?.remoteAddress ?? 'unknown',
+    };
   };
 }

@@ -1,4 +1,5 @@
-import { initTRPC } from '@trpc/server';
+import { initTRPC, TRPCError } from '@trpc/server';
+import type { Role } from '@inkboard/protocol';
 import { z, ZodError } from 'zod';
 import type { Context } from './context.js';
 
@@ -17,13 +18,19 @@ const t = initTRPC.context<Context>().create({
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
-/** Anyone who reached the server; accounts will narrow this. */
+/** Anyone, signed in or not. */
 export const publicProcedure = t.procedure;
 
-/** Procedures on one board: the board must exist (NOT_FOUND otherwise). */
-export const boardProcedure = publicProcedure
-  .input(z.object({ boardId: z.string() }))
-  .use(({ ctx, input, next }) => {
-    ctx.service.requireBoard(input.boardId);
-    return next();
+/** A signed-in person or a valid API token. */
+export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in first (or pass a valid API token).' });
+  return next({ ctx: { user: ctx.user } });
+});
+
+/** Procedures on one board, for callers with at least role `least` on it. */
+export function boardProcedure(least: Role) {
+  return authedProcedure.input(z.object({ boardId: z.string() })).use(({ ctx, input, next }) => {
+    const role = ctx.access.require(input.boardId, ctx.user.id, least);
+    return next({ ctx: { role } });
   });
+}

@@ -1,10 +1,16 @@
 import { router } from '../trpc.js';
+import { authRouter } from './auth.js';
 import { boardRouter } from './board.js';
 import { chatRouter } from './chat.js';
+import { shareRouter } from './share.js';
+import { tokenRouter } from './token.js';
 
 export const appRouter = router({
+  auth: authRouter,
   board: boardRouter,
   chat: chatRouter,
+  share: shareRouter,
+  token: tokenRouter,
 });
 
 /** The API's type: clients import it type-only. */

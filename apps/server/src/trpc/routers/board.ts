@@ -10,54 +10,63 @@ import {
   type Frame,
 } from '@inkboard/protocol';
 import { FrameQueue } from '../../boards/frameQueue.js';
-import { boardProcedure, publicProcedure, router } from '../trpc.js';
+import type { Context } from '../context.js';
+import { TRPCError } from '@trpc/server';
+import { authedProcedure, boardProcedure, router } from '../trpc.js';
 
 export const boardRouter = router({
-  /** Every board, most recently changed first. */
-  list: publicProcedure.query(({ ctx }) =>
-    ctx.store.listBoards().map(({ id, title, seq, elementCount, createdAt, updatedAt }) => ({ id, title, seq, elementCount, createdAt, updatedAt })),
+  /** The caller's boards (owned and shared), most recently changed first, with an SVG thumbnail. */
+  list: authedProcedure.query(({ ctx }) =>
+    ctx.access.boardsOf(ctx.user.id).map((b) => ({ ...b, thumbnail: ctx.service.thumbnail(b.id) })),
   ),
 
-  byId: boardProcedure.query(({ ctx, input }) => {
-    const { id, title, seq, elementCount, createdAt, updatedAt } = ctx.service.requireBoard(input.boardId);
-    return { id, title, seq, elementCount, createdAt, updatedAt };
+  byId: boardProcedure('viewer').query(({ ctx, input }) => {
+    const { id, title, seq, elementCount, createdAt, updatedAt, ownerId } = ctx.service.requireBoard(input.boardId);
+    return { id, title, seq, elementCount, createdAt, updatedAt, ownerId, role: ctx.role };
   }),
 
-  create: publicProcedure.input(createBoardInput).mutation(({ ctx, input }) => {
-    const { id, title } = ctx.service.createBoard(input.title);
-    return { id, title };
+  create: authedProcedure.input(createBoardInput).mutation(({ ctx, input }) => {
+    const { id, title } = ctx.service.createBoard(input.title, ctx.user.id);
+    return { id, title, role: 'owner' as const };
   }),
 
-  rename: boardProcedure.input(renameBoardInput).mutation(({ ctx, input }) => {
+  rename: boardProcedure('owner').input(renameBoardInput).mutation(({ ctx, input }) => {
     ctx.store.renameBoard(input.boardId, input.title);
     return { id: input.boardId, title: input.title };
   }),
 
-  delete: boardProcedure.mutation(({ ctx, input }) => {
+  delete: boardProcedure('owner').mutation(({ ctx, input }) => {
     ctx.service.deleteBoard(input.boardId);
     return { id: input.boardId };
   }),
 
+  /** Leaves a board shared with the caller (the owner deletes instead). */
+  leave: boardProcedure('viewer').mutation(({ ctx, input }) => {
+    if (ctx.role === 'owner') throw new TRPCError({ code: 'BAD_REQUEST', message: 'The owner cannot leave their board; delete it instead.' });
+    ctx.access.removeMember(input.boardId, ctx.user.id);
+    return { id: input.boardId };
+  }),
+
   /** All live elements and the seq they reflect. */
-  snapshot: boardProcedure.query(({ ctx, input }) => ctx.service.snapshot(input.boardId)),
+  snapshot: boardProcedure('viewer').query(({ ctx, input }) => ctx.service.snapshot(input.boardId)),
 
   /**
    * Applies ops in order, atomically. Resolves after they are on disk, with each op's seq; an op id
    * seen before is acknowledged again with its original seq and not applied twice.
    */
-  push: boardProcedure.input(pushInput).mutation(async ({ ctx, input }) => {
+  push: boardProcedure('editor').input(pushInput).mutation(async ({ ctx, input }) => {
     const acks = await ctx.service.push(input.boardId, ctx.user, input.ops);
     return { acks };
   }),
 
   /** Moves the caller's cursor (ephemeral; only the latest per tick is delivered). */
-  cursor: boardProcedure.input(cursorInput).mutation(({ ctx, input }) => {
+  cursor: boardProcedure('viewer').input(cursorInput).mutation(({ ctx, input }) => {
     publish(ctx, input.boardId, { type: 'cursor', clientId: ctx.clientId, x: input.x, y: input.y });
     return null;
   }),
 
   /** A stroke or shape in progress, shown to others while it is drawn (never stored). */
-  preview: boardProcedure.input(previewInput).mutation(({ ctx, input }) => {
+  preview: boardProcedure('editor').input(previewInput).mutation(({ ctx, input }) => {
     const { boardId, ...rest } = input;
     publish(ctx, boardId, { type: 'preview', clientId: ctx.clientId, ...rest });
     return null;
@@ -67,11 +76,15 @@ export const boardRouter = router({
    * The board's events as frames, one per tick. First frame: a snapshot (or, when resuming with
    * `lastEventId`, exactly the ops after it) and the presence list. The tracked id is the seq.
    */
-  onEvents: boardProcedure.input(subscribeInput).subscription(async function* ({ ctx, input, signal }) {
+  onEvents: boardProcedure('viewer').input(subscribeInput).subscription(async function* ({ ctx, input, signal }) {
     const { boardId } = input;
     const queue = new FrameQueue();
     // Listen first, then read the backlog: nothing committed in between can be missed.
-    const unsubscribe = ctx.hub.subscribe(boardId, queue.push);
+    const unsubscribe = ctx.hub.subscribe(boardId, {
+      userId: ctx.user.id,
+      frame: queue.push,
+      revoked: () => queue.fail(new TRPCError({ code: 'FORBIDDEN', message: 'You no longer have access to this board.' })),
+    });
     const entry = { clientId: ctx.clientId, user: ctx.user };
     try {
       const last = input.lastEventId == null ? null : Number(input.lastEventId);
@@ -96,6 +109,6 @@ export const boardRouter = router({
   }),
 });
 
-function publish(ctx: { service: { currentSeq(id: string): number }; hub: { publish(id: string, seq: number, e: BoardEvent[]): void } }, boardId: string, event: BoardEvent) {
+function publish(ctx: Pick<Context, 'service' | 'hub'>, boardId: string, event: BoardEvent) {
   ctx.hub.publish(boardId, ctx.service.currentSeq(boardId), [event]);
 }

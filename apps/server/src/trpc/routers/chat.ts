@@ -3,20 +3,20 @@ import { boardProcedure, router } from '../trpc.js';
 
 export const chatRouter = router({
   /** Stores a message, then delivers it to everyone on the board. */
-  send: boardProcedure.input(chatSendInput).mutation(({ ctx, input }) => {
+  send: boardProcedure('viewer').input(chatSendInput).mutation(({ ctx, input }) => {
     const message = ctx.store.addChatMessage(input.boardId, ctx.user, input.text);
     ctx.hub.publish(input.boardId, ctx.service.currentSeq(input.boardId), [{ type: 'chat', message }]);
     return message;
   }),
 
   /** Newest first, up to `limit` (100) messages older than `before`. */
-  history: boardProcedure.input(chatHistoryInput).query(({ ctx, input }) => {
+  history: boardProcedure('viewer').input(chatHistoryInput).query(({ ctx, input }) => {
     const messages = ctx.store.chatHistory(input.boardId, input.limit, input.before);
     return { messages, hasMore: messages.length === input.limit };
   }),
 
   /** Tells the others the caller is typing (ephemeral). */
-  typing: boardProcedure.input(boardRefInput).mutation(({ ctx, input }) => {
+  typing: boardProcedure('viewer').input(boardRefInput).mutation(({ ctx, input }) => {
     ctx.hub.publish(input.boardId, ctx.service.currentSeq(input.boardId), [{ type: 'typing', clientId: ctx.clientId, user: ctx.user }]);
     return null;
   }),

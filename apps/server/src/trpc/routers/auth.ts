@@ -1,0 +1,40 @@
+import { signInInput, signUpInput, updateProfileInput } from '@inkboard/protocol';
+import type { Context } from '../context.js';
+import { SESSION_COOKIE } from '../context.js';
+import { authedProcedure, publicProcedure, router } from '../trpc.js';
+
+function setSessionCookie(ctx: Context, sessionId: string | null): void {
+  if (!ctx.reply) return; // over a WebSocket no cookie can be set: sign in over HTTP
+  const base = { path: '/', httpOnly: true, sameSite: 'lax' as const, secure: ctx.cookie.secure };
+  if (sessionId) ctx.reply.setCookie(SESSION_COOKIE, sessionId, { ...base, maxAge: ctx.cookie.maxAgeSeconds });
+  else ctx.reply.clearCookie(SESSION_COOKIE, base);
+}
+
+export const authRouter = router({
+  /** Creates an account and signs in (sets the session cookie). */
+  signUp: publicProcedure.input(signUpInput).mutation(async ({ ctx, input }) => {
+    const signed = await ctx.auth.signUp(input.username, input.password, input.name);
+    setSessionCookie(ctx, signed.sessionId);
+    return { user: signed.user };
+  }),
+
+  /** Signs in with a new session id (sets the cookie). The error never says whether the username exists. */
+  signIn: publicProcedure.input(signInInput).mutation(async ({ ctx, input }) => {
+    const signed = await ctx.auth.signIn(input.username, input.password, ctx.address);
+    setSessionCookie(ctx, signed.sessionId);
+    return { user: signed.user };
+  }),
+
+  /** Ends the session; its open WebSockets close at once. */
+  signOut: publicProcedure.mutation(({ ctx }) => {
+    if (ctx.sessionId) ctx.connections.closeSession(ctx.auth.signOut(ctx.sessionId));
+    setSessionCookie(ctx, null);
+    return { ok: true };
+  }),
+
+  /** The caller, or null when not signed in. */
+  me: publicProcedure.query(({ ctx }) => ctx.user),
+
+  /** Changes the display name and/or colour used for cursors, presence and chat. */
+  updateProfile: authedProcedure.input(updateProfileInput).mutation(({ ctx, input }) => ctx.auth.updateProfile(ctx.user.id, input)),
+});

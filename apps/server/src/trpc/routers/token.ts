@@ -1,0 +1,17 @@
+import { createTokenInput, tokenRefInput } from '@inkboard/protocol';
+import { authedProcedure, router } from '../trpc.js';
+
+export const tokenRouter = router({
+  /** A new API token for scripts: the value is shown this once. */
+  create: authedProcedure.input(createTokenInput).mutation(({ ctx, input }) => ctx.auth.createToken(ctx.user.id, input.name)),
+
+  /** The caller's tokens: name, prefix, created, last used (never the value). */
+  list: authedProcedure.query(({ ctx }) => ctx.auth.listTokens(ctx.user.id)),
+
+  /** Revokes a token; connections opened with it close at once. */
+  revoke: authedProcedure.input(tokenRefInput).mutation(({ ctx, input }) => {
+    ctx.auth.revokeToken(ctx.user.id, input.tokenId);
+    ctx.connections.closeToken(input.tokenId);
+    return { ok: true };
+  }),
+});

@@ -1,0 +1,63 @@
+import { createTRPCClient, createWSClient, httpBatchLink, splitLink, wsLink, type TRPCClient } from '@trpc/client';
+import type { AppRouter } from '@inkboard/server';
+import { PROTOCOL_VERSION } from '@inkboard/protocol';
+
+export interface InkboardClientOptions {
+  /** Server address, e.g. http://localhost:3000. */
+  url: string;
+  /** How others see this client (until accounts: the client names itself). */
+  name?: string;
+  color?: string;
+  /** API token (accounts). */
+  token?: string;
+  /** WebSocket implementation; Node 20 has none built in: pass the `ws` package. */
+  WebSocket?: typeof globalThis.WebSocket;
+  /** Send queries and mutations over the WebSocket too (lower latency for a live session). */
+  allOverWebSocket?: boolean;
+}
+
+export interface InkboardClient {
+  trpc: TRPCClient<AppRouter>;
+  ws: ReturnType<typeof createWSClient>;
+  close(): Promise<void>;
+}
+
+/** Jittered exponential backoff: 0.25 s doubling to 5 s, each delay randomized by +-50%. */
+export function backoffMs(attempt: number): number {
+  const base = Math.min(5_000, 250 * 2 ** attempt);
+  return Math.round(base * (0.5 + Math.random()));
+}
+
+/** The typed tRPC client of an Inkboard server: HTTP for queries and mutations, WebSocket for subscriptions. */
+export function createInkboardClient(options: InkboardClientOptions): InkboardClient {
+  const base = options.url.replace(/\/+$/, '');
+  const WebSocketImpl = options.WebSocket ?? globalThis.WebSocket;
+  if (!WebSocketImpl) throw new Error('No WebSocket implementation: pass the `ws` package as options.WebSocket');
+  const headers: Record<string, string> = {};
+  if (options.name) headers['x-inkboard-name'] = encodeURIComponent(options.name);
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  const ws = createWSClient({
+    url: `${base.replace(/^http/, 'ws')}/trpc`,
+    WebSocket: WebSocketImpl,
+    retryDelayMs: backoffMs,
+    connectionParams: () => {
+      const params: Record<string, string> = { protocol: String(PROTOCOL_VERSION) };
+      if (options.name) params.name = options.name;
+      if (options.color) params.color = options.color;
+      if (options.token) params.token = options.token;
+      return params;
+    },
+    keepAlive: { enabled: true, intervalMs: 5_000, pongTimeoutMs: 3_000 },
+  });
+  const http = httpBatchLink<AppRouter>({ url: `${base}/trpc`, headers: () => headers });
+  const trpc = createTRPCClient<AppRouter>({
+    links: [
+      splitLink({
+        condition: (op) => op.type === 'subscription' || options.allOverWebSocket === true,
+        true: wsLink<AppRouter>({ client: ws }),
+        false: http,
+      }),
+    ],
+  });
+  return { trpc, ws, close: () => ws.close() };
+}

@@ -1,0 +1,2 @@
+export * from './createClient.js';
+export * from './BoardSession.js';

@@ -1,3 +1,4 @@
+import { FROZEN_KEYS } from './elements/common.js';
 import { elementSchema, type Element } from './elements/index.js';
 import type { Op } from './ops.js';
 import { LIMITS } from './primitives.js';
@@ -49,6 +50,7 @@ export function applyOpInPlace(elements: Map<string, Element>, op: Op): string |
       for (const { id, patch } of op.updates) {
         const current = merged.get(id) ?? elements.get(id);
         if (current === undefined) continue;
+        for (const key of FROZEN_KEYS) if (key in patch) return `update of "${id}" may not change its ${key}`;
         const parsed = elementSchema.safeParse({ ...current, ...patch });
         if (!parsed.success) {
           const issue = parsed.error.issues[0];

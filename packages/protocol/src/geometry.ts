@@ -42,7 +42,15 @@ export function elementBounds(el: Element): Box {
         maxX = Math.max(maxX, px);
         maxY = Math.max(maxY, py);
       }
-      const extra = el.type === 'arrow' ? pad + el.strokeWidth * 3 : el.type === 'stroke' ? el.strokeWidth * 2 : pad;
+      if (el.type === 'arrow') {
+        for (const [px, py] of arrowHead(el.points, el.strokeWidth)) {
+          minX = Math.min(minX, px);
+          minY = Math.min(minY, py);
+          maxX = Math.max(maxX, px);
+          maxY = Math.max(maxY, py);
+        }
+      }
+      const extra = el.type === 'stroke' ? el.strokeWidth * 2 : pad;
       return { minX: el.x + minX - extra, minY: el.y + minY - extra, maxX: el.x + maxX + extra, maxY: el.y + maxY + extra };
     }
     default:
@@ -60,4 +68,14 @@ export function unionBounds(elements: Iterable<Element>): Box | null {
       : b;
   }
   return box;
+}
+
+/** The two barbs of an arrowhead at the last point of `points`, as `[[x1,y1],[tip],[x2,y2]]`. */
+export function arrowHead(points: readonly (readonly number[])[], strokeWidth: number): [number, number][] {
+  const tip = points[points.length - 1]!;
+  const from = points[points.length - 2] ?? tip;
+  const angle = Math.atan2(tip[1]! - from[1]!, tip[0]! - from[0]!);
+  const len = Math.max(10, strokeWidth * 4);
+  const barb = (a: number): [number, number] => [tip[0]! - len * Math.cos(a), tip[1]! - len * Math.sin(a)];
+  return [barb(angle - Math.PI / 6), [tip[0]!, tip[1]!], barb(angle + Math.PI / 6)];
 }

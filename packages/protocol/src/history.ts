@@ -31,7 +31,7 @@ export function invertOp(before: Elements, op: Op, opId: string): Op | null {
     case 'add':
       return { type: 'delete', opId, ids: op.elements.map((e) => e.id) };
     case 'delete': {
-      const elements = op.ids.map((id) => before.get(id)).filter((e): e is Element => e !== undefined);
+      const elements = [...new Set(op.ids)].map((id) => before.get(id)).filter((e): e is Element => e !== undefined);
       return elements.length ? { type: 'add', opId, elements } : null;
     }
     case 'clear':
@@ -66,7 +66,7 @@ export function rebaseOp(current: Elements, op: Op, expected: Op): Op | null {
       return present.length ? { type: 'delete', opId: op.opId, ids: present } : null;
     }
     case 'add': {
-      const missing = op.elements.filter((e) => !current.has(e.id));
+      const missing = [...new Map(op.elements.map((e) => [e.id, e])).values()].filter((e) => !current.has(e.id));
       return missing.length ? { type: 'add', opId: op.opId, elements: missing } : null;
     }
     case 'update': {

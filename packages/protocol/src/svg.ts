@@ -1,7 +1,7 @@
 import { getStroke } from 'perfect-freehand';
 import { assertNever } from './applyOp.js';
 import type { Element, Stroke } from './elements/index.js';
-import { unionBounds, TEXT_LINE_HEIGHT, type Box } from './geometry.js';
+import { arrowHead, unionBounds, TEXT_LINE_HEIGHT, type Box } from './geometry.js';
 import { sortElements } from './zorder.js';
 
 export const FONT_FAMILY = 'ui-sans-serif, system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
@@ -34,16 +34,6 @@ export function outlineToPath(points: number[][]): string {
 /** Path data of a freehand stroke relative to its `x`, `y`. */
 export function strokePath(el: Pick<Stroke, 'points' | 'strokeWidth'>, last = true): string {
   return outlineToPath(strokeOutline(el, last));
-}
-
-/** The two barbs of an arrowhead at the last point of `points`, as `[[x1,y1],[tip],[x2,y2]]`. */
-export function arrowHead(points: readonly (readonly number[])[], strokeWidth: number): [number, number][] {
-  const tip = points[points.length - 1]!;
-  const from = points[points.length - 2] ?? tip;
-  const angle = Math.atan2(tip[1]! - from[1]!, tip[0]! - from[0]!);
-  const len = Math.max(10, strokeWidth * 4);
-  const barb = (a: number): [number, number] => [tip[0]! - len * Math.cos(a), tip[1]! - len * Math.sin(a)];
-  return [barb(angle - Math.PI / 6), [tip[0]!, tip[1]!], barb(angle + Math.PI / 6)];
 }
 
 /** Escapes text for XML content and attribute values. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Element } from './elements/index.js';
-import { arrowHead, elementToSvg, escapeXml, renderSvg, textBaseline } from './svg.js';
+import { elementToSvg, escapeXml, renderSvg, textBaseline } from './svg.js';
+import { arrowHead } from './geometry.js';
 
 const style = { z: 'a0', strokeColor: '#1e1e1e', strokeWidth: 2, opacity: 1 };
 const els = {

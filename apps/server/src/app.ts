@@ -13,6 +13,7 @@ import { BoardStore } from './boards/BoardStore.js';
 import type { Config } from './config.js';
 import { dbPlugin } from './plugins/db.js';
 import { trpcPlugin } from './plugins/trpc.js';
+import { exportRoutes } from './routes/export.js';
 
 export type { AppRouter } from './trpc/routers/_app.js';
 export type { Config } from './config.js';
@@ -59,6 +60,8 @@ export async function buildApp(config: Config, options: { logStream?: NodeJS.Wri
     inner: { store, service, hub, access, auth, connections, cookie },
     allowedOrigins: [...config.allowedOrigins, ...(config.publicUrl ? [new URL(config.publicUrl).origin] : [])],
   });
+
+  await app.register(exportRoutes);
 
   app.get('/healthz', async () => {
     app.db.$client.prepare('select 1').get();

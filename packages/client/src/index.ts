@@ -1,2 +1,3 @@
 export * from './createClient.js';
 export * from './BoardSession.js';
+export * from './helpers.js';

@@ -61,19 +61,27 @@ function isWebSocket(res: unknown): res is WebSocket {
  * Finds the caller: an API token (Authorization header or the WebSocket's connection params) or the
  * session cookie. Never throws: an unknown credential gives `user: null`, and procedures refuse.
  */
+export function identify(
+  auth: AuthService,
+  headers: { authorization?: string | string[]; cookie?: string },
+  params: Record<string, unknown> = {},
+): { user: User & { username: string }; credential: Credential; sessionId: string | null } | null {
+  const token = bearer(headers.authorization) ?? (typeof params.token === 'string' ? params.token : null);
+  const sessionId = fastifyCookie.parse(headers.cookie ?? '')[SESSION_COOKIE] ?? null;
+  const found = token ? auth.userByToken(token) : sessionId ? auth.userBySession(sessionId) : null;
+  return found ? { ...found, sessionId: token ? null : sessionId } : null;
+}
+
 export function createContextFactory(inner: InnerContext) {
   return ({ req, res, info }: CreateFastifyContextOptions): Context => {
-    const params = (info.connectionParams ?? {}) as Record<string, unknown>;
-    const token = bearer(req.headers.authorization) ?? (typeof params.token === 'string' ? params.token : null);
-    const sessionId = fastifyCookie.parse(req.headers.cookie ?? '')[SESSION_COOKIE] ?? null;
-    const found = token ? inner.auth.userByToken(token) : sessionId ? inner.auth.userBySession(sessionId) : null;
+    const found = identify(inner.auth, req.headers, (info.connectionParams ?? {}) as Record<string, unknown>);
     const ws = isWebSocket(res) ? res : null;
     if (ws && found) inner.connections.add(ws, found.credential);
     return {
       ...inner,
       user: found?.user ?? null,
       credential: found?.credential ?? null,
-      sessionId: found?.credential.kind === 'session' ? sessionId : null,
+      sessionId: found?.sessionId ?? null,
       clientId: randomUUID(),
       reply: ws ? null : (res as FastifyReply),
       address: req.socket?.remoteAddress ?? 'unknown',

@@ -1,0 +1,55 @@
+import { createInterface } from 'node:readline';
+import type { InkboardClient } from '../createClient.js';
+import { watchBoard } from '../helpers.js';
+
+const TYPING_EVERY_MS = 2_000;
+
+/** Interactive chat: history, then incoming messages and typing notices as they come; typed lines are sent. */
+export async function runChat(client: InkboardClient, boardId: string): Promise<void> {
+  const me = await client.trpc.auth.me.query();
+  const { messages } = await client.trpc.chat.history.query({ boardId, limit: 20 });
+  const time = (ms: number) => new Date(ms).toTimeString().slice(0, 5);
+  for (const m of messages.reverse()) console.log(`${time(m.createdAt)} ${m.user.name}: ${m.text}`);
+  console.log(`-- chatting on ${boardId}; type a message and press Enter, Ctrl+D to leave --`);
+  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY });
+  const say = (line: string) => {
+    // Print above the prompt without eating what the user is typing.
+    process.stdout.write(`\r\x1b[K${line}\n`);
+    rl.prompt(true);
+  };
+  const typingShown = new Map<string, number>();
+  const stop = watchBoard(client, boardId, {
+    onFrame: (frame) => {
+      for (const event of frame.events) {
+        if (event.type === 'chat' && event.message.user.id !== me?.id) say(`${time(event.message.createdAt)} ${event.message.user.name}: ${event.message.text}`);
+        if (event.type === 'typing' && event.user.id !== me?.id && Date.now() - (typingShown.get(event.user.id) ?? 0) > 5_000) {
+          typingShown.set(event.user.id, Date.now());
+          say(`   ${event.user.name} is typing…`);
+        }
+        if (event.type === 'join' && event.client.user.id !== me?.id) say(`   ${event.client.user.name} joined`);
+      }
+    },
+    onError: (err) => say(`! ${err.message}`),
+  });
+  let lastTyping = 0;
+  process.stdin.on('keypress', () => {
+    if (Date.now() - lastTyping > TYPING_EVERY_MS) {
+      lastTyping = Date.now();
+      void client.trpc.chat.typing.mutate({ boardId }).catch(() => undefined);
+    }
+  });
+  rl.setPrompt('> ');
+  rl.prompt();
+  for await (const line of rl) {
+    const text = line.trim();
+    if (text) {
+      await client.trpc.chat.send.mutate({ boardId, text }).then(
+        () => undefined,
+        (err: Error) => say(`! not sent: ${err.message}`),
+      );
+    }
+    rl.prompt();
+  }
+  stop();
+  await client.close();
+}

@@ -1,0 +1,256 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { createInterface } from 'node:readline/promises';
+import { parseArgs } from 'node:util';
+import { TRPCClientError } from '@trpc/client';
+import WebSocket from 'ws';
+import { createInkboardClient, type InkboardClient } from '../createClient.js';
+import { addElements, exportBoard, InvalidElementsError, watchBoard } from '../helpers.js';
+import { forgetLogin, readLogin, saveLogin } from './config.js';
+import { signInForToken } from './login.js';
+import { runChat } from './chat.js';
+import { ago, describeEvent, table } from './format.js';
+import type { PresenceEntry } from '@inkboard/protocol';
+
+const USAGE = `Usage: inkboard <command> [options]
+
+Accounts
+  signup [--username U] [--password P]     create an account, save an API token
+  login  [--username U] [--password P]     sign in, save an API token
+  logout                                   revoke the saved token and forget it
+Boards
+  boards                                   list your boards
+  boards create TITLE                      create a board, print its id
+  boards rename ID TITLE                   rename a board (owner)
+  boards rm ID                             delete a board (owner)
+  draw BOARD FILE.json                     add the elements in FILE (an array) to BOARD
+  export BOARD --format svg|png|json [--out FILE] [--scale N]
+  watch BOARD                              print live events until interrupted
+  chat BOARD [MESSAGE]                     send a message, or chat interactively
+Tokens
+  token create NAME | token list | token revoke ID
+
+Options: --server URL (or INKBOARD_SERVER; default http://localhost:3000), --json,
+token from INKBOARD_TOKEN or the saved login.`;
+
+/** A failure the user can act on: printed as one line, exit code 1. */
+class CliError extends Error {}
+
+const WS = WebSocket as unknown as typeof globalThis.WebSocket;
+
+async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      server: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      username: { type: 'string' },
+      password: { type: 'string' },
+      format: { type: 'string' },
+      out: { type: 'string' },
+      scale: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, ...args] = positionals;
+  if (!command || values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const saved = readLogin();
+  const server = (values.server ?? process.env.INKBOARD_SERVER ?? saved?.server ?? 'http://localhost:3000').replace(/\/+$/, '');
+  const json = values.json ?? false;
+  const print = (human: string, data: unknown) => console.log(json ? JSON.stringify(data, null, 2) : human);
+
+  if (command === 'signup' || command === 'login') {
+    const { username, password } = await credentials(values.username, values.password);
+    const login = await signInForToken(server, username, password, command === 'signup', `inkboard CLI on ${hostname()}`);
+    const path = saveLogin({ server, token: login.token, tokenId: login.tokenId, username: login.username });
+    print(`${command === 'signup' ? 'Created account' : 'Signed in as'} ${login.username}; token saved to ${path}`, { username: login.username, config: path });
+    return;
+  }
+
+  const token = process.env.INKBOARD_TOKEN ?? (saved && saved.server === server ? saved.token : undefined);
+  if (!token) throw new CliError(`Not signed in to ${server}: run "inkboard login" or set INKBOARD_TOKEN.`);
+  const client = createInkboardClient({ url: server, token, WebSocket: WS });
+  try {
+    await run(command, args, { client, server, token, json, print, values, saved });
+  } finally {
+    if (command !== 'watch' && command !== 'chat') await client.close();
+  }
+}
+
+interface Ctx {
+  client: InkboardClient;
+  server: string;
+  token: string;
+  json: boolean;
+  print(human: string, data: unknown): void;
+  values: { format?: string; out?: string; scale?: string };
+  saved: ReturnType<typeof readLogin>;
+}
+
+function need(value: string | undefined, what: string): string {
+  if (!value) throw new CliError(`Missing ${what}. See "inkboard --help".`);
+  return value;
+}
+
+async function run(command: string, args: string[], ctx: Ctx): Promise<void> {
+  const { client, print } = ctx;
+  switch (command) {
+    case 'logout': {
+      if (ctx.saved) await client.trpc.token.revoke.mutate({ tokenId: ctx.saved.tokenId }).catch(() => undefined);
+      forgetLogin();
+      print('Signed out; the saved token is revoked and forgotten.', { ok: true });
+      return;
+    }
+    case 'boards': {
+      const [sub, id, ...rest] = args;
+      if (!sub) {
+        const boards = await client.trpc.board.list.query();
+        const rows = boards.map((b) => [b.id, b.title, b.role, `${b.elementCount}`, ago(b.updatedAt)]);
+        print(boards.length ? table([['ID', 'TITLE', 'ROLE', 'ELEMENTS', 'CHANGED'], ...rows]) : 'No boards yet: inkboard boards create "My board"', boards.map(({ thumbnail: _t, ...b }) => b));
+      } else if (sub === 'create') {
+        const board = await client.trpc.board.create.mutate({ title: need([id, ...rest].filter(Boolean).join(' '), 'TITLE') });
+        print(board.id, board);
+      } else if (sub === 'rename') {
+        const board = await client.trpc.board.rename.mutate({ boardId: need(id, 'board ID'), title: need(rest.join(' '), 'TITLE') });
+        print(`Renamed ${board.id} to "${board.title}"`, board);
+      } else if (sub === 'rm') {
+        await client.trpc.board.delete.mutate({ boardId: need(id, 'board ID') });
+        print(`Deleted ${id}`, { id, deleted: true });
+      } else throw new CliError(`Unknown "boards ${sub}". Try: boards, boards create, boards rename, boards rm.`);
+      return;
+    }
+    case 'draw': {
+      const boardId = need(args[0], 'BOARD');
+      const file = need(args[1], 'FILE.json');
+      let inputs: unknown;
+      try {
+        inputs = JSON.parse(readFileSync(file, 'utf8'));
+      } catch (err) {
+        throw new CliError(`Cannot read ${file}: ${(err as Error).message}`);
+      }
+      if (!Array.isArray(inputs)) throw new CliError(`${file} must contain a JSON array of elements.`);
+      const { elements, seq } = await addElements(client, boardId, inputs);
+      print(`Added ${elements.length} element${elements.length === 1 ? '' : 's'} to ${boardId} (seq ${seq})`, { added: elements.map((e) => e.id), seq });
+      return;
+    }
+    case 'export': {
+      const boardId = need(args[0], 'BOARD');
+      const format = ctx.values.format ?? 'svg';
+      if (format !== 'svg' && format !== 'png' && format !== 'json') throw new CliError('--format must be svg, png or json.');
+      const bytes =
+        format === 'json'
+          ? new TextEncoder().encode(`${JSON.stringify((await client.trpc.board.snapshot.query({ boardId })).elements, null, 2)}\n`)
+          : await exportBoard({ url: ctx.server, token: ctx.token }, boardId, format, ctx.values.scale ? Number(ctx.values.scale) : undefined);
+      if (ctx.values.out) {
+        writeFileSync(ctx.values.out, bytes);
+        console.error(`Wrote ${bytes.length} bytes to ${ctx.values.out}`);
+      } else process.stdout.write(bytes);
+      return;
+    }
+    case 'watch': {
+      const boardId = need(args[0], 'BOARD');
+      await new Promise<void>((resolve, reject) => {
+        let presence = new Map<string, PresenceEntry>();
+        const stop = watchBoard(client, boardId, {
+          onFrame: (frame) => {
+            for (const event of frame.events) {
+              if (event.type === 'presence') presence = new Map(event.clients.map((c) => [c.clientId, c]));
+              if (event.type === 'join') presence.set(event.client.clientId, event.client);
+              if (ctx.json) {
+                if (event.type !== 'cursor' && event.type !== 'preview') console.log(JSON.stringify(event));
+              } else if (event.type === 'snapshot') console.log(`Watching ${boardId}: ${event.elements.length} elements at seq ${event.seq} (Ctrl+C to stop)`);
+              else {
+                const line = describeEvent(event, presence);
+                if (line) console.log(line);
+              }
+              if (event.type === 'leave') presence.delete(event.clientId);
+            }
+          },
+          onError: (err) => reject(err),
+        });
+        process.once('SIGINT', () => {
+          stop();
+          void client.close().then(resolve);
+        });
+      });
+      return;
+    }
+    case 'chat': {
+      const boardId = need(args[0], 'BOARD');
+      if (args.length > 1) {
+        const message = await client.trpc.chat.send.mutate({ boardId, text: args.slice(1).join(' ') });
+        print(`Sent (#${message.id})`, message);
+        await client.close();
+        return;
+      }
+      await runChat(client, boardId);
+      return;
+    }
+    case 'token': {
+      const [sub, arg] = args;
+      if (sub === 'create') {
+        const created = await client.trpc.token.create.mutate({ name: need(arg, 'NAME') });
+        print(`${created.token}\n(shown once: store it now; id ${created.id})`, created);
+      } else if (sub === 'list') {
+        const tokens = await client.trpc.token.list.query();
+        const rows = tokens.map((t) => [t.id, t.name, `${t.prefix}…`, ago(t.createdAt), t.lastUsedAt ? ago(t.lastUsedAt) : 'never']);
+        print(table([['ID', 'NAME', 'PREFIX', 'CREATED', 'LAST USED'], ...rows]), tokens);
+      } else if (sub === 'revoke') {
+        await client.trpc.token.revoke.mutate({ tokenId: need(arg, 'token ID') });
+        print(`Revoked ${arg}`, { id: arg, revoked: true });
+      } else throw new CliError('Try: token create NAME, token list, token revoke ID.');
+      return;
+    }
+    default:
+      throw new CliError(`Unknown command "${command}". See "inkboard --help".`);
+  }
+}
+
+async function credentials(username?: string, password?: string): Promise<{ username: string; password: string }> {
+  if (username && password) return { username, password };
+  if (!process.stdin.isTTY) throw new CliError('Pass --username and --password (no terminal to ask on).');
+  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: true });
+  try {
+    const u = username ?? (await rl.question('Username: '));
+    // Hide the password as it is typed.
+    const write = (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput;
+    const p =
+      password ??
+      (await (async () => {
+        (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = (s: string) => {
+          if (s.includes('Password: ')) write.call(rl, s);
+        };
+        const answer = await rl.question('Password: ');
+        (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = write;
+        process.stdout.write('\n');
+        return answer;
+      })());
+    return { username: u.trim(), password: p };
+  } finally {
+    rl.close();
+  }
+}
+
+/** One line on stderr, exit code 1. */
+function fail(err: unknown): never {
+  let message: string;
+  if (err instanceof TRPCClientError) {
+    const code = (err.data as { code?: string } | undefined)?.code;
+    message = code === 'UNAUTHORIZED' ? `${err.message} (run "inkboard login" to get a new token)` : err.message;
+  } else if (err instanceof InvalidElementsError) {
+    message = `Nothing was added. Invalid elements:\n${err.problems.map((p) => `  element ${p.index}: ${p.reason}`).join('\n')}`;
+  } else if ((err as NodeJS.ErrnoException)?.code === 'ECONNREFUSED' || /fetch failed/.test(String((err as Error)?.message))) {
+    message = 'Cannot reach the server: is it running? Set --server or INKBOARD_SERVER.';
+  } else message = (err as Error)?.message ?? String(err);
+  console.error(`inkboard: ${message}`);
+  process.exit(1);
+}
+
+main(process.argv.slice(2)).then(
+  () => process.exit(0),
+  (err: unknown) => fail(err),
+);

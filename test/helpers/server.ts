@@ -38,6 +38,7 @@ export async function startServer(overrides: Partial<Config> = {}, reuse?: { dir
     allowedOrigins: [],
     // Cheap hashes keep tests fast; the auth tests check the production parameters separately.
     scryptLogN: 10,
+    upgradesPerMinute: 100_000,
     sessionIdleMs: 7 * 24 * 3_600_000,
     sessionMaxMs: 30 * 24 * 3_600_000,
     ...overrides,

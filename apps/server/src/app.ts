@@ -14,6 +14,8 @@ import type { Config } from './config.js';
 import { dbPlugin } from './plugins/db.js';
 import { trpcPlugin } from './plugins/trpc.js';
 import { exportRoutes } from './routes/export.js';
+import { createRateLimiters } from './auth/TokenBucket.js';
+import { Metrics, metricsPlugin } from './plugins/metrics.js';
 
 export type { AppRouter } from './trpc/routers/_app.js';
 export type { Config } from './config.js';
@@ -39,8 +41,17 @@ export async function buildApp(config: Config, options: { logStream?: NodeJS.Wri
   await app.register(fastifyCookie);
   await app.register(dbPlugin, { path: config.dbPath });
   const store = new BoardStore(app.db);
-  const hub = new LocalBoardHub(config.tickMs);
-  const service = new BoardService(store, hub, config.opLogRetention);
+  let metrics: Metrics | null = null;
+  const hub = new LocalBoardHub(config.tickMs, (delayMs, subscribers) => {
+    metrics?.fanout.observe(delayMs / 1000);
+    metrics?.frames.inc(subscribers);
+  });
+  const service = new BoardService(store, hub, config.opLogRetention, {
+    committed: (ops, seconds) => {
+      metrics?.ops.inc(ops);
+      metrics?.commit.observe(seconds);
+    },
+  });
   const access = new AccessService(app.db, hub);
   const auth = new AuthService(app.db, {
     scrypt: { N: 2 ** config.scryptLogN, r: 8, p: 1 },
@@ -48,6 +59,11 @@ export async function buildApp(config: Config, options: { logStream?: NodeJS.Wri
     sessionMaxMs: config.sessionMaxMs,
   });
   const connections = new ConnectionRegistry();
+  metrics = new Metrics({
+    connections: () => app.websocketServer?.clients.size ?? 0,
+    openBoards: () => hub.stats().boards,
+    subscriptions: () => hub.stats().subscriptions,
+  });
   auth.pruneSessions();
   app.decorate('boards', { store, service, hub, access, auth });
   app.addHook('onClose', async () => {
@@ -57,11 +73,13 @@ export async function buildApp(config: Config, options: { logStream?: NodeJS.Wri
 
   const cookie = { secure: config.publicUrl?.startsWith('https:') ?? false, maxAgeSeconds: Math.floor(config.sessionMaxMs / 1000) };
   await app.register(trpcPlugin, {
-    inner: { store, service, hub, access, auth, connections, cookie },
+    inner: { store, service, hub, access, auth, connections, cookie, limits: createRateLimiters(), metrics },
+    upgradesPerMinute: config.upgradesPerMinute,
     allowedOrigins: [...config.allowedOrigins, ...(config.publicUrl ? [new URL(config.publicUrl).origin] : [])],
   });
 
   await app.register(exportRoutes);
+  await app.register(metricsPlugin, { metrics });
 
   app.get('/healthz', async () => {
     app.db.$client.prepare('select 1').get();

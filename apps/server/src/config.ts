@@ -9,6 +9,7 @@ const envSchema = z.object({
   INKBOARD_WEB_DIST: z.string().optional(),
   INKBOARD_PUBLIC_URL: z.url().optional(),
   INKBOARD_ALLOWED_ORIGINS: z.string().optional(),
+  INKBOARD_UPGRADES_PER_MINUTE: z.coerce.number().int().min(1).default(120),
   INKBOARD_SCRYPT_LOG_N: z.coerce.number().int().min(10).max(20).default(17),
   INKBOARD_SESSION_IDLE_HOURS: z.coerce.number().positive().default(24 * 7),
   INKBOARD_SESSION_MAX_HOURS: z.coerce.number().positive().default(24 * 30),
@@ -36,6 +37,8 @@ export interface Config {
   scryptLogN: number;
   sessionIdleMs: number;
   sessionMaxMs: number;
+  /** WebSocket upgrades allowed per client address per minute (burst). */
+  upgradesPerMinute: number;
 }
 
 /** Reads the environment; a bad value stops the server with a message naming the variable. */
@@ -59,5 +62,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     scryptLogN: e.INKBOARD_SCRYPT_LOG_N,
     sessionIdleMs: e.INKBOARD_SESSION_IDLE_HOURS * 3_600_000,
     sessionMaxMs: e.INKBOARD_SESSION_MAX_HOURS * 3_600_000,
+    upgradesPerMinute: e.INKBOARD_UPGRADES_PER_MINUTE,
   };
 }

@@ -6,6 +6,10 @@ interface Closable {
 
 /** WebSocket close code for "your credentials ended": the client should not retry without signing in. */
 export const CLOSE_AUTH_ENDED = 4401;
+/** Close code for "too many connections for this user". */
+export const CLOSE_TOO_MANY = 4429;
+/** Open WebSockets one user may have at once (tabs, scripts). */
+export const MAX_SOCKETS_PER_USER = 20;
 
 /**
  * Open WebSockets by the credential that opened them, so that sign-out, session expiry and token
@@ -13,6 +17,7 @@ export const CLOSE_AUTH_ENDED = 4401;
  */
 export class ConnectionRegistry {
   private readonly open = new Map<Closable, Credential>();
+  private readonly perUser = new Map<string, number>();
   private readonly timer: NodeJS.Timeout;
 
   constructor(sweepMs = 500) {
@@ -20,9 +25,22 @@ export class ConnectionRegistry {
     this.timer.unref();
   }
 
-  add(socket: Closable & { once(event: 'close', fn: () => void): unknown }, credential: Credential): void {
+  /** Tracks a signed-in socket; refuses (closes) one over the per-user limit. */
+  add(socket: Closable & { once(event: 'close', fn: () => void): unknown }, credential: Credential, userId: string): boolean {
+    const count = this.perUser.get(userId) ?? 0;
+    if (count >= MAX_SOCKETS_PER_USER) {
+      socket.close(CLOSE_TOO_MANY, `at most ${MAX_SOCKETS_PER_USER} connections per user`);
+      return false;
+    }
+    this.perUser.set(userId, count + 1);
     this.open.set(socket, credential);
-    socket.once('close', () => this.open.delete(socket));
+    socket.once('close', () => {
+      this.open.delete(socket);
+      const left = (this.perUser.get(userId) ?? 1) - 1;
+      if (left > 0) this.perUser.set(userId, left);
+      else this.perUser.delete(userId);
+    });
+    return true;
   }
 
   closeSession(idHash: string): void {

@@ -27,6 +27,8 @@ export interface BoardHub {
   presence(boardId: string): PresenceEntry[];
   /** Number of subscribers of a board on this process. */
   subscriberCount(boardId: string): number;
+  /** Boards with a room on this process and their subscriptions, for metrics. */
+  stats(): { boards: number; subscriptions: number };
   close(): Promise<void>;
 }
 
@@ -38,7 +40,12 @@ interface Room {
   pending: BoardEvent[];
   cursors: Map<string, CursorEvent>;
   timer: NodeJS.Timeout | null;
+  /** When the oldest event of the tick in progress was published. */
+  since: number;
 }
+
+/** Called after each frame with how long its oldest event waited and how many got it. */
+export type FlushObserver = (delayMs: number, subscribers: number) => void;
 
 /**
  * One room per board in this process. Events of a tick are delivered as one frozen frame object,
@@ -47,7 +54,10 @@ interface Room {
 export class LocalBoardHub implements BoardHub {
   private readonly rooms = new Map<string, Room>();
 
-  constructor(private readonly tickMs: number) {}
+  constructor(
+    private readonly tickMs: number,
+    private readonly onFlush: FlushObserver = () => {},
+  ) {}
 
   publish(boardId: string, seq: number, events: readonly BoardEvent[]): void {
     const room = this.rooms.get(boardId);
@@ -60,7 +70,10 @@ export class LocalBoardHub implements BoardHub {
         room.pending.push(event);
       }
     }
-    room.timer ??= setTimeout(() => this.flush(boardId, room), this.tickMs);
+    if (room.timer === null) {
+      room.since = performance.now();
+      room.timer = setTimeout(() => this.flush(room), this.tickMs);
+    }
   }
 
   subscribe(boardId: string, subscriber: Subscriber): () => void {
@@ -107,13 +120,19 @@ export class LocalBoardHub implements BoardHub {
   private room(boardId: string): Room {
     let room = this.rooms.get(boardId);
     if (!room) {
-      room = { listeners: new Set(), presence: new Map(), seq: 0, pending: [], cursors: new Map(), timer: null };
+      room = { listeners: new Set(), presence: new Map(), seq: 0, pending: [], cursors: new Map(), timer: null, since: 0 };
       this.rooms.set(boardId, room);
     }
     return room;
   }
 
-  private flush(boardId: string, room: Room): void {
+  stats(): { boards: number; subscriptions: number } {
+    let subscriptions = 0;
+    for (const room of this.rooms.values()) subscriptions += room.listeners.size;
+    return { boards: this.rooms.size, subscriptions };
+  }
+
+  private flush(room: Room): void {
     room.timer = null;
     if (room.pending.length === 0 && room.cursors.size === 0) return;
     const events = room.cursors.size ? [...room.pending, ...room.cursors.values()] : room.pending;
@@ -121,6 +140,7 @@ export class LocalBoardHub implements BoardHub {
     room.cursors = new Map();
     const frame: Frame = Object.freeze({ seq: room.seq, events });
     for (const subscriber of room.listeners) subscriber.frame(frame);
+    this.onFlush(performance.now() - room.since, room.listeners.size);
   }
 
   private dropIfIdle(boardId: string, room: Room): void {

@@ -45,7 +45,13 @@ export class BoardService {
     private readonly store: BoardStore,
     private readonly hub: BoardHub,
     private readonly opLogRetention: number,
+    private readonly observe: { committed(ops: number, seconds: number): void } = { committed: () => {} },
   ) {}
+
+  /** Writes whatever is queued now (graceful shutdown). */
+  flushNow(): void {
+    if (this.queue.length) this.flush();
+  }
 
   /** A new board owned by `ownerId`. */
   createBoard(title: string, ownerId: string) {
@@ -122,12 +128,15 @@ export class BoardService {
   /** Writes every queued push in one transaction, then acknowledges and broadcasts. */
   private flush(): void {
     this.flushScheduled = false;
+    if (!this.queue.length) return;
     const batch = this.queue;
     this.queue = [];
     const staged = new Map<string, LiveBoard>();
     const outcomes: { push: PendingPush; acks?: PushAck[]; error?: TRPCError }[] = [];
     const events = new Map<string, OpEvent[]>();
     const now = Date.now();
+    const started = performance.now();
+    let applied = 0;
     try {
       this.store.transaction(() => {
         for (const push of batch) {
@@ -149,9 +158,9 @@ export class BoardService {
               acks.push({ opId: op.opId, seq: 0, duplicate: false });
             }
           }
-          const applied = applyOps(before.elements, fresh);
-          if (!applied.ok) {
-            outcomes.push({ push, error: new TRPCError({ code: 'BAD_REQUEST', message: `Nothing was applied: ${applied.error}` }) });
+          const result = applyOps(before.elements, fresh);
+          if (!result.ok) {
+            outcomes.push({ push, error: new TRPCError({ code: 'BAD_REQUEST', message: `Nothing was applied: ${result.error}` }) });
             continue;
           }
           let seq = before.seq;
@@ -159,7 +168,7 @@ export class BoardService {
           for (const op of fresh) {
             seq += 1;
             const event: OpEvent = { type: 'op', seq, author: push.author, op };
-            this.store.writeOp(push.boardId, event, applied.elements, now);
+            this.store.writeOp(push.boardId, event, result.elements, now);
             boardEvents.push(event);
             const ack = acks.find((a) => a.opId === op.opId && !a.duplicate)!;
             ack.seq = seq;
@@ -167,12 +176,13 @@ export class BoardService {
           for (const ack of acks) if (ack.seq === -1) ack.seq = acks.find((a) => a.opId === ack.opId && !a.duplicate)!.seq;
           events.set(push.boardId, boardEvents);
           if (fresh.length) {
-            this.store.setBoardSeq(push.boardId, seq, applied.elements.size, now);
+            this.store.setBoardSeq(push.boardId, seq, result.elements.size, now);
             if (Math.floor(seq / TRIM_EVERY) > Math.floor(before.seq / TRIM_EVERY) && seq > this.opLogRetention) {
               this.store.trimOps(push.boardId, seq - this.opLogRetention);
             }
           }
-          staged.set(push.boardId, { id: push.boardId, seq, elements: applied.elements });
+          applied += fresh.length;
+          staged.set(push.boardId, { id: push.boardId, seq, elements: result.elements });
           outcomes.push({ push, acks });
         }
       });
@@ -181,6 +191,7 @@ export class BoardService {
       for (const push of batch) push.reject(error);
       return;
     }
+    this.observe.committed(applied, (performance.now() - started) / 1000);
     for (const [boardId, board] of staged) if (this.live.has(boardId)) this.live.set(boardId, board);
     for (const [boardId, boardEvents] of events) {
       if (boardEvents.length) this.hub.publish(boardId, boardEvents.at(-1)!.seq, boardEvents);

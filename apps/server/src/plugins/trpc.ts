@@ -4,19 +4,26 @@ import fp from 'fastify-plugin';
 import type { InnerContext } from '../trpc/context.js';
 import { createContextFactory, SESSION_COOKIE } from '../trpc/context.js';
 import { appRouter, type AppRouter } from '../trpc/routers/_app.js';
+import { TokenBuckets } from '../auth/TokenBucket.js';
 import { createFrameEncoder } from './frameEncoder.js';
 
 /** Largest WebSocket message a client may send (the `ws` default is 100 MiB). */
-export const MAX_WS_MESSAGE_BYTES = 1024 * 1024;
+export const MAX_WS_MESSAGE_BYTES = 512 * 1024;
 
 /** tRPC over HTTP and WebSocket at `/trpc`. */
-export const trpcPlugin = fp<{ inner: InnerContext; allowedOrigins: string[] }>(
+export const trpcPlugin = fp<{ inner: InnerContext; allowedOrigins: string[]; upgradesPerMinute: number }>(
   async (app, opts) => {
     await app.register(websocket, { options: { maxPayload: MAX_WS_MESSAGE_BYTES } });
     // Browsers send cookies with a WebSocket handshake from any site: a cookie-bearing upgrade from
     // a foreign page is refused before the upgrade (cross-site WebSocket hijacking).
+    const upgrades = new TokenBuckets(opts.upgradesPerMinute / 60, opts.upgradesPerMinute);
     app.addHook('onRequest', async (req, reply) => {
       if (req.headers.upgrade?.toLowerCase() !== 'websocket') return;
+      if (!upgrades.take(req.ip)) {
+        opts.inner.metrics.refused.inc({ kind: 'upgrade' });
+        req.log.warn({ ip: req.ip }, 'too many WebSocket upgrades from one address');
+        return reply.code(429).send({ error: 'Too Many Requests', message: 'Too many connection attempts from this address; retry in a minute.' });
+      }
       const origin = req.headers.origin;
       const hasSession = (req.headers.cookie ?? '').includes(`${SESSION_COOKIE}=`);
       if (!origin || !hasSession) return;
@@ -31,13 +38,20 @@ export const trpcPlugin = fp<{ inner: InnerContext; allowedOrigins: string[] }>(
       trpcOptions: {
         router: appRouter,
         createContext: createContextFactory(opts.inner),
-        keepAlive: { enabled: true, pingMs: 15_000, pongWaitMs: 10_000 },
+        // A dead connection is noticed within about 10 s.
+        keepAlive: { enabled: true, pingMs: 5_000, pongWaitMs: 5_000 },
         experimental_encoder: createFrameEncoder(),
         onError({ error, path }) {
           if (error.code === 'INTERNAL_SERVER_ERROR') app.log.error({ err: error, path }, 'procedure failed');
         },
       },
     } satisfies FastifyTRPCPluginOptions<AppRouter>);
+    // Graceful shutdown: finish queued writes, then tell every client to reconnect (elsewhere or
+    // after the restart) before the sockets close.
+    app.addHook('preClose', async () => {
+      opts.inner.service.flushNow();
+      for (const socket of app.websocketServer.clients) socket.send(JSON.stringify({ id: null, method: 'reconnect' }));
+    });
   },
   { name: 'inkboard-trpc' },
 );

@@ -5,6 +5,8 @@ import type { FastifyReply } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { AuthService, Credential } from '../auth/AuthService.js';
 import type { ConnectionRegistry } from '../auth/connections.js';
+import type { RateLimitKind, TokenBuckets } from '../auth/TokenBucket.js';
+import type { Metrics } from '../plugins/metrics.js';
 import type { AccessService } from '../boards/AccessService.js';
 import type { BoardHub } from '../boards/BoardHub.js';
 import type { BoardService } from '../boards/BoardService.js';
@@ -22,6 +24,8 @@ export interface InnerContext {
   auth: AuthService;
   connections: ConnectionRegistry;
   cookie: { secure: boolean; maxAgeSeconds: number };
+  limits: Record<RateLimitKind, TokenBuckets>;
+  metrics: Metrics;
 }
 
 export interface Context extends InnerContext {
@@ -36,6 +40,8 @@ export interface Context extends InnerContext {
   reply: FastifyReply | null;
   /** Address of the caller, for sign-in limits. */
   address: string;
+  /** The WebSocket the call came on, or null over HTTP (slow-consumer checks). */
+  socket: WebSocket | null;
 }
 
 const PALETTE = ['#e03131', '#2f9e44', '#1971c2', '#f08c00', '#9c36b5', '#0c8599', '#e8590c', '#6741d9'];
@@ -76,7 +82,7 @@ export function createContextFactory(inner: InnerContext) {
   return ({ req, res, info }: CreateFastifyContextOptions): Context => {
     const found = identify(inner.auth, req.headers, (info.connectionParams ?? {}) as Record<string, unknown>);
     const ws = isWebSocket(res) ? res : null;
-    if (ws && found) inner.connections.add(ws, found.credential);
+    if (ws && found) inner.connections.add(ws, found.credential, found.user.id);
     return {
       ...inner,
       user: found?.user ?? null,
@@ -85,6 +91,7 @@ export function createContextFactory(inner: InnerContext) {
       clientId: randomUUID(),
       reply: ws ? null : (res as FastifyReply),
       address: req.socket?.remoteAddress ?? 'unknown',
+      socket: ws,
     };
   };
 }

@@ -1,6 +1,7 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import type { Role } from '@inkboard/protocol';
 import { z, ZodError } from 'zod';
+import type { RateLimitKind } from '../auth/TokenBucket.js';
 import type { Context } from './context.js';
 
 const t = initTRPC.context<Context>().create({
@@ -26,6 +27,21 @@ export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in first (or pass a valid API token).' });
   return next({ ctx: { user: ctx.user } });
 });
+
+/**
+ * Per-user token bucket: over the limit the call gets TOO_MANY_REQUESTS and nobody else is slowed.
+ * `cost` counts what the call carries (e.g. ops in a push).
+ */
+export function rateLimited<I>(kind: RateLimitKind, cost: (input: I) => number = () => 1) {
+  return t.middleware(({ ctx, input, next }) => {
+    const key = ctx.user?.id ?? ctx.address;
+    if (!ctx.limits[kind].take(key, cost(input as I))) {
+      ctx.metrics.refused.inc({ kind });
+      throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: `Too many ${kind} requests; slow down and retry in a moment.` });
+    }
+    return next();
+  });
+}
 
 /** Procedures on one board, for callers with at least role `least` on it. */
 export function boardProcedure(least: Role) {

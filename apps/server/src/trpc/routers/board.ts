@@ -12,7 +12,12 @@ import {
 import { FrameQueue } from '../../boards/frameQueue.js';
 import type { Context } from '../context.js';
 import { TRPCError } from '@trpc/server';
-import { authedProcedure, boardProcedure, router } from '../trpc.js';
+import { authedProcedure, boardProcedure, rateLimited, router } from '../trpc.js';
+
+/** Unsent bytes on a socket beyond which its subscriber is cut off. */
+export const SLOW_CONSUMER_BYTES = 1024 * 1024;
+/** Close code telling the client to reconnect and resume. */
+export const CLOSE_TOO_SLOW = 4408;
 
 export const boardRouter = router({
   /** The caller's boards (owned and shared), most recently changed first, with an SVG thumbnail. */
@@ -25,7 +30,7 @@ export const boardRouter = router({
     return { id, title, seq, elementCount, createdAt, updatedAt, ownerId, role: ctx.role };
   }),
 
-  create: authedProcedure.input(createBoardInput).mutation(({ ctx, input }) => {
+  create: authedProcedure.input(createBoardInput).use(rateLimited('boards')).mutation(({ ctx, input }) => {
     const { id, title } = ctx.service.createBoard(input.title, ctx.user.id);
     return { id, title, role: 'owner' as const };
   }),
@@ -54,19 +59,19 @@ export const boardRouter = router({
    * Applies ops in order, atomically. Resolves after they are on disk, with each op's seq; an op id
    * seen before is acknowledged again with its original seq and not applied twice.
    */
-  push: boardProcedure('editor').input(pushInput).mutation(async ({ ctx, input }) => {
+  push: boardProcedure('editor').input(pushInput).use(rateLimited<{ ops: unknown[] }>('ops', (i) => i.ops.length)).mutation(async ({ ctx, input }) => {
     const acks = await ctx.service.push(input.boardId, ctx.user, input.ops);
     return { acks };
   }),
 
   /** Moves the caller's cursor (ephemeral; only the latest per tick is delivered). */
-  cursor: boardProcedure('viewer').input(cursorInput).mutation(({ ctx, input }) => {
+  cursor: boardProcedure('viewer').input(cursorInput).use(rateLimited('cursor')).mutation(({ ctx, input }) => {
     publish(ctx, input.boardId, { type: 'cursor', clientId: ctx.clientId, x: input.x, y: input.y });
     return null;
   }),
 
   /** A stroke or shape in progress, shown to others while it is drawn (never stored). */
-  preview: boardProcedure('editor').input(previewInput).mutation(({ ctx, input }) => {
+  preview: boardProcedure('editor').input(previewInput).use(rateLimited('preview')).mutation(({ ctx, input }) => {
     const { boardId, ...rest } = input;
     publish(ctx, boardId, { type: 'preview', clientId: ctx.clientId, ...rest });
     return null;
@@ -95,6 +100,13 @@ export const boardRouter = router({
       first.push({ type: 'presence', clients: ctx.hub.presence(boardId) });
       yield tracked(String(seq), { seq, events: first } satisfies Frame);
       for await (const frame of queue.drain(signal)) {
+        // A consumer that does not read (slow network, stalled tab) is cut off before it costs
+        // unbounded memory; it reconnects and resumes from its last seq.
+        if (ctx.socket && ctx.socket.bufferedAmount > SLOW_CONSUMER_BYTES) {
+          ctx.metrics.refused.inc({ kind: 'slow_consumer' });
+          ctx.socket.close(CLOSE_TOO_SLOW, 'too slow: reconnect and resume');
+          return;
+        }
         let out = frame;
         if (frame.events.some((e) => e.type === 'op' && e.seq <= seq)) {
           out = { seq: frame.seq, events: frame.events.filter((e) => e.type !== 'op' || e.seq > seq) };

@@ -1,9 +1,9 @@
 import { boardRefInput, chatHistoryInput, chatSendInput } from '@inkboard/protocol';
-import { boardProcedure, router } from '../trpc.js';
+import { boardProcedure, rateLimited, router } from '../trpc.js';
 
 export const chatRouter = router({
   /** Stores a message, then delivers it to everyone on the board. */
-  send: boardProcedure('viewer').input(chatSendInput).mutation(({ ctx, input }) => {
+  send: boardProcedure('viewer').input(chatSendInput).use(rateLimited('chat')).mutation(({ ctx, input }) => {
     const message = ctx.store.addChatMessage(input.boardId, ctx.user, input.text);
     ctx.hub.publish(input.boardId, ctx.service.currentSeq(input.boardId), [{ type: 'chat', message }]);
     return message;
@@ -16,7 +16,7 @@ export const chatRouter = router({
   }),
 
   /** Tells the others the caller is typing (ephemeral). */
-  typing: boardProcedure('viewer').input(boardRefInput).mutation(({ ctx, input }) => {
+  typing: boardProcedure('viewer').input(boardRefInput).use(rateLimited('typing')).mutation(({ ctx, input }) => {
     ctx.hub.publish(input.boardId, ctx.service.currentSeq(input.boardId), [{ type: 'typing', clientId: ctx.clientId, user: ctx.user }]);
     return null;
   }),

@@ -1,0 +1,40 @@
+/** Token buckets per key: `rate` tokens a second, up to `burst`. Idle keys are forgotten. */
+export class TokenBuckets {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+
+  constructor(
+    readonly rate: number,
+    readonly burst: number,
+  ) {}
+
+  /** Takes `cost` tokens if there are enough; false means "too many". */
+  take(key: string, cost = 1, now = Date.now()): boolean {
+    const b = this.buckets.get(key) ?? { tokens: this.burst, at: now };
+    b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 1000) * this.rate);
+    b.at = now;
+    if (this.buckets.size > 10_000) this.prune(now);
+    this.buckets.set(key, b);
+    if (b.tokens < cost) return false;
+    b.tokens -= cost;
+    return true;
+  }
+
+  private prune(now: number): void {
+    for (const [key, b] of this.buckets) if (b.tokens + ((now - b.at) / 1000) * this.rate >= this.burst) this.buckets.delete(key);
+  }
+}
+
+/** Per-user limits of what a person can send (docs/limits.md). */
+export const RATE_LIMITS = {
+  ops: { rate: 200, burst: 400 },
+  cursor: { rate: 60, burst: 120 },
+  preview: { rate: 120, burst: 240 },
+  chat: { rate: 2, burst: 10 },
+  typing: { rate: 4, burst: 8 },
+  boards: { rate: 2, burst: 20 },
+} as const;
+export type RateLimitKind = keyof typeof RATE_LIMITS;
+
+export function createRateLimiters(): Record<RateLimitKind, TokenBuckets> {
+  return Object.fromEntries(Object.entries(RATE_LIMITS).map(([k, v]) => [k, new TokenBuckets(v.rate, v.burst)])) as Record<RateLimitKind, TokenBuckets>;
+}

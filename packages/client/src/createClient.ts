@@ -14,7 +14,12 @@ export interface InkboardClientOptions {
   WebSocket?: typeof globalThis.WebSocket;
   /** Send queries and mutations over the WebSocket too (lower latency for a live session). */
   allOverWebSocket?: boolean;
+  /** Called when the server closed the connection for good (4401 credentials ended, 4429 too many connections). */
+  onAuthEnded?: (code: number) => void;
 }
+
+/** Close codes after which the client stops reconnecting. */
+export const FINAL_CLOSE_CODES = new Set([4401, 4429]);
 
 export interface InkboardClient {
   trpc: TRPCClient<AppRouter>;
@@ -48,6 +53,13 @@ export function createInkboardClient(options: InkboardClientOptions): InkboardCl
       return params;
     },
     keepAlive: { enabled: true, intervalMs: 5_000, pongTimeoutMs: 3_000 },
+    onClose: (cause) => {
+      // Signed out, token revoked or too many connections: retrying cannot help.
+      if (cause?.code !== undefined && FINAL_CLOSE_CODES.has(cause.code)) {
+        options.onAuthEnded?.(cause.code);
+        void ws.close();
+      }
+    },
   });
   const http = httpBatchLink<AppRouter>({ url: `${base}/trpc`, headers: () => headers });
   const trpc = createTRPCClient<AppRouter>({

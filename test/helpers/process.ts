@@ -1,0 +1,73 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const SERVER_ENTRY = resolve(import.meta.dirname, '../../apps/server/dist/index.js');
+
+/** A free TCP port on loopback. */
+export function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const srv = createServer();
+    srv.once('error', fail);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => done(port));
+    });
+  });
+}
+
+export interface ServerProcess {
+  url: string;
+  port: number;
+  dbPath: string;
+  child: ChildProcess;
+  /** Starts the process (again) on the same port and file; resolves when it answers /healthz. */
+  start(): Promise<void>;
+  /** SIGKILL: no chance to flush anything. */
+  kill9(): Promise<void>;
+  /** SIGTERM and wait for exit. */
+  stop(): Promise<number | null>;
+}
+
+/** The built server as its own process, so it can be killed like a real crash. */
+export async function serverProcess(env: Record<string, string> = {}): Promise<ServerProcess> {
+  if (!existsSync(SERVER_ENTRY)) throw new Error(`${SERVER_ENTRY} is missing: run "npm run build" first`);
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'inkboard-proc-'));
+  const dbPath = join(dir, 'inkboard.db');
+  const handle: ServerProcess = {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    dbPath,
+    child: null as unknown as ChildProcess,
+    async start() {
+      handle.child = spawn(process.execPath, [SERVER_ENTRY], {
+        env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', INKBOARD_DB: dbPath, LOG_LEVEL: 'warn', INKBOARD_SCRYPT_LOG_N: '10', INKBOARD_UPGRADES_PER_MINUTE: '100000', ...env },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        if (handle.child.exitCode !== null) throw new Error(`server exited with ${handle.child.exitCode}`);
+        const ok = await fetch(`${handle.url}/healthz`).then((r) => r.ok, () => false);
+        if (ok) return;
+        if (Date.now() > deadline) throw new Error('server did not answer /healthz within 15 s');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    async kill9() {
+      const exited = new Promise((r) => handle.child.once('exit', r));
+      handle.child.kill('SIGKILL');
+      await exited;
+    },
+    async stop() {
+      if (handle.child.exitCode !== null) return handle.child.exitCode;
+      const exited = new Promise<number | null>((r) => handle.child.once('exit', (code) => r(code)));
+      handle.child.kill('SIGTERM');
+      return exited;
+    },
+  };
+  await handle.start();
+  return handle;
+}

@@ -37,6 +37,8 @@ export class BoardSession {
   board: ClientBoard = emptyClientBoard;
   status: SessionStatus = 'connecting';
   presence = new Map<string, PresenceEntry>();
+  /** Times a frame skipped seqs and the session had to ask again (should stay 0). */
+  gaps = 0;
   private unsubscribe: (() => void) | null = null;
   private readonly waiters = new Map<string, { resolve: (seq: number) => void; reject: (e: Error) => void }>();
   private readonly acked = new Map<string, number>();
@@ -107,6 +109,7 @@ export class BoardSession {
   private receive(frame: Frame): void {
     const result = receiveFrame(this.board, frame);
     if (result.gap) {
+      this.gaps++;
       // Missed seqs (should not happen with tracked resume): ask again from what we have.
       this.start(this.board.seq);
       return;

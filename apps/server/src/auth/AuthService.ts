@@ -63,15 +63,16 @@ export class AuthService {
     if (wait > 0) {
       throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: `Too many failed sign-ins. Try again in ${Math.ceil(wait / 60_000)} minute(s).` });
     }
+    // Counted as a failure before the (slow) check, so that concurrent guesses cannot all pass the
+    // limit above while their hashes are computed; a right password takes it back.
+    this.perAccount.fail(username);
+    const forgiveAddress = this.perAddress.fail(address);
     const row = this.db.select().from(users).where(eq(users.username, username)).get();
     this.decoy ??= hashPassword('decoy-password', this.options.scrypt);
     const ok = await verifyPassword(password, row?.passwordHash ?? (await this.decoy));
-    if (!row || !ok) {
-      this.perAccount.fail(username);
-      this.perAddress.fail(address);
-      throw new TRPCError({ code: 'UNAUTHORIZED', message: WRONG });
-    }
+    if (!row || !ok) throw new TRPCError({ code: 'UNAUTHORIZED', message: WRONG });
     this.perAccount.reset(username);
+    forgiveAddress();
     return this.startSession(row);
   }
 

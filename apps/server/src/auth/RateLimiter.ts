@@ -16,10 +16,18 @@ export class FailureLimiter {
     return times.length >= this.max ? times[0]! + this.windowMs - now : 0;
   }
 
-  fail(key: string, now = Date.now()): void {
+  /** Records a failure; returns a function that takes this one back (an attempt that turned out fine). */
+  fail(key: string, now = Date.now()): () => void {
     const times = this.recent(key, now);
     times.push(now);
     this.failures.set(key, times);
+    return () => {
+      const current = this.failures.get(key);
+      const i = current?.indexOf(now) ?? -1;
+      if (!current || i < 0) return;
+      current.splice(i, 1);
+      if (!current.length) this.failures.delete(key);
+    };
   }
 
   reset(key: string): void {

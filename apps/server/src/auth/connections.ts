@@ -2,7 +2,11 @@ import type { Credential } from './AuthService.js';
 
 interface Closable {
   close(code?: number, reason?: string): void;
+  terminate(): void;
 }
+
+/** How long a client gets to complete the close handshake before its connection is cut. */
+const CLOSE_GRACE_MS = 1_000;
 
 /** WebSocket close code for "your credentials ended": the client should not retry without signing in. */
 export const CLOSE_AUTH_ENDED = 4401;
@@ -68,6 +72,9 @@ export class ConnectionRegistry {
       if (match(credential)) {
         this.open.delete(socket);
         socket.close(CLOSE_AUTH_ENDED, reason);
+        // A client that never answers the close frame would otherwise keep the connection (and its
+        // subscriptions) for ws's 30 s close timeout; terminate() is a no-op once it has closed.
+        setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
       }
     }
   }

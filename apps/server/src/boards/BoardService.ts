@@ -28,8 +28,6 @@ interface PendingPush {
 /** Thumbnails draw the topmost elements only, to stay small. */
 const THUMBNAIL_MAX_ELEMENTS = 1_000;
 
-/** How often (in ops) a board's op log is trimmed to the retention. */
-const TRIM_EVERY = 256;
 
 /**
  * Sequencing and persistence of board edits. Pushes that arrive together are written in one
@@ -177,7 +175,10 @@ export class BoardService {
           events.set(push.boardId, boardEvents);
           if (fresh.length) {
             this.store.setBoardSeq(push.boardId, seq, result.elements.size, now);
-            if (Math.floor(seq / TRIM_EVERY) > Math.floor(before.seq / TRIM_EVERY) && seq > this.opLogRetention) {
+            // Trim in steps of a quarter of the retention (at most 256 ops), so the log holds between
+            // retention and 1.25x retention ops.
+            const step = Math.max(1, Math.min(256, Math.floor(this.opLogRetention / 4)));
+            if (Math.floor(seq / step) > Math.floor(before.seq / step) && seq > this.opLogRetention) {
               this.store.trimOps(push.boardId, seq - this.opLogRetention);
             }
           }

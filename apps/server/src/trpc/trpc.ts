@@ -22,9 +22,12 @@ export const createCallerFactory = t.createCallerFactory;
 /** Anyone, signed in or not. */
 export const publicProcedure = t.procedure;
 
-/** A signed-in person or a valid API token. */
+/**
+ * A signed-in person or a valid API token. Over a WebSocket the server is closing (credentials
+ * ended, too many connections) nothing more is done, even for a client that ignores the close frame.
+ */
 export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
-  if (!ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in first (or pass a valid API token).' });
+  if (!ctx.user || (ctx.socket && ctx.socket.readyState !== ctx.socket.OPEN)) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in first (or pass a valid API token).' });
   return next({ ctx: { user: ctx.user } });
 });
 

@@ -33,6 +33,9 @@ Tokens
 Options: --server URL (or INKBOARD_SERVER; default http://localhost:3000), --json,
 token from INKBOARD_TOKEN or the saved login.`;
 
+/** Commands that need a token (signup and login are handled before). */
+const COMMANDS = new Set(['logout', 'boards', 'draw', 'export', 'watch', 'chat', 'token']);
+
 /** A failure the user can act on: printed as one line, exit code 1. */
 class CliError extends Error {}
 
@@ -71,6 +74,8 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
 
+  // Before asking for a login: a typo should not be answered with "Not signed in".
+  if (!COMMANDS.has(command)) throw new CliError(`Unknown command "${command}". See "inkboard --help".`);
   const token = process.env.INKBOARD_TOKEN ?? (saved && saved.server === server ? saved.token : undefined);
   if (!token) throw new CliError(`Not signed in to ${server}: run "inkboard login" or set INKBOARD_TOKEN.`);
   const client = createInkboardClient({ url: server, token, WebSocket: WS });
@@ -153,6 +158,9 @@ async function run(command: string, args: string[], ctx: Ctx): Promise<void> {
     }
     case 'watch': {
       const boardId = need(args[0], 'BOARD');
+      // Over HTTP first: an unreachable server, a refused token or a missing board fails at once
+      // instead of the WebSocket retrying silently.
+      await client.trpc.board.byId.query({ boardId });
       await new Promise<void>((resolve, reject) => {
         let presence = new Map<string, PresenceEntry>();
         const stop = watchBoard(client, boardId, {
@@ -238,13 +246,14 @@ async function credentials(username?: string, password?: string): Promise<{ user
 /** One line on stderr, exit code 1. */
 function fail(err: unknown): never {
   let message: string;
-  if (err instanceof TRPCClientError) {
+  // A refused connection comes as a TRPCClientError "fetch failed" too: check it first.
+  if ((err as NodeJS.ErrnoException)?.code === 'ECONNREFUSED' || /fetch failed/.test(String((err as Error)?.message))) {
+    message = 'Cannot reach the server: is it running? Set --server or INKBOARD_SERVER.';
+  } else if (err instanceof TRPCClientError) {
     const code = (err.data as { code?: string } | undefined)?.code;
     message = code === 'UNAUTHORIZED' ? `${err.message} (run "inkboard login" to get a new token)` : err.message;
   } else if (err instanceof InvalidElementsError) {
     message = `Nothing was added. Invalid elements:\n${err.problems.map((p) => `  element ${p.index}: ${p.reason}`).join('\n')}`;
-  } else if ((err as NodeJS.ErrnoException)?.code === 'ECONNREFUSED' || /fetch failed/.test(String((err as Error)?.message))) {
-    message = 'Cannot reach the server: is it running? Set --server or INKBOARD_SERVER.';
   } else message = (err as Error)?.message ?? String(err);
   console.error(`inkboard: ${message}`);
   process.exit(1);

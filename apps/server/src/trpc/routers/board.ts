@@ -116,7 +116,15 @@ export const boardRouter = router({
       }
     } finally {
       unsubscribe();
-      ctx.hub.leave(boardId, ctx.service.currentSeq(boardId), ctx.clientId);
+      // A deleted board has no seq any more (currentSeq throws NOT_FOUND): leave its presence anyway,
+      // or the entry (and the hub's room) would stay forever.
+      let seq = 0;
+      try {
+        seq = ctx.service.currentSeq(boardId);
+      } catch {
+        // deleted
+      }
+      ctx.hub.leave(boardId, seq, ctx.clientId);
     }
   }),
 });

@@ -16,6 +16,7 @@ import { trpcPlugin } from './plugins/trpc.js';
 import { exportRoutes } from './routes/export.js';
 import { createRateLimiters } from './auth/TokenBucket.js';
 import { Metrics, metricsPlugin } from './plugins/metrics.js';
+import { ViolationCounter } from './trpc/trpc.js';
 
 export type { AppRouter } from './trpc/routers/_app.js';
 export type { Config } from './config.js';
@@ -73,7 +74,7 @@ export async function buildApp(config: Config, options: { logStream?: NodeJS.Wri
 
   const cookie = { secure: config.publicUrl?.startsWith('https:') ?? false, maxAgeSeconds: Math.floor(config.sessionMaxMs / 1000) };
   await app.register(trpcPlugin, {
-    inner: { store, service, hub, access, auth, connections, cookie, limits: createRateLimiters(), metrics },
+    inner: { store, service, hub, access, auth, connections, cookie, limits: createRateLimiters(), violations: new ViolationCounter(), metrics },
     upgradesPerMinute: config.upgradesPerMinute,
     allowedOrigins: [...config.allowedOrigins, ...(config.publicUrl ? [new URL(config.publicUrl).origin] : [])],
   });

@@ -141,7 +141,7 @@ export class BoardStore {
       .map((r) => ({ type: 'op' as const, seq: r.seq, author: { id: r.authorId, name: r.authorName }, op: JSON.parse(r.data) as Op }));
   }
 
-  addChatMessage(boardId: string, user: User, text: string, now = Date.now()): ChatMessage {
+  addChatMessage(boardId: string, user: Pick<User, 'id' | 'name' | 'color'>, text: string, now = Date.now()): ChatMessage {
     const row = this.db
       .insert(chatMessages)
       .values({ boardId, userId: user.id, userName: user.name, userColor: user.color, text, createdAt: now })

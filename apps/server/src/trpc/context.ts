@@ -7,6 +7,7 @@ import type { AuthService, Credential } from '../auth/AuthService.js';
 import type { ConnectionRegistry } from '../auth/connections.js';
 import type { RateLimitKind, TokenBuckets } from '../auth/TokenBucket.js';
 import type { Metrics } from '../plugins/metrics.js';
+import type { ViolationCounter } from './trpc.js';
 import type { AccessService } from '../boards/AccessService.js';
 import type { BoardHub } from '../boards/BoardHub.js';
 import type { BoardService } from '../boards/BoardService.js';
@@ -25,6 +26,7 @@ export interface InnerContext {
   connections: ConnectionRegistry;
   cookie: { secure: boolean; maxAgeSeconds: number };
   limits: Record<RateLimitKind, TokenBuckets>;
+  violations: ViolationCounter;
   metrics: Metrics;
 }
 

@@ -40,10 +40,32 @@ export function rateLimited<I>(kind: RateLimitKind, cost: (input: I) => number =
     const key = ctx.user?.id ?? ctx.address;
     if (!ctx.limits[kind].take(key, cost(input as I))) {
       ctx.metrics.refused.inc({ kind });
+      if (ctx.socket && ctx.violations.count(ctx.socket) > FLOOD_REFUSALS) {
+        // Refusing still costs a parse per message: a socket that keeps flooding is closed.
+        ctx.metrics.refused.inc({ kind: 'flood_closed' });
+        ctx.socket.close(CLOSE_FLOODING, 'too many requests: slow down');
+      }
       throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: `Too many ${kind} requests; slow down and retry in a moment.` });
     }
     return next();
   });
+}
+
+/** Refusals within `ViolationCounter`'s window after which a socket is closed. */
+export const FLOOD_REFUSALS = 100;
+/** Close code for a flooding socket: reconnect later (with backoff), slower. */
+export const CLOSE_FLOODING = 4430;
+
+/** Counts rate-limit refusals per socket over a sliding 5 s window. */
+export class ViolationCounter {
+  private readonly counts = new WeakMap<object, { n: number; since: number }>();
+
+  count(socket: object, now = Date.now()): number {
+    const c = this.counts.get(socket);
+    const next = c && now - c.since < 5_000 ? { n: c.n + 1, since: c.since } : { n: 1, since: now };
+    this.counts.set(socket, next);
+    return next.n;
+  }
 }
 
 /** Procedures on one board, for callers with at least role `least` on it. */

@@ -8,6 +8,7 @@ import {
   subscribeInput,
   type BoardEvent,
   type Frame,
+  type User,
 } from '@inkboard/protocol';
 import { FrameQueue } from '../../boards/frameQueue.js';
 import type { Context } from '../context.js';
@@ -90,7 +91,7 @@ export const boardRouter = router({
       frame: queue.push,
       revoked: () => queue.fail(new TRPCError({ code: 'FORBIDDEN', message: 'You no longer have access to this board.' })),
     });
-    const entry = { clientId: ctx.clientId, user: ctx.user };
+    const entry = { clientId: ctx.clientId, user: publicUser(ctx.user) };
     try {
       const last = input.lastEventId == null ? null : Number(input.lastEventId);
       const backlog = last === null ? null : ctx.service.opsSince(boardId, last);
@@ -128,6 +129,11 @@ export const boardRouter = router({
     }
   }),
 });
+
+/** What others see of a person: never the sign-in name. */
+export function publicUser(user: User): User {
+  return { id: user.id, name: user.name, color: user.color };
+}
 
 function publish(ctx: Pick<Context, 'service' | 'hub'>, boardId: string, event: BoardEvent) {
   ctx.hub.publish(boardId, ctx.service.currentSeq(boardId), [event]);

@@ -1,5 +1,6 @@
 import { boardRefInput, chatHistoryInput, chatSendInput } from '@inkboard/protocol';
 import { boardProcedure, rateLimited, router } from '../trpc.js';
+import { publicUser } from './board.js';
 
 export const chatRouter = router({
   /** Stores a message, then delivers it to everyone on the board. */
@@ -11,13 +12,13 @@ export const chatRouter = router({
 
   /** Newest first, up to `limit` (100) messages older than `before`. */
   history: boardProcedure('viewer').input(chatHistoryInput).query(({ ctx, input }) => {
-    const messages = ctx.store.chatHistory(input.boardId, input.limit, input.before);
-    return { messages, hasMore: messages.length === input.limit };
+    const rows = ctx.store.chatHistory(input.boardId, input.limit + 1, input.before);
+    return { messages: rows.slice(0, input.limit), hasMore: rows.length > input.limit };
   }),
 
   /** Tells the others the caller is typing (ephemeral). */
   typing: boardProcedure('viewer').input(boardRefInput).use(rateLimited('typing')).mutation(({ ctx, input }) => {
-    ctx.hub.publish(input.boardId, ctx.service.currentSeq(input.boardId), [{ type: 'typing', clientId: ctx.clientId, user: ctx.user }]);
+    ctx.hub.publish(input.boardId, ctx.service.currentSeq(input.boardId), [{ type: 'typing', clientId: ctx.clientId, user: publicUser(ctx.user) }]);
     return null;
   }),
 });

@@ -161,4 +161,22 @@ describe('live sync', () => {
     // The server is still healthy.
     expect((await server.app.inject('/healthz')).statusCode).toBe(200);
   });
+
+  it('an idle board leaves memory and reloads exactly from SQLite; a watched one stays', async () => {
+    const idle = await newBoard('idle');
+    const watched = await newBoard('watched');
+    const a = session(idle, 'ann');
+    for (let i = 0; i < 5; i++) await a.apply(addOp(rect(i, i)));
+    const before = canonical(server.app.boards.service.board(idle).elements);
+    a.close();
+    const w = session(watched, 'bob');
+    await waitFor(() => w.status === 'live', 'watcher live');
+    await waitFor(() => server.app.boards.hub.subscriberCount(idle) === 0, 'idle board unwatched');
+    const service = server.app.boards.service;
+    const loaded = service.loadedBoards;
+    expect(service.evictIdle(Date.now() + 11 * 60_000)).toBe(1);
+    expect(service.loadedBoards).toBe(loaded - 1);
+    expect(canonical(service.board(idle).elements)).toEqual(before);
+    expect(service.currentSeq(idle)).toBe(5);
+  });
 });

@@ -67,7 +67,10 @@ export async function buildApp(config: Config, options: { logStream?: NodeJS.Wri
   });
   auth.pruneSessions();
   app.decorate('boards', { store, service, hub, access, auth });
+  const evictTimer = setInterval(() => service.evictIdle(), 60_000);
+  evictTimer.unref();
   app.addHook('onClose', async () => {
+    clearInterval(evictTimer);
     connections.close();
     await hub.close();
   });

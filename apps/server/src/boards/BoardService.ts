@@ -10,6 +10,9 @@ interface LiveBoard {
   elements: ReadonlyMap<string, Element>;
 }
 
+/** A board nobody watches is dropped from memory after this long (it reloads from SQLite on use). */
+const IDLE_EVICT_MS = 10 * 60_000;
+
 export interface PushAck {
   opId: string;
   seq: number;
@@ -36,6 +39,7 @@ const THUMBNAIL_MAX_ELEMENTS = 1_000;
 export class BoardService {
   private readonly live = new Map<string, LiveBoard>();
   private readonly thumbnails = new Map<string, { seq: number; svg: string }>();
+  private readonly lastUsed = new Map<string, number>();
   private queue: PendingPush[] = [];
   private flushScheduled = false;
 
@@ -45,6 +49,24 @@ export class BoardService {
     private readonly opLogRetention: number,
     private readonly observe: { committed(ops: number, seconds: number): void } = { committed: () => {} },
   ) {}
+
+  /** Forgets boards that nobody watched or edited for `idleMs` (memory stays bounded by what is in use). */
+  evictIdle(now = Date.now(), idleMs = IDLE_EVICT_MS): number {
+    let evicted = 0;
+    for (const [boardId, used] of this.lastUsed) {
+      if (now - used < idleMs || this.hub.subscriberCount(boardId) > 0 || this.queue.some((p) => p.boardId === boardId)) continue;
+      this.live.delete(boardId);
+      this.thumbnails.delete(boardId);
+      this.lastUsed.delete(boardId);
+      evicted++;
+    }
+    return evicted;
+  }
+
+  /** Boards held in memory. */
+  get loadedBoards(): number {
+    return this.live.size;
+  }
 
   /** Writes whatever is queued now (graceful shutdown). */
   flushNow(): void {
@@ -68,6 +90,7 @@ export class BoardService {
     this.store.deleteBoard(boardId);
     this.live.delete(boardId);
     this.thumbnails.delete(boardId);
+    this.lastUsed.delete(boardId);
     this.hub.revoke(boardId, null);
   }
 
@@ -83,6 +106,7 @@ export class BoardService {
 
   /** The board in memory, loaded from the database on first use. */
   board(boardId: string): LiveBoard {
+    this.lastUsed.set(boardId, Date.now());
     let board = this.live.get(boardId);
     if (!board) {
       const row = this.requireBoard(boardId);

@@ -1,0 +1,82 @@
+import { readFileSync } from 'node:fs';
+import WebSocket from 'ws';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BoardSession, createInkboardClient } from '../packages/client/src/index.js';
+import { signInForToken } from '../packages/client/src/cli/login.js';
+import { addOp, rect, stroke } from './helpers/elements.js';
+import { serverProcess, type ServerProcess } from './helpers/process.js';
+
+/** Seconds of churn; INKBOARD_SOAK_SECONDS=600 for a long run. */
+const SECONDS = Number(process.env.INKBOARD_SOAK_SECONDS ?? 45);
+
+let server: ServerProcess | null = null;
+afterAll(async () => {
+  await server?.stop();
+});
+
+const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+
+async function gauge(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+}
+
+describe('soak', () => {
+  it(`clients join, draw and leave for ${SECONDS} s: subscriptions and memory return to baseline`, async () => {
+    server = await serverProcess();
+    const url = server.url;
+    const users = await Promise.all(['s1', 's2', 's3', 's4'].map((u) => signInForToken(url, `soak-${u}`, 'password-soak', true, 'soak')));
+    const owner = createInkboardClient({ url, token: users[0]!.token, WebSocket: WebSocket as never });
+    const boards: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const { id } = await owner.trpc.board.create.mutate({ title: `soak ${i}` });
+      const { code } = await owner.trpc.share.createLink.mutate({ boardId: id, role: 'editor' });
+      for (const u of users.slice(1)) {
+        const c = createInkboardClient({ url, token: u.token, WebSocket: WebSocket as never });
+        await c.trpc.share.accept.mutate({ code });
+        await c.close();
+      }
+      boards.push(id);
+    }
+    await owner.close();
+
+    // One short round first so lazily allocated things exist in the baseline.
+    const round = async (ms: number) => {
+      const until = Date.now() + ms;
+      let ops = 0;
+      let joins = 0;
+      const worker = async (w: number) => {
+        while (Date.now() < until) {
+          const client = createInkboardClient({ url, token: users[w % users.length]!.token, WebSocket: WebSocket as never, allOverWebSocket: true });
+          const session = new BoardSession(client, boards[w % boards.length]!).start();
+          joins++;
+          for (let i = 0; i < 5 + (w % 5); i++) {
+            await session.apply(addOp(i % 2 ? stroke(60, i, w) : rect(i, w)));
+            await client.trpc.board.cursor.mutate({ boardId: session.boardId, x: i, y: w }).catch(() => undefined);
+            ops++;
+          }
+          session.close();
+          await client.close();
+        }
+      };
+      await Promise.all(Array.from({ length: 8 }, (_, w) => worker(w)));
+      return { ops, joins };
+    };
+    await round(3_000);
+    await new Promise((r) => setTimeout(r, 1_000));
+    const baseline = rssMb(server.child.pid!);
+    const { ops, joins } = await round(SECONDS * 1000);
+    await new Promise((r) => setTimeout(r, 2_000));
+    const after = rssMb(server.child.pid!);
+    const subscriptions = await gauge(url, 'inkboard_subscriptions');
+    const connections = await gauge(url, 'inkboard_ws_connections');
+    const openBoards = await gauge(url, 'inkboard_open_boards');
+    console.log(`soak: ${SECONDS} s, ${joins} joins, ${ops} ops; after: subscriptions=${subscriptions} connections=${connections} open boards=${openBoards}; RSS baseline=${baseline.toFixed(0)} MB after=${after.toFixed(0)} MB`);
+    expect(subscriptions).toBe(0);
+    expect(connections).toBe(0);
+    expect(openBoards).toBe(0);
+    expect(joins).toBeGreaterThan(SECONDS);
+    // Boards stay loaded in memory (they grew by `ops` elements), so allow for their size.
+    expect(after).toBeLessThan(baseline * 1.5 + 40);
+  }, (SECONDS + 90) * 1000);
+});

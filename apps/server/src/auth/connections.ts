@@ -34,6 +34,7 @@ export class ConnectionRegistry {
     const count = this.perUser.get(userId) ?? 0;
     if (count >= MAX_SOCKETS_PER_USER) {
       socket.close(CLOSE_TOO_MANY, `at most ${MAX_SOCKETS_PER_USER} connections per user`);
+      setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
       return false;
     }
     this.perUser.set(userId, count + 1);

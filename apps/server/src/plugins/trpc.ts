@@ -25,7 +25,7 @@ export const trpcPlugin = fp<{ inner: InnerContext; allowedOrigins: string[]; up
         return reply.code(429).send({ error: 'Too Many Requests', message: 'Too many connection attempts from this address; retry in a minute.' });
       }
       const origin = req.headers.origin;
-      const hasSession = (req.headers.cookie ?? '').includes(`${SESSION_COOKIE}=`);
+      const hasSession = req.cookies[SESSION_COOKIE] !== undefined;
       if (!origin || !hasSession) return;
       const own = `${req.protocol}://${req.headers.host ?? ''}`;
       if (origin === own || opts.allowedOrigins.includes(origin)) return;

@@ -179,4 +179,22 @@ describe('live sync', () => {
     expect(canonical(service.board(idle).elements)).toEqual(before);
     expect(service.currentSeq(idle)).toBe(5);
   });
+
+  it('a refused op does not take the valid ops queued with it', async () => {
+    const boardId = await newBoard();
+    const a = session(boardId, 'ann');
+    await waitFor(() => a.status === 'live', 'live');
+    const r = rect(0, 0);
+    await a.apply(addOp(r));
+    const errors: string[] = [];
+    const bad: Op = { type: 'update', opId: newId(), updates: [{ id: r.id, patch: { text: 'not on a rectangle' } }] };
+    const results = await Promise.allSettled([a.apply(bad), a.apply(addOp(rect(5, 5))), a.apply(moveOp(r.id, 50, 60))]);
+    errors.push(...results.filter((x) => x.status === 'rejected').map((x) => String((x as PromiseRejectedResult).reason)));
+    expect(results.map((x) => x.status)).toEqual(['rejected', 'fulfilled', 'fulfilled']);
+    expect(errors[0]).toMatch(/does not fit a rectangle/);
+    await a.settled();
+    const truth = server.app.boards.service.board(boardId).elements;
+    expect(truth.size).toBe(2);
+    expect(truth.get(r.id)).toMatchObject({ x: 50, y: 60 });
+  });
 });

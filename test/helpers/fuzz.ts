@@ -14,11 +14,23 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
+/** A 32-bit hash of two numbers, to seed independent streams (one per step) from one seed. */
+export function mix(a: number, b: number): number {
+  let h = Math.imul(a ^ 0x85ebca6b, 0xcc9e2d51) ^ Math.imul(b + 0x9e3779b9, 0x1b873593);
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
 /** Convenience draws over a seeded PRNG. */
 export class Rng {
   readonly next: () => number;
   constructor(seed: number) {
     this.next = mulberry32(seed);
+  }
+  /** An independent stream derived from this seed and `n`. */
+  static derive(seed: number, n: number): Rng {
+    return new Rng(mix(seed, n));
   }
   /** Integer in [min, max]. */
   int(min: number, max: number): number {
@@ -48,9 +60,16 @@ export class Rng {
   }
 }
 
-/** Seeds of a run: INKBOARD_FUZZ_SEEDS is a count ("20"), a list ("7,42") or a range ("100-119"). */
-export function fuzzSeeds(env: string | undefined, defaultCount: number): number[] {
-  const spec = env?.trim();
+/**
+ * Seeds of a run: `seed` (INKBOARD_FUZZ_SEED) pins one seed; else `spec` (INKBOARD_FUZZ_SEEDS) is a
+ * count ("20": seeds 1..20), a list ("7,42") or a range ("100-119").
+ */
+export function fuzzSeeds(spec: string | undefined, seed: string | undefined, defaultCount: number): number[] {
+  if (seed?.trim()) {
+    if (!/^\d+$/.test(seed.trim())) throw new Error(`INKBOARD_FUZZ_SEED must be a number, got "${seed}"`);
+    return [Number(seed)];
+  }
+  spec = spec?.trim();
   if (!spec) return Array.from({ length: defaultCount }, (_, i) => i + 1);
   if (/^\d+$/.test(spec)) return Array.from({ length: Number(spec) }, (_, i) => i + 1);
   const range = /^(\d+)\s*-\s*(\d+)$/.exec(spec);

@@ -45,6 +45,10 @@ export class BoardSession {
   private sending = false;
   private attempt = 0;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private resubscribeTimer: ReturnType<typeof setTimeout> | null = null;
+  private resubscribeAttempt = 0;
+  /** After a refused push of several ops, send this many one at a time to find the bad one. */
+  private singly = 0;
 
   constructor(
     readonly client: InkboardClient,
@@ -69,8 +73,21 @@ export class BoardSession {
       {
         onData: ({ data }) => this.receive(data),
         onError: (err) => {
-          this.setStatus('closed');
-          this.listener.error?.(err);
+          const code = (err.data as { code?: string } | undefined)?.code;
+          if (code && FINAL_CODES.has(code)) {
+            // No access any more (or the board is gone): retrying cannot help.
+            this.setStatus('closed');
+            this.listener.error?.(err);
+            return;
+          }
+          // A connection that broke at a bad moment, or a server that cut us off for being slow:
+          // subscribe again from what we have.
+          this.setStatus('reconnecting');
+          if (this.resubscribeTimer) clearTimeout(this.resubscribeTimer);
+          this.resubscribeTimer = setTimeout(() => {
+            this.resubscribeTimer = null;
+            if (this.status !== 'closed') this.start(this.board.seq || undefined);
+          }, backoffMs(this.resubscribeAttempt++));
         },
         onConnectionStateChange: (state) => {
           if (state.state === 'connecting' && this.status === 'live') this.setStatus('reconnecting');
@@ -103,6 +120,7 @@ export class BoardSession {
     this.unsubscribe?.();
     this.unsubscribe = null;
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.resubscribeTimer) clearTimeout(this.resubscribeTimer);
     this.setStatus('closed');
   }
 
@@ -129,6 +147,7 @@ export class BoardSession {
       else if (event.type === 'join') this.presence.set(event.client.clientId, event.client);
       else if (event.type === 'leave') this.presence.delete(event.clientId);
     }
+    this.resubscribeAttempt = 0;
     if (this.status !== 'live') {
       this.setStatus('live');
       this.sendPending();
@@ -148,13 +167,14 @@ export class BoardSession {
   /** One push in flight at a time keeps the server's order the order the ops were made. */
   private sendPending(): void {
     if (this.sending || this.status === 'closed') return;
-    const ops = this.board.pending.filter((op) => !this.acked.has(op.opId)).slice(0, 100);
+    const ops = this.board.pending.filter((op) => !this.acked.has(op.opId)).slice(0, this.singly > 0 ? 1 : 100);
     if (!ops.length) return;
     this.sending = true;
     this.client.trpc.board.push.mutate({ boardId: this.boardId, ops }).then(
       ({ acks }) => {
         this.sending = false;
         this.attempt = 0;
+        if (this.singly > 0) this.singly--;
         for (const ack of acks) {
           this.acked.set(ack.opId, ack.seq);
           if (ack.seq <= this.board.seq && !this.isConfirmedLater(ack.opId)) {
@@ -167,7 +187,14 @@ export class BoardSession {
       (err: unknown) => {
         this.sending = false;
         const code = err instanceof TRPCClientError ? (err.data as { code?: string } | undefined)?.code : undefined;
+        if (code && FINAL_CODES.has(code) && ops.length > 1 && code === 'BAD_REQUEST') {
+          // A push is all or nothing: find the op that does not fit by sending them one by one.
+          this.singly = ops.length;
+          this.sendPending();
+          return;
+        }
         if (code && FINAL_CODES.has(code)) {
+          if (this.singly > 0) this.singly--;
           for (const op of ops) {
             this.board = dropPending(this.board, op.opId);
             this.waiters.get(op.opId)?.reject(err as Error);

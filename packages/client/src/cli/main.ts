@@ -10,7 +10,7 @@ import { forgetLogin, readLogin, saveLogin } from './config.js';
 import { signInForToken } from './login.js';
 import { runChat } from './chat.js';
 import { ago, describeEvent, table } from './format.js';
-import type { PresenceEntry } from '@inkboard/protocol';
+import type { BoardEvent, PresenceEntry } from '@inkboard/protocol';
 
 const USAGE = `Usage: inkboard <command> [options]
 
@@ -161,21 +161,38 @@ async function run(command: string, args: string[], ctx: Ctx): Promise<void> {
       // Over HTTP first: an unreachable server, a refused token or a missing board fails at once
       // instead of the WebSocket retrying silently.
       await client.trpc.board.byId.query({ boardId });
+      // A resume replays missed ops but not chat: after a reconnect, print the messages said
+      // meanwhile from the history (newer than the watch's start, not printed yet).
+      const chatFloor = (await client.trpc.chat.history.query({ boardId, limit: 1 })).messages[0]?.id ?? 0;
+      const chatPrinted = new Set<number>();
+      let subscriptions = 0;
       await new Promise<void>((resolve, reject) => {
         let presence = new Map<string, PresenceEntry>();
+        const show = (event: BoardEvent) => {
+          if (event.type === 'chat') {
+            if (event.message.id <= chatFloor || chatPrinted.has(event.message.id)) return;
+            chatPrinted.add(event.message.id);
+          }
+          if (event.type === 'presence') presence = new Map(event.clients.map((c) => [c.clientId, c]));
+          if (event.type === 'join') presence.set(event.client.clientId, event.client);
+          if (ctx.json) {
+            if (event.type !== 'cursor' && event.type !== 'preview') console.log(JSON.stringify(event));
+          } else if (event.type === 'snapshot') console.log(`Watching ${boardId}: ${event.elements.length} elements at seq ${event.seq} (Ctrl+C to stop)`);
+          else {
+            const line = describeEvent(event, presence);
+            if (line) console.log(line);
+          }
+          if (event.type === 'leave') presence.delete(event.clientId);
+        };
         const stop = watchBoard(client, boardId, {
           onFrame: (frame) => {
-            for (const event of frame.events) {
-              if (event.type === 'presence') presence = new Map(event.clients.map((c) => [c.clientId, c]));
-              if (event.type === 'join') presence.set(event.client.clientId, event.client);
-              if (ctx.json) {
-                if (event.type !== 'cursor' && event.type !== 'preview') console.log(JSON.stringify(event));
-              } else if (event.type === 'snapshot') console.log(`Watching ${boardId}: ${event.elements.length} elements at seq ${event.seq} (Ctrl+C to stop)`);
-              else {
-                const line = describeEvent(event, presence);
-                if (line) console.log(line);
-              }
-              if (event.type === 'leave') presence.delete(event.clientId);
+            for (const event of frame.events) show(event);
+            // The presence list opens every (re)subscription: catch up on chat after the first.
+            if (frame.events.some((e) => e.type === 'presence') && subscriptions++ > 0) {
+              void client.trpc.chat.history.query({ boardId, limit: 100 }).then(
+                ({ messages }) => messages.reverse().forEach((message) => show({ type: 'chat', message })),
+                () => undefined,
+              );
             }
           },
           onError: (err) => reject(err),

@@ -105,9 +105,17 @@ async function run(command: string, args: string[], ctx: Ctx): Promise<void> {
   const { client, print } = ctx;
   switch (command) {
     case 'logout': {
-      if (ctx.saved) await client.trpc.token.revoke.mutate({ tokenId: ctx.saved.tokenId }).catch(() => undefined);
+      const revoked = ctx.saved
+        ? await client.trpc.token.revoke.mutate({ tokenId: ctx.saved.tokenId }).then(
+            () => true,
+            () => false,
+          )
+        : false;
       forgetLogin();
-      print('Signed out; the saved token is revoked and forgotten.', { ok: true });
+      print(
+        revoked ? 'Signed out; the saved token is revoked and forgotten.' : 'Forgot the saved token, but could not revoke it on the server: revoke it with "inkboard token revoke" or from the web app.',
+        { ok: true, revoked },
+      );
       return;
     }
     case 'boards': {
@@ -268,7 +276,7 @@ function fail(err: unknown): never {
     message = 'Cannot reach the server: is it running? Set --server or INKBOARD_SERVER.';
   } else if (err instanceof TRPCClientError) {
     const code = (err.data as { code?: string } | undefined)?.code;
-    message = code === 'UNAUTHORIZED' ? `${err.message} (run "inkboard login" to get a new token)` : err.message;
+    message = code === 'UNAUTHORIZED' && !/Wrong username/.test(err.message) ? `${err.message} (run "inkboard login" to get a new token)` : err.message;
   } else if (err instanceof InvalidElementsError) {
     message = `Nothing was added. Invalid elements:\n${err.problems.map((p) => `  element ${p.index}: ${p.reason}`).join('\n')}`;
   } else message = (err as Error)?.message ?? String(err);

@@ -6,19 +6,38 @@ import { boardMembers, boards, shareLinks, users } from '../db/schema.js';
 import type { Db } from '../plugins/db.js';
 import type { BoardHub } from './BoardHub.js';
 
+/** How long a looked-up role is trusted; every change on this process forgets it at once. */
+const ROLE_CACHE_MS = 5_000;
+
 /** Roles on boards, members and share links. Every board procedure asks `require` first. */
 export class AccessService {
+  /** Role lookups happen on every call (cursor moves at 30 Hz per person): keep them off SQLite. */
+  private readonly roles = new Map<string, { role: Role | null; at: number }>();
+
   constructor(
     private readonly db: Db,
     private readonly hub: BoardHub,
   ) {}
 
-  roleOf(boardId: string, userId: string): Role | null {
-    return this.db
-      .select({ role: boardMembers.role })
-      .from(boardMembers)
-      .where(and(eq(boardMembers.boardId, boardId), eq(boardMembers.userId, userId)))
-      .get()?.role ?? null;
+  roleOf(boardId: string, userId: string, now = Date.now()): Role | null {
+    const key = `${boardId}\u0000${userId}`;
+    const cached = this.roles.get(key);
+    if (cached && now - cached.at < ROLE_CACHE_MS) return cached.role;
+    const role =
+      this.db
+        .select({ role: boardMembers.role })
+        .from(boardMembers)
+        .where(and(eq(boardMembers.boardId, boardId), eq(boardMembers.userId, userId)))
+        .get()?.role ?? null;
+    if (this.roles.size > 50_000) this.roles.clear();
+    this.roles.set(key, { role, at: now });
+    return role;
+  }
+
+  /** Forgets cached roles of a board (after any membership change or deletion). */
+  forget(boardId: string): void {
+    const prefix = `${boardId}\u0000`;
+    for (const key of this.roles.keys()) if (key.startsWith(prefix)) this.roles.delete(key);
   }
 
   /** The caller's role when it is at least `least`; NOT_FOUND for a missing board, FORBIDDEN otherwise. */
@@ -58,6 +77,7 @@ export class AccessService {
 
   addMember(boardId: string, userId: string, role: Role): void {
     this.db.insert(boardMembers).values({ boardId, userId, role, createdAt: Date.now() }).onConflictDoNothing().run();
+    this.forget(boardId);
   }
 
   members(boardId: string) {
@@ -72,6 +92,7 @@ export class AccessService {
   setRole(boardId: string, userId: string, role: 'editor' | 'viewer'): void {
     this.requireNonOwnerMember(boardId, userId);
     this.db.update(boardMembers).set({ role }).where(and(eq(boardMembers.boardId, boardId), eq(boardMembers.userId, userId))).run();
+    this.forget(boardId);
     // A demoted editor keeps watching; their next edit is refused.
   }
 
@@ -79,6 +100,7 @@ export class AccessService {
   removeMember(boardId: string, userId: string): void {
     this.requireNonOwnerMember(boardId, userId);
     this.db.delete(boardMembers).where(and(eq(boardMembers.boardId, boardId), eq(boardMembers.userId, userId))).run();
+    this.forget(boardId);
     this.hub.revoke(boardId, userId);
   }
 
@@ -109,6 +131,7 @@ export class AccessService {
     if (current === null) this.addMember(link.boardId, userId, link.role);
     else if (ROLE_RANK[current] < ROLE_RANK[link.role]) {
       this.db.update(boardMembers).set({ role: link.role }).where(and(eq(boardMembers.boardId, link.boardId), eq(boardMembers.userId, userId))).run();
+      this.forget(link.boardId);
     }
     return { boardId: link.boardId, role: this.roleOf(link.boardId, userId)! };
   }

@@ -43,6 +43,7 @@ export const boardRouter = router({
 
   delete: boardProcedure('owner').mutation(({ ctx, input }) => {
     ctx.service.deleteBoard(input.boardId);
+    ctx.access.forget(input.boardId);
     return { id: input.boardId };
   }),
 

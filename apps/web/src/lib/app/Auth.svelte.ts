@@ -1,0 +1,37 @@
+import type { Api, Me } from '../trpc.js';
+
+/** Who is signed in. The session is an HttpOnly cookie: this class only knows what `auth.me` says. */
+export class Auth {
+  user = $state.raw<Me | null>(null);
+  /** False until the first `auth.me` answered. */
+  ready = $state(false);
+
+  constructor(private readonly api: Api) {}
+
+  async load(): Promise<void> {
+    try {
+      this.user = await this.api.auth.me.query();
+    } finally {
+      this.ready = true;
+    }
+  }
+
+  async signIn(username: string, password: string): Promise<void> {
+    await this.api.auth.signIn.mutate({ username, password });
+    this.user = await this.api.auth.me.query();
+  }
+
+  async signUp(username: string, password: string): Promise<void> {
+    await this.api.auth.signUp.mutate({ username, password });
+    this.user = await this.api.auth.me.query();
+  }
+
+  async signOut(): Promise<void> {
+    await this.api.auth.signOut.mutate();
+    this.user = null;
+  }
+
+  async updateProfile(patch: { name?: string; color?: string }): Promise<void> {
+    this.user = await this.api.auth.updateProfile.mutate(patch);
+  }
+}

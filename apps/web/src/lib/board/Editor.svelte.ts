@@ -1,0 +1,305 @@
+import { LIMITS, newId, type Box, type Element, type Op, type Text } from '@inkboard/protocol';
+import { boundsOf } from '../canvas/geometryCache.js';
+import { unionBoxes } from '../canvas/hitTest.js';
+import type { Overlay, Scene } from '../canvas/renderScene.js';
+import { fitBox, initialViewport, panBy, steppedZoom, toWorld, zoomAt, type Viewport } from '../canvas/viewport.js';
+import type { BoardSync } from '../sync/BoardSync.svelte.js';
+import { eraserTool } from '../tools/eraser.js';
+import { penTool } from '../tools/pen.js';
+import { selectTool } from '../tools/select.js';
+import { shapeTool } from '../tools/shape.js';
+import { textTool } from '../tools/text.js';
+import type { Style, Tool, ToolHost, ToolName } from '../tools/types.js';
+
+/** A text being typed in the overlay: a new one, or an existing element being edited. */
+export interface TextEditing {
+  id: string;
+  x: number;
+  y: number;
+  fontSize: number;
+  color: string;
+  initial: string;
+  existing: Text | null;
+}
+
+export const DEFAULT_STYLE: Style = { strokeColor: '#1e1e1e', strokeWidth: 2, fillColor: 'transparent', fontSize: 20 };
+
+const STYLE_KEY = 'inkboard:style';
+const viewportKey = (boardId: string) => `inkboard:viewport:${boardId}`;
+
+/**
+ * The editing state of one open board: tool, style, camera, selection and the gesture in progress.
+ * Tools talk to it through `ToolHost`; the canvas draws its `scene`.
+ */
+export class Editor implements ToolHost {
+  readonly sync: BoardSync;
+  readonly canEdit: boolean;
+  tool = $state<ToolName>('select');
+  style = $state<Style>(readStyle());
+  viewport = $state.raw<Viewport>(initialViewport);
+  size = $state.raw({ width: 0, height: 0 });
+  selection = $state.raw<ReadonlySet<string>>(new Set());
+  draft = $state.raw<Element | null>(null);
+  moving = $state.raw<Scene['moving']>(null);
+  marquee = $state.raw<Box | null>(null);
+  faded = $state.raw<ReadonlySet<string>>(new Set());
+  textEditing = $state.raw<TextEditing | null>(null);
+  /** Space is held: dragging pans. */
+  spaceHeld = $state(false);
+  panning = $state(false);
+  /** The pointer is over an element (Select tool): shows the move cursor. */
+  hovering = $state(false);
+
+  selected = $derived.by(() => this.sync.sorted.filter((el) => this.selection.has(el.id)));
+  scene = $derived.by((): Scene => this.buildScene());
+
+  private readonly tools: Record<Exclude<ToolName, 'hand'>, Tool>;
+  private saveTimer: ReturnType<typeof setTimeout> | null = null;
+  private restoredViewport = false;
+
+  constructor(sync: BoardSync, canEdit: boolean) {
+    this.sync = sync;
+    this.canEdit = canEdit;
+    this.tools = {
+      select: selectTool(this),
+      pen: penTool(this),
+      line: shapeTool(this, 'line'),
+      arrow: shapeTool(this, 'arrow'),
+      rectangle: shapeTool(this, 'rectangle'),
+      ellipse: shapeTool(this, 'ellipse'),
+      text: textTool(this),
+      eraser: eraserTool(this),
+    };
+    if (!canEdit) this.tool = 'hand';
+    const saved = readViewport(sync.boardId);
+    if (saved) {
+      this.viewport = saved;
+      this.restoredViewport = true;
+    }
+  }
+
+  // ToolHost
+  get sorted() {
+    return this.sync.sorted;
+  }
+  get elements() {
+    return this.sync.elements;
+  }
+  get zoom() {
+    return this.viewport.zoom;
+  }
+  get preview() {
+    return this.sync.preview;
+  }
+  nextZ(): string {
+    return this.sync.nextZ();
+  }
+  select(ids: Iterable<string>): void {
+    this.selection = new Set(ids);
+  }
+  setDraft(element: Element | null): void {
+    this.draft = element;
+  }
+  setMoving(moving: Scene['moving']): void {
+    this.moving = moving;
+  }
+  setMarquee(box: Box | null): void {
+    this.marquee = box;
+  }
+  setFaded(ids: ReadonlySet<string>): void {
+    this.faded = ids;
+  }
+
+  /** Commits an own op; big updates and deletes are split to fit the protocol's limits. */
+  commit(op: Op): void {
+    if (!this.canEdit) return;
+    if (op.type === 'update' && op.updates.length > LIMITS.updatesPerOp) {
+      for (let i = 0; i < op.updates.length; i += LIMITS.updatesPerOp) this.sync.commit({ ...op, opId: newId(), updates: op.updates.slice(i, i + LIMITS.updatesPerOp) });
+    } else if (op.type === 'delete' && op.ids.length > LIMITS.updatesPerOp) {
+      for (let i = 0; i < op.ids.length; i += LIMITS.updatesPerOp) this.sync.commit({ ...op, opId: newId(), ids: op.ids.slice(i, i + LIMITS.updatesPerOp) });
+    } else this.sync.commit(op);
+  }
+
+  /** The tool handling pointer gestures now (null: the hand, which pans). */
+  get activeTool(): Tool | null {
+    if (!this.canEdit || this.tool === 'hand') return null;
+    return this.tools[this.tool];
+  }
+
+  setTool(tool: ToolName): void {
+    if (!this.canEdit && tool !== 'hand') return;
+    this.activeTool?.cancel();
+    this.tool = tool;
+    if (tool !== 'select') this.selection = new Set();
+  }
+
+  /** Opens the text overlay on an existing text, or at a point for a new one. */
+  editText(target: { x: number; y: number } | Text): void {
+    if (!this.canEdit) return;
+    if ('type' in target) {
+      this.textEditing = { id: target.id, x: target.x, y: target.y, fontSize: target.fontSize, color: target.strokeColor, initial: target.text, existing: target };
+      this.selection = new Set([target.id]);
+    } else {
+      this.textEditing = { id: newId(), x: target.x, y: target.y, fontSize: this.style.fontSize, color: this.style.strokeColor, initial: '', existing: null };
+    }
+  }
+
+  /** Ends text editing: adds, changes or (when emptied) deletes the text. */
+  commitText(text: string): void {
+    const t = this.textEditing;
+    if (!t) return;
+    this.textEditing = null;
+    const value = text.replace(/\s+$/, '').slice(0, LIMITS.textLength);
+    const empty = value.trim() === '';
+    const current = t.existing ? this.elements.get(t.id) : undefined;
+    if (t.existing) {
+      if (!current) return;
+      if (empty) this.commit({ type: 'delete', opId: newId(), ids: [t.id] });
+      else if (current.type === 'text' && current.text !== value) this.commit({ type: 'update', opId: newId(), updates: [{ id: t.id, patch: { text: value } }] });
+    } else if (!empty) {
+      const el: Text = { type: 'text', id: t.id, x: t.x, y: t.y, z: this.nextZ(), strokeColor: t.color, strokeWidth: 2, opacity: 1, text: value, fontSize: t.fontSize };
+      this.commit({ type: 'add', opId: newId(), elements: [el] });
+      this.selection = new Set([el.id]);
+    }
+    if (this.tool === 'text') this.tool = 'select';
+  }
+
+  deleteSelection(): void {
+    const ids = this.selected.map((el) => el.id);
+    if (ids.length) this.commit({ type: 'delete', opId: newId(), ids });
+    this.selection = new Set();
+  }
+
+  selectAll(): void {
+    this.tool = 'select';
+    this.selection = new Set(this.sync.sorted.map((el) => el.id));
+  }
+
+  clearBoard(): void {
+    if (this.sync.elements.size) this.commit({ type: 'clear', opId: newId() });
+    this.selection = new Set();
+  }
+
+  undo(): void {
+    this.activeTool?.cancel();
+    this.sync.undo();
+  }
+
+  redo(): void {
+    this.activeTool?.cancel();
+    this.sync.redo();
+  }
+
+  /** Changes the style for new elements and applies it to the selected ones. */
+  applyStyle(patch: Partial<Style>): void {
+    this.style = { ...this.style, ...patch };
+    localStorage.setItem(STYLE_KEY, JSON.stringify(this.style));
+    if (!this.canEdit || !this.selected.length) return;
+    const updates = this.selected.flatMap((el) => {
+      const p: Record<string, string | number> = {};
+      if (patch.strokeColor !== undefined) p.strokeColor = patch.strokeColor;
+      if (patch.strokeWidth !== undefined && el.type !== 'text') p.strokeWidth = patch.strokeWidth;
+      if (patch.fillColor !== undefined && (el.type === 'rectangle' || el.type === 'ellipse')) p.fillColor = patch.fillColor;
+      if (patch.fontSize !== undefined && el.type === 'text') p.fontSize = patch.fontSize;
+      return Object.keys(p).length ? [{ id: el.id, patch: p }] : [];
+    });
+    if (updates.length) this.commit({ type: 'update', opId: newId(), updates });
+  }
+
+  // Camera
+  setViewport(viewport: Viewport): void {
+    this.viewport = viewport;
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    this.saveTimer = setTimeout(() => localStorage.setItem(viewportKey(this.sync.boardId), JSON.stringify(this.viewport)), 300);
+  }
+
+  toWorld(sx: number, sy: number): [number, number] {
+    return toWorld(this.viewport, sx, sy);
+  }
+
+  pan(dx: number, dy: number): void {
+    this.setViewport(panBy(this.viewport, dx, dy));
+  }
+
+  zoomTo(zoom: number, sx = this.size.width / 2, sy = this.size.height / 2): void {
+    this.setViewport(zoomAt(this.viewport, zoom, sx, sy));
+  }
+
+  zoomStep(direction: 1 | -1): void {
+    this.zoomTo(steppedZoom(this.viewport.zoom, direction));
+  }
+
+  /** Shows everything (or the selection when there is one). */
+  zoomToFit(): void {
+    const els = this.selected.length ? this.selected : this.sync.sorted;
+    const box = unionBoxes(els.map(boundsOf));
+    if (!box || !this.size.width) return;
+    this.setViewport(fitBox(box, this.size.width, this.size.height));
+  }
+
+  /** Called once the first snapshot is in: a board opened for the first time is fitted to the screen. */
+  boardLoaded(): void {
+    if (this.restoredViewport) return;
+    this.restoredViewport = true;
+    if (this.sync.elements.size) this.zoomToFit();
+    // Remembered either way, so a reload shows the board exactly as it was.
+    this.setViewport(this.viewport);
+  }
+
+  private buildScene(): Scene {
+    const hidden = new Set<string>();
+    const overlays: Overlay[] = [];
+    for (const [id, p] of this.sync.previews) {
+      if (this.sync.elements.has(id)) hidden.add(id);
+      overlays.push({ element: p.element, live: p.doneAt === null && p.element.type === 'stroke' });
+    }
+    if (this.textEditing?.existing) hidden.add(this.textEditing.id);
+    if (this.draft) overlays.push({ element: this.draft, live: this.draft.type === 'stroke' });
+    const boxes = this.selected.filter((el) => !hidden.has(el.id)).map(boundsOf);
+    return {
+      elements: this.sync.sorted,
+      hidden,
+      overlays,
+      faded: this.faded,
+      moving: this.moving,
+      selection: boxes,
+      selectionBox: unionBoxes(boxes),
+      marquee: this.marquee,
+      viewport: this.viewport,
+      background: '#ffffff',
+    };
+  }
+}
+
+function readStyle(): Style {
+  try {
+    const saved: unknown = JSON.parse(localStorage.getItem(STYLE_KEY) ?? 'null');
+    if (saved && typeof saved === 'object') return { ...DEFAULT_STYLE, ...pick(saved) };
+  } catch {
+    // A damaged entry: defaults.
+  }
+  return { ...DEFAULT_STYLE };
+}
+
+function pick(saved: object): Partial<Style> {
+  const out: Partial<Style> = {};
+  const s = saved as Record<string, unknown>;
+  if (typeof s.strokeColor === 'string' && /^#[0-9a-f]{6}$/i.test(s.strokeColor)) out.strokeColor = s.strokeColor;
+  if (typeof s.fillColor === 'string' && (s.fillColor === 'transparent' || /^#[0-9a-f]{6}$/i.test(s.fillColor))) out.fillColor = s.fillColor;
+  if (typeof s.strokeWidth === 'number' && s.strokeWidth >= 0.5 && s.strokeWidth <= 100) out.strokeWidth = s.strokeWidth;
+  if (typeof s.fontSize === 'number' && s.fontSize >= 4 && s.fontSize <= 400) out.fontSize = s.fontSize;
+  return out;
+}
+
+function readViewport(boardId: string): Viewport | null {
+  try {
+    const v: unknown = JSON.parse(localStorage.getItem(viewportKey(boardId)) ?? 'null');
+    if (v && typeof v === 'object' && 'x' in v && 'y' in v && 'zoom' in v) {
+      const { x, y, zoom } = v;
+      if (typeof x === 'number' && typeof y === 'number' && typeof zoom === 'number' && zoom > 0) return { x, y, zoom };
+    }
+  } catch {
+    // Ignore a damaged entry.
+  }
+  return null;
+}

@@ -1,0 +1,90 @@
+import type { ToolName } from '../tools/types.js';
+import type { Editor } from './Editor.svelte.js';
+
+/** Excalidraw's tool keys: a letter and a digit each. */
+export const TOOL_KEYS: Record<ToolName, { key: string; digit?: string }> = {
+  select: { key: 'v', digit: '1' },
+  hand: { key: 'h' },
+  rectangle: { key: 'r', digit: '2' },
+  ellipse: { key: 'o', digit: '4' },
+  arrow: { key: 'a', digit: '5' },
+  line: { key: 'l', digit: '6' },
+  pen: { key: 'p', digit: '7' },
+  text: { key: 't', digit: '8' },
+  eraser: { key: 'e', digit: '0' },
+};
+
+const byKey = new Map<string, ToolName>();
+for (const [tool, { key, digit }] of Object.entries(TOOL_KEYS) as [ToolName, { key: string; digit?: string }][]) {
+  byKey.set(key, tool);
+  if (digit) byKey.set(digit, tool);
+}
+
+function typingInField(target: EventTarget | null): boolean {
+  return target instanceof HTMLElement && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
+}
+
+/** Handles a keydown on the board page; true when it was a shortcut (the event is then consumed). */
+export function handleKeyDown(editor: Editor, e: KeyboardEvent): boolean {
+  if (typingInField(e.target) || editor.textEditing) return false;
+  const mod = e.ctrlKey || e.metaKey;
+  const key = e.key.toLowerCase();
+  if (key === ' ') {
+    editor.spaceHeld = true;
+    return true;
+  }
+  if (mod && key === 'z') {
+    if (e.shiftKey) editor.redo();
+    else editor.undo();
+    return true;
+  }
+  if (mod && key === 'y') {
+    editor.redo();
+    return true;
+  }
+  if (mod && key === 'a') {
+    editor.selectAll();
+    return true;
+  }
+  if (mod && (key === '=' || key === '+')) {
+    editor.zoomStep(1);
+    return true;
+  }
+  if (mod && key === '-') {
+    editor.zoomStep(-1);
+    return true;
+  }
+  if (mod && key === '0') {
+    editor.zoomTo(1);
+    return true;
+  }
+  if (mod || e.altKey) return false;
+  if (e.shiftKey && e.code === 'Digit1') {
+    editor.zoomToFit();
+    return true;
+  }
+  if (key === 'delete' || key === 'backspace') {
+    editor.deleteSelection();
+    return true;
+  }
+  if (key === 'escape') {
+    editor.activeTool?.cancel();
+    editor.select([]);
+    if (editor.canEdit) editor.setTool('select');
+    return true;
+  }
+  if (key === 'enter' && editor.selected.length === 1 && editor.selected[0]?.type === 'text') {
+    editor.editText(editor.selected[0]);
+    return true;
+  }
+  const tool = byKey.get(key);
+  if (tool && !e.shiftKey) {
+    editor.setTool(tool);
+    return true;
+  }
+  return false;
+}
+
+export function handleKeyUp(editor: Editor, e: KeyboardEvent): void {
+  if (e.key === ' ') editor.spaceHeld = false;
+}

@@ -1,0 +1,75 @@
+import { errorMessage, type Api, type Outputs } from '../trpc.js';
+
+type Link = Outputs['share']['links'][number];
+type Member = Outputs['share']['members'][number];
+type GrantableRole = 'editor' | 'viewer';
+
+/** The share dialog's data: links (owners only), members and their roles. */
+export class Share {
+  links = $state.raw<Link[]>([]);
+  members = $state.raw<Member[]>([]);
+  /** Link URLs by link id: the server shows a code only once, when it is created. */
+  urls = $state.raw<ReadonlyMap<string, string>>(new Map());
+  error = $state<string | null>(null);
+  busy = $state(false);
+
+  constructor(
+    private readonly api: Api,
+    readonly boardId: string,
+    readonly isOwner: boolean,
+  ) {}
+
+  async load(): Promise<void> {
+    await this.run(async () => {
+      const boardId = this.boardId;
+      const [links, members] = await Promise.all([this.isOwner ? this.api.share.links.query({ boardId }) : Promise.resolve([]), this.api.share.members.query({ boardId })]);
+      this.links = links;
+      this.members = members;
+    });
+  }
+
+  /** Creates a link and returns its URL (`/join/<code>`). */
+  async createLink(role: GrantableRole): Promise<string | null> {
+    let url: string | null = null;
+    await this.run(async () => {
+      const link = await this.api.share.createLink.mutate({ boardId: this.boardId, role });
+      url = `${location.origin}/join/${link.code}`;
+      this.urls = new Map(this.urls).set(link.id, url);
+      this.links = [{ id: link.id, role: link.role, createdAt: link.createdAt }, ...this.links.filter((l) => l.id !== link.id)];
+    });
+    return url;
+  }
+
+  async revoke(linkId: string): Promise<void> {
+    await this.run(async () => {
+      await this.api.share.revokeLink.mutate({ boardId: this.boardId, linkId });
+      this.links = this.links.filter((l) => l.id !== linkId);
+    });
+  }
+
+  async setRole(userId: string, role: GrantableRole): Promise<void> {
+    await this.run(async () => {
+      await this.api.share.setRole.mutate({ boardId: this.boardId, userId, role });
+      this.members = this.members.map((m) => (m.userId === userId ? { ...m, role } : m));
+    });
+  }
+
+  async removeMember(userId: string): Promise<void> {
+    await this.run(async () => {
+      await this.api.share.removeMember.mutate({ boardId: this.boardId, userId });
+      this.members = this.members.filter((m) => m.userId !== userId);
+    });
+  }
+
+  private async run(fn: () => Promise<void>): Promise<void> {
+    this.busy = true;
+    try {
+      await fn();
+      this.error = null;
+    } catch (e) {
+      this.error = errorMessage(e);
+    } finally {
+      this.busy = false;
+    }
+  }
+}

@@ -1,0 +1,18 @@
+import { describe, expect, it } from 'vitest';
+import type { Element } from '@inkboard/protocol';
+import { describeBoard } from './describe.js';
+
+const common = { z: 'a0', strokeColor: '#1e1e1e', strokeWidth: 2, opacity: 1, x: 0, y: 0 };
+
+describe('describeBoard', () => {
+  it('says what the board holds', () => {
+    const els: Element[] = [
+      { ...common, id: 'a', type: 'stroke', points: [[0, 0]] },
+      { ...common, id: 'b', type: 'stroke', points: [[0, 0]] },
+      { ...common, id: 'c', type: 'rectangle', width: 1, height: 1, fillColor: 'transparent' },
+      { ...common, id: 'd', type: 'text', text: 'Hi', fontSize: 20 },
+    ];
+    expect(describeBoard(els)).toBe('4 elements: 2 freehand strokes, 1 rectangle, 1 text. Texts: “Hi”.');
+    expect(describeBoard([])).toBe('The board is empty.');
+  });
+});

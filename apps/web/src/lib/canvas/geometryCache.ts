@@ -1,0 +1,84 @@
+import { FONT_FAMILY, TEXT_LINE_HEIGHT, arrowHead, elementBounds, strokePath, assertNever, type Box, type Element, type Text } from '@inkboard/protocol';
+
+/**
+ * Elements are immutable: an update makes a new object. So the object itself is the
+ * "element + version" key, and a WeakMap drops entries of replaced elements by itself.
+ */
+const bounds = new WeakMap<Element, Box>();
+const paths = new WeakMap<Element, Path2D>();
+/** Paths of strokes still being drawn: their end is left open (perfect-freehand's `last: false`). */
+const livePaths = new WeakMap<Element, Path2D>();
+
+/** The element's world bounding box (cached). */
+export function boundsOf(el: Element): Box {
+  let box = bounds.get(el);
+  if (!box) {
+    box = el.type === 'text' ? (measuredTextBounds(el) ?? elementBounds(el)) : elementBounds(el);
+    bounds.set(el, box);
+  }
+  return box;
+}
+
+let measurer: CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D | null | undefined;
+
+/**
+ * A text's box from the font's real widths (the protocol estimates 0.6 em per character, which is
+ * fine for an export's frame but makes selection boxes and hit areas too wide). Null without a DOM.
+ */
+function measuredTextBounds(el: Text): Box | null {
+  if (measurer === undefined) measurer = typeof OffscreenCanvas === 'undefined' ? null : new OffscreenCanvas(1, 1).getContext('2d');
+  if (!measurer) return null;
+  measurer.font = `${el.fontSize}px ${FONT_FAMILY}`;
+  const lines = el.text.split('\n');
+  const width = Math.max(...lines.map((line) => measurer!.measureText(line).width));
+  return { minX: el.x, minY: el.y, maxX: el.x + width, maxY: el.y + lines.length * el.fontSize * TEXT_LINE_HEIGHT };
+}
+
+/**
+ * The element's outline in world coordinates, built with the protocol's geometry (the same as the
+ * SVG export): a filled outline for strokes, a stroked path for the other kinds. Text has none.
+ */
+export function pathOf(el: Element, live = false): Path2D | null {
+  if (el.type === 'text') return null;
+  const cache = live ? livePaths : paths;
+  let path = cache.get(el);
+  if (!path) {
+    path = buildPath(el, !live);
+    cache.set(el, path);
+  }
+  return path;
+}
+
+function buildPath(el: Exclude<Element, { type: 'text' }>, last: boolean): Path2D {
+  const path = new Path2D();
+  switch (el.type) {
+    case 'stroke': {
+      const d = strokePath(el, last);
+      if (d) path.addPath(new Path2D(d), new DOMMatrix([1, 0, 0, 1, el.x, el.y]));
+      else {
+        // Too short for an outline: a dot, as the SVG export draws it.
+        const [px, py] = el.points[0] ?? [0, 0];
+        path.arc(el.x + px, el.y + py, el.strokeWidth, 0, Math.PI * 2);
+      }
+      return path;
+    }
+    case 'line':
+    case 'arrow': {
+      polyline(path, el.points, el.x, el.y);
+      if (el.type === 'arrow') polyline(path, arrowHead(el.points, el.strokeWidth), el.x, el.y);
+      return path;
+    }
+    case 'rectangle':
+      path.roundRect(el.x, el.y, el.width, el.height, Math.min(8, el.width / 4, el.height / 4));
+      return path;
+    case 'ellipse':
+      path.ellipse(el.x + el.width / 2, el.y + el.height / 2, el.width / 2, el.height / 2, 0, 0, Math.PI * 2);
+      return path;
+    default:
+      return assertNever(el);
+  }
+}
+
+function polyline(path: Path2D, points: readonly (readonly number[])[], x: number, y: number): void {
+  points.forEach((p, i) => (i === 0 ? path.moveTo(x + p[0]!, y + p[1]!) : path.lineTo(x + p[0]!, y + p[1]!)));
+}

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import type { Element } from '@inkboard/protocol';
+import { elementAt, elementsInBox, elementsTouchedBy, hitElement } from './hitTest.js';
+
+const common = { z: 'a0', strokeColor: '#1e1e1e', strokeWidth: 2, opacity: 1 };
+const rect: Element = { ...common, id: 'r', type: 'rectangle', x: 0, y: 0, width: 100, height: 50, fillColor: 'transparent' };
+const filled: Element = { ...rect, id: 'f', fillColor: '#ffc9c9' };
+const ellipse: Element = { ...common, id: 'e', type: 'ellipse', x: 200, y: 0, width: 100, height: 50, fillColor: 'transparent' };
+const stroke: Element = { ...common, id: 's', type: 'stroke', x: 0, y: 100, points: [[0, 0], [50, 0], [100, 10]] };
+const text: Element = { ...common, id: 't', type: 'text', x: 0, y: 200, text: 'Hello', fontSize: 20 };
+
+describe('hit testing', () => {
+  it('hits an unfilled shape on its outline only, a filled one anywhere inside', () => {
+    expect(hitElement(rect, 0, 25, 3)).toBe(true);
+    expect(hitElement(rect, 50, 25, 3)).toBe(false);
+    expect(hitElement(filled, 50, 25, 3)).toBe(true);
+    expect(hitElement(ellipse, 250, 0, 3)).toBe(true);
+    expect(hitElement(ellipse, 250, 25, 3)).toBe(false);
+  });
+
+  it('hits strokes near their path and text inside its box', () => {
+    expect(hitElement(stroke, 25, 101, 3)).toBe(true);
+    expect(hitElement(stroke, 25, 130, 3)).toBe(false);
+    expect(hitElement(text, 20, 210, 3)).toBe(true);
+  });
+
+  it('picks the topmost element', () => {
+    const top: Element = { ...filled, id: 'top', z: 'a1' };
+    expect(elementAt([filled, top], 50, 25, 3)?.id).toBe('top');
+    expect(elementAt([rect], 50, 25, 3)).toBeNull();
+  });
+
+  it('selects what lies entirely inside a marquee', () => {
+    expect(elementsInBox([rect, ellipse, stroke], { minX: -10, minY: -10, maxX: 150, maxY: 150 }).sort()).toEqual(['r', 's']);
+  });
+
+  it('finds everything an eraser stroke passes over', () => {
+    expect(elementsTouchedBy([rect, ellipse, stroke, text], -20, 105, 40, 105, 4).sort()).toEqual(['s']);
+    expect(elementsTouchedBy([rect, ellipse, stroke, text], 150, 0, 310, 0, 4)).toEqual(['e']);
+  });
+});

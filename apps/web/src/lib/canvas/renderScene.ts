@@ -1,0 +1,144 @@
+import { FONT_FAMILY, textBaseline, type Box, type Element, type Text } from '@inkboard/protocol';
+import { boundsOf, pathOf } from './geometryCache.js';
+import { boxesIntersect, visibleBox, type Viewport } from './viewport.js';
+
+export const SELECTION_COLOR = '#6965db';
+
+/** An element drawn over the board: one's own shape in progress or another person's preview. */
+export interface Overlay {
+  element: Element;
+  /** Still growing: its end is drawn open (perfect-freehand's `last: false`). */
+  live: boolean;
+}
+
+/** Everything one frame shows. */
+export interface Scene {
+  /** Stored elements in paint order. */
+  elements: readonly Element[];
+  /** Ids not to draw from `elements` (shown as an overlay or in the text editor instead). */
+  hidden: ReadonlySet<string>;
+  overlays: readonly Overlay[];
+  /** Drawn faded: about to be erased. */
+  faded: ReadonlySet<string>;
+  /** A selection being dragged: these ids are drawn moved by dx, dy. */
+  moving: { ids: ReadonlySet<string>; dx: number; dy: number } | null;
+  /** Outlines of selected elements, and the box around all of them (world units). */
+  selection: readonly Box[];
+  selectionBox: Box | null;
+  marquee: Box | null;
+  viewport: Viewport;
+  background: string;
+}
+
+/** Sets a context to draw world coordinates for the camera at `dpr`. */
+export function setCamera(ctx: CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D, v: Viewport, dpr: number): void {
+  const k = v.zoom * dpr;
+  ctx.setTransform(k, 0, 0, k, -v.x * k, -v.y * k);
+  ctx.lineCap = 'round';
+  ctx.lineJoin = 'round';
+}
+
+/**
+ * The stored elements that are not moving, hidden or previewed: what changes rarely, so the renderer
+ * can keep it as a bitmap. Off-screen elements (outside `view`) and invisibly small ones are skipped.
+ * Returns how many were drawn.
+ */
+export function drawStaticLayer(ctx: Ctx, scene: Scene, view: Box): number {
+  const minSize = 0.5 / scene.viewport.zoom;
+  const moving = scene.moving?.ids;
+  let drawn = 0;
+  for (const el of scene.elements) {
+    if (scene.hidden.has(el.id) || moving?.has(el.id)) continue;
+    const box = boundsOf(el);
+    if (!boxesIntersect(box, view) || (box.maxX - box.minX < minSize && box.maxY - box.minY < minSize)) continue;
+    drawElement(ctx, el, scene.faded.has(el.id) ? 0.25 : 1, false);
+    drawn++;
+  }
+  ctx.globalAlpha = 1;
+  return drawn;
+}
+
+/** What changes from frame to frame: a dragged selection, shapes in progress, selection outlines. */
+export function drawDynamicLayer(ctx: Ctx, scene: Scene, view: Box): void {
+  const moving = scene.moving;
+  if (moving) {
+    ctx.save();
+    ctx.translate(moving.dx, moving.dy);
+    for (const el of scene.elements) if (moving.ids.has(el.id) && !scene.hidden.has(el.id)) drawElement(ctx, el, 1, false);
+    ctx.restore();
+  }
+  for (const overlay of scene.overlays) {
+    if (boxesIntersect(boundsOf(overlay.element), view)) drawElement(ctx, overlay.element, 1, overlay.live);
+  }
+  ctx.globalAlpha = 1;
+  drawSelection(ctx, scene, scene.viewport.zoom);
+}
+
+type Ctx = CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D;
+
+/** Draws a whole scene without any cache (a canvas of `width` x `height` CSS pixels at `dpr`). */
+export function renderScene(ctx: Ctx, scene: Scene, width: number, height: number, dpr: number): void {
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.globalAlpha = 1;
+  ctx.fillStyle = scene.background;
+  ctx.fillRect(0, 0, width, height);
+  setCamera(ctx, scene.viewport, dpr);
+  const view = visibleBox(scene.viewport, width, height);
+  drawStaticLayer(ctx, scene, view);
+  drawDynamicLayer(ctx, scene, view);
+}
+
+/** Draws one element in world coordinates on a context already set to the camera. */
+export function drawElement(ctx: Ctx, el: Element, alpha = 1, live = false): void {
+  ctx.globalAlpha = el.opacity * alpha;
+  if (el.type === 'text') {
+    drawText(ctx, el);
+    return;
+  }
+  const path = pathOf(el, live);
+  if (!path) return;
+  if (el.type === 'stroke') {
+    ctx.fillStyle = el.strokeColor;
+    ctx.fill(path);
+    return;
+  }
+  if ((el.type === 'rectangle' || el.type === 'ellipse') && el.fillColor !== 'transparent') {
+    ctx.fillStyle = el.fillColor;
+    ctx.fill(path);
+  }
+  ctx.strokeStyle = el.strokeColor;
+  ctx.lineWidth = el.strokeWidth;
+  ctx.stroke(path);
+}
+
+function drawText(ctx: Ctx, el: Text): void {
+  ctx.fillStyle = el.strokeColor;
+  ctx.font = `${el.fontSize}px ${FONT_FAMILY}`;
+  ctx.textBaseline = 'alphabetic';
+  el.text.split('\n').forEach((line, i) => ctx.fillText(line, el.x, textBaseline(el.y, el.fontSize, i)));
+}
+
+function drawSelection(ctx: Ctx, scene: Scene, zoom: number): void {
+  const px = 1 / zoom;
+  const dx = scene.moving?.dx ?? 0;
+  const dy = scene.moving?.dy ?? 0;
+  ctx.strokeStyle = SELECTION_COLOR;
+  ctx.lineWidth = px;
+  if (scene.selection.length > 1) {
+    ctx.setLineDash([4 * px, 4 * px]);
+    for (const b of scene.selection) ctx.strokeRect(b.minX - 2 * px + dx, b.minY - 2 * px + dy, b.maxX - b.minX + 4 * px, b.maxY - b.minY + 4 * px);
+    ctx.setLineDash([]);
+  }
+  const box = scene.selectionBox;
+  if (box) {
+    const pad = 6 * px;
+    ctx.lineWidth = 1.5 * px;
+    ctx.strokeRect(box.minX - pad + dx, box.minY - pad + dy, box.maxX - box.minX + 2 * pad, box.maxY - box.minY + 2 * pad);
+  }
+  const m = scene.marquee;
+  if (m) {
+    ctx.fillStyle = 'rgba(105, 101, 219, 0.08)';
+    ctx.fillRect(m.minX, m.minY, m.maxX - m.minX, m.maxY - m.minY);
+    ctx.strokeRect(m.minX, m.minY, m.maxX - m.minX, m.maxY - m.minY);
+  }
+}

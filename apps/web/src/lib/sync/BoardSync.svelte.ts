@@ -1,0 +1,250 @@
+import { BoardSession, type InkboardClient, type SessionStatus } from '@inkboard/client';
+import {
+  MAX_COORD,
+  emptyHistory,
+  newId,
+  record,
+  redo,
+  sortElements,
+  undo,
+  zAbove,
+  type BoardEvent,
+  type ClientBoard,
+  type Elements,
+  type History,
+  type Op,
+  type PresenceEntry,
+  type User,
+} from '@inkboard/protocol';
+import { errorCode, errorMessage } from '../trpc.js';
+import { PreviewSender, Throttle } from './PreviewSender.js';
+import { applyPreview, dropClientPreviews, prunePreviews, type RemotePreview } from './remotePreviews.js';
+
+export type ConnectionStatus = 'connecting' | 'live' | 'reconnecting' | 'offline';
+
+export interface RemoteCursor {
+  clientId: string;
+  user: User;
+  x: number;
+  y: number;
+}
+
+/** Cursor updates per second sent at most. */
+const CURSOR_HZ = 30;
+
+const clampCoord = (n: number) => Math.round(Math.max(-MAX_COORD, Math.min(MAX_COORD, n)) * 10) / 10;
+
+/**
+ * One open board, live: wraps the client's BoardSession (resume, optimistic ops, re-sends) and turns
+ * what it receives into Svelte state: the element map, presence, others' cursors and previews, and
+ * the person's own undo history (protocol `history.ts`: own changes only).
+ */
+export class BoardSync {
+  sessionStatus = $state<SessionStatus>('connecting');
+  online = $state(navigator.onLine);
+  status = $derived<ConnectionStatus>(
+    !this.online || this.sessionStatus === 'closed' ? 'offline' : this.sessionStatus === 'reconnecting' ? 'reconnecting' : this.sessionStatus,
+  );
+  /** The first snapshot arrived. */
+  loaded = $state(false);
+  elements = $state.raw<Elements>(new Map());
+  /** Elements in paint order. */
+  sorted = $derived(sortElements(this.elements.values()));
+  /** Own edits not yet confirmed by the server (made offline, or in flight). */
+  pendingCount = $state(0);
+  presence = $state.raw<ReadonlyMap<string, PresenceEntry>>(new Map());
+  cursors = $state.raw<ReadonlyMap<string, RemoteCursor>>(new Map());
+  previews = $state.raw<ReadonlyMap<string, RemotePreview>>(new Map());
+  history = $state.raw<History>(emptyHistory);
+  /** Set when the board can no longer be followed (access removed, signed out). */
+  fatal = $state<string | null>(null);
+
+  readonly preview: PreviewSender;
+  private readonly session: BoardSession;
+  private readonly cursor: Throttle<[number, number]>;
+  private readonly listeners = new Set<(event: BoardEvent) => void>();
+  private lastBoard: ClientBoard | null = null;
+  private pruneTimer: ReturnType<typeof setInterval> | null = null;
+  private cleanups: (() => void)[] = [];
+
+  constructor(
+    readonly client: InkboardClient,
+    readonly boardId: string,
+    private readonly me: () => User,
+    private readonly notify: (text: string, kind?: 'info' | 'error') => void,
+  ) {
+    this.session = new BoardSession(client, boardId, {
+      change: () => this.refresh(),
+      event: (event) => this.receive(event),
+      error: (error, op) => this.fail(error, op),
+    });
+    this.preview = new PreviewSender((message) => {
+      if (this.sessionStatus === 'live') client.trpc.board.preview.mutate({ boardId, ...message }).catch(() => {});
+    });
+    this.cursor = new Throttle(1000 / CURSOR_HZ, ([x, y]) => {
+      if (this.sessionStatus === 'live') client.trpc.board.cursor.mutate({ boardId, x: clampCoord(x), y: clampCoord(y) }).catch(() => {});
+    });
+  }
+
+  /** Subscribes; returns the cleanup that closes the session and its socket. */
+  start(): () => void {
+    this.session.start();
+    const offline = () => {
+      this.online = false;
+      // The socket may linger half-open; drop it so edits queue and are re-sent on reconnect.
+      this.client.ws.connection?.ws.close();
+    };
+    const online = () => (this.online = true);
+    addEventListener('offline', offline);
+    addEventListener('online', online);
+    this.pruneTimer = setInterval(() => this.prune(), 1_000);
+    this.cleanups.push(() => {
+      removeEventListener('offline', offline);
+      removeEventListener('online', online);
+    });
+    return () => this.dispose();
+  }
+
+  dispose(): void {
+    for (const c of this.cleanups.splice(0)) c();
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
+    this.preview.dispose();
+    this.cursor.dispose();
+    this.session.close();
+    void this.client.close();
+  }
+
+  /** Hears every board event (chat uses it); returns the unsubscribe. */
+  onEvent(listener: (event: BoardEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** A z above everything on the board. */
+  nextZ(): string {
+    return zAbove(this.sorted.at(-1)?.z ?? null);
+  }
+
+  /** Applies an own op at once, records it for undo, and sends it (re-sent after a drop). */
+  commit(op: Op): void {
+    this.history = record(this.history, this.session.elements, op, newId());
+    this.apply(op);
+  }
+
+  undo(): void {
+    const step = undo(this.history, this.session.elements, newId);
+    this.history = step.history;
+    if (step.op) this.apply(step.op);
+  }
+
+  redo(): void {
+    const step = redo(this.history, this.session.elements, newId);
+    this.history = step.history;
+    if (step.op) this.apply(step.op);
+  }
+
+  /** Where this person's pointer is, in world coordinates (throttled). */
+  moveCursor(x: number, y: number): void {
+    this.cursor.push([x, y]);
+  }
+
+  /** Reconnects, e.g. so that others see a changed name or colour. */
+  reconnect(): void {
+    this.client.ws.connection?.ws.close();
+  }
+
+  private apply(op: Op): void {
+    this.session.apply(op).catch(() => {}); // refusals arrive through the listener's `error`
+  }
+
+  private refresh(): void {
+    this.sessionStatus = this.session.status;
+    const board = this.session.board;
+    if (board === this.lastBoard) return;
+    this.lastBoard = board;
+    this.elements = this.session.elements;
+    this.pendingCount = board.pending.length;
+  }
+
+  private receive(event: BoardEvent): void {
+    switch (event.type) {
+      case 'snapshot':
+        this.loaded = true;
+        break;
+      case 'presence':
+        this.presence = new Map(event.clients.map((c) => [c.clientId, c]));
+        // After a reconnect: forget cursors of connections that are gone.
+        if ([...this.cursors.keys()].some((id) => !this.presence.has(id))) {
+          this.cursors = new Map([...this.cursors].filter(([id]) => this.presence.has(id)));
+        }
+        break;
+      case 'join': {
+        const { user } = event.client;
+        if (user.id !== this.me().id && !this.hasUser(user.id)) this.notify(`${user.name} joined`);
+        this.presence = new Map(this.presence).set(event.client.clientId, event.client);
+        break;
+      }
+      case 'leave': {
+        const entry = this.presence.get(event.clientId);
+        const next = new Map(this.presence);
+        next.delete(event.clientId);
+        this.presence = next;
+        if (entry && entry.user.id !== this.me().id && !this.hasUser(entry.user.id)) this.notify(`${entry.user.name} left`);
+        if (this.cursors.has(event.clientId)) {
+          const cursors = new Map(this.cursors);
+          cursors.delete(event.clientId);
+          this.cursors = cursors;
+        }
+        this.previews = dropClientPreviews(this.previews, event.clientId);
+        break;
+      }
+      case 'cursor': {
+        const entry = this.presence.get(event.clientId);
+        if (!entry || entry.user.id === this.me().id) break;
+        this.cursors = new Map(this.cursors).set(event.clientId, { clientId: event.clientId, user: entry.user, x: event.x, y: event.y });
+        break;
+      }
+      case 'preview': {
+        const entry = this.presence.get(event.clientId);
+        if (entry?.user.id === this.me().id) break;
+        this.previews = applyPreview(this.previews, event, this.session.elements, performance.now());
+        break;
+      }
+      case 'op':
+        this.loaded = true;
+        break;
+      case 'chat':
+      case 'typing':
+        break;
+      default: {
+        const never: never = event;
+        return never;
+      }
+    }
+    for (const listener of this.listeners) listener(event);
+    if (event.type === 'op') this.prune();
+  }
+
+  private hasUser(userId: string): boolean {
+    for (const entry of this.presence.values()) if (entry.user.id === userId) return true;
+    return false;
+  }
+
+  private prune(): void {
+    this.previews = prunePreviews(this.previews, this.session.elements, performance.now());
+  }
+
+  private fail(error: Error, op?: Op): void {
+    if (op) {
+      this.notify(`An edit was not saved: ${errorMessage(error)}`, 'error');
+      return;
+    }
+    const code = errorCode(error);
+    this.fatal =
+      code === 'FORBIDDEN' || code === 'NOT_FOUND'
+        ? 'You no longer have access to this board.'
+        : code === 'UNAUTHORIZED'
+          ? 'You were signed out.'
+          : `The connection to this board failed: ${errorMessage(error)}`;
+  }
+}

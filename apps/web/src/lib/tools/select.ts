@@ -1,0 +1,96 @@
+import { newId, type Element } from '@inkboard/protocol';
+import { elementAt, elementsInBox, unionBoxes } from '../canvas/hitTest.js';
+import { boundsOf } from '../canvas/geometryCache.js';
+import { boxFrom } from '../canvas/viewport.js';
+import { round2, tolerance, type Tool, type ToolHost, type ToolPointer } from './types.js';
+
+/** Moves of more elements than this are not previewed live to others (the op still syncs). */
+const MAX_LIVE_MOVE_PREVIEWS = 20;
+
+/** Click to select (Shift adds), drag a selection to move it, drag on empty space for a marquee. */
+export function selectTool(host: ToolHost): Tool {
+  let mode: 'idle' | 'move' | 'marquee' = 'idle';
+  let origin: ToolPointer | null = null;
+  let delta: [number, number] = [0, 0];
+  let moving: Element[] = [];
+  // One set per drag: the renderer keys its cached layer on it.
+  let movingIds: ReadonlySet<string> = new Set();
+  let base = new Set<string>();
+
+  function insideSelection(p: ToolPointer): boolean {
+    const box = unionBoxes([...host.selection].map((id) => host.elements.get(id)).filter((e) => e !== undefined).map(boundsOf));
+    const pad = tolerance(host, 8);
+    return box !== null && p.x >= box.minX - pad && p.x <= box.maxX + pad && p.y >= box.minY - pad && p.y <= box.maxY + pad;
+  }
+
+  function endPreviews() {
+    for (const el of moving.slice(0, MAX_LIVE_MOVE_PREVIEWS)) host.preview.end(el.id);
+  }
+
+  function reset() {
+    endPreviews();
+    host.setMoving(null);
+    host.setMarquee(null);
+    mode = 'idle';
+    origin = null;
+    moving = [];
+    delta = [0, 0];
+  }
+
+  return {
+    down(p) {
+      origin = p;
+      delta = [0, 0];
+      const hit = elementAt(host.sorted, p.x, p.y, tolerance(host));
+      if (hit && p.shift) {
+        const next = new Set(host.selection);
+        if (next.has(hit.id)) next.delete(hit.id);
+        else next.add(hit.id);
+        host.select(next);
+        mode = next.has(hit.id) ? 'move' : 'idle';
+      } else if (hit) {
+        if (!host.selection.has(hit.id)) host.select([hit.id]);
+        mode = 'move';
+      } else if (!p.shift && insideSelection(p)) {
+        mode = 'move';
+      } else {
+        if (!p.shift) host.select([]);
+        base = new Set(host.selection);
+        mode = 'marquee';
+      }
+      moving = mode === 'move' ? [...host.selection].map((id) => host.elements.get(id)).filter((e) => e !== undefined) : [];
+      movingIds = new Set(moving.map((e) => e.id));
+    },
+    move(points) {
+      const p = points.at(-1);
+      if (!origin || !p) return;
+      if (mode === 'move') {
+        let dx = p.x - origin.x;
+        let dy = p.y - origin.y;
+        if (p.shift) {
+          if (Math.abs(dx) > Math.abs(dy)) dy = 0;
+          else dx = 0;
+        }
+        delta = [dx, dy];
+        host.setMoving({ ids: movingIds, dx, dy });
+        for (const el of moving.slice(0, MAX_LIVE_MOVE_PREVIEWS)) host.preview.update({ ...el, x: round2(el.x + dx), y: round2(el.y + dy) });
+      } else if (mode === 'marquee') {
+        const box = boxFrom(origin.x, origin.y, p.x, p.y);
+        host.setMarquee(box);
+        host.select([...base, ...elementsInBox(host.sorted, box)]);
+      }
+    },
+    up() {
+      const [dx, dy] = delta;
+      if (mode === 'move' && Math.hypot(dx, dy) * host.zoom >= 1 && moving.length) {
+        host.commit({
+          type: 'update',
+          opId: newId(),
+          updates: moving.map((el) => ({ id: el.id, patch: { x: round2(el.x + dx), y: round2(el.y + dy) } })),
+        });
+      }
+      reset();
+    },
+    cancel: reset,
+  };
+}

@@ -1,0 +1,58 @@
+import type { Box, Element, Elements, Op, Text } from '@inkboard/protocol';
+import type { Scene } from '../canvas/renderScene.js';
+import type { PreviewSender } from '../sync/PreviewSender.js';
+
+export type ToolName = 'select' | 'hand' | 'pen' | 'line' | 'arrow' | 'rectangle' | 'ellipse' | 'text' | 'eraser';
+
+/** The style new elements get (and that the style panel applies to a selection). */
+export interface Style {
+  strokeColor: string;
+  strokeWidth: number;
+  fillColor: string;
+  fontSize: number;
+}
+
+/** A pointer position in world coordinates, with what a tool needs from the event. */
+export interface ToolPointer {
+  x: number;
+  y: number;
+  /** Pen pressure (0..1), or null for mouse and touch (perfect-freehand then simulates it). */
+  pressure: number | null;
+  shift: boolean;
+  alt: boolean;
+}
+
+/** What a tool may read and do: implemented by the Editor. */
+export interface ToolHost {
+  readonly sorted: readonly Element[];
+  readonly elements: Elements;
+  readonly zoom: number;
+  readonly style: Style;
+  readonly selection: ReadonlySet<string>;
+  readonly preview: PreviewSender;
+  select(ids: Iterable<string>): void;
+  nextZ(): string;
+  commit(op: Op): void;
+  setDraft(element: Element | null): void;
+  setMoving(moving: Scene['moving']): void;
+  setMarquee(box: Box | null): void;
+  setFaded(ids: ReadonlySet<string>): void;
+  editText(target: { x: number; y: number } | Text): void;
+  setTool(tool: ToolName): void;
+}
+
+/** A gesture handler: turns one pointer's down-move-up into protocol ops. */
+export interface Tool {
+  down(p: ToolPointer): void;
+  /** Coalesced positions since the last call, oldest first. */
+  move(points: readonly ToolPointer[]): void;
+  up(p: ToolPointer): void;
+  /** The gesture was interrupted (a second finger, Escape, lost capture). */
+  cancel(): void;
+}
+
+/** Hit tolerance in world units: a few screen pixels at any zoom. */
+export const tolerance = (host: Pick<ToolHost, 'zoom'>, px = 6) => px / host.zoom;
+
+/** Rounds a coordinate to hundredths: smaller messages, no visible change. */
+export const round2 = (n: number) => Math.round(n * 100) / 100;

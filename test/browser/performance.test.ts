@@ -1,0 +1,175 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newId, zRangeAbove, type Element, type Op } from '@inkboard/protocol';
+import { connect, testUser, type TestServer } from '../helpers/server.js';
+import { launchBrowser, newPerson, screenshots, startWebServer, waitForSummary, elementCount, type Person } from './helpers.js';
+
+const ELEMENTS = 5_000;
+const PAN_MS = 2_000;
+
+/** A deterministic pseudo-random generator (mulberry32), so every run draws the same board. */
+function random(seed: number) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const COLORS = ['#1e1e1e', '#e03131', '#2f9e44', '#1971c2', '#f08c00'];
+
+/** A board like a busy workshop: mostly freehand strokes, some shapes and notes, over 6000 x 4000. */
+function seedElements(n: number, seed = 42): Element[] {
+  const rnd = random(seed);
+  const zs = zRangeAbove(null, n);
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)]!;
+  return zs.map((z, i): Element => {
+    const base = { id: newId(), z, x: Math.round(rnd() * 6000), y: Math.round(rnd() * 4000), strokeColor: pick(COLORS), strokeWidth: pick([1, 2, 2, 4]), opacity: 1 };
+    const kind = rnd();
+    if (kind < 0.6) {
+      let x = 0;
+      let y = 0;
+      const points: [number, number, number][] = [];
+      for (let k = 0, len = 20 + Math.floor(rnd() * 40); k < len; k++) {
+        x += (rnd() - 0.3) * 8;
+        y += (rnd() - 0.5) * 8;
+        points.push([Math.round(x * 10) / 10, Math.round(y * 10) / 10, 0.5]);
+      }
+      return { ...base, type: 'stroke', points };
+    }
+    if (kind < 0.75) return { ...base, type: 'rectangle', width: 40 + Math.round(rnd() * 120), height: 30 + Math.round(rnd() * 80), fillColor: rnd() < 0.3 ? '#a5d8ff' : 'transparent' };
+    if (kind < 0.85) return { ...base, type: 'ellipse', width: 40 + Math.round(rnd() * 100), height: 30 + Math.round(rnd() * 80), fillColor: rnd() < 0.3 ? '#ffec99' : 'transparent' };
+    if (kind < 0.9) return { ...base, type: 'line', points: [[0, 0], [Math.round(rnd() * 150), Math.round(rnd() * 80)]] };
+    if (kind < 0.95) return { ...base, type: 'arrow', points: [[0, 0], [Math.round(rnd() * 150), Math.round(rnd() * 80)]] };
+    return { ...base, type: 'text', text: `Note ${i}`, fontSize: pick([16, 20, 28]) };
+  });
+}
+
+interface PanResult {
+  /** Animation frames per second while panning (each one redraws the board: the view moved). */
+  fps: number;
+  frames: number;
+  /** Main-thread time of animation-frame callbacks (the drawing), per frame, and the slowest. */
+  workMs: number;
+  worstWorkMs: number;
+  /** The longest gap between two frames. */
+  worstFrameMs: number;
+}
+
+/** Times every animation-frame callback (installed before the app loads). */
+function instrument() {
+  const stats = { work: [] as number[], running: false };
+  Object.assign(window, { __perf: stats });
+  const raf = window.requestAnimationFrame.bind(window);
+  window.requestAnimationFrame = (cb) =>
+    raf((t) => {
+      const start = performance.now();
+      cb(t);
+      if (stats.running) stats.work.push(performance.now() - start);
+    });
+}
+
+/**
+ * Pans (or, with `zoom`, pinch-zooms) for `ms` the way a trackpad does: wheel events arrive every
+ * 4 ms, faster than frames, so every frame has a new view to draw. The pan runs in a wide circle
+ * (800 px across, larger than the cached layer's margin, so the layer is redrawn now and then).
+ * Counts the frames the browser managed.
+ */
+async function measurePan(page: Page, ms: number, zoom = false): Promise<PanResult> {
+  return page.getByLabel('Board canvas').evaluate(
+    (canvas, [duration, zooming]) =>
+      new Promise<PanResult>((resolve) => {
+        const stats = (window as unknown as { __perf: { work: number[]; running: boolean } }).__perf;
+        stats.work = [];
+        stats.running = true;
+        const frames: number[] = [];
+        let i = 0;
+        const input = setInterval(() => {
+          i++;
+          const wheel = zooming
+            ? // Pinching on a trackpad (Ctrl+wheel): in, then out, then in again.
+              { deltaX: 0, deltaY: 2 * Math.sin(i / 40), ctrlKey: true }
+            : { deltaX: 3 * Math.cos(i / 130), deltaY: 3 * Math.sin(i / 130) };
+          canvas.dispatchEvent(new WheelEvent('wheel', { ...wheel, deltaMode: 0, bubbles: true, cancelable: true }));
+        }, 4);
+        const start = performance.now();
+        const tick = (now: number) => {
+          frames.push(now);
+          if (now - start < duration) {
+            requestAnimationFrame(tick);
+            return;
+          }
+          clearInterval(input);
+          stats.running = false;
+          const gaps = frames.slice(1).map((t, k) => t - frames[k]!);
+          resolve({
+            fps: ((frames.length - 1) * 1000) / (frames.at(-1)! - frames[0]!),
+            frames: frames.length - 1,
+            workMs: stats.work.reduce((a, b) => a + b, 0) / Math.max(1, frames.length - 1),
+            worstWorkMs: Math.max(0, ...stats.work),
+            worstFrameMs: Math.max(0, ...gaps),
+          });
+        };
+        requestAnimationFrame(tick);
+      }),
+    [ms, zoom] as const,
+  );
+}
+
+describe('drawing performance', () => {
+  let server: TestServer;
+  let browser: Browser;
+  let person: Person;
+
+  beforeAll(async () => {
+    server = await startWebServer();
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.destroy();
+  });
+
+  it(`pans smoothly over ${ELEMENTS} elements`, async ({ onTestFailed }) => {
+    onTestFailed(async () => void (await screenshots([person], 'failed-performance')));
+    // Seed through the API as the same account the browser signs in with.
+    testUser(server.url, 'perf');
+    const client = connect(server.url, 'perf');
+    const { id: boardId } = await client.trpc.board.create.mutate({ title: '5k elements' });
+    const elements = seedElements(ELEMENTS);
+    const ops: Op[] = [];
+    for (let i = 0; i < elements.length; i += 250) ops.push({ type: 'add', opId: newId(), elements: elements.slice(i, i + 250) });
+    for (const op of ops) await client.trpc.board.push.mutate({ boardId, ops: [op] });
+    await client.close();
+
+    person = await newPerson(browser, 'perf');
+    const { page } = person;
+    await page.addInitScript(instrument);
+    await page.goto(`${server.url}/b/${boardId}`);
+    await page.getByLabel('Username').fill('perf');
+    await page.getByLabel('Password').fill('password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await waitForSummary(page, (s) => elementCount(s) === ELEMENTS, `${ELEMENTS} elements to load`, 30_000);
+
+    // Opened for the first time, the board is fitted: all 5,000 elements are in view.
+    const all = await measurePan(page, PAN_MS);
+    const zooming = await measurePan(page, PAN_MS, true);
+    await screenshots([person], 'performance-all-in-view');
+    await page.getByRole('button', { name: 'Reset zoom' }).click();
+    const normal = await measurePan(page, PAN_MS);
+    await screenshots([person], 'performance-100-percent');
+
+    const fmt = (r: PanResult) =>
+      `${r.fps.toFixed(1)} fps (${r.frames} frames in ${PAN_MS / 1000} s, longest frame ${r.worstFrameMs.toFixed(0)} ms; ` +
+      `drawing ${r.workMs.toFixed(2)} ms per frame on the main thread, slowest ${r.worstWorkMs.toFixed(1)} ms)`;
+    console.log(`[inkboard] frame rate panning ${ELEMENTS} elements, all in view: ${fmt(all)}`);
+    console.log(`[inkboard] frame rate panning ${ELEMENTS} elements, at 100% zoom: ${fmt(normal)}`);
+    console.log(`[inkboard] frame rate zooming (Ctrl+wheel) over ${ELEMENTS} elements, all in view: ${fmt(zooming)}`);
+    expect(person.errors).toEqual([]);
+    // Loose floors: the machine is shared and renders without a GPU; the figures are the result.
+    expect(normal.fps).toBeGreaterThan(20);
+    expect(all.fps).toBeGreaterThan(5);
+  }, 120_000);
+});

@@ -24,6 +24,8 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts'],
+          // One file at a time: several tests measure latency, and the machine has two cores.
+          fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },

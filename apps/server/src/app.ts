@@ -77,7 +77,7 @@ export async function buildApp(config: Config, options: { logStream?: NodeJS.Wri
 
   const cookie = { secure: config.publicUrl?.startsWith('https:') ?? false, maxAgeSeconds: Math.floor(config.sessionMaxMs / 1000) };
   await app.register(trpcPlugin, {
-    inner: { store, service, hub, access, auth, connections, cookie, limits: createRateLimiters(), violations: new ViolationCounter(), metrics },
+    inner: { store, service, hub, access, auth, connections, cookie, limits: createRateLimiters(), violations: new ViolationCounter(), metrics, log: app.log },
     upgradesPerMinute: config.upgradesPerMinute,
     allowedOrigins: [...config.allowedOrigins, ...(config.publicUrl ? [new URL(config.publicUrl).origin] : [])],
   });

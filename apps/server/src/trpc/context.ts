@@ -1,7 +1,7 @@
 import { fastifyCookie } from '@fastify/cookie';
 import { newId, type User } from '@inkboard/protocol';
 import type { CreateFastifyContextOptions } from '@trpc/server/adapters/fastify';
-import type { FastifyReply } from 'fastify';
+import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { AuthService, Credential } from '../auth/AuthService.js';
 import type { ConnectionRegistry } from '../auth/connections.js';
@@ -27,6 +27,8 @@ export interface InnerContext {
   limits: Record<RateLimitKind, TokenBuckets>;
   violations: ViolationCounter;
   metrics: Metrics;
+  /** Structured log (pino): events and ids, never message contents, passwords or tokens. */
+  log: FastifyBaseLogger;
 }
 
 export interface Context extends InnerContext {
@@ -83,14 +85,20 @@ export function createContextFactory(inner: InnerContext) {
   return ({ req, res, info }: CreateFastifyContextOptions): Context => {
     const found = identify(inner.auth, req.headers, (info.connectionParams ?? {}) as Record<string, unknown>);
     const ws = isWebSocket(res) ? res : null;
-    if (ws && found) inner.connections.add(ws, found.credential, found.user.id);
+    const clientId = newId(10);
+    if (ws) {
+      const who = { clientId, userId: found?.user.id ?? null, auth: found?.credential.kind ?? 'none', ip: req.socket?.remoteAddress };
+      inner.log.info(who, 'websocket connected');
+      ws.once('close', (code: number) => inner.log.info({ ...who, code }, 'websocket closed'));
+      if (found && !inner.connections.add(ws, found.credential, found.user.id)) inner.log.warn(who, 'too many connections for one user: refused');
+    }
     return {
       ...inner,
       user: found?.user ?? null,
       credential: found?.credential ?? null,
       sessionId: found?.sessionId ?? null,
       // Short: it travels in every cursor event.
-      clientId: newId(10),
+      clientId,
       reply: ws ? null : (res as FastifyReply),
       address: req.socket?.remoteAddress ?? 'unknown',
       socket: ws,

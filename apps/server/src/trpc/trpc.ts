@@ -43,6 +43,7 @@ export function rateLimited<I>(kind: RateLimitKind, cost: (input: I) => number =
       if (ctx.socket && ctx.violations.count(ctx.socket) > FLOOD_REFUSALS) {
         // Refusing still costs a parse per message: a socket that keeps flooding is closed.
         ctx.metrics.refused.inc({ kind: 'flood_closed' });
+        ctx.log.warn({ userId: ctx.user?.id, clientId: ctx.clientId, kind }, 'flooding socket closed');
         ctx.socket.close(CLOSE_FLOODING, 'too many requests: slow down');
       }
       throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: `Too many ${kind} requests; slow down and retry in a moment.` });

@@ -14,20 +14,28 @@ export const authRouter = router({
   /** Creates an account and signs in (sets the session cookie). */
   signUp: publicProcedure.input(signUpInput).mutation(async ({ ctx, input }) => {
     const signed = await ctx.auth.signUp(input.username, input.password, input.name);
+    ctx.log.info({ userId: signed.user.id, ip: ctx.address }, 'account created');
     setSessionCookie(ctx, signed.sessionId);
     return { user: signed.user };
   }),
 
   /** Signs in with a new session id (sets the cookie). The error never says whether the username exists. */
   signIn: publicProcedure.input(signInInput).mutation(async ({ ctx, input }) => {
-    const signed = await ctx.auth.signIn(input.username, input.password, ctx.address);
+    const signed = await ctx.auth.signIn(input.username, input.password, ctx.address).catch((err: unknown) => {
+      ctx.log.warn({ username: input.username, ip: ctx.address, code: (err as { code?: string }).code }, 'sign-in refused');
+      throw err;
+    });
+    ctx.log.info({ userId: signed.user.id, ip: ctx.address }, 'signed in');
     setSessionCookie(ctx, signed.sessionId);
     return { user: signed.user };
   }),
 
   /** Ends the session; its open WebSockets close at once. */
   signOut: publicProcedure.mutation(({ ctx }) => {
-    if (ctx.sessionId) ctx.connections.closeSession(ctx.auth.signOut(ctx.sessionId));
+    if (ctx.sessionId) {
+      ctx.connections.closeSession(ctx.auth.signOut(ctx.sessionId));
+      ctx.log.info({ userId: ctx.user?.id }, 'signed out');
+    }
     setSessionCookie(ctx, null);
     return { ok: true };
   }),

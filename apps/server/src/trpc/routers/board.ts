@@ -106,6 +106,7 @@ export const boardRouter = router({
         // unbounded memory; it reconnects and resumes from its last seq.
         if (ctx.socket && ctx.socket.bufferedAmount > SLOW_CONSUMER_BYTES) {
           ctx.metrics.refused.inc({ kind: 'slow_consumer' });
+          ctx.log.warn({ userId: ctx.user.id, clientId: ctx.clientId, boardId, buffered: ctx.socket.bufferedAmount }, 'slow consumer cut off');
           ctx.socket.close(CLOSE_TOO_SLOW, 'too slow: reconnect and resume');
           return;
         }

@@ -73,6 +73,9 @@ describe('live sync', () => {
     const late = session(boardId, 'late');
     await waitFor(() => late.status === 'live', 'late joiner live');
     expect(late.seq).toBe(11);
+    // It is told its own client id, and finds itself in the presence list.
+    expect(late.clientId).toMatch(/^[\w-]{10}$/);
+    expect(late.presence.get(late.clientId!)?.user.name).toBe('late');
     expect(canonical(late.elements)).toEqual(canonical(a.elements));
     await a.apply(addOp(rect(500, 500)));
     await waitFor(() => late.seq === 12, 'late joiner sees new op');

@@ -37,6 +37,8 @@ export class BoardSession {
   board: ClientBoard = emptyClientBoard;
   status: SessionStatus = 'connecting';
   presence = new Map<string, PresenceEntry>();
+  /** This connection's client id on the board (its cursor and preview events carry it). */
+  clientId: string | null = null;
   /** Times a frame skipped seqs and the session had to ask again (should stay 0). */
   gaps = 0;
   private unsubscribe: (() => void) | null = null;
@@ -143,7 +145,10 @@ export class BoardSession {
       }
     }
     for (const event of frame.events) {
-      if (event.type === 'presence') this.presence = new Map(event.clients.map((c) => [c.clientId, c]));
+      if (event.type === 'presence') {
+        this.presence = new Map(event.clients.map((c) => [c.clientId, c]));
+        if (event.self) this.clientId = event.self;
+      }
       else if (event.type === 'join') this.presence.set(event.client.clientId, event.client);
       else if (event.type === 'leave') this.presence.delete(event.clientId);
     }

@@ -51,6 +51,8 @@ export type SnapshotEvent = z.infer<typeof snapshotEventSchema>;
 export const presenceEventSchema = z.object({
   type: z.literal('presence'),
   clients: z.array(presenceEntrySchema),
+  /** The receiving connection's own client id (so it can tell its own cursor from its other tabs'). */
+  self: z.string().optional(),
 });
 export const joinEventSchema = z.object({ type: z.literal('join'), client: presenceEntrySchema });
 export const leaveEventSchema = z.object({ type: z.literal('leave'), clientId: z.string() });

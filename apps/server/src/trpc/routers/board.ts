@@ -99,7 +99,7 @@ export const boardRouter = router({
       const first: BoardEvent[] = backlog ?? [ctx.service.snapshot(boardId)];
       let seq = backlog ? (backlog.at(-1)?.seq ?? last!) : ctx.service.currentSeq(boardId);
       ctx.hub.join(boardId, seq, entry);
-      first.push({ type: 'presence', clients: ctx.hub.presence(boardId) });
+      first.push({ type: 'presence', clients: ctx.hub.presence(boardId), self: ctx.clientId });
       yield tracked(String(seq), { seq, events: first } satisfies Frame);
       for await (const frame of queue.drain(signal)) {
         // A consumer that does not read (slow network, stalled tab) is cut off before it costs

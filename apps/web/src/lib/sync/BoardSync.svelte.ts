@@ -200,13 +200,13 @@ export class BoardSync {
       }
       case 'cursor': {
         const entry = this.presence.get(event.clientId);
-        if (!entry || entry.user.id === this.me().id) break;
+        if (!entry || this.isSelf(event.clientId, entry.user.id)) break;
         this.cursors = new Map(this.cursors).set(event.clientId, { clientId: event.clientId, user: entry.user, x: event.x, y: event.y });
         break;
       }
       case 'preview': {
         const entry = this.presence.get(event.clientId);
-        if (entry?.user.id === this.me().id) break;
+        if (entry && this.isSelf(event.clientId, entry.user.id)) break;
         this.previews = applyPreview(this.previews, event, this.session.elements, performance.now());
         break;
       }
@@ -223,6 +223,11 @@ export class BoardSync {
     }
     for (const listener of this.listeners) listener(event);
     if (event.type === 'op') this.prune();
+  }
+
+  /** This very connection (the same person's other tabs show their cursors like anyone's). */
+  private isSelf(clientId: string, userId: string): boolean {
+    return this.session.clientId ? clientId === this.session.clientId : userId === this.me().id;
   }
 
   private hasUser(userId: string): boolean {

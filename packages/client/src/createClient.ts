@@ -14,6 +14,8 @@ export interface InkboardClientOptions {
   WebSocket?: typeof globalThis.WebSocket;
   /** Send queries and mutations over the WebSocket too (lower latency for a live session). */
   allOverWebSocket?: boolean;
+  /** Longest wait between reconnect attempts (before jitter); default 5 s. */
+  maxRetryDelayMs?: number;
   /** Called when the server closed the connection for good (4401 credentials ended, 4429 too many connections). */
   onAuthEnded?: (code: number) => void;
 }
@@ -27,9 +29,9 @@ export interface InkboardClient {
   close(): Promise<void>;
 }
 
-/** Jittered exponential backoff: 0.25 s doubling to 5 s, each delay randomized by +-50%. */
-export function backoffMs(attempt: number): number {
-  const base = Math.min(5_000, 250 * 2 ** attempt);
+/** Jittered exponential backoff: 0.25 s doubling up to `maxMs` (5 s), each delay randomized by +-50%. */
+export function backoffMs(attempt: number, maxMs = 5_000): number {
+  const base = Math.min(maxMs, 250 * 2 ** attempt);
   return Math.round(base * (0.5 + Math.random()));
 }
 
@@ -44,7 +46,7 @@ export function createInkboardClient(options: InkboardClientOptions): InkboardCl
   const ws = createWSClient({
     url: `${base.replace(/^http/, 'ws')}/trpc`,
     WebSocket: WebSocketImpl,
-    retryDelayMs: backoffMs,
+    retryDelayMs: (attempt) => backoffMs(attempt, options.maxRetryDelayMs),
     connectionParams: () => {
       const params: Record<string, string> = { protocol: String(PROTOCOL_VERSION) };
       if (options.name) params.name = options.name;

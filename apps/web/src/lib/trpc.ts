@@ -23,7 +23,8 @@ export function createApi(): Api {
  * names a connection's presence, cursor and previews by the same client id.
  */
 export function createLiveClient(): InkboardClient {
-  return createInkboardClient({ url: location.origin, allOverWebSocket: true });
+  // A person waits at the screen: retry at least every 2 s (with jitter) once the network is back.
+  return createInkboardClient({ url: location.origin, allOverWebSocket: true, maxRetryDelayMs: 2_000 });
 }
 
 /** A message fit to show a person. */

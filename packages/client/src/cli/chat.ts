@@ -1,4 +1,5 @@
 import { createInterface } from 'node:readline';
+import type { ChatMessage } from '@inkboard/protocol';
 import type { InkboardClient } from '../createClient.js';
 import { watchBoard } from '../helpers.js';
 
@@ -18,10 +19,25 @@ export async function runChat(client: InkboardClient, boardId: string): Promise<
     rl.prompt(true);
   };
   const typingShown = new Map<string, number>();
+  // Messages already on screen: a resume replays ops, not chat, so after a reconnect the history
+  // fills in what was said meanwhile, each message once.
+  const shown = new Set(messages.map((m) => m.id));
+  const showMessage = (m: ChatMessage) => {
+    if (shown.has(m.id) || m.user.id === me?.id) return;
+    shown.add(m.id);
+    say(`${time(m.createdAt)} ${m.user.name}: ${m.text}`);
+  };
+  let subscriptions = 0;
   const stop = watchBoard(client, boardId, {
     onFrame: (frame) => {
+      if (frame.events.some((e) => e.type === 'presence') && subscriptions++ > 0) {
+        void client.trpc.chat.history.query({ boardId, limit: 100 }).then(
+          ({ messages: recent }) => recent.reverse().forEach(showMessage),
+          () => undefined,
+        );
+      }
       for (const event of frame.events) {
-        if (event.type === 'chat' && event.message.user.id !== me?.id) say(`${time(event.message.createdAt)} ${event.message.user.name}: ${event.message.text}`);
+        if (event.type === 'chat') showMessage(event.message);
         if (event.type === 'typing' && event.user.id !== me?.id && Date.now() - (typingShown.get(event.user.id) ?? 0) > 5_000) {
           typingShown.set(event.user.id, Date.now());
           say(`   ${event.user.name} is typing…`);

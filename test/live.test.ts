@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LIMITS, type ChatMessage, type Frame } from '@inkboard/protocol';
+import { fromWireFrame, LIMITS, type ChatMessage, type Frame } from '@inkboard/protocol';
 import { addOp, rect, stroke } from './helpers/elements.js';
 import { rejection, sleep, watch, type Watcher, type WatchOptions } from './helpers/live.js';
 import { connect, grantAccess, startServer, testUser, waitFor, type TestServer } from './helpers/server.js';
@@ -442,7 +442,7 @@ describe('subscription errors', () => {
     expect((await server.app.inject('/healthz')).statusCode).toBe(200);
     grantAccess(server.url, boardId, 'ann');
     const frames: Frame[] = [];
-    const good = missing.client.trpc.board.onEvents.subscribe({ boardId, lastEventId: '0' }, { onData: ({ data }) => frames.push(data) });
+    const good = missing.client.trpc.board.onEvents.subscribe({ boardId, lastEventId: '0' }, { onData: ({ data }) => frames.push(fromWireFrame(data)) });
     cleanups.push(async () => good.unsubscribe());
     await waitFor(() => frames.length > 0, 'a good subscription on the refused connection');
     expect(frames[0]).toMatchObject({ seq: 0, events: [{ type: 'presence' }] }); // resumed at 0: nothing to catch up

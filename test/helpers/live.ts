@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { BoardEvent, Frame, PresenceEntry } from '@inkboard/protocol';
+import { fromWireFrame, type BoardEvent, type Frame, type PresenceEntry, type WireFrame } from '@inkboard/protocol';
 import type { InkboardClient } from '../../packages/client/src/index.js';
 import { connect, grantAccess, waitFor } from './server.js';
 
@@ -56,7 +56,7 @@ export function watch(url: string, boardId: string, name: string, options: Watch
   const errors: Error[] = [];
   const input = options.lastEventId === undefined ? { boardId } : { boardId, lastEventId: options.lastEventId };
   const sub = client.trpc.board.onEvents.subscribe(input, {
-    onData: (data: { id: string; data: Frame }) => frames.push({ at: performance.now(), id: data.id, frame: data.data }),
+    onData: (data: { id: string; data: WireFrame }) => frames.push({ at: performance.now(), id: data.id, frame: fromWireFrame(data.data) }),
     onError: (err: Error) => errors.push(err),
   });
   const events = () => frames.flatMap((f) => f.frame.events);

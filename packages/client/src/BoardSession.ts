@@ -3,6 +3,7 @@ import {
   addPending,
   dropPending,
   emptyClientBoard,
+  fromWireFrame,
   receiveFrame,
   visibleElements,
   type BoardEvent,
@@ -73,7 +74,7 @@ export class BoardSession {
     const sub = this.client.trpc.board.onEvents.subscribe(
       { boardId: this.boardId, lastEventId: lastEventId === undefined ? undefined : String(lastEventId) },
       {
-        onData: ({ data }) => this.receive(data),
+        onData: ({ data }) => this.receive(fromWireFrame(data)),
         onError: (err) => {
           const code = (err.data as { code?: string } | undefined)?.code;
           if (code && FINAL_CODES.has(code)) {

@@ -1,5 +1,6 @@
 import {
   elementInputSchema,
+  fromWireFrame,
   LIMITS,
   newId,
   normalizeElement,
@@ -73,7 +74,7 @@ export interface WatchOptions {
 export function watchBoard(client: InkboardClient, boardId: string, options: WatchOptions): () => void {
   const sub = client.trpc.board.onEvents.subscribe(
     { boardId, lastEventId: options.lastEventId === undefined ? undefined : String(options.lastEventId) },
-    { onData: ({ data }) => options.onFrame(data), onError: (err) => options.onError?.(err) },
+    { onData: ({ data }) => options.onFrame(fromWireFrame(data)), onError: (err) => options.onError?.(err) },
   );
   return () => sub.unsubscribe();
 }

@@ -18,10 +18,13 @@ export function normalizeElement(input: ElementInput, defaults: { id: string; z:
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-';
 
-/** A random URL-safe id (126 bits) from Web Crypto, available in browsers and Node 20. */
+/**
+ * A random URL-safe id (about 6 bits a character) from Web Crypto, available in browsers and Node 20.
+ * It starts with a letter or digit, so that a command line never takes it for an option.
+ */
 export function newId(length = 21): string {
   const bytes = crypto.getRandomValues(new Uint8Array(length));
-  let id = '';
-  for (const b of bytes) id += ALPHABET[b & 63];
+  let id = ALPHABET[bytes[0]! % 62]!;
+  for (const b of bytes.subarray(1)) id += ALPHABET[b & 63];
   return id;
 }

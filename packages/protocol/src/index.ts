@@ -11,3 +11,4 @@ export * from './geometry.js';
 export * from './zorder.js';
 export * from './svg.js';
 export * from './builders.js';
+export * from './wire.js';

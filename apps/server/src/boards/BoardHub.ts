@@ -1,9 +1,9 @@
-import type { BoardEvent, CursorEvent, Frame, PresenceEntry } from '@inkboard/protocol';
+import { toWireFrame, type BoardEvent, type CursorEvent, type PresenceEntry, type WireFrame } from '@inkboard/protocol';
 
 /** One subscription of a board. */
 export interface Subscriber {
   userId: string;
-  frame(frame: Frame): void;
+  frame(frame: WireFrame): void;
   /** The user lost access (removed, board deleted): end the subscription. */
   revoked(): void;
 }
@@ -138,7 +138,8 @@ export class LocalBoardHub implements BoardHub {
     const events = room.cursors.size ? [...room.pending, ...room.cursors.values()] : room.pending;
     room.pending = [];
     room.cursors = new Map();
-    const frame: Frame = Object.freeze({ seq: room.seq, events });
+    // Packed (committed strokes) and frozen once per tick: the WebSocket encoder then serializes it once.
+    const frame = Object.freeze(toWireFrame({ seq: room.seq, events }));
     for (const subscriber of room.listeners) subscriber.frame(frame);
     this.onFlush(performance.now() - room.since, room.listeners.size);
   }

@@ -1,4 +1,4 @@
-import type { Frame } from '@inkboard/protocol';
+import type { WireFrame } from '@inkboard/protocol';
 
 /**
  * Buffers frames for one subscriber between the hub's callback and the subscription's generator.
@@ -6,14 +6,14 @@ import type { Frame } from '@inkboard/protocol';
  * last seq.
  */
 export class FrameQueue {
-  private readonly frames: Frame[] = [];
+  private readonly frames: WireFrame[] = [];
   private wake: (() => void) | null = null;
   private overflowed = false;
   private failure: Error | null = null;
 
   constructor(private readonly limit = 2_000) {}
 
-  push = (frame: Frame): void => {
+  push = (frame: WireFrame): void => {
     if (this.frames.length >= this.limit) this.overflowed = true;
     else this.frames.push(frame);
     this.wake?.();
@@ -26,7 +26,7 @@ export class FrameQueue {
     this.wake?.();
   };
 
-  async *drain(signal: AbortSignal | undefined): AsyncGenerator<Frame> {
+  async *drain(signal: AbortSignal | undefined): AsyncGenerator<WireFrame> {
     const onAbort = () => this.wake?.();
     signal?.addEventListener('abort', onAbort);
     try {

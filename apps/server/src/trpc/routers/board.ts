@@ -7,7 +7,7 @@ import {
   renameBoardInput,
   subscribeInput,
   type BoardEvent,
-  type Frame,
+  toWireFrame,
   type User,
 } from '@inkboard/protocol';
 import { FrameQueue } from '../../boards/frameQueue.js';
@@ -100,7 +100,7 @@ export const boardRouter = router({
       let seq = backlog ? (backlog.at(-1)?.seq ?? last!) : ctx.service.currentSeq(boardId);
       ctx.hub.join(boardId, seq, entry);
       first.push({ type: 'presence', clients: ctx.hub.presence(boardId), self: ctx.clientId });
-      yield tracked(String(seq), { seq, events: first } satisfies Frame);
+      yield tracked(String(seq), toWireFrame({ seq, events: first }));
       for await (const frame of queue.drain(signal)) {
         // A consumer that does not read (slow network, stalled tab) is cut off before it costs
         // unbounded memory; it reconnects and resumes from its last seq.

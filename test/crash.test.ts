@@ -6,20 +6,11 @@ import { newId, zAbove, type Element, type Op } from '@inkboard/protocol';
 import { BoardSession, createInkboardClient } from '../packages/client/src/index.js';
 import { signInForToken } from '../packages/client/src/cli/login.js';
 import { serverProcess, type ServerProcess } from './helpers/process.js';
+import { mulberry32 } from './helpers/fuzz.js';
 import { waitFor } from './helpers/server.js';
 
 const KILLS = Number(process.env.INKBOARD_CRASH_KILLS ?? 6);
 const CLIENTS = 20;
-
-/** mulberry32: seeded, so a failing run can be pinned. */
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 let server: ServerProcess | null = null;
 afterAll(async () => {
@@ -29,7 +20,7 @@ afterAll(async () => {
 describe('crash safety', () => {
   it(`kill -9 while ${CLIENTS} clients draw: every acknowledged stroke survives, complete and once`, async () => {
     const seed = Number(process.env.INKBOARD_CRASH_SEED ?? Date.now() % 100_000);
-    const random = rng(seed);
+    const random = mulberry32(seed);
     server = await serverProcess();
     const url = server.url;
     const owner = await signInForToken(url, 'owner', 'password-owner', true, 'crash test');

@@ -3,19 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId, zRangeAbove, type Element, type Op } from '@inkboard/protocol';
 import { connect, testUser, type TestServer } from '../helpers/server.js';
 import { launchBrowser, newPerson, screenshots, startWebServer, waitForSummary, elementCount, type Person } from './helpers.js';
+import { mulberry32 } from '../helpers/fuzz.js';
 
 const ELEMENTS = 5_000;
 const PAN_MS = 2_000;
 
-/** A deterministic pseudo-random generator (mulberry32), so every run draws the same board. */
-function random(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic, so every run draws the same board. */
+const random = mulberry32;
 
 const COLORS = ['#1e1e1e', '#e03131', '#2f9e44', '#1971c2', '#f08c00'];
 

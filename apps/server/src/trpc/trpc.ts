@@ -38,12 +38,12 @@ export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
 export function rateLimited<I>(kind: RateLimitKind, cost: (input: I) => number = () => 1) {
   return t.middleware(({ ctx, input, next }) => {
     const key = ctx.user?.id ?? ctx.address;
-    if (!ctx.limits[kind].take(key, cost(input as I))) {
-      ctx.metrics.refused.inc({ kind });
-      if (ctx.socket && ctx.violations.count(ctx.socket) > FLOOD_REFUSALS) {
+    if (!ctx.app.limits[kind].take(key, cost(input as I))) {
+      ctx.app.metrics.refused.inc({ kind });
+      if (ctx.socket && ctx.app.violations.count(ctx.socket) > FLOOD_REFUSALS) {
         // Refusing still costs a parse per message: a socket that keeps flooding is closed.
-        ctx.metrics.refused.inc({ kind: 'flood_closed' });
-        ctx.log.warn({ userId: ctx.user?.id, clientId: ctx.clientId, kind }, 'flooding socket closed');
+        ctx.app.metrics.refused.inc({ kind: 'flood_closed' });
+        ctx.app.log.warn({ userId: ctx.user?.id, clientId: ctx.clientId, kind }, 'flooding socket closed');
         ctx.socket.close(CLOSE_FLOODING, 'too many requests: slow down');
       }
       throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: `Too many ${kind} requests; slow down and retry in a moment.` });
@@ -72,7 +72,7 @@ export class ViolationCounter {
 /** Procedures on one board, for callers with at least role `least` on it. */
 export function boardProcedure(least: Role) {
   return authedProcedure.input(z.object({ boardId: z.string() })).use(({ ctx, input, next }) => {
-    const role = ctx.access.require(input.boardId, ctx.user.id, least);
+    const role = ctx.app.access.require(input.boardId, ctx.user.id, least);
     return next({ ctx: { role } });
   });
 }

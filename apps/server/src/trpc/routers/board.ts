@@ -23,46 +23,46 @@ export const CLOSE_TOO_SLOW = 4408;
 export const boardRouter = router({
   /** The caller's boards (owned and shared), most recently changed first, with an SVG thumbnail. */
   list: authedProcedure.query(({ ctx }) =>
-    ctx.access.boardsOf(ctx.user.id).map((b) => ({ ...b, thumbnail: ctx.service.thumbnail(b.id) })),
+    ctx.app.access.boardsOf(ctx.user.id).map((b) => ({ ...b, thumbnail: ctx.app.service.thumbnail(b.id) })),
   ),
 
   byId: boardProcedure('viewer').query(({ ctx, input }) => {
-    const { id, title, seq, elementCount, createdAt, updatedAt, ownerId } = ctx.service.requireBoard(input.boardId);
+    const { id, title, seq, elementCount, createdAt, updatedAt, ownerId } = ctx.app.service.requireBoard(input.boardId);
     return { id, title, seq, elementCount, createdAt, updatedAt, ownerId, role: ctx.role };
   }),
 
   create: authedProcedure.input(createBoardInput).use(rateLimited('boards')).mutation(({ ctx, input }) => {
-    const { id, title } = ctx.service.createBoard(input.title, ctx.user.id);
+    const { id, title } = ctx.app.service.createBoard(input.title, ctx.user.id);
     return { id, title, role: 'owner' as const };
   }),
 
   rename: boardProcedure('owner').input(renameBoardInput).mutation(({ ctx, input }) => {
-    ctx.store.renameBoard(input.boardId, input.title);
+    ctx.app.store.renameBoard(input.boardId, input.title);
     return { id: input.boardId, title: input.title };
   }),
 
   delete: boardProcedure('owner').mutation(({ ctx, input }) => {
-    ctx.service.deleteBoard(input.boardId);
-    ctx.access.forget(input.boardId);
+    ctx.app.service.deleteBoard(input.boardId);
+    ctx.app.access.forget(input.boardId);
     return { id: input.boardId };
   }),
 
   /** Leaves a board shared with the caller (the owner deletes instead). */
   leave: boardProcedure('viewer').mutation(({ ctx, input }) => {
     if (ctx.role === 'owner') throw new TRPCError({ code: 'BAD_REQUEST', message: 'The owner cannot leave their board; delete it instead.' });
-    ctx.access.removeMember(input.boardId, ctx.user.id);
+    ctx.app.access.removeMember(input.boardId, ctx.user.id);
     return { id: input.boardId };
   }),
 
   /** All live elements and the seq they reflect. */
-  snapshot: boardProcedure('viewer').query(({ ctx, input }) => ctx.service.snapshot(input.boardId)),
+  snapshot: boardProcedure('viewer').query(({ ctx, input }) => ctx.app.service.snapshot(input.boardId)),
 
   /**
    * Applies ops in order, atomically. Resolves after they are on disk, with each op's seq; an op id
    * seen before is acknowledged again with its original seq and not applied twice.
    */
   push: boardProcedure('editor').input(pushInput).use(rateLimited<{ ops: unknown[] }>('ops', (i) => i.ops.length)).mutation(async ({ ctx, input }) => {
-    const acks = await ctx.service.push(input.boardId, ctx.user, input.ops);
+    const acks = await ctx.app.service.push(input.boardId, ctx.user, input.ops);
     return { acks };
   }),
 
@@ -87,7 +87,7 @@ export const boardRouter = router({
     const { boardId } = input;
     const queue = new FrameQueue();
     // Listen first, then read the backlog: nothing committed in between can be missed.
-    const unsubscribe = ctx.hub.subscribe(boardId, {
+    const unsubscribe = ctx.app.hub.subscribe(boardId, {
       userId: ctx.user.id,
       frame: queue.push,
       revoked: () => queue.fail(new TRPCError({ code: 'FORBIDDEN', message: 'You no longer have access to this board.' })),
@@ -95,18 +95,18 @@ export const boardRouter = router({
     const entry = { clientId: ctx.clientId, user: publicUser(ctx.user) };
     try {
       const last = input.lastEventId == null ? null : Number(input.lastEventId);
-      const backlog = last === null ? null : ctx.service.opsSince(boardId, last);
-      const first: BoardEvent[] = backlog ?? [ctx.service.snapshot(boardId)];
-      let seq = backlog ? (backlog.at(-1)?.seq ?? last!) : ctx.service.currentSeq(boardId);
-      ctx.hub.join(boardId, seq, entry);
-      first.push({ type: 'presence', clients: ctx.hub.presence(boardId), self: ctx.clientId });
+      const backlog = last === null ? null : ctx.app.service.opsSince(boardId, last);
+      const first: BoardEvent[] = backlog ?? [ctx.app.service.snapshot(boardId)];
+      let seq = backlog ? (backlog.at(-1)?.seq ?? last!) : ctx.app.service.currentSeq(boardId);
+      ctx.app.hub.join(boardId, seq, entry);
+      first.push({ type: 'presence', clients: ctx.app.hub.presence(boardId), self: ctx.clientId });
       yield tracked(String(seq), toWireFrame({ seq, events: first }));
       for await (const frame of queue.drain(signal)) {
         // A consumer that does not read (slow network, stalled tab) is cut off before it costs
         // unbounded memory; it reconnects and resumes from its last seq.
         if (ctx.socket && ctx.socket.bufferedAmount > SLOW_CONSUMER_BYTES) {
-          ctx.metrics.refused.inc({ kind: 'slow_consumer' });
-          ctx.log.warn({ userId: ctx.user.id, clientId: ctx.clientId, boardId, buffered: ctx.socket.bufferedAmount }, 'slow consumer cut off');
+          ctx.app.metrics.refused.inc({ kind: 'slow_consumer' });
+          ctx.app.log.warn({ userId: ctx.user.id, clientId: ctx.clientId, boardId, buffered: ctx.socket.bufferedAmount }, 'slow consumer cut off');
           ctx.socket.close(CLOSE_TOO_SLOW, 'too slow: reconnect and resume');
           return;
         }
@@ -123,11 +123,11 @@ export const boardRouter = router({
       // or the entry (and the hub's room) would stay forever.
       let seq = 0;
       try {
-        seq = ctx.service.currentSeq(boardId);
+        seq = ctx.app.service.currentSeq(boardId);
       } catch {
         // deleted
       }
-      ctx.hub.leave(boardId, seq, ctx.clientId);
+      ctx.app.hub.leave(boardId, seq, ctx.clientId);
     }
   }),
 });
@@ -137,6 +137,6 @@ export function publicUser(user: User): User {
   return { id: user.id, name: user.name, color: user.color };
 }
 
-function publish(ctx: Pick<Context, 'service' | 'hub'>, boardId: string, event: BoardEvent) {
-  ctx.hub.publish(boardId, ctx.service.currentSeq(boardId), [event]);
+function publish(ctx: Pick<Context, 'app'>, boardId: string, event: BoardEvent) {
+  ctx.app.hub.publish(boardId, ctx.app.service.currentSeq(boardId), [event]);
 }

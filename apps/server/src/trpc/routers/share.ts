@@ -3,29 +3,29 @@ import { authedProcedure, boardProcedure, router } from '../trpc.js';
 
 export const shareRouter = router({
   /** A link that makes whoever opens it (signed in) a member with `role`. The code is shown once. */
-  createLink: boardProcedure('owner').input(createShareLinkInput).mutation(({ ctx, input }) => ctx.access.createLink(input.boardId, input.role, ctx.user.id)),
+  createLink: boardProcedure('owner').input(createShareLinkInput).mutation(({ ctx, input }) => ctx.app.access.createLink(input.boardId, input.role, ctx.user.id)),
 
-  links: boardProcedure('owner').input(boardRefInput).query(({ ctx, input }) => ctx.access.links(input.boardId)),
+  links: boardProcedure('owner').input(boardRefInput).query(({ ctx, input }) => ctx.app.access.links(input.boardId)),
 
   revokeLink: boardProcedure('owner').input(shareLinkRefInput).mutation(({ ctx, input }) => {
-    ctx.access.revokeLink(input.boardId, input.linkId);
+    ctx.app.access.revokeLink(input.boardId, input.linkId);
     return { ok: true };
   }),
 
   /** Joins the board of a share link. */
-  accept: authedProcedure.input(acceptShareLinkInput).mutation(({ ctx, input }) => ctx.access.acceptLink(input.code, ctx.user.id)),
+  accept: authedProcedure.input(acceptShareLinkInput).mutation(({ ctx, input }) => ctx.app.access.acceptLink(input.code, ctx.user.id)),
 
   /** Members of the board with their roles (any member may see them). */
-  members: boardProcedure('viewer').input(boardRefInput).query(({ ctx, input }) => ctx.access.members(input.boardId)),
+  members: boardProcedure('viewer').input(boardRefInput).query(({ ctx, input }) => ctx.app.access.members(input.boardId)),
 
   setRole: boardProcedure('owner').input(setMemberRoleInput).mutation(({ ctx, input }) => {
-    ctx.access.setRole(input.boardId, input.userId, input.role);
+    ctx.app.access.setRole(input.boardId, input.userId, input.role);
     return { ok: true };
   }),
 
   /** Removes a member; their live connections to the board end at once. */
   removeMember: boardProcedure('owner').input(memberRefInput).mutation(({ ctx, input }) => {
-    ctx.access.removeMember(input.boardId, input.userId);
+    ctx.app.access.removeMember(input.boardId, input.userId);
     return { ok: true };
   }),
 });

@@ -6,7 +6,7 @@ import type { AddOp, Op } from './ops.js';
 
 /**
  * Committed strokes travel with their points packed: coordinates in hundredths, delta-encoded,
- * zigzag varints, base64url. About 5-7 bytes a point instead of 15-20 as JSON. Lossless: a stroke
+ * zigzag, base64 VLQ (the source-map encoding). About 5-7 bytes a point instead of 15-20 as JSON. Lossless: a stroke
  * whose numbers are not whole hundredths travels as plain JSON. Elements themselves (the file
  * format, the database) keep plain `points`.
  */
@@ -15,50 +15,39 @@ export type PackedStroke = z.infer<typeof packedStrokeSchema>;
 export type WireElement = Element | PackedStroke;
 
 const SCALE = 100;
-const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-const B64_INDEX = new Map([...B64].map((c, i) => [c, i]));
+/** Base64 VLQ (as in source maps): 5 data bits a character, bit 6 says "more follows". */
+const DIGITS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+const DIGIT_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < DIGITS.length; i++) DIGIT_VALUE[DIGITS.charCodeAt(i)] = i;
+const DIGIT_CODE = Uint8Array.from(DIGITS, (c) => c.charCodeAt(0));
+/** Largest delta in hundredths (coordinates are within +-1e6): zigzag stays below 2^31. */
+const MAX_DELTA = 4e8;
 
 function exact(v: number): number | null {
   const n = Math.round(v * SCALE);
   return Number.isSafeInteger(n) && n / SCALE === v ? n : null;
 }
 
-function writeVarint(bytes: number[], value: number): void {
-  let z = value >= 0 ? value * 2 : -value * 2 - 1; // zigzag without 32-bit overflow
-  while (z >= 0x80) {
-    bytes.push((z % 0x80) | 0x80);
-    z = Math.floor(z / 0x80);
-  }
-  bytes.push(z);
+function writeVlq(out: number[], value: number): void {
+  let z = value >= 0 ? value << 1 : ((-value) << 1) - 1;
+  do {
+    let digit = z & 31;
+    z >>>= 5;
+    if (z > 0) digit |= 32;
+    out.push(DIGIT_CODE[digit]!);
+  } while (z > 0);
 }
 
-function toBase64Url(bytes: number[]): string {
+function codesToString(codes: number[]): string {
   let out = '';
-  for (let i = 0; i < bytes.length; i += 3) {
-    const n = (bytes[i]! << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
-    out += B64[(n >> 18) & 63]! + B64[(n >> 12) & 63]!;
-    if (i + 1 < bytes.length) out += B64[(n >> 6) & 63]!;
-    if (i + 2 < bytes.length) out += B64[n & 63]!;
-  }
+  for (let i = 0; i < codes.length; i += 8192) out += String.fromCharCode.apply(null, codes.slice(i, i + 8192));
   return out;
-}
-
-function fromBase64Url(text: string): number[] {
-  const bytes: number[] = [];
-  for (let i = 0; i < text.length; i += 4) {
-    const c = [0, 1, 2, 3].map((k) => B64_INDEX.get(text[i + k] ?? 'A') ?? 0);
-    const n = (c[0]! << 18) | (c[1]! << 12) | (c[2]! << 6) | c[3]!;
-    bytes.push((n >> 16) & 255);
-    if (i + 2 < text.length) bytes.push((n >> 8) & 255);
-    if (i + 3 < text.length) bytes.push(n & 255);
-  }
-  return bytes;
 }
 
 /** Packs stroke points, or null when they cannot be packed exactly (then they travel as JSON). */
 export function packPoints(points: readonly StrokePoint[]): string | null {
   const withPressure = points[0]?.length === 3;
-  const bytes: number[] = [withPressure ? 1 : 0];
+  const codes: number[] = [DIGIT_CODE[withPressure ? 1 : 0]!];
   let px = 0;
   let py = 0;
   let pp = 0;
@@ -68,37 +57,38 @@ export function packPoints(points: readonly StrokePoint[]): string | null {
     const y = exact(point[1]);
     const p = withPressure ? exact(point[2]!) : 0;
     if (x === null || y === null || p === null) return null;
-    writeVarint(bytes, x - px);
-    writeVarint(bytes, y - py);
-    if (withPressure) writeVarint(bytes, p - pp);
+    if (Math.abs(x - px) > MAX_DELTA || Math.abs(y - py) > MAX_DELTA) return null;
+    writeVlq(codes, x - px);
+    writeVlq(codes, y - py);
+    if (withPressure) writeVlq(codes, p - pp);
     px = x;
     py = y;
     pp = p;
   }
-  return toBase64Url(bytes);
+  return codesToString(codes);
 }
 
 /** The inverse of `packPoints`. */
 export function unpackPoints(packed: string): StrokePoint[] {
-  const bytes = fromBase64Url(packed);
-  const withPressure = bytes[0] === 1;
+  const withPressure = packed.charCodeAt(0) === DIGIT_CODE[1];
   let i = 1;
-  const read = () => {
+  const read = (): number => {
     let z = 0;
-    let mul = 1;
+    let shift = 0;
     for (;;) {
-      const b = bytes[i++]!;
-      z += (b & 0x7f) * mul;
-      if (b < 0x80) break;
-      mul *= 0x80;
+      const digit = DIGIT_VALUE[packed.charCodeAt(i++)]!;
+      z |= (digit & 31) << shift;
+      if (!(digit & 32)) break;
+      shift += 5;
     }
-    return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+    z >>>= 0;
+    return z & 1 ? -((z + 1) >>> 1) : z >>> 1;
   };
   const points: StrokePoint[] = [];
   let x = 0;
   let y = 0;
   let p = 0;
-  while (i < bytes.length) {
+  while (i < packed.length) {
     x += read();
     y += read();
     if (withPressure) {
@@ -109,12 +99,22 @@ export function unpackPoints(packed: string): StrokePoint[] {
   return points;
 }
 
+/** Packed form of each element object, made once: elements are immutable, so joins reuse it. */
+const packedCache = new WeakMap<Element, WireElement>();
+
 function packElement(el: Element): WireElement {
   if (el.type !== 'stroke') return el;
-  const packed = packPoints(el.points);
-  if (packed === null) return el;
-  const { points: _points, ...rest } = el;
-  return { ...rest, packed };
+  let wire = packedCache.get(el);
+  if (wire === undefined) {
+    const packed = packPoints(el.points);
+    if (packed === null) wire = el;
+    else {
+      const { points: _points, ...rest } = el;
+      wire = { ...rest, packed };
+    }
+    packedCache.set(el, wire);
+  }
+  return wire;
 }
 
 function unpackElement(el: WireElement): Element {

@@ -1,0 +1,869 @@
+/**
+ * The "classroom" benchmark: one board, N clients that all move their cursor at 30 Hz, 10 of them
+ * drawing (live previews at 60 Hz, a committed ~120-point stroke every 2 s). Measured against the
+ * Inkboard server (a child process) and, under the same workload, a minimal socket.io relay; plus
+ * a join benchmark (a new client loading a 10,000-element board).
+ *
+ *   node --import tsx bench/classroom.ts [--quick] [--n 10,25,50,100,200,300,400] [--reps 3]
+ *        [--server apps/server/dist/index.js] [--systems inkboard,socketio] [--workers 2]
+ *        [--warmup 3] [--measure 10] [--drain 2] [--quiet-wait 10] [--join-trials 5] [--no-join]
+ *        [--no-skip] [--tick-ms MS] [--db-dir DIR] [--server-prof] [--server-log] [--server-node-args=ARGS]
+ *        [--join-only]
+ *
+ * The server is started once per run (fresh temporary database, a free port found here); every
+ * client is its own user with an API token (servers from before accounts are used without).
+ * --server-prof writes a CPU profile of every server to bench/results/prof/ (see profile-summary.ts).
+ * Everything runs on 127.0.0.1; every phase has a time limit. Results: a table on stdout and JSON in
+ * bench/results/ (git-ignored). See docs/benchmarks.md.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import WebSocket from 'ws';
+import type { ShardConfig, ShardReport, System } from './lib/loadgen.js';
+import { runJoin, type JoinResult } from './lib/join.js';
+import { setupClassroom } from './lib/setup.js';
+import {
+  histAdd,
+  histMerge,
+  histSummary,
+  machineCpu,
+  median,
+  newHist,
+  procCpuSeconds,
+  procRssMb,
+  schedStat,
+  selfThreadsWaitNs,
+  round1,
+  round2,
+  sleep,
+  strokePoints,
+  wall,
+  type HistSummary,
+} from './lib/util.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const HERE = dirname(fileURLToPath(import.meta.url));
+
+// ---------------------------------------------------------------- options
+
+function parseArgs(argv: string[]) {
+  const flags = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('--')) throw new Error(`Unexpected argument ${a}`);
+    const [k, v] = a.slice(2).split('=', 2) as [string, string | undefined];
+    if (v !== undefined) flags.set(k, v);
+    else if (argv[i + 1] && !argv[i + 1]!.startsWith('--')) flags.set(k, argv[++i]!);
+    else flags.set(k, true);
+  }
+  const quick = flags.has('quick');
+  const num = (k: string, d: number) => (flags.has(k) ? Number(flags.get(k)) : d);
+  const known = ['quick', 'n', 'reps', 'server', 'systems', 'workers', 'warmup', 'measure', 'drain', 'no-join', 'no-skip', 'server-prof', 'join-trials', 'tick-ms', 'quiet-wait', 'server-node-args', 'server-log', 'db-dir', 'join-only', 'help'];
+  for (const k of flags.keys()) if (!known.includes(k)) throw new Error(`Unknown option --${k}`);
+  if (flags.has('help')) {
+    console.log('node --import tsx bench/classroom.ts [--quick] [--n 10,25,50,100,200,300,400] [--reps 3] [--server PATH] [--systems inkboard,socketio] [--workers 2] [--warmup S] [--measure S] [--drain S] [--quiet-wait S] [--join-trials 5] [--tick-ms MS] [--no-join] [--no-skip] [--server-prof]');
+    process.exit(0);
+  }
+  const nList = String(flags.get('n') ?? (quick ? '10,50,100' : '10,25,50,100,200,300,400'))
+    .split(',')
+    .map(Number)
+    .filter((n) => Number.isInteger(n) && n > 0)
+    .sort((a, b) => a - b);
+  const opts = {
+    quick,
+    nList,
+    reps: num('reps', quick ? 1 : 3),
+    server: resolve(ROOT, String(flags.get('server') ?? 'apps/server/dist/index.js')),
+    systems: String(flags.get('systems') ?? 'inkboard,socketio').split(',') as System[],
+    workers: num('workers', 2),
+    warmupS: num('warmup', quick ? 1.5 : 3),
+    measureS: num('measure', quick ? 4 : 10),
+    drainS: num('drain', quick ? 1.5 : 2),
+    join: !flags.has('no-join'),
+    joinTrials: num('join-trials', 5),
+    skip: !flags.has('no-skip'),
+    serverProf: flags.has('server-prof'),
+    tickMs: flags.has('tick-ms') ? Number(flags.get('tick-ms')) : null,
+    quietS: num('quiet-wait', quick ? 3 : 10),
+    /** Extra node options for the server processes, e.g. --trace-gc (diagnostics). */
+    serverNodeArgs: flags.has('server-node-args') ? String(flags.get('server-node-args')).split(/\s+/).filter(Boolean) : [],
+    /** Keep each server's output in bench/results/<stamp>-<run>.server.log. */
+    serverLog: flags.has('server-log'),
+    /** Only the join benchmark. */
+    joinOnly: flags.has('join-only'),
+    /** Where the servers' temporary database goes (default: the OS temp dir), e.g. /dev/shm to take disk syncs out. */
+    dbDir: flags.has('db-dir') ? String(flags.get('db-dir')) : os.tmpdir(),
+  };
+  for (const s of opts.systems) if (s !== 'inkboard' && s !== 'socketio') throw new Error(`Unknown system ${s}`);
+  if (!opts.nList.length) throw new Error('--n needs a list of client counts, e.g. 50,100,200');
+  return opts;
+}
+
+const opts = parseArgs(process.argv.slice(2));
+/**
+ * The protocol sources next to the measured server (apps/server/dist/index.js -> packages/protocol/src):
+ * clients decode frames and apply snapshots with the code of the same commit.
+ */
+const protocolDir = (() => {
+  const next = resolve(dirname(opts.server), '../../../packages/protocol/src');
+  return existsSync(join(next, 'clientBoard.ts')) ? next : join(ROOT, 'packages/protocol/src');
+})();
+const WORKLOAD = { cursorHz: 30, previewHz: 60, strokeMs: 2000, strokePoints: 120, pointsPerPreview: 2, drawers: 10, sampled: 8 };
+/** A run's load generator is called overloaded above this event-loop lag (p99) or below this send rate. */
+const GEN_LAG_LIMIT_MS = 10;
+const GEN_SEND_MIN = 0.95;
+const LATENCY_LIMIT_MS = 50;
+
+const log = (s: string) => console.log(s);
+const resultsDir = join(ROOT, 'bench', 'results');
+mkdirSync(resultsDir, { recursive: true });
+const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
+
+// ---------------------------------------------------------------- servers
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+interface RunningServer {
+  system: System;
+  port: number;
+  pid: number;
+  child: ChildProcess;
+  output: () => string;
+  stop: () => Promise<void>;
+}
+
+async function startServer(system: System, label: string): Promise<RunningServer> {
+  const port = await freePort();
+  const tmp = mkdtempSync(join(opts.dbDir, 'inkboard-bench-'));
+  const prof = opts.serverProf ? ['--cpu-prof', `--cpu-prof-dir=${join(resultsDir, 'prof')}`, `--cpu-prof-name=${stamp}-${label}.cpuprofile`] : [];
+  const script = system === 'inkboard' ? opts.server : join(HERE, 'socketio-relay.mjs');
+  if (!existsSync(script)) throw new Error(`${script} does not exist: build the server first (npx turbo run build) or pass --server`);
+  // Every client connects from 127.0.0.1: the per-address upgrade limit (made for abuse from one
+  // address) is lifted, and password hashing made cheap (accounts are set up for every run).
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    INKBOARD_DB: join(tmp, 'bench.db'),
+    INKBOARD_UPGRADES_PER_MINUTE: '1000000',
+    INKBOARD_SCRYPT_LOG_N: '10',
+  };
+  if (opts.tickMs !== null) env.INKBOARD_TICK_MS = String(opts.tickMs);
+  delete env.NODE_OPTIONS;
+  const child = spawn(process.execPath, [...prof, ...opts.serverNodeArgs, script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const logFile = opts.serverLog ? join(resultsDir, `${stamp}-${label}.server.log`) : null;
+  const onOutput = (d: Buffer) => {
+    out = (out + d).slice(-20_000);
+    if (logFile) appendFileSync(logFile, d);
+  };
+  child.stdout!.on('data', onOutput);
+  child.stderr!.on('data', onOutput);
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const ready = system === 'inkboard' ? 'is running at' : 'listening on';
+  if (logFile) appendFileSync(logFile, `${wall().toFixed(1)} server started (wall ms; runs log their window in the JSON)\n`);
+  const deadline = Date.now() + 20_000;
+  while (!out.includes(ready)) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${system} server did not start:\n${out}`);
+    }
+    await sleep(50);
+  }
+  return {
+    system,
+    port,
+    pid: child.pid!,
+    child,
+    output: () => out,
+    stop: async () => {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        const t = setTimeout(() => child.kill('SIGKILL'), 8_000);
+        await exited;
+        clearTimeout(t);
+      }
+      rmSync(tmp, { recursive: true, force: true });
+    },
+  };
+}
+
+// ---------------------------------------------------------------- one run
+
+interface RunResult {
+  system: System;
+  n: number;
+  rep: number;
+  cursor: HistSummary;
+  op: HistSummary;
+  ack: HistSummary;
+  opsExpected: number;
+  opDelivery: number | null;
+  clientsMissingOps: number;
+  cursorDelivery: number | null;
+  serverCpuPct: number | null;
+  serverRssMbPeak: number | null;
+  serverRssMbEnd: number | null;
+  serverRssMbIdle: number | null;
+  /** Time the server's main (event-loop) thread was runnable but waiting for a CPU, % of the window. */
+  serverWaitPct: number | null;
+  /** The same summed over the load generator's threads. */
+  genWaitPct: number;
+  genCpuPct: number;
+  machineCpuPct: number;
+  otherCpuPct: number | null;
+  bytesPerClientPerS: number;
+  msgsPerClientPerS: number;
+  /** Inkboard: board frames per second at the median client (one per 25 ms tick when healthy: 40). */
+  framesPerClientPerS: number | null;
+  /** Server responsiveness (see startProbe). */
+  probeRtt: HistSummary;
+  /** The last probe of the window was still unanswered at its end. */
+  probeStuck: boolean;
+  bytesPerPoint: number | null;
+  opEventBytes: number | null;
+  sendRate: number;
+  previewSendRate: number;
+  genLagP99: number;
+  genLagMean: number;
+  genLagMax: number;
+  mainLagP99: number;
+  genOverloaded: boolean;
+  maxClientSendBacklog: number;
+  subscriptionErrors: number;
+  closedClients: number;
+  pushErrors: number;
+  mutationErrors: number;
+  errorSample: string | null;
+  connectMs: number;
+  /** Accounts, tokens and board membership for the run (servers with accounts). */
+  setupMs: number;
+  /** CPU use of the machine (% of one core) in the second before the run, with nothing of ours running. */
+  loadBefore: number;
+  pass: boolean;
+  failReasons: string[];
+}
+
+function assignClients(n: number) {
+  const drawers = Math.min(WORKLOAD.drawers, n);
+  const sampled = new Set<number>();
+  const pool = n - drawers;
+  const want = Math.min(WORKLOAD.sampled, n);
+  for (let k = 0; k < want; k++) sampled.add(pool >= want ? drawers + Math.floor((k * pool) / want) : k);
+  return Array.from({ length: n }, (_, idx) => ({ idx, drawer: idx < drawers, sampled: sampled.has(idx) }));
+}
+
+const workerBoot = (file: string) =>
+  `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(file)}); })`;
+
+function waitFor<T>(worker: Worker, type: string, timeoutMs: number): Promise<T> {
+  return new Promise((resolveMsg, reject) => {
+    const timer = setTimeout(() => reject(new Error(`worker: no ${type} within ${timeoutMs} ms`)), timeoutMs);
+    const onMsg = (m: { type: string; message?: string }) => {
+      if (m.type === 'error') {
+        clearTimeout(timer);
+        worker.off('message', onMsg);
+        reject(new Error(m.message));
+      } else if (m.type === type) {
+        clearTimeout(timer);
+        worker.off('message', onMsg);
+        resolveMsg(m as T);
+      }
+    };
+    worker.on('message', onMsg);
+    worker.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+  });
+}
+
+/**
+ * The CPUs are shared with other work: before a run, wait (up to `maxS`) for a second in which the
+ * rest of the machine uses less than half a core. Returns that load (% of one core).
+ */
+async function waitForQuiet(maxS: number): Promise<number> {
+  const deadline = Date.now() + maxS * 1000;
+  let busy = 0;
+  for (;;) {
+    const a = machineCpu();
+    await sleep(1000);
+    const b = machineCpu();
+    busy = ((b.busy - a.busy) / Math.max(1, b.total - a.total)) * os.cpus().length * 100;
+    if (busy < 50 || Date.now() > deadline) return round1(busy);
+  }
+}
+
+/**
+ * Server responsiveness, measured from outside: a separate connection that receives no board
+ * traffic sends a request every 50 ms and times the answer (Inkboard: the adapter's text PING ->
+ * PONG; socket.io: an acknowledged 'join' of an unused room). Grows when the server's event loop is
+ * saturated, whatever the load generator does.
+ */
+async function startProbe(system: System, port: number) {
+  const hist = newHist();
+  const url = system === 'inkboard' ? `ws://127.0.0.1:${port}/trpc` : `ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket`;
+  const ws = new WebSocket(url, { perMessageDeflate: false });
+  let sentAt = 0;
+  let waiting = false;
+  let recording = false;
+  let n = 0;
+  await new Promise<void>((ready, fail) => {
+    const timer = setTimeout(() => fail(new Error('probe: no connection within 10 s')), 10_000);
+    ws.once('error', fail);
+    if (system === 'inkboard')
+      ws.once('open', () => {
+        clearTimeout(timer);
+        ready();
+      });
+    ws.on('message', (data: Buffer) => {
+      const s = data.toString();
+      if (system === 'socketio') {
+        if (s === '2') return ws.send('3');
+        if (s.startsWith('0')) return ws.send('40');
+        if (s.startsWith('40')) {
+          clearTimeout(timer);
+          return ready();
+        }
+        if (!s.startsWith('43')) return;
+      } else if (s !== 'PONG') return;
+      if (waiting && recording) histAdd(hist, performance.now() - sentAt);
+      waiting = false;
+    });
+  });
+  const timer = setInterval(() => {
+    if (waiting) return; // one probe in flight at a time; a late answer still counts when it comes
+    waiting = true;
+    sentAt = performance.now();
+    ws.send(system === 'inkboard' ? 'PING' : `42${++n}["join","probe-room"]`);
+  }, 50);
+  return {
+    start: () => (recording = true),
+    stop: () => {
+      recording = false;
+      clearInterval(timer);
+      ws.terminate();
+      return histSummary(hist);
+    },
+    missed: () => (waiting ? 1 : 0),
+  };
+}
+
+async function runOnce(system: System, n: number, rep: number): Promise<RunResult> {
+  const loadBefore = await waitForQuiet(opts.quietS);
+  const server = await startServer(system, `${system}-n${n}-r${rep}`);
+  const workers: Worker[] = [];
+  try {
+    let boardId = 'classroom';
+    let tokens: (string | null)[] = new Array(n).fill(null);
+    let setupMs = 0;
+    if (system === 'inkboard') {
+      const room = await setupClassroom(server.port, n, `classroom n=${n}`);
+      boardId = room.boardId;
+      tokens = room.tokens;
+      setupMs = Math.round(room.setupMs);
+    }
+    const assigned = assignClients(n).map((c) => ({ ...c, token: tokens[c.idx]! }));
+    const shards = Math.max(1, Math.min(opts.workers, n));
+    const loadgen = new URL('./lib/loadgen.ts', import.meta.url).href;
+    for (let s = 0; s < shards; s++) {
+      const cfg: ShardConfig = {
+        system,
+        port: server.port,
+        boardId,
+        clients: assigned.filter((c) => c.idx % shards === s),
+        cursorHz: WORKLOAD.cursorHz,
+        previewHz: WORKLOAD.previewHz,
+        strokeMs: WORKLOAD.strokeMs,
+        strokePoints: WORKLOAD.strokePoints,
+        pointsPerPreview: WORKLOAD.pointsPerPreview,
+        connectConcurrency: 16,
+        protocolDir,
+      };
+      workers.push(new Worker(workerBoot(loadgen), { eval: true, workerData: cfg }));
+    }
+    const readies = await Promise.all(workers.map((w) => waitFor<{ connectMs: number }>(w, 'ready', 90_000)));
+    const rssIdle = procRssMb(server.pid);
+    const probe = await startProbe(system, server.port);
+
+    const tStart = wall() + 300;
+    const tM0 = tStart + opts.warmupS * 1000;
+    const tM1 = tM0 + opts.measureS * 1000;
+    for (const w of workers) w.postMessage({ type: 'start', tStart, tM0, tM1 });
+
+    const mainLag = monitorEventLoopDelay({ resolution: 10 });
+    let rssPeak = 0;
+    const rssTimer = setInterval(() => (rssPeak = Math.max(rssPeak, procRssMb(server.pid) ?? 0)), 250);
+    await sleep(tM0 - wall());
+    mainLag.enable();
+    probe.start();
+    const sched0 = schedStat(`/proc/${server.pid}/schedstat`);
+    const genWait0 = selfThreadsWaitNs();
+    const cpu0 = procCpuSeconds(server.pid);
+    const gen0 = process.cpuUsage();
+    const m0 = machineCpu();
+    const w0 = wall();
+    await sleep(tM1 - wall());
+    const cpu1 = procCpuSeconds(server.pid);
+    const sched1 = schedStat(`/proc/${server.pid}/schedstat`);
+    const genWait1 = selfThreadsWaitNs();
+    const gen1 = process.cpuUsage(gen0);
+    const m1 = machineCpu();
+    const w1 = wall();
+    mainLag.disable();
+    const probeStuck = probe.missed();
+    const probeRtt = probe.stop();
+    const rssEnd = procRssMb(server.pid);
+    await sleep(opts.drainS * 1000);
+    clearInterval(rssTimer);
+
+    const reports = (await Promise.all(workers.map((w) => {
+      const p = waitFor<{ report: ShardReport }>(w, 'report', 60_000);
+      w.postMessage({ type: 'report' });
+      return p;
+    }))).map((m) => m.report);
+
+    // ---- aggregate
+    const elapsedS = (w1 - w0) / 1000;
+    const cursorHist = newHist();
+    const opHist = newHist();
+    const ackHist = newHist();
+    for (const r of reports) {
+      histMerge(cursorHist, r.cursorHist);
+      histMerge(opHist, r.opHist);
+      histMerge(ackHist, r.ackHist);
+    }
+    const clients = reports.flatMap((r) => r.clients);
+    const lastSent = new Map(reports.flatMap((r) => r.lastSent));
+    const opsSent = reports.flatMap((r) => r.opsSent);
+
+    let opHits = 0;
+    let opWant = 0;
+    let clientsMissingOps = 0;
+    for (const c of clients) {
+      const seen = new Set(c.seenOps);
+      let missing = 0;
+      for (const op of opsSent) {
+        if (op.author === c.idx) continue;
+        opWant++;
+        if (seen.has(op.opId)) opHits++;
+        else missing++;
+      }
+      if (missing) clientsMissingOps++;
+    }
+    let curHits = 0;
+    let curWant = 0;
+    for (const c of clients) {
+      if (!c.lastSeen) continue;
+      const seen = new Map(c.lastSeen);
+      for (const [idx, x] of lastSent) {
+        if (idx === c.idx || Number.isNaN(x)) continue;
+        curWant++;
+        if (seen.get(idx) === x) curHits++;
+      }
+    }
+    const counted = clients.filter((c) => !c.sampled || system === 'inkboard');
+    const windowS = opts.measureS;
+    const sum = (f: (r: ShardReport) => number) => reports.reduce((a, r) => a + f(r), 0);
+    const sendRate = sum((r) => r.sent.cursors) / Math.max(1, sum((r) => r.expectedSends.cursors));
+    const previewSendRate = sum((r) => r.sent.previews) / Math.max(1, sum((r) => r.expectedSends.previews));
+    const genLagP99 = Math.max(...reports.map((r) => r.lag.p99));
+    const serverCpu = cpu0 !== null && cpu1 !== null ? ((cpu1 - cpu0) / elapsedS) * 100 : null;
+    const genCpu = ((gen1.user + gen1.system) / 1e6 / elapsedS) * 100;
+    const machine = ((m1.busy - m0.busy) / Math.max(1, m1.total - m0.total)) * os.cpus().length * 100;
+    const bpp = reports.map((r) => r.bytesPerPointSample).find((v) => v !== null) ?? null;
+    const opBytes = reports.map((r) => r.opEventBytesSample).find((v) => v !== null) ?? null;
+    const errs = reports.flatMap((r) => [...r.pushErrors, ...(r.mutationErrorSample ? [r.mutationErrorSample] : [])]);
+    const subErr = clients.find((c) => c.subscriptionError)?.subscriptionError ?? null;
+
+    const result: RunResult = {
+      system,
+      n,
+      rep,
+      cursor: histSummary(cursorHist),
+      op: histSummary(opHist),
+      ack: histSummary(ackHist),
+      opsExpected: opsSent.length,
+      opDelivery: opWant ? opHits / opWant : null,
+      clientsMissingOps,
+      cursorDelivery: curWant ? curHits / curWant : null,
+      serverCpuPct: serverCpu === null ? null : round1(serverCpu),
+      serverRssMbPeak: round1(Math.max(rssPeak, rssEnd ?? 0)),
+      serverRssMbEnd: rssEnd === null ? null : round1(rssEnd),
+      serverRssMbIdle: rssIdle === null ? null : round1(rssIdle),
+      serverWaitPct: sched0 && sched1 ? round1(((sched1.waitNs - sched0.waitNs) / 1e6 / (w1 - w0)) * 100) : null,
+      genWaitPct: round1(((genWait1 - genWait0) / 1e6 / (w1 - w0)) * 100),
+      genCpuPct: round1(genCpu),
+      machineCpuPct: round1(machine),
+      otherCpuPct: serverCpu === null ? null : round1(Math.max(0, machine - serverCpu - genCpu)),
+      framesPerClientPerS: system === 'inkboard' ? round1(median(clients.map((c) => c.frames))! / windowS) : null,
+      probeRtt,
+      probeStuck: probeStuck === 1,
+      bytesPerClientPerS: Math.round(counted.reduce((a, c) => a + c.bytes, 0) / Math.max(1, counted.length) / windowS),
+      msgsPerClientPerS: round1(counted.reduce((a, c) => a + c.msgs, 0) / Math.max(1, counted.length) / windowS),
+      bytesPerPoint: bpp === null ? null : round2(bpp),
+      opEventBytes: opBytes,
+      sendRate: round2(sendRate * 100) / 100,
+      previewSendRate: round2(previewSendRate * 100) / 100,
+      genLagP99: round1(genLagP99),
+      genLagMean: round1(Math.max(...reports.map((r) => r.lag.mean))),
+      genLagMax: round1(Math.max(...reports.map((r) => r.lag.max))),
+      mainLagP99: round1(Math.max(0, mainLag.percentile(99) / 1e6 - 10)),
+      genOverloaded: genLagP99 > GEN_LAG_LIMIT_MS || sendRate < GEN_SEND_MIN,
+      maxClientSendBacklog: Math.max(...clients.map((c) => c.maxBuffered)),
+      subscriptionErrors: clients.filter((c) => c.subscriptionError).length,
+      closedClients: clients.filter((c) => c.closed).length,
+      pushErrors: sum((r) => r.pushErrors.length),
+      mutationErrors: sum((r) => r.mutationErrors),
+      errorSample: subErr ?? errs[0] ?? null,
+      connectMs: Math.round(Math.max(...readies.map((r) => r.connectMs))),
+      setupMs,
+      loadBefore,
+      pass: false,
+      failReasons: [],
+    };
+    result.failReasons = failReasons(result);
+    result.pass = result.failReasons.length === 0;
+    return result;
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+    await server.stop();
+  }
+}
+
+type Metrics = Pick<RunResult, 'opDelivery' | 'cursorDelivery' | 'subscriptionErrors' | 'pushErrors' | 'mutationErrors' | 'closedClients'> & {
+  cursorP99: number | null;
+  opP99: number | null;
+};
+
+function failReasons(r: RunResult | Metrics): string[] {
+  const m: Metrics = 'cursor' in r ? { ...r, cursorP99: r.cursor.p99, opP99: r.op.p99 } : r;
+  const out: string[] = [];
+  if (m.cursorP99 === null || m.cursorP99 > LATENCY_LIMIT_MS) out.push(`cursor p99 ${fmtMs(m.cursorP99)} ms`);
+  if (m.opP99 === null || m.opP99 > LATENCY_LIMIT_MS) out.push(`op p99 ${fmtMs(m.opP99)} ms`);
+  if (m.opDelivery === null || m.opDelivery < 1) out.push(`ops delivered ${pct(m.opDelivery)}`);
+  if (m.cursorDelivery === null || m.cursorDelivery < 1) out.push(`final cursors delivered ${pct(m.cursorDelivery)}`);
+  if (m.subscriptionErrors) out.push(`${m.subscriptionErrors} subscriptions failed`);
+  if (m.closedClients) out.push(`${m.closedClients} connections closed`);
+  if (m.pushErrors) out.push(`${m.pushErrors} pushes failed`);
+  if (m.mutationErrors) out.push(`${m.mutationErrors} mutations failed`);
+  return out;
+}
+
+const pct = (v: number | null) => (v === null ? 'n/a' : `${round2(v * 100)}%`);
+
+// ---------------------------------------------------------------- medians over repetitions
+
+interface Summary {
+  system: System;
+  n: number;
+  reps: number;
+  cursorP50: number | null;
+  cursorP99: number | null;
+  opP50: number | null;
+  opP99: number | null;
+  ackP50: number | null;
+  ackP99: number | null;
+  opDelivery: number | null;
+  cursorDelivery: number | null;
+  serverCpuPct: number | null;
+  serverWaitPct: number | null;
+  serverRssMbPeak: number | null;
+  bytesPerClientPerS: number | null;
+  msgsPerClientPerS: number | null;
+  framesPerClientPerS: number | null;
+  probeP50: number | null;
+  probeP99: number | null;
+  bytesPerPoint: number | null;
+  genLagP99: number | null;
+  genCpuPct: number | null;
+  otherCpuPct: number | null;
+  sendRate: number | null;
+  genOverloadedRuns: number;
+  subscriptionErrors: number;
+  closedClients: number;
+  pushErrors: number;
+  mutationErrors: number;
+  passedRuns: number;
+  pass: boolean;
+  failReasons: string[];
+}
+
+function summarize(system: System, n: number, runs: RunResult[]): Summary {
+  const med = (f: (r: RunResult) => number | null) => median(runs.map(f));
+  const s = {
+    system,
+    n,
+    reps: runs.length,
+    cursorP50: med((r) => r.cursor.p50),
+    cursorP99: med((r) => r.cursor.p99),
+    opP50: med((r) => r.op.p50),
+    opP99: med((r) => r.op.p99),
+    ackP50: med((r) => r.ack.p50),
+    ackP99: med((r) => r.ack.p99),
+    opDelivery: med((r) => r.opDelivery),
+    cursorDelivery: med((r) => r.cursorDelivery),
+    serverCpuPct: med((r) => r.serverCpuPct),
+    serverWaitPct: med((r) => r.serverWaitPct),
+    serverRssMbPeak: med((r) => r.serverRssMbPeak),
+    bytesPerClientPerS: med((r) => r.bytesPerClientPerS),
+    msgsPerClientPerS: med((r) => r.msgsPerClientPerS),
+    framesPerClientPerS: med((r) => r.framesPerClientPerS),
+    probeP50: med((r) => r.probeRtt.p50),
+    probeP99: med((r) => r.probeRtt.p99),
+    bytesPerPoint: med((r) => r.bytesPerPoint),
+    genLagP99: med((r) => r.genLagP99),
+    genCpuPct: med((r) => r.genCpuPct),
+    otherCpuPct: med((r) => r.otherCpuPct),
+    sendRate: med((r) => r.sendRate),
+    genOverloadedRuns: runs.filter((r) => r.genOverloaded).length,
+    subscriptionErrors: median(runs.map((r) => r.subscriptionErrors)) ?? 0,
+    closedClients: median(runs.map((r) => r.closedClients)) ?? 0,
+    pushErrors: median(runs.map((r) => r.pushErrors)) ?? 0,
+    mutationErrors: median(runs.map((r) => r.mutationErrors)) ?? 0,
+    passedRuns: runs.filter((r) => r.pass).length,
+    pass: false,
+    failReasons: [] as string[],
+  };
+  s.failReasons = failReasons(s);
+  s.pass = s.failReasons.length === 0;
+  return s;
+}
+
+// ---------------------------------------------------------------- output
+
+const fmt = (v: number | null | undefined, digits = 1) => (v === null || v === undefined ? '-' : v.toFixed(digits));
+/** Latencies at the top of the histogram (10 s) mean "10 s or more". */
+const fmtMs = (v: number | null | undefined) => (v !== null && v !== undefined && v >= 10_000 ? '>=10s' : fmt(v));
+const pad = (s: string, w: number) => (s.length >= w ? s : ' '.repeat(w - s.length) + s);
+
+function table(rows: Summary[]): string {
+  const head = ['N', 'cur p50', 'cur p99', 'op p50', 'op p99', 'ack p50', 'ops recv', 'cur recv', 'srv CPU%', 'srv wait%', 'RSS MB', 'probe p99', 'KB/s/cl', 'msg/s/cl', 'frm/s', 'B/point', 'gen lag99', 'sends', 'others CPU%', 'result'];
+  const lines = rows.map((s) => [
+    String(s.n),
+    fmtMs(s.cursorP50),
+    fmtMs(s.cursorP99),
+    fmtMs(s.opP50),
+    fmtMs(s.opP99),
+    fmtMs(s.ackP50),
+    pct(s.opDelivery),
+    pct(s.cursorDelivery),
+    fmt(s.serverCpuPct, 0),
+    fmt(s.serverWaitPct, 0),
+    fmt(s.serverRssMbPeak, 0),
+    fmtMs(s.probeP99),
+    fmt(s.bytesPerClientPerS === null ? null : s.bytesPerClientPerS / 1024, 1),
+    fmt(s.msgsPerClientPerS, 0),
+    fmt(s.framesPerClientPerS, 0),
+    fmt(s.bytesPerPoint, 1),
+    fmt(s.genLagP99) + (s.genOverloadedRuns ? '!' : ''),
+    s.sendRate === null ? '-' : `${Math.round(s.sendRate * 100)}%`,
+    fmt(s.otherCpuPct, 0),
+    s.pass ? `ok (${s.passedRuns}/${s.reps})` : `FAIL (${s.passedRuns}/${s.reps}): ${s.failReasons.join('; ')}`,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => (i === head.length - 1 ? 0 : l[i]!.length))));
+  const row = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? '  ' + c : pad(c, widths[i]!))).join(' ');
+  return [row(head), ...lines.map(row)].join('\n');
+}
+
+/** Largest N passing, with every smaller N tried also passing. */
+function nMax(rows: Summary[]): number {
+  let best = 0;
+  for (const s of [...rows].sort((a, b) => a.n - b.n)) {
+    if (!s.pass) break;
+    best = s.n;
+  }
+  return best;
+}
+
+// ---------------------------------------------------------------- main
+
+async function main() {
+  const started = Date.now();
+  const machine = {
+    nproc: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    memGb: round1(os.totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${os.type()} ${os.release()}`,
+    loadAvgAtStart: os.loadavg().map(round2),
+  };
+  log(`classroom benchmark: N = ${opts.nList.join(', ')}; ${opts.reps} repetition(s); ${opts.warmupS} s warm-up + ${opts.measureS} s measured + ${opts.drainS} s drain per run`);
+  log(`machine: ${machine.nproc} CPUs (${machine.cpuModel}), node ${machine.node}, load average ${machine.loadAvgAtStart.join(' ')}`);
+  log(`server: ${opts.server}; protocol: ${protocolDir}; load generator: ${opts.workers} worker thread(s)`);
+  log(
+    `workload: every client moves its cursor at ${WORKLOAD.cursorHz} Hz; ${WORKLOAD.drawers} draw (previews at ${WORKLOAD.previewHz} Hz with ${WORKLOAD.pointsPerPreview} points, a ${WORKLOAD.strokePoints}-point stroke committed every ${WORKLOAD.strokeMs / 1000} s); ${WORKLOAD.sampled} sampled clients parse everything`,
+  );
+
+  const strokeJson = JSON.stringify(strokePoints(WORKLOAD.strokePoints, 1));
+  const intPoints = JSON.stringify(strokePoints(WORKLOAD.strokePoints, 1).map(([x, y]) => [Math.round(x), Math.round(y)]));
+  const wire = (await import(pathToFileURL(join(protocolDir, 'wire.ts')).href).catch(() => null)) as { packPoints?: (p: unknown) => string | null } | null;
+  const packed = wire?.packPoints ? wire.packPoints(strokePoints(WORKLOAD.strokePoints, 1)) : null;
+  const pointEncodings = {
+    generated: round2(strokeJson.length / WORKLOAD.strokePoints),
+    /** The protocol's packed form (packages/protocol/src/wire.ts), points only. */
+    packed: packed === null ? null : round2(packed.length / WORKLOAD.strokePoints),
+    integerXYNoPressure: round2(intPoints.length / WORKLOAD.strokePoints),
+    samplePoint: JSON.stringify(strokePoints(3, 1)[2]),
+  };
+
+  let joinRes: JoinResult | null = null;
+  let joinError: string | null = null;
+  if (opts.join && opts.systems.includes('inkboard')) {
+    log(`\njoin benchmark: 10,000 elements, ${opts.joinTrials} trials after a warm-up (parse = JSON.parse + fromWireFrame, apply = receiveFrame)`);
+    const server = await startServer('inkboard', 'join');
+    try {
+      joinRes = await runJoin(server.port, { elements: 10_000, trials: opts.joinTrials, protocolDir, log });
+      log(`  median ${joinRes.medianMs} ms (receive ${joinRes.medianReceiveMs}, parse ${joinRes.medianParseMs}, apply ${joinRes.medianApplyMs}); snapshot ${(joinRes.snapshotBytes / 1e6).toFixed(2)} MB; populating took ${Math.round(joinRes.populateMs)} ms`);
+    } catch (err) {
+      joinError = (err as Error).message;
+      log(`  join benchmark failed: ${joinError}\n${server.output().slice(-2000)}`);
+    } finally {
+      await server.stop();
+    }
+  }
+
+  const runs: RunResult[] = [];
+  const summaries: Summary[] = [];
+  const reduced: { system: System; n: number; reason: string }[] = [];
+  const failuresSeen = new Map<System, number>();
+  const runErrors: { system: System; n: number; rep: number; error: string }[] = [];
+  for (const n of opts.joinOnly ? [] : opts.nList) {
+    const active = opts.systems;
+    // A system that failed at two smaller N gets two runs per larger N (not --reps).
+    const repsOf = (s: System) => (opts.skip && (failuresSeen.get(s) ?? 0) >= 2 ? Math.min(2, opts.reps) : opts.reps);
+    for (const s of active) if (repsOf(s) < opts.reps) reduced.push({ system: s, n, reason: `failed at two smaller N: ${repsOf(s)} runs instead of ${opts.reps}` });
+    log(`\nN = ${n}`);
+    const byN = new Map<System, RunResult[]>(active.map((s) => [s, []]));
+    for (let rep = 1; rep <= opts.reps; rep++) {
+      for (const system of active) {
+        if (rep > repsOf(system)) continue;
+        try {
+          const r = await runOnce(system, n, rep);
+          runs.push(r);
+          byN.get(system)!.push(r);
+          log(
+            `  ${system.padEnd(8)} #${rep}: cursor p50/p99 ${fmtMs(r.cursor.p50)}/${fmtMs(r.cursor.p99)} ms, op p50/p99 ${fmtMs(r.op.p50)}/${fmtMs(r.op.p99)} ms, ops ${pct(r.opDelivery)} of ${r.opsExpected}, cursors ${pct(r.cursorDelivery)}, server ${fmt(r.serverCpuPct, 0)}% CPU (waited for a CPU ${fmt(r.serverWaitPct, 0)}%) ${fmt(r.serverRssMbPeak, 0)} MB probe p99 ${fmtMs(r.probeRtt.p99)} ms${r.probeStuck ? ' (stuck)' : ''}, ${fmt(r.bytesPerClientPerS / 1024)} KB/s/client${r.framesPerClientPerS !== null ? ` ${r.framesPerClientPerS} frames/s` : ''}, gen lag p99 ${fmt(r.genLagP99)} ms sends ${Math.round(r.sendRate * 100)}% gen CPU ${fmt(r.genCpuPct, 0)}% (waited ${fmt(r.genWaitPct, 0)}%) other ${fmt(r.otherCpuPct, 0)}%` +
+              ` (machine load before ${fmt(r.loadBefore, 0)}%)` + (r.genOverloaded ? '  [GENERATOR LAGGING]' : '') +
+              (r.pass ? '' : `  -> ${r.failReasons.join('; ')}`) +
+              (r.errorSample ? `\n      error: ${r.errorSample}` : ''),
+          );
+        } catch (err) {
+          runErrors.push({ system, n, rep, error: (err as Error).message });
+          log(`  ${system} #${rep}: run failed: ${(err as Error).message}`);
+        }
+      }
+    }
+    for (const system of active) {
+      const rs = byN.get(system)!;
+      if (!rs.length) {
+        failuresSeen.set(system, (failuresSeen.get(system) ?? 0) + 1);
+        continue;
+      }
+      const sum = summarize(system, n, rs);
+      summaries.push(sum);
+      if (!sum.pass) failuresSeen.set(system, (failuresSeen.get(system) ?? 0) + 1);
+    }
+  }
+
+  // ---- report
+  const bySystem = (s: System) => summaries.filter((x) => x.system === s);
+  const nmax = Object.fromEntries(opts.systems.map((s) => [s, nMax(bySystem(s))])) as Record<System, number>;
+  log('\n' + '='.repeat(100));
+  log(`Medians over ${opts.reps} repetition(s); latencies in ms (send -> receipt at another client); "!" = load generator lagging in some run; "others CPU%" = CPU used by other processes of the machine (% of one core, of ${os.cpus().length * 100}%)`);
+  for (const s of opts.systems) {
+    log(`\n${s === 'inkboard' ? 'Inkboard' : 'socket.io relay'}   (N_max = ${nmax[s]})`);
+    log(table(bySystem(s)));
+    for (const k of reduced.filter((x) => x.system === s)) log(`  N=${k.n}: ${k.reason}`);
+  }
+  const overloaded = runs.filter((r) => r.genOverloaded);
+  if (overloaded.length) {
+    log(`\nWARNING: the load generator lagged (event-loop lag p99 > ${GEN_LAG_LIMIT_MS} ms or < ${GEN_SEND_MIN * 100}% of sends made) in ${overloaded.length} run(s):`);
+    for (const r of overloaded) log(`  ${r.system} N=${r.n} #${r.rep}: lag p99 ${r.genLagP99} ms (max ${r.genLagMax}), sends ${Math.round(r.sendRate * 100)}%, generator CPU ${r.genCpuPct}%, server CPU ${r.serverCpuPct}%`);
+    log('  Latencies of those runs include delay in the generator (its own load or CPU taken by other processes; see "others CPU%"), not only in the server.');
+  }
+
+  const ink = bySystem('inkboard');
+  const at200 = ink.find((s) => s.n === 200);
+  const ratio = nmax.socketio ? nmax.inkboard / nmax.socketio : null;
+  const bpp = median(runs.filter((r) => r.system === 'inkboard').map((r) => r.bytesPerPoint));
+  const targets = [
+    {
+      target: 'N_max >= 5x the socket.io relay',
+      met: ratio !== null ? ratio >= 5 : nmax.inkboard > 0 ? null : false,
+      measured: ratio !== null ? `${nmax.inkboard} / ${nmax.socketio} = ${round2(ratio)}x` : `socket.io N_max = 0 (below the smallest N tried); Inkboard ${nmax.inkboard}`,
+    },
+    { target: 'N_max >= 300', met: nmax.inkboard >= 300, measured: `N_max = ${nmax.inkboard}` },
+    {
+      target: 'at N = 200, p99 <= 50 ms',
+      met: at200 ? (at200.cursorP99 ?? Infinity) <= 50 && (at200.opP99 ?? Infinity) <= 50 : null,
+      measured: at200 ? `cursor p99 ${fmtMs(at200.cursorP99)} ms, op p99 ${fmtMs(at200.opP99)} ms` : 'N = 200 not run',
+    },
+    { target: 'join of a 10,000-element board <= 150 ms', met: joinRes ? joinRes.medianMs <= 150 : null, measured: joinRes ? `median ${joinRes.medianMs} ms` : (joinError ?? 'not run') },
+    { target: 'committed stroke points <= 8 bytes each on the wire', met: bpp !== null ? bpp <= 8 : null, measured: bpp !== null ? `${bpp} bytes/point` : 'not measured' },
+  ];
+  log('\nTargets');
+  for (const t of targets) log(`  ${t.met === true ? 'met    ' : t.met === false ? 'NOT met' : 'n/a    '}  ${t.target}: ${t.measured}`);
+  if (joinRes) log(`\nJoin: ${joinRes.elements} elements (${joinRes.strokes} strokes of 50 points, ${joinRes.rectangles} rectangles), snapshot ${(joinRes.snapshotBytes / 1e6).toFixed(2)} MB, median of ${joinRes.trials.length}: ${joinRes.medianMs} ms`);
+  log(
+    `Bytes per point of the points alone: JSON ${pointEncodings.generated} (points like ${pointEncodings.samplePoint}), packed (protocol wire.ts) ${pointEncodings.packed ?? 'n/a'}; JSON with integer x,y and no pressure would be ${pointEncodings.integerXYNoPressure}`,
+  );
+
+  const file = join(resultsDir, `classroom-${stamp}.json`);
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        startedAt: new Date(started).toISOString(),
+        durationS: Math.round((Date.now() - started) / 1000),
+        machine,
+        options: opts,
+        workload: WORKLOAD,
+        limits: { latencyMs: LATENCY_LIMIT_MS, genLagMs: GEN_LAG_LIMIT_MS, genSendMin: GEN_SEND_MIN },
+        nMax: nmax,
+        ratio,
+        targets,
+        join: joinRes,
+        joinError,
+        pointEncodings,
+        summaries,
+        reduced,
+        runErrors,
+        runs,
+      },
+      null,
+      1,
+    ),
+  );
+  log(`\nResults: ${file} (${Math.round((Date.now() - started) / 1000)} s)`);
+}
+
+const hardLimit = setTimeout(() => {
+  console.error('classroom benchmark: exceeded its 60-minute limit, stopping');
+  process.exit(2);
+}, 60 * 60_000);
+hardLimit.unref();
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,79 @@
+/**
+ * Summarizes a V8 .cpuprofile (e.g. from `classroom.ts --server-prof`): self time per function and
+ * per package, and inclusive time of the functions whose name matches --match.
+ *   node --import tsx bench/profile-summary.ts FILE.cpuprofile [--top 30] [--match regex]
+ */
+import { readFileSync } from 'node:fs';
+
+interface Node {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+  hitCount?: number;
+}
+interface Profile {
+  nodes: Node[];
+  samples: number[];
+  timeDeltas: number[];
+  startTime: number;
+  endTime: number;
+}
+
+const args = process.argv.slice(2);
+const file = args[0];
+if (!file) throw new Error('usage: profile-summary.ts FILE.cpuprofile [--top N] [--match REGEX]');
+const top = Number(args[args.indexOf('--top') + 1]) || 30;
+const match = args.includes('--match') ? new RegExp(args[args.indexOf('--match') + 1]!) : null;
+const prof = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+
+const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+const parent = new Map<number, number>();
+for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+const selfUs = new Map<number, number>();
+for (let i = 0; i < prof.samples.length; i++) {
+  const dt = prof.timeDeltas[i + 1] ?? 0;
+  selfUs.set(prof.samples[i]!, (selfUs.get(prof.samples[i]!) ?? 0) + dt);
+}
+const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
+const short = (url: string) => {
+  const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (m) return m[1]!;
+  if (url.startsWith('node:')) return url;
+  if (!url) return '(native/vm)';
+  return url.replace(/^.*\/(apps|packages)\//, '$1/');
+};
+const label = (n: Node) => `${n.callFrame.functionName || '(anonymous)'} ${short(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
+
+const fnSelf = new Map<string, number>();
+const pkgSelf = new Map<string, number>();
+for (const [id, us] of selfUs) {
+  const n = byId.get(id)!;
+  fnSelf.set(label(n), (fnSelf.get(label(n)) ?? 0) + us);
+  const pkg = ['(idle)', '(program)', '(garbage collector)'].includes(n.callFrame.functionName) ? n.callFrame.functionName : short(n.callFrame.url);
+  pkgSelf.set(pkg, (pkgSelf.get(pkg) ?? 0) + us);
+}
+const pctOf = (us: number) => ((us / total) * 100).toFixed(1).padStart(5) + '%';
+const busy = total - (pkgSelf.get('(idle)') ?? 0);
+console.log(`${file}: ${(total / 1e6).toFixed(1)} s sampled, ${(busy / 1e6).toFixed(1)} s not idle (${((busy / total) * 100).toFixed(0)}%)`);
+console.log('\nself time by package / file:');
+for (const [k, v] of [...pkgSelf].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${pctOf(v)}  ${k}`);
+console.log('\nself time by function:');
+for (const [k, v] of [...fnSelf].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${pctOf(v)}  ${k}`);
+
+if (match) {
+  // Inclusive time: a sample counts for a function once if the function is anywhere on its stack.
+  const incl = new Map<string, number>();
+  for (const [id, us] of selfUs) {
+    const seen = new Set<string>();
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+      const n = byId.get(cur)!;
+      const l = label(n);
+      if (match.test(l) && !seen.has(l)) {
+        seen.add(l);
+        incl.set(l, (incl.get(l) ?? 0) + us);
+      }
+    }
+  }
+  console.log(`\ninclusive time of functions matching ${match}:`);
+  for (const [k, v] of [...incl].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${pctOf(v)}  ${k}`);
+}

@@ -16,7 +16,12 @@ export const shareRouter = router({
   accept: authedProcedure.input(acceptShareLinkInput).mutation(({ ctx, input }) => ctx.app.access.acceptLink(input.code, ctx.user.id)),
 
   /** Members of the board with their roles (any member may see them). */
-  members: boardProcedure('viewer').input(boardRefInput).query(({ ctx, input }) => ctx.app.access.members(input.boardId)),
+  /** Members with their roles; sign-in names only for the owner (others see display names). */
+  members: boardProcedure('viewer')
+    .input(boardRefInput)
+    .query(({ ctx, input }) =>
+      ctx.app.access.members(input.boardId).map((m) => (ctx.role === 'owner' ? m : { ...m, username: null })),
+    ),
 
   setRole: boardProcedure('owner').input(setMemberRoleInput).mutation(({ ctx, input }) => {
     ctx.app.access.setRole(input.boardId, input.userId, input.role);

@@ -110,7 +110,7 @@ export function grantAccess(url: string, boardId: string, name: string, role: 'e
 /** A typed client in Node (the `ws` package as WebSocket), signed in as the test user `name`. */
 export function connect(url: string, name = 'tester', extra: { allOverWebSocket?: boolean; token?: string } = {}): InkboardClient {
   const token = extra.token ?? testUser(url, name).token;
-  return createInkboardClient({ url, name, WebSocket: WebSocket as unknown as typeof globalThis.WebSocket, ...extra, token });
+  return createInkboardClient({ url, WebSocket: WebSocket as unknown as typeof globalThis.WebSocket, ...extra, token });
 }
 
 /** A live board session over its own connection, as `name` (made an editor of the board if needed). */

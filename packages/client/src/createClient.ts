@@ -5,9 +5,6 @@ import { PROTOCOL_VERSION } from '@inkboard/protocol';
 export interface InkboardClientOptions {
   /** Server address, e.g. http://localhost:3000. */
   url: string;
-  /** How others see this client (until accounts: the client names itself). */
-  name?: string;
-  color?: string;
   /** API token (accounts). */
   token?: string;
   /** WebSocket implementation; Node 20 has none built in: pass the `ws` package. */
@@ -41,7 +38,6 @@ export function createInkboardClient(options: InkboardClientOptions): InkboardCl
   const WebSocketImpl = options.WebSocket ?? globalThis.WebSocket;
   if (!WebSocketImpl) throw new Error('No WebSocket implementation: pass the `ws` package as options.WebSocket');
   const headers: Record<string, string> = {};
-  if (options.name) headers['x-inkboard-name'] = encodeURIComponent(options.name);
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   const ws = createWSClient({
     url: `${base.replace(/^http/, 'ws')}/trpc`,
@@ -49,8 +45,6 @@ export function createInkboardClient(options: InkboardClientOptions): InkboardCl
     retryDelayMs: (attempt) => backoffMs(attempt, options.maxRetryDelayMs),
     connectionParams: () => {
       const params: Record<string, string> = { protocol: String(PROTOCOL_VERSION) };
-      if (options.name) params.name = options.name;
-      if (options.color) params.color = options.color;
       if (options.token) params.token = options.token;
       return params;
     },

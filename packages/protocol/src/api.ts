@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { elementSchema, strokePointSchema } from './elements/index.js';
 import { opSchema } from './ops.js';
-import { colorSchema, coordSchema, idSchema, LIMITS, nameSchema } from './primitives.js';
+import { coordSchema, idSchema, LIMITS } from './primitives.js';
 import { PROTOCOL_VERSION } from './events.js';
 
 /** Inputs of every procedure: the server validates with these, scripts build with them. */
@@ -56,10 +56,8 @@ export const chatHistoryInput = z.strictObject({
   limit: z.number().int().min(1).max(100).default(100),
 });
 
-/** Who a connection says it is, until accounts exist; also carries the protocol version. */
+/** What a WebSocket client sends when it connects: the protocol version and, for scripts, an API token. */
 export const connectionParamsSchema = z.object({
-  name: nameSchema.optional(),
-  color: colorSchema.optional(),
   protocol: z.literal(String(PROTOCOL_VERSION)).optional(),
   token: z.string().max(200).optional(),
 });

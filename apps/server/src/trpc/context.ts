@@ -1,5 +1,5 @@
 import { fastifyCookie } from '@fastify/cookie';
-import { newId, type User } from '@inkboard/protocol';
+import { connectionParamsSchema, newId, type User } from '@inkboard/protocol';
 import type { CreateFastifyContextOptions } from '@trpc/server/adapters/fastify';
 import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import type { WebSocket } from 'ws';
@@ -81,7 +81,8 @@ export function identify(
   headers: { authorization?: string | string[]; cookie?: string },
   params: Record<string, unknown> = {},
 ): { user: User & { username: string }; credential: Credential; sessionId: string | null } | null {
-  const token = bearer(headers.authorization) ?? (typeof params.token === 'string' ? params.token : null);
+  const fromParams = connectionParamsSchema.safeParse(params);
+  const token = bearer(headers.authorization) ?? (fromParams.success ? (fromParams.data.token ?? null) : null);
   const sessionId = fastifyCookie.parse(headers.cookie ?? '')[SESSION_COOKIE] ?? null;
   const found = token ? auth.userByToken(token) : sessionId ? auth.userBySession(sessionId) : null;
   return found ? { ...found, sessionId: token ? null : sessionId } : null;

@@ -1,16 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { createTRPCClient, httpLink, TRPCClientError, type TRPCClient } from '@trpc/client';
 import type { FastifyInstance } from 'fastify';
 import WebSocket from 'ws';
 import type { Frame } from '@inkboard/protocol';
-import { buildApp } from '../../apps/server/src/app.js';
 import type { Config } from '../../apps/server/src/config.js';
 import type { AppRouter } from '../../apps/server/src/trpc/routers/_app.js';
 import { createInkboardClient, type InkboardClient } from '../../packages/client/src/index.js';
+import { startServer } from './server.js';
 
 export const SESSION_COOKIE = 'inkboard_session';
 
@@ -206,36 +202,7 @@ export interface LoggedServer {
 
 /** Like `startServer`, but logging at `logLevel` (default debug) into a collector. */
 export async function startLoggedServer(overrides: Partial<Config> = {}): Promise<LoggedServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'inkboard-auth-test-'));
-  const dbPath = join(dir, 'inkboard.db');
   const logs = logCollector();
-  const config: Config = {
-    port: 0,
-    host: '127.0.0.1',
-    dbPath,
-    tickMs: 10,
-    opLogRetention: 10_000,
-    webDist: join(dir, 'no-web'),
-    logLevel: 'debug',
-    publicUrl: null,
-    allowedOrigins: [],
-    scryptLogN: 10,
-    upgradesPerMinute: 100_000,
-    sessionIdleMs: 7 * 24 * 3_600_000,
-    sessionMaxMs: 30 * 24 * 3_600_000,
-    ...overrides,
-  };
-  const app = await buildApp(config, { logStream: logs.stream });
-  await app.listen({ port: 0, host: config.host });
-  const port = (app.server.address() as AddressInfo).port;
-  return {
-    app,
-    url: `http://127.0.0.1:${port}`,
-    dbPath,
-    logs,
-    destroy: async () => {
-      await app.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  const server = await startServer({ logLevel: 'debug', ...overrides }, undefined, { logStream: logs.stream });
+  return { app: server.app, url: server.url, dbPath: server.dbPath, logs, destroy: server.destroy };
 }

@@ -23,7 +23,11 @@ export interface TestServer {
 }
 
 /** The real server on a real port with a temporary SQLite file. */
-export async function startServer(overrides: Partial<Config> = {}, reuse?: { dir: string; port: number }): Promise<TestServer> {
+export async function startServer(
+  overrides: Partial<Config> = {},
+  reuse?: { dir: string; port: number },
+  options: { logStream?: NodeJS.WritableStream } = {},
+): Promise<TestServer> {
   const dir = reuse?.dir ?? mkdtempSync(join(tmpdir(), 'inkboard-test-'));
   const dbPath = join(dir, 'inkboard.db');
   const config: Config = {
@@ -43,7 +47,7 @@ export async function startServer(overrides: Partial<Config> = {}, reuse?: { dir
     sessionMaxMs: 30 * 24 * 3_600_000,
     ...overrides,
   };
-  const app = await buildApp(config);
+  const app = await buildApp(config, options);
   await app.listen({ port: config.port, host: config.host });
   const port = (app.server.address() as AddressInfo).port;
   servers.set(`http://127.0.0.1:${port}`, app);
@@ -61,7 +65,7 @@ export async function startServer(overrides: Partial<Config> = {}, reuse?: { dir
     stop,
     restart: async () => {
       await stop();
-      return startServer(overrides, { dir, port });
+      return startServer(overrides, { dir, port }, options);
     },
     destroy: async () => {
       await stop();

@@ -5,7 +5,7 @@ import type { TRPCClient } from '@trpc/client';
 import type { AppRouter } from '../apps/server/src/trpc/routers/_app.js';
 import { addOp, rect } from './helpers/elements.js';
 import { httpClient, outcome, signIn, signUp, sleep, until, watch, wsClient, type Watch, type WsClient } from './helpers/auth.js';
-import { startServer, testUser, type TestServer } from './helpers/server.js';
+import { sqliteOf, startServer, testUser, type TestServer } from './helpers/server.js';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -168,7 +168,7 @@ describe('authorization matrix', () => {
     testUser(server.url, 'signin-target');
     const expiring = await signIn(server.url, 'owner', 'password');
     expiredCookie = expiring.cookie;
-    const extra = server.app.boards.auth.createToken(people.owner.id, 'to be revoked');
+    const extra = await server.app.boards.auth.createToken(people.owner.id, 'to be revoked');
     revokedToken = extra.token;
     // Both work before they end.
     expect((await httpClient(server.url, { token: revokedToken }).auth.me.query())?.id).toBe(people.owner.id);
@@ -195,19 +195,18 @@ describe('authorization matrix', () => {
 
   /** A fresh board (owner, editor, viewer, a target member, one element, a viewer link) for each case. */
   async function fixture(withTokens = false): Promise<Fixture> {
-    const { service, access, auth, store } = server.app.boards;
-    // One transaction (one fsync) for the setup.
-    const { boardId, link, tokenIds } = store.transaction(() => {
-      const { id: boardId } = service.createBoard('Matrix board', people.owner.id);
-      access.addMember(boardId, people.editor.id, 'editor');
-      access.addMember(boardId, people.viewer.id, 'viewer');
-      access.addMember(boardId, people.target.id, 'editor');
-      const link = access.createLink(boardId, 'viewer', people.owner.id);
-      const tokenIds = Object.fromEntries(
-        (Object.keys(people) as Person[]).map((p) => [p, withTokens ? auth.createToken(people[p].id, 'matrix fixture').id : 'none']),
-      ) as Record<Person, string>;
-      return { boardId, link, tokenIds };
-    });
+    const { service, access, auth } = server.app.boards;
+    // One transaction (one fsync) for the setup: the SQLite store runs each call synchronously.
+    const sqlite = sqliteOf(server.app);
+    sqlite.exec('BEGIN');
+    const { id: boardId } = await service.createBoard('Matrix board', people.owner.id);
+    await access.addMember(boardId, people.editor.id, 'editor');
+    await access.addMember(boardId, people.viewer.id, 'viewer');
+    await access.addMember(boardId, people.target.id, 'editor');
+    const link = await access.createLink(boardId, 'viewer', people.owner.id);
+    const tokenIds = {} as Record<Person, string>;
+    for (const p of Object.keys(people) as Person[]) tokenIds[p] = withTokens ? (await auth.createToken(people[p].id, 'matrix fixture')).id : 'none';
+    sqlite.exec('COMMIT');
     const el = rect();
     await service.push(boardId, { id: people.owner.id, name: 'owner' }, [addOp(el)]);
     return { boardId, elementId: el.id, linkId: link.id, linkCode: link.code, tokenIds };
@@ -215,7 +214,7 @@ describe('authorization matrix', () => {
 
   /** Everything a refused call must leave as it was. */
   function state() {
-    const db = server.app.db.$client;
+    const db = sqliteOf(server.app);
     const all = (sql: string) => db.prepare(sql).all();
     return {
       users: all('select id, username, name, color from users order by id'),
@@ -278,7 +277,7 @@ describe('authorization matrix', () => {
         await owner.chat.typing.mutate({ boardId: fx.boardId });
         await sleep(200);
         expect(w.frames).toEqual([]);
-        expect(server.app.boards.hub.presence(fx.boardId)).toEqual([]);
+        expect((await server.app.boards.hub.presence(fx.boardId))).toEqual([]);
       }
     });
   });
@@ -387,7 +386,7 @@ describe('sharing, members and boards', () => {
     expect(await outcome(() => edApi.board.push.mutate({ boardId, ops: [addOp(rect())] }))).toMatchObject({ ok: false, code: 'FORBIDDEN' });
     expect(await outcome(() => edApi.board.preview.mutate({ boardId, elementId: newId(), done: true }))).toMatchObject({ ok: false, code: 'FORBIDDEN' });
     expect((await edApi.board.byId.query({ boardId })).role).toBe('viewer');
-    expect(server.app.boards.service.currentSeq(boardId)).toBe(1);
+    expect(server.app.boards.service.knownSeq(boardId)).toBe(1);
     // Still watching.
     await api.board.push.mutate({ boardId, ops: [addOp(rect(9, 9))] });
     await until(() => w.frames.some((f) => f.frame.events.some((e) => e.type === 'op' && e.seq === 2)), 'demoted editor sees the owner op');
@@ -444,7 +443,7 @@ describe('sharing, members and boards', () => {
     expect(again.error!.code).toBe('FORBIDDEN');
     expect(again.frames).toEqual([]);
     // Their presence is gone too.
-    await until(() => server.app.boards.hub.presence(boardId).every((p) => p.user.id !== ed.user.id), 'presence cleared');
+    await until(async () => (await server.app.boards.hub.presence(boardId)).every((p) => p.user.id !== ed.user.id), 'presence cleared');
   });
 
   it('board.list shows owned and shared boards with role, element count and an SVG thumbnail', async () => {
@@ -501,7 +500,7 @@ describe('sharing, members and boards', () => {
       watch(ws(server.url, { cookie: ed.cookie, origin: server.url }), boardId),
     ];
     await until(() => watchers.every((w) => w.frames.length >= 1), 'live');
-    await until(() => server.app.boards.hub.presence(boardId).length === 2, 'both present');
+    await until(async () => (await server.app.boards.hub.presence(boardId)).length === 2, 'both present');
     const deletedAt = Date.now();
     await api.board.delete.mutate({ boardId });
     // Frames already in flight when the delete was sent may still land; none may after its answer.
@@ -513,7 +512,7 @@ describe('sharing, members and boards', () => {
     }
     await sleep(200);
     for (const w of watchers) expect(w.frames.filter((f) => f.at > answeredAt)).toEqual([]);
-    expect(server.app.boards.hub.presence(boardId)).toEqual([]);
+    expect((await server.app.boards.hub.presence(boardId))).toEqual([]);
     expect(server.app.boards.hub.subscriberCount(boardId)).toBe(0);
   });
 });

@@ -18,7 +18,7 @@ import {
   wsClient,
   type WsClient,
 } from './helpers/auth.js';
-import { startServer, type TestServer } from './helpers/server.js';
+import { sqliteOf, startServer, type TestServer } from './helpers/server.js';
 
 const PASSWORD = 'correct horse battery staple';
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -168,13 +168,13 @@ describe('accounts over HTTP', () => {
     try {
       const username = uname('prod');
       const s = await signUp(prod.url, username, PASSWORD);
-      const row = prod.app.db.$client.prepare('select password_hash from users where username = ?').get(username) as { password_hash: string };
+      const row = sqliteOf(prod.app).prepare('select password_hash from users where username = ?').get(username) as { password_hash: string };
       expect(row.password_hash).toMatch(/^scrypt\$131072\$8\$1\$[A-Za-z0-9_-]{22}\$[A-Za-z0-9_-]{43}$/);
       expect(row.password_hash).not.toContain(PASSWORD);
       // Two accounts with the same password get different salts and hashes.
       const username2 = uname('prod2');
       await signUp(prod.url, username2, PASSWORD);
-      const row2 = prod.app.db.$client.prepare('select password_hash from users where username = ?').get(username2) as { password_hash: string };
+      const row2 = sqliteOf(prod.app).prepare('select password_hash from users where username = ?').get(username2) as { password_hash: string };
       expect(row2.password_hash.split('$')[4]).not.toBe(row.password_hash.split('$')[4]);
       expect(row2.password_hash.split('$')[5]).not.toBe(row.password_hash.split('$')[5]);
       // And the hash verifies.
@@ -342,7 +342,7 @@ describe('API tokens', () => {
       sock.send(JSON.stringify({ id: n, method: 'mutation', params: { path: 'board.push', input: { boardId: board.id, ops: [addOp(rect(n))] } } }));
     push(1);
     await until(() => replies.some((r) => r.id === 1), 'first push answered');
-    expect(server.app.boards.service.currentSeq(board.id)).toBe(1);
+    expect(server.app.boards.service.knownSeq(board.id)).toBe(1);
 
     await owner.token.revoke.mutate({ tokenId: id });
     await sleep(100);
@@ -350,7 +350,7 @@ describe('API tokens', () => {
     sock.send(JSON.stringify({ id: 9, method: 'mutation', params: { path: 'chat.send', input: { boardId: board.id, text: 'still here' } } }));
     await sleep(500);
     // Nothing it sent after the revocation took effect.
-    expect(server.app.boards.service.currentSeq(board.id)).toBe(1);
+    expect(server.app.boards.service.knownSeq(board.id)).toBe(1);
     expect(await owner.chat.history.query({ boardId: board.id })).toMatchObject({ messages: [] });
     // And the server does not keep the connection open for long.
     await until(() => tcpClosed, 'server dropped the connection', 3_000);

@@ -404,7 +404,7 @@ describe('inkboard CLI: live', SLOW, () => {
     const chat = spawnCli(user, ['chat', boardId]);
     await chat.waitForLine(new RegExp(`^-- chatting on ${boardId};`));
     expect(chat.lines.some((l) => /^\d\d:\d\d bob: an older message$/.test(l))).toBe(true); // history first
-    await waitFor(() => server.app.boards.hub.presence(boardId).some((c) => c.user.name === user.username), 'the CLI is on the board');
+    await waitFor(async () => (await server.app.boards.hub.presence(boardId)).some((c) => c.user.name === user.username), 'the CLI is on the board');
 
     await bob.client.trpc.chat.send.mutate({ boardId, text: 'ping from bob' });
     await chat.waitForLine(/^\d\d:\d\d bob: ping from bob$/);
@@ -492,12 +492,12 @@ describe('inkboard CLI: live', SLOW, () => {
     await addElements(carol, boardId, [{ type: 'stroke', x: 0, y: 400, points: [[0, 0], [5, 5], [9, 2]] }]);
     await addElements(carol, boardId, [{ type: 'rectangle', x: 0, y: 450, width: 20, height: 20 }]);
     await carol.trpc.chat.send.mutate({ boardId, text: 'said while the watcher was away' });
-    expect(server.app.boards.hub.presence(boardId).some((c) => c.user.id === watcherId)).toBe(false);
+    expect((await server.app.boards.hub.presence(boardId)).some((c) => c.user.id === watcherId)).toBe(false);
     watch.child.kill('SIGCONT');
 
     // It reconnects by itself, prints what it missed, then goes on live.
     await watch.waitForLine(/\[chat\] carol: said while the watcher was away$/, { timeoutMs: 20_000 });
-    await waitFor(() => server.app.boards.hub.presence(boardId).some((c) => c.user.id === watcherId), 'the watcher reconnected', 20_000);
+    await waitFor(async () => (await server.app.boards.hub.presence(boardId)).some((c) => c.user.id === watcherId), 'the watcher reconnected', 20_000);
     await waitFor(() => bob.session.status === 'live', 'bob live again', 20_000);
     await bob.session.apply(addOp(stroke(7)));
     await bob.client.trpc.chat.send.mutate({ boardId, text: 'after the restart' });
@@ -659,7 +659,7 @@ describe('examples', SLOW, () => {
     const shared = (await other.trpc.board.create.mutate({ title: 'Shared with me' })).id;
     const notShared = (await other.trpc.board.create.mutate({ title: 'Private' })).id;
     await addElements(other, shared, [{ type: 'ellipse', x: 0, y: 0, width: 30, height: 20 }]);
-    server.app.boards.access.addMember(shared, (await clientOf(user).trpc.auth.me.query())!.id, 'viewer');
+    await server.app.boards.access.addMember(shared, (await clientOf(user).trpc.auth.me.query())!.id, 'viewer');
 
     const folder = join(scratch, unique('export'), 'nested');
     const out = await runExample('export-all', [folder], token);

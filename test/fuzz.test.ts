@@ -110,9 +110,9 @@ function open(server: TestServer, boardId: string, peer: Peer, stats: Stats, led
 }
 
 /** Polls until `check` holds; on timeout fails with `describe()` (which names the seed). */
-async function until(check: () => boolean, describe: () => string, timeoutMs: number): Promise<void> {
+async function until(check: () => boolean | Promise<boolean>, describe: () => string, timeoutMs: number): Promise<void> {
   const start = Date.now();
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms: ${describe()}`);
     await sleep(10);
   }
@@ -249,19 +249,19 @@ async function runSeed(seed: number, stats: Stats): Promise<void> {
     await until(
       () => {
         checkAlive(seed, peers);
-        const seq = service().currentSeq(boardId);
+        const seq = service().knownSeq(boardId);
         return sessions().every(({ handle: { session } }) => session.status === 'live' && session.board.pending.length === 0 && session.seq === seq);
       },
       () =>
-        `seed ${seed}: sessions did not catch up with the server at seq ${service().currentSeq(boardId)}: ` +
+        `seed ${seed}: sessions did not catch up with the server at seq ${service().knownSeq(boardId)}: ` +
         sessions()
           .map(({ label, errors, handle: { session } }) => `${label} ${session.status} seq ${session.seq} pending ${session.board.pending.length}${errors.length ? ` errors [${errors.join('; ')}]` : ''}`)
           .join(', '),
       20_000,
     );
 
-    const serverSeq = service().currentSeq(boardId);
-    const truth = canonical(service().board(boardId).elements);
+    const serverSeq = service().knownSeq(boardId);
+    const truth = canonical((await service().board(boardId)).elements);
     for (const { label, handle } of sessions()) {
       expect(handle.session.seq, `seed ${seed}: ${label} seq`).toBe(serverSeq);
       expect(canonical(handle.session.elements), `seed ${seed}: ${label} elements differ from the server's`).toEqual(truth);
@@ -292,8 +292,8 @@ async function runSeed(seed: number, stats: Stats): Promise<void> {
     for (const peer of peers) await peer.current?.handle.close();
     peers.length = 0;
     server = await server.restart();
-    expect(canonical(server.app.boards.service.board(boardId).elements), `seed ${seed}: board after restart`).toEqual(truth);
-    expect(server.app.boards.service.currentSeq(boardId), `seed ${seed}: seq after restart`).toBe(serverSeq);
+    expect(canonical((await server.app.boards.service.board(boardId)).elements), `seed ${seed}: board after restart`).toEqual(truth);
+    expect(server.app.boards.service.knownSeq(boardId), `seed ${seed}: seq after restart`).toBe(serverSeq);
     expect(boardInFile(server.dbPath, boardId), `seed ${seed}: SQLite elements after restart`).toEqual(truth);
   } finally {
     for (const peer of peers) await peer.current?.handle.close().catch(() => {});

@@ -84,7 +84,7 @@ describe('presence', () => {
     const join = await ann.waitForEvent('join', (e) => e.client.user.name === 'bob', 'the join of bob');
     expect(join.client.clientId).toBe(bob.clientId());
     expect(join.client.user).toMatchObject({ id: bobUser.id, name: 'bob', color: '#1971c2' });
-    expect(server.app.boards.hub.presence(boardId).map((c) => c.clientId).sort()).toEqual([ann.clientId(), bob.clientId()].sort());
+    expect((await server.app.boards.hub.presence(boardId)).map((c) => c.clientId).sort()).toEqual([ann.clientId(), bob.clientId()].sort());
   });
 
   it('announces a leave when a subscriber unsubscribes or closes its connection', async () => {
@@ -101,7 +101,7 @@ describe('presence', () => {
     await cy.close();
     await ann.waitForEvent('leave', (e) => e.clientId === cy.clientId(), 'the leave of cy (connection closed)');
     expect(ann.eventsOf('leave').map((e) => e.clientId)).toEqual([bob.clientId(), cy.clientId()]);
-    expect(server.app.boards.hub.presence(boardId).map((c) => c.user.name)).toEqual(['ann']);
+    expect((await server.app.boards.hub.presence(boardId)).map((c) => c.user.name)).toEqual(['ann']);
 
     // Someone joining now sees only who is still there.
     const dan = await joined(boardId, 'dan');
@@ -120,7 +120,7 @@ describe('presence', () => {
       expect(err.data?.code).toBe('FORBIDDEN');
       expect(err.message).toMatch(/no longer have access/);
     }
-    expect(server.app.boards.hub.presence(boardId)).toEqual([]);
+    expect((await server.app.boards.hub.presence(boardId))).toEqual([]);
     expect(server.app.boards.hub.subscriberCount(boardId)).toBe(0);
     expect(server.app.boards.hub.stats().boards, 'rooms left in the hub').toBe(0);
     expect((await server.app.inject('/healthz')).statusCode).toBe(200);
@@ -211,8 +211,8 @@ describe('live preview', () => {
     expect(refused.message).toMatch(/a preview needs an element, points to append, or done/);
 
     // Never stored: not in memory, not in the file, not in the op log, not in a newcomer's snapshot.
-    expect(server.app.boards.service.currentSeq(boardId)).toBe(1);
-    expect([...server.app.boards.service.board(boardId).elements.keys()]).toEqual([kept.id]);
+    expect(server.app.boards.service.knownSeq(boardId)).toBe(1);
+    expect([...(await server.app.boards.service.board(boardId)).elements.keys()]).toEqual([kept.id]);
     expect(rowsInFile<{ id: string }>('elements', boardId).map((r) => r.id)).toEqual([kept.id]);
     expect(rowsInFile('ops', boardId)).toHaveLength(1);
     const snapshot = await httpClient('owner').trpc.board.snapshot.query({ boardId });
@@ -266,7 +266,7 @@ describe('frames', () => {
 
     const finalSeq = expectSeqsConsistent(ann.frames.map((f) => f.frame));
     expect(finalSeq).toBe(20);
-    expect(ann.frames.at(-1)!.frame.seq).toBe(slow.app.boards.service.currentSeq(boardId));
+    expect(ann.frames.at(-1)!.frame.seq).toBe(slow.app.boards.service.knownSeq(boardId));
     // The tracked id the client resumes from is the frame's seq.
     for (const f of ann.frames) expect(f.id).toBe(String(f.frame.seq));
     // Within the burst, previews keep their order.
@@ -292,7 +292,7 @@ describe('frames', () => {
     await bob.client.trpc.board.cursor.mutate({ boardId, x: -1, y: -1 });
     await ann.waitForEvent('cursor', (e) => e.x === -1, 'the last cursor');
     expect(expectSeqsConsistent(ann.frames.map((f) => f.frame))).toBe(15);
-    expect(ann.frames.at(-1)!.frame.seq).toBe(server.app.boards.service.currentSeq(boardId));
+    expect(ann.frames.at(-1)!.frame.seq).toBe(server.app.boards.service.knownSeq(boardId));
     expect(ann.frames.filter((f) => f.frame.events.every((e) => e.type !== 'op')).length, 'frames without ops').toBeGreaterThan(0);
   });
 });
@@ -381,7 +381,7 @@ describe('chat', () => {
 
     expect(rowsInFile('chat_messages', boardId)).toHaveLength(0);
     expect(await ann.client.trpc.chat.history.query({ boardId })).toEqual({ messages: [], hasMore: false });
-    expect(server.app.boards.service.currentSeq(boardId)).toBe(0);
+    expect(server.app.boards.service.knownSeq(boardId)).toBe(0);
     const cy = await joined(boardId, 'cy');
     expect(cy.frames[0]!.frame.events.map((e) => e.type)).toEqual(['snapshot', 'presence']);
   });
@@ -435,7 +435,7 @@ describe('subscription errors', () => {
       await bad.close();
     }
     // Nobody was let in by a refused subscription.
-    expect(server.app.boards.hub.presence(boardId)).toEqual([]);
+    expect((await server.app.boards.hub.presence(boardId))).toEqual([]);
     expect(server.app.boards.hub.subscriberCount(boardId)).toBe(0);
 
     // Healthy: the HTTP check passes, and the refused client's connection serves a good subscription.

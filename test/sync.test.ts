@@ -57,9 +57,9 @@ describe('live sync', () => {
     }
     const seqs = await Promise.all(acks);
     expect(new Set(seqs).size).toBe(seqs.length); // every op got its own place
-    const serverSeq = server.app.boards.service.currentSeq(boardId);
+    const serverSeq = server.app.boards.service.knownSeq(boardId);
     await waitFor(() => clients.every((c) => c.seq === serverSeq && c.board.pending.length === 0), 'clients caught up');
-    const truth = canonical(server.app.boards.service.board(boardId).elements);
+    const truth = canonical((await server.app.boards.service.board(boardId)).elements);
     for (const c of clients) expect(canonical(c.elements)).toEqual(truth);
     expect(boardInFile(boardId)).toEqual(truth);
     expect(truth.length).toBeGreaterThan(20);
@@ -112,7 +112,7 @@ describe('live sync', () => {
     expect(first.acks).toEqual([{ opId: op.opId, seq: 1, duplicate: false }]);
     expect(again.acks.map((a) => a.seq)).toEqual([1, 1]);
     expect(again.acks.every((a) => a.duplicate)).toBe(true);
-    expect(server.app.boards.service.currentSeq(boardId)).toBe(1);
+    expect(server.app.boards.service.knownSeq(boardId)).toBe(1);
     expect(boardInFile(boardId)).toHaveLength(1);
   });
 
@@ -127,8 +127,8 @@ describe('live sync', () => {
     }
     const before = canonical(a.elements);
     server = await server.restart();
-    expect(canonical(server.app.boards.service.board(boardId).elements)).toEqual(before);
-    expect(server.app.boards.service.currentSeq(boardId)).toBe(30);
+    expect(canonical((await server.app.boards.service.board(boardId)).elements)).toEqual(before);
+    expect(server.app.boards.service.knownSeq(boardId)).toBe(30);
     await a.apply(addOp(rect(1, 1)));
     await waitFor(() => a.seq === 31, 'client resumed after restart');
     expect(a.elements.size).toBe(31);
@@ -159,7 +159,7 @@ describe('live sync', () => {
     }
     const missing = await client.trpc.board.push.mutate({ boardId: 'no-such-board', ops: [addOp(rect())] }).catch((e: { data?: { code: string } }) => e);
     expect((missing as { data?: { code: string } }).data?.code).toBe('NOT_FOUND');
-    expect(server.app.boards.service.currentSeq(boardId)).toBe(1);
+    expect(server.app.boards.service.knownSeq(boardId)).toBe(1);
     expect(boardInFile(boardId)).toHaveLength(1);
     // The server is still healthy.
     expect((await server.app.inject('/healthz')).statusCode).toBe(200);
@@ -170,7 +170,7 @@ describe('live sync', () => {
     const watched = await newBoard('watched');
     const a = session(idle, 'ann');
     for (let i = 0; i < 5; i++) await a.apply(addOp(rect(i, i)));
-    const before = canonical(server.app.boards.service.board(idle).elements);
+    const before = canonical((await server.app.boards.service.board(idle)).elements);
     a.close();
     const w = session(watched, 'bob');
     await waitFor(() => w.status === 'live', 'watcher live');
@@ -179,8 +179,8 @@ describe('live sync', () => {
     const loaded = service.loadedBoards;
     expect(service.evictIdle(Date.now() + 11 * 60_000)).toBe(1);
     expect(service.loadedBoards).toBe(loaded - 1);
-    expect(canonical(service.board(idle).elements)).toEqual(before);
-    expect(service.currentSeq(idle)).toBe(5);
+    expect(canonical((await service.board(idle)).elements)).toEqual(before);
+    expect(service.knownSeq(idle)).toBe(5);
   });
 
   it('a refused op does not take the valid ops queued with it', async () => {
@@ -196,7 +196,7 @@ describe('live sync', () => {
     expect(results.map((x) => x.status)).toEqual(['rejected', 'fulfilled', 'fulfilled']);
     expect(errors[0]).toMatch(/does not fit a rectangle/);
     await a.settled();
-    const truth = server.app.boards.service.board(boardId).elements;
+    const truth = (await server.app.boards.service.board(boardId)).elements;
     expect(truth.size).toBe(2);
     expect(truth.get(r.id)).toMatchObject({ x: 50, y: 60 });
   });

@@ -36,7 +36,7 @@ describe('collaborating in the browser', () => {
   let carol: Person | undefined;
   let boardId = '';
   const people = () => [alice, bob, carol].filter((p): p is Person => p !== undefined);
-  const stored = (): Element[] => [...server.app.boards.service.board(boardId).elements.values()];
+  const stored = (): Element[] => [...(server.app.boards.service.peek(boardId)?.elements.values() ?? [])];
   const point = async (page: Person['page'], x: number, y: number): Promise<[number, number]> => {
     const box = (await canvasOf(page).boundingBox())!;
     return [box.x + x, box.y + y];
@@ -183,7 +183,7 @@ describe('collaborating in the browser', () => {
   step('a reload shows the same board at its own address; chat history pages in on scroll', async () => {
     // A long conversation, stored while Bob is away.
     const author = { id: 'u-archive', name: 'archivist', color: '#0c8599' };
-    for (let i = 1; i <= 60; i++) server.app.boards.store.addChatMessage(boardId, author, `message ${i}`);
+    for (let i = 1; i <= 60; i++) await server.app.boards.storage.addChatMessage(boardId, author, `message ${i}`, Date.now());
 
     const before = await boardSummary(bob.page);
     await bob.page.reload();

@@ -23,6 +23,8 @@ export interface ServerProcess {
   port: number;
   dbPath: string;
   child: ChildProcess;
+  /** The last few KiB the current run wrote to stderr (startup errors, warnings). */
+  stderr(): string;
   /** Starts the process (again) on the same port and file; resolves when it answers /healthz. */
   start(): Promise<void>;
   /** SIGKILL: no chance to flush anything. */
@@ -37,22 +39,33 @@ export async function serverProcess(env: Record<string, string> = {}): Promise<S
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'inkboard-proc-'));
   const dbPath = join(dir, 'inkboard.db');
+  let stderr = '';
+  const failure = (what: string) => new Error(`${what}${stderr.trim() ? `; its stderr:\n${stderr.trim()}` : ''}`);
   const handle: ServerProcess = {
     url: `http://127.0.0.1:${port}`,
     port,
     dbPath,
     child: null as unknown as ChildProcess,
+    stderr: () => stderr,
     async start() {
+      stderr = '';
       handle.child = spawn(process.execPath, [SERVER_ENTRY], {
         env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', INKBOARD_DB: dbPath, LOG_LEVEL: 'warn', INKBOARD_SCRYPT_LOG_N: '10', INKBOARD_UPGRADES_PER_MINUTE: '100000', ...env },
         stdio: ['ignore', 'ignore', 'pipe'],
       });
+      // Always drained (a full pipe would block the server), the tail kept for error messages.
+      handle.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+        stderr = (stderr + chunk).slice(-8192);
+      });
       const deadline = Date.now() + 15_000;
       for (;;) {
-        if (handle.child.exitCode !== null) throw new Error(`server exited with ${handle.child.exitCode}`);
+        if (handle.child.exitCode !== null) {
+          await new Promise((r) => setTimeout(r, 100)); // the last of its stderr
+          throw failure(`server exited with ${handle.child.exitCode}`);
+        }
         const ok = await fetch(`${handle.url}/healthz`).then((r) => r.ok, () => false);
         if (ok) return;
-        if (Date.now() > deadline) throw new Error('server did not answer /healthz within 15 s');
+        if (Date.now() > deadline) throw failure('server did not answer /healthz within 15 s');
         await new Promise((r) => setTimeout(r, 50));
       }
     },
@@ -62,7 +75,8 @@ export async function serverProcess(env: Record<string, string> = {}): Promise<S
       await exited;
     },
     async stop() {
-      if (handle.child.exitCode !== null) return handle.child.exitCode;
+      // Already gone (also after kill9, whose exit leaves exitCode null and signalCode set).
+      if (handle.child.exitCode !== null || handle.child.signalCode !== null) return handle.child.exitCode;
       const exited = new Promise<number | null>((r) => handle.child.once('exit', (code) => r(code)));
       handle.child.kill('SIGTERM');
       return exited;

@@ -6,6 +6,8 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import WebSocket from 'ws';
 import { buildApp } from '../../apps/server/src/app.js';
+import { sha256 } from '../../apps/server/src/auth/secrets.js';
+import type { SqliteStorage } from '../../apps/server/src/storage/SqliteStorage.js';
 import type { Config } from '../../apps/server/src/config.js';
 import { BoardSession, createInkboardClient, type InkboardClient, type SessionListener } from '../../packages/client/src/index.js';
 
@@ -89,7 +91,7 @@ function appAt(url: string): FastifyInstance {
  */
 export function testUser(url: string, name: string): { id: string; token: string } {
   const app = appAt(url);
-  const sqlite = app.db.$client;
+  const sqlite = sqliteOf(app);
   const username = name.toLowerCase().replace(/[^a-z0-9_.-]/g, '-').padEnd(3, '_');
   let row = sqlite.prepare('select id from users where username = ?').get(username) as { id: string } | undefined;
   if (!row) {
@@ -101,14 +103,24 @@ export function testUser(url: string, name: string): { id: string; token: string
       .run(id, username, `scrypt$1024$8$1$${salt.toString('base64url')}$${hash.toString('base64url')}`, name, '#1971c2', Date.now());
     row = { id };
   }
-  const { token } = app.boards.auth.createToken(row.id, 'test');
+  const token = `ink_${randomBytes(32).toString('base64url')}`;
+  sqlite
+    .prepare('insert into api_tokens (id, user_id, name, prefix, token_hash, created_at) values (?, ?, ?, ?, ?, ?)')
+    .run(randomBytes(12).toString('base64url'), row.id, 'test', token.slice(0, 10), sha256(token), Date.now());
   return { id: row.id, token };
+}
+
+/** The test server's SQLite handle (test servers use the embedded store). */
+export function sqliteOf(app: FastifyInstance) {
+  return (app.storage as SqliteStorage).sqlite;
 }
 
 /** Makes `name` an editor of the board unless they already have a role there. */
 export function grantAccess(url: string, boardId: string, name: string, role: 'editor' | 'viewer' = 'editor'): void {
   const { id } = testUser(url, name);
-  appAt(url).boards.access.addMember(boardId, id, role);
+  const app = appAt(url);
+  sqliteOf(app).prepare('insert or ignore into board_members (board_id, user_id, role, created_at) values (?, ?, ?, ?)').run(boardId, id, role, Date.now());
+  app.boards.access.forget(boardId);
 }
 
 /** A typed client in Node (the `ws` package as WebSocket), signed in as the test user `name`. */
@@ -133,9 +145,9 @@ export function openSession(url: string, boardId: string, name = 'tester', liste
 }
 
 /** Polls until `check` holds or the time is up (then throws with `what`). */
-export async function waitFor(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+export async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
   const start = Date.now();
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }

@@ -7,11 +7,12 @@ import { AuthService } from './auth/AuthService.js';
 import { ConnectionRegistry } from './auth/connections.js';
 import { AccessService } from './boards/AccessService.js';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { newId } from '@inkboard/protocol';
 import { LocalBoardHub, type BoardHub } from './boards/BoardHub.js';
 import { BoardService } from './boards/BoardService.js';
-import { BoardStore } from './boards/BoardStore.js';
 import type { Config } from './config.js';
-import { dbPlugin } from './plugins/db.js';
+import { storagePlugin } from './plugins/storage.js';
+import type { Storage } from './storage/Storage.js';
 import { trpcPlugin } from './plugins/trpc.js';
 import { exportRoutes } from './routes/export.js';
 import { createRateLimiters } from './auth/TokenBucket.js';
@@ -27,7 +28,7 @@ export const DEFAULT_WEB_DIST = resolve(dirname(fileURLToPath(import.meta.url)),
 
 declare module 'fastify' {
   interface FastifyInstance {
-    boards: { store: BoardStore; service: BoardService; hub: BoardHub; access: AccessService; auth: AuthService };
+    boards: { storage: Storage; service: BoardService; hub: BoardHub; access: AccessService; auth: AuthService };
   }
 }
 
@@ -40,21 +41,24 @@ export async function buildApp(config: Config, options: { logStream?: NodeJS.Wri
   });
 
   await app.register(fastifyCookie);
-  await app.register(dbPlugin, { path: config.dbPath });
-  const store = new BoardStore(app.db);
+  await app.register(storagePlugin, { databaseUrl: config.databaseUrl, dbPath: config.dbPath });
+  const storage = app.storage;
   let metrics: Metrics | null = null;
-  const hub = new LocalBoardHub(config.tickMs, (delayMs, subscribers) => {
+  const onFlush = (delayMs: number, subscribers: number) => {
     metrics?.fanout.observe(delayMs / 1000);
     metrics?.frames.inc(subscribers);
-  });
-  const service = new BoardService(store, hub, config.opLogRetention, {
+  };
+  const hub: BoardHub = config.redisUrl
+    ? await (await import('./boards/RedisBoardHub.js')).RedisBoardHub.connect({ url: config.redisUrl, prefix: config.redisPrefix, processId: newId(12), tickMs: config.tickMs, onFlush, log: app.log })
+    : new LocalBoardHub(config.tickMs, onFlush);
+  const service = new BoardService(storage, hub, config.opLogRetention, {
     committed: (ops, seconds) => {
       metrics?.ops.inc(ops);
       metrics?.commit.observe(seconds);
     },
   });
-  const access = new AccessService(app.db, hub);
-  const auth = new AuthService(app.db, {
+  const access = new AccessService(storage, hub);
+  const auth = new AuthService(storage, {
     scrypt: { N: 2 ** config.scryptLogN, r: 8, p: 1 },
     sessionIdleMs: config.sessionIdleMs,
     sessionMaxMs: config.sessionMaxMs,
@@ -65,8 +69,13 @@ export async function buildApp(config: Config, options: { logStream?: NodeJS.Wri
     openBoards: () => hub.stats().boards,
     subscriptions: () => hub.stats().subscriptions,
   });
-  auth.pruneSessions();
-  app.decorate('boards', { store, service, hub, access, auth });
+  // Sign-out and token revocation close their sockets on every process.
+  hub.onSignal((signal) => {
+    if (signal.type === 'session-ended') connections.closeSession(signal.idHash);
+    else if (signal.type === 'token-revoked') connections.closeToken(signal.tokenId);
+  });
+  await auth.pruneSessions();
+  app.decorate('boards', { storage, service, hub, access, auth });
   const evictTimer = setInterval(() => service.evictIdle(), 60_000);
   evictTimer.unref();
   app.addHook('onClose', async () => {
@@ -77,7 +86,7 @@ export async function buildApp(config: Config, options: { logStream?: NodeJS.Wri
 
   const cookie = { secure: config.publicUrl?.startsWith('https:') ?? false, maxAgeSeconds: Math.floor(config.sessionMaxMs / 1000) };
   await app.register(trpcPlugin, {
-    inner: { store, service, hub, access, auth, connections, cookie, limits: createRateLimiters(), violations: new ViolationCounter(), metrics, log: app.log },
+    inner: { storage, service, hub, access, auth, connections, cookie, limits: createRateLimiters(), violations: new ViolationCounter(), metrics, log: app.log },
     upgradesPerMinute: config.upgradesPerMinute,
     allowedOrigins: [...config.allowedOrigins, ...(config.publicUrl ? [new URL(config.publicUrl).origin] : [])],
   });
@@ -86,7 +95,7 @@ export async function buildApp(config: Config, options: { logStream?: NodeJS.Wri
   await app.register(metricsPlugin, { metrics });
 
   app.get('/healthz', async () => {
-    app.db.$client.prepare('select 1').get();
+    await storage.ping();
     return { ok: true };
   });
 

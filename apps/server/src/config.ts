@@ -4,6 +4,12 @@ const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default('127.0.0.1'),
   INKBOARD_DB: z.string().default('./data/inkboard.db'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL (leave it unset for the embedded SQLite file)')
+    .optional(),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL (leave it unset for a single process)').optional(),
+  INKBOARD_REDIS_PREFIX: z.string().min(1).default('inkboard:'),
   INKBOARD_TICK_MS: z.coerce.number().int().min(1).max(1000).default(25),
   INKBOARD_OPLOG_RETENTION: z.coerce.number().int().min(10).default(10_000),
   INKBOARD_WEB_DIST: z.string().optional(),
@@ -22,6 +28,12 @@ export interface Config {
   host: string;
   /** SQLite file; its folder is created on start. `:memory:` is refused: edits must be durable. */
   dbPath: string;
+  /** PostgreSQL instead of SQLite (several processes share it). */
+  databaseUrl: string | null;
+  /** Redis for fan-out between several processes; null: one process, boards shared in memory. */
+  redisUrl: string | null;
+  /** Prefix of every Redis key and channel (several deployments can share one Redis). */
+  redisPrefix: string;
   /** Length of a board tick: events of one tick reach each subscriber as one frame. */
   tickMs: number;
   /** Ops kept per board for resume and de-duplication; older clients get a snapshot. */
@@ -53,6 +65,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     host: e.HOST,
     dbPath: e.INKBOARD_DB,
+    databaseUrl: e.DATABASE_URL ?? null,
+    redisUrl: e.REDIS_URL ?? null,
+    redisPrefix: e.INKBOARD_REDIS_PREFIX,
     tickMs: e.INKBOARD_TICK_MS,
     opLogRetention: e.INKBOARD_OPLOG_RETENTION,
     webDist: e.INKBOARD_WEB_DIST ?? null,

@@ -26,7 +26,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 
 try {
   await app.listen({ port: config.port, host: config.host });
-  console.log(`Inkboard is running at http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port} (database: ${config.dbPath})`);
+  console.log(`Inkboard is running at http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port} (${config.databaseUrl ? 'PostgreSQL' : `database: ${config.dbPath}`}${config.redisUrl ? ', sharing boards through Redis' : ''})`);
 } catch (err) {
   const e = err as NodeJS.ErrnoException;
   console.error(e.code === 'EADDRINUSE' ? `Port ${config.port} is in use: set PORT to a free port, e.g. PORT=3001 npm start` : e.message);

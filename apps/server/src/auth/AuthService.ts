@@ -1,8 +1,6 @@
 import { TRPCError } from '@trpc/server';
-import { and, eq, lt, or } from 'drizzle-orm';
 import { newId, TOKEN_PREFIX, type User } from '@inkboard/protocol';
-import { apiTokens, sessions, users, type UserRow } from '../db/schema.js';
-import type { Db } from '../plugins/db.js';
+import type { Storage, TokenRecord, UserRecord } from '../storage/Storage.js';
 import { colorFor } from '../trpc/context.js';
 import { FailureLimiter } from './RateLimiter.js';
 import { hashPassword, randomSecret, sha256, verifyPassword, type ScryptParams } from './secrets.js';
@@ -38,23 +36,18 @@ export class AuthService {
   private decoy: Promise<string> | null = null;
 
   constructor(
-    private readonly db: Db,
+    private readonly storage: Storage,
     private readonly options: AuthOptions,
   ) {}
 
   async signUp(username: string, password: string, name?: string): Promise<SignedIn> {
-    if (this.db.select({ id: users.id }).from(users).where(eq(users.username, username)).get()) {
+    if (await this.storage.userByUsername(username)) {
       throw new TRPCError({ code: 'CONFLICT', message: `The username "${username}" is taken; choose another.` });
     }
     const passwordHash = await hashPassword(password, this.options.scrypt);
     const displayName = name ?? username;
-    const row = this.db
-      .insert(users)
-      .values({ id: newId(16), username, passwordHash, name: displayName, color: colorFor(username), createdAt: Date.now() })
-      .onConflictDoNothing()
-      .returning()
-      .get();
-    if (!row) throw new TRPCError({ code: 'CONFLICT', message: `The username "${username}" is taken; choose another.` });
+    const row: UserRecord = { id: newId(16), username, passwordHash, name: displayName, color: colorFor(username), createdAt: Date.now() };
+    if (!(await this.storage.insertUser(row))) throw new TRPCError({ code: 'CONFLICT', message: `The username "${username}" is taken; choose another.` });
     return this.startSession(row);
   }
 
@@ -67,7 +60,7 @@ export class AuthService {
     // limit above while their hashes are computed; a right password takes it back.
     this.perAccount.fail(username);
     const forgiveAddress = this.perAddress.fail(address);
-    const row = this.db.select().from(users).where(eq(users.username, username)).get();
+    const row = await this.storage.userByUsername(username);
     this.decoy ??= hashPassword('decoy-password', this.options.scrypt);
     const ok = await verifyPassword(password, row?.passwordHash ?? (await this.decoy));
     if (!row || !ok) throw new TRPCError({ code: 'UNAUTHORIZED', message: WRONG });
@@ -77,84 +70,77 @@ export class AuthService {
   }
 
   /** Ends a session (sign-out). Returns its hash so its sockets can be closed. */
-  signOut(sessionId: string): string {
+  async signOut(sessionId: string): Promise<string> {
     const idHash = sha256(sessionId);
-    this.db.delete(sessions).where(eq(sessions.idHash, idHash)).run();
+    await this.storage.deleteSession(idHash);
     return idHash;
   }
 
   /** The signed-in user of a session cookie, or null when it is unknown or expired. */
-  userBySession(sessionId: string, now = Date.now()): { user: User & { username: string }; credential: Credential } | null {
+  async userBySession(sessionId: string, now = Date.now()): Promise<{ user: User & { username: string }; credential: Credential } | null> {
     const idHash = sha256(sessionId);
-    const found = this.db.select().from(sessions).innerJoin(users, eq(sessions.userId, users.id)).where(eq(sessions.idHash, idHash)).get();
+    const found = await this.storage.sessionWithUser(idHash);
     if (!found) return null;
-    const { sessions: s, users: u } = found;
+    const { session: s, user: u } = found;
     if (s.expiresAt <= now || s.lastSeenAt + this.options.sessionIdleMs <= now) {
-      this.db.delete(sessions).where(eq(sessions.idHash, idHash)).run();
+      await this.storage.deleteSession(idHash);
       return null;
     }
-    if (now - s.lastSeenAt > TOUCH_EVERY_MS) this.db.update(sessions).set({ lastSeenAt: now }).where(eq(sessions.idHash, idHash)).run();
+    if (now - s.lastSeenAt > TOUCH_EVERY_MS) await this.storage.touchSession(idHash, now);
     return { user: toUser(u), credential: { kind: 'session', idHash, expiresAt: Math.min(s.expiresAt, now + this.options.sessionIdleMs) } };
   }
 
   /** The user an API token acts as, or null. */
-  userByToken(token: string, now = Date.now()): { user: User & { username: string }; credential: Credential } | null {
+  async userByToken(token: string, now = Date.now()): Promise<{ user: User & { username: string }; credential: Credential } | null> {
     if (!token.startsWith(TOKEN_PREFIX)) return null;
-    const found = this.db.select().from(apiTokens).innerJoin(users, eq(apiTokens.userId, users.id)).where(eq(apiTokens.tokenHash, sha256(token))).get();
+    const found = await this.storage.tokenWithUser(sha256(token));
     if (!found) return null;
-    const { api_tokens: t, users: u } = found;
-    if (!t.lastUsedAt || now - t.lastUsedAt > TOUCH_EVERY_MS) this.db.update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.id, t.id)).run();
+    const { token: t, user: u } = found;
+    if (!t.lastUsedAt || now - t.lastUsedAt > TOUCH_EVERY_MS) await this.storage.touchToken(t.id, now);
     return { user: toUser(u), credential: { kind: 'token', tokenId: t.id } };
   }
 
-  updateProfile(userId: string, patch: { name?: string; color?: string }): User & { username: string } {
-    const row = this.db.update(users).set(patch).where(eq(users.id, userId)).returning().get();
+  async updateProfile(userId: string, patch: { name?: string; color?: string }): Promise<User & { username: string }> {
+    const row = await this.storage.updateUser(userId, patch);
     if (!row) throw new TRPCError({ code: 'NOT_FOUND', message: 'This account no longer exists.' });
     return toUser(row);
   }
 
   /** A new API token: the full value is returned once, only its hash is kept. */
-  createToken(userId: string, name: string) {
+  async createToken(userId: string, name: string) {
     const token = `${TOKEN_PREFIX}${randomSecret(32)}`;
-    const row = this.db
-      .insert(apiTokens)
-      .values({ id: newId(16), userId, name, prefix: token.slice(0, TOKEN_PREFIX.length + 6), tokenHash: sha256(token), createdAt: Date.now() })
-      .returning()
-      .get();
+    const row: TokenRecord = { id: newId(16), userId, name, prefix: token.slice(0, TOKEN_PREFIX.length + 6), tokenHash: sha256(token), createdAt: Date.now(), lastUsedAt: null };
+    await this.storage.insertToken(row);
     return { token, ...publicToken(row) };
   }
 
-  listTokens(userId: string) {
-    return this.db.select().from(apiTokens).where(eq(apiTokens.userId, userId)).all().map(publicToken);
+  async listTokens(userId: string) {
+    return (await this.storage.tokensOf(userId)).map(publicToken);
   }
 
   /** Deletes a token of the user; NOT_FOUND when it is not theirs. */
-  revokeToken(userId: string, tokenId: string): void {
-    const gone = this.db.delete(apiTokens).where(and(eq(apiTokens.id, tokenId), eq(apiTokens.userId, userId))).returning().get();
-    if (!gone) throw new TRPCError({ code: 'NOT_FOUND', message: 'No such token among yours (it may already be revoked).' });
+  async revokeToken(userId: string, tokenId: string): Promise<void> {
+    if (!(await this.storage.deleteToken(userId, tokenId))) throw new TRPCError({ code: 'NOT_FOUND', message: 'No such token among yours (it may already be revoked).' });
   }
 
   /** Removes expired sessions. */
-  pruneSessions(now = Date.now()): void {
-    this.db
-      .delete(sessions)
-      .where(or(lt(sessions.expiresAt, now), lt(sessions.lastSeenAt, now - this.options.sessionIdleMs)))
-      .run();
+  async pruneSessions(now = Date.now()): Promise<number> {
+    return this.storage.deleteExpiredSessions(now, this.options.sessionIdleMs);
   }
 
-  private startSession(row: UserRow): SignedIn {
+  private async startSession(row: UserRecord): Promise<SignedIn> {
     const sessionId = randomSecret(32);
     const now = Date.now();
     const expiresAt = now + this.options.sessionMaxMs;
-    this.db.insert(sessions).values({ idHash: sha256(sessionId), userId: row.id, createdAt: now, lastSeenAt: now, expiresAt }).run();
+    await this.storage.insertSession({ idHash: sha256(sessionId), userId: row.id, createdAt: now, lastSeenAt: now, expiresAt });
     return { user: toUser(row), sessionId, expiresAt };
   }
 }
 
-function toUser(row: UserRow): User & { username: string } {
+function toUser(row: UserRecord): User & { username: string } {
   return { id: row.id, username: row.username, name: row.name, color: row.color };
 }
 
-function publicToken(row: typeof apiTokens.$inferSelect) {
+function publicToken(row: TokenRecord) {
   return { id: row.id, name: row.name, prefix: row.prefix, createdAt: row.createdAt, lastUsedAt: row.lastUsedAt };
 }

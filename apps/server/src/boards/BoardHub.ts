@@ -6,25 +6,47 @@ export interface Subscriber {
   frame(frame: WireFrame): void;
   /** The user lost access (removed, board deleted): end the subscription. */
   revoked(): void;
+  /**
+   * Events may have been lost on the way (the pub/sub connection dropped): check the database for
+   * ops after the last one delivered.
+   */
+  resync(): void;
 }
 
 /**
+ * Messages every process gets (this one included): access changes end subscriptions and forget
+ * cached roles; ended credentials close their sockets.
+ */
+export type HubSignal =
+  | { type: 'revoke'; boardId: string; userId: string | null }
+  | { type: 'access-changed'; boardId: string }
+  | { type: 'session-ended'; idHash: string }
+  | { type: 'token-revoked'; tokenId: string };
+
+/**
  * Fan-out of a board's events to its subscribers, in frames of one tick each. This process's
- * implementation is `LocalBoardHub`; a Redis pub/sub one can replace it so that several server
- * processes share boards (it then also shares presence).
+ * implementation is `LocalBoardHub`; `RedisBoardHub` shares boards between several server
+ * processes through Redis pub/sub (events, presence, signals).
  */
 export interface BoardHub {
-  /** Queues events for every subscriber of the board; `seq` is the board's seq after them. */
+  /** Queues events for every subscriber of the board, on every process; `seq` is the board's seq after them. */
   publish(boardId: string, seq: number, events: readonly BoardEvent[]): void;
-  /** Delivers every frame of the board from now on to `subscriber`; returns the unsubscribe. */
-  subscribe(boardId: string, subscriber: Subscriber): () => void;
+  /**
+   * Delivers every frame of the board from now on to `subscriber`; resolves (with the unsubscribe)
+   * once events published anywhere after that will reach it.
+   */
+  subscribe(boardId: string, subscriber: Subscriber): Promise<() => void>;
   /** Ends the subscriptions of `userId` (or everyone's, with null) on the board, on every process. */
   revoke(boardId: string, userId: string | null): void;
+  /** Sends a signal to every process, this one included (handlers registered with `onSignal`). */
+  signal(signal: HubSignal): void;
+  onSignal(handler: (signal: HubSignal) => void): void;
   /** Adds a connection to the board's presence and announces it. */
-  join(boardId: string, seq: number, entry: PresenceEntry): void;
+  join(boardId: string, seq: number, entry: PresenceEntry): Promise<void>;
   /** Removes a connection from the board's presence and announces it. */
-  leave(boardId: string, seq: number, clientId: string): void;
-  presence(boardId: string): PresenceEntry[];
+  leave(boardId: string, seq: number, clientId: string): Promise<void>;
+  /** Everyone on the board, on every process. */
+  presence(boardId: string): Promise<PresenceEntry[]>;
   /** Number of subscribers of a board on this process. */
   subscriberCount(boardId: string): number;
   /** Boards with a room on this process and their subscriptions, for metrics. */
@@ -53,6 +75,7 @@ export type FlushObserver = (delayMs: number, subscribers: number) => void;
  */
 export class LocalBoardHub implements BoardHub {
   private readonly rooms = new Map<string, Room>();
+  private readonly signalHandlers: ((signal: HubSignal) => void)[] = [];
 
   constructor(
     private readonly tickMs: number,
@@ -76,7 +99,12 @@ export class LocalBoardHub implements BoardHub {
     }
   }
 
-  subscribe(boardId: string, subscriber: Subscriber): () => void {
+  async subscribe(boardId: string, subscriber: Subscriber): Promise<() => void> {
+    return this.subscribeNow(boardId, subscriber);
+  }
+
+  /** `subscribe`, synchronously (RedisBoardHub builds on it). */
+  subscribeNow(boardId: string, subscriber: Subscriber): () => void {
     const room = this.room(boardId);
     room.listeners.add(subscriber);
     return () => {
@@ -86,26 +114,64 @@ export class LocalBoardHub implements BoardHub {
   }
 
   revoke(boardId: string, userId: string | null): void {
-    const room = this.rooms.get(boardId);
-    if (!room) return;
-    for (const subscriber of [...room.listeners]) if (userId === null || subscriber.userId === userId) subscriber.revoked();
+    this.signal({ type: 'revoke', boardId, userId });
   }
 
-  join(boardId: string, seq: number, entry: PresenceEntry): void {
-    const room = this.room(boardId);
-    room.presence.set(entry.clientId, entry);
+  signal(signal: HubSignal): void {
+    this.deliverSignal(signal);
+  }
+
+  onSignal(handler: (signal: HubSignal) => void): void {
+    this.signalHandlers.push(handler);
+  }
+
+  /** Acts on a signal on this process: ends revoked subscriptions, then calls the handlers. */
+  deliverSignal(signal: HubSignal): void {
+    if (signal.type === 'revoke') {
+      const room = this.rooms.get(signal.boardId);
+      if (room) for (const subscriber of [...room.listeners]) if (signal.userId === null || subscriber.userId === signal.userId) subscriber.revoked();
+    }
+    for (const handler of this.signalHandlers) handler(signal);
+  }
+
+  /** Tells every subscriber on this process that events may have been lost. */
+  resyncAll(): void {
+    for (const room of this.rooms.values()) for (const subscriber of room.listeners) subscriber.resync();
+  }
+
+  async join(boardId: string, seq: number, entry: PresenceEntry): Promise<void> {
+    this.joinLocal(boardId, entry);
     this.publish(boardId, seq, [{ type: 'join', client: entry }]);
   }
 
-  leave(boardId: string, seq: number, clientId: string): void {
-    const room = this.rooms.get(boardId);
-    if (!room?.presence.delete(clientId)) return;
-    this.publish(boardId, seq, [{ type: 'leave', clientId }]);
-    this.dropIfIdle(boardId, room);
+  async leave(boardId: string, seq: number, clientId: string): Promise<void> {
+    if (this.leaveLocal(boardId, clientId)) this.publish(boardId, seq, [{ type: 'leave', clientId }]);
   }
 
-  presence(boardId: string): PresenceEntry[] {
+  async presence(boardId: string): Promise<PresenceEntry[]> {
+    return this.localPresence(boardId);
+  }
+
+  /** Presence entries of connections on this process. */
+  localPresence(boardId: string): PresenceEntry[] {
     return [...(this.rooms.get(boardId)?.presence.values() ?? [])];
+  }
+
+  /** Boards with a room on this process. */
+  boardIds(): string[] {
+    return [...this.rooms.keys()];
+  }
+
+  joinLocal(boardId: string, entry: PresenceEntry): void {
+    this.room(boardId).presence.set(entry.clientId, entry);
+  }
+
+  /** True when the connection was present here. */
+  leaveLocal(boardId: string, clientId: string): boolean {
+    const room = this.rooms.get(boardId);
+    if (!room?.presence.delete(clientId)) return false;
+    this.dropIfIdle(boardId, room);
+    return true;
   }
 
   subscriberCount(boardId: string): number {

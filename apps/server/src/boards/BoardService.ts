@@ -1,16 +1,16 @@
 import { TRPCError } from '@trpc/server';
 import { applyOps, newId, renderSvg, sortElements, type Element, type Op, type OpEvent, type SnapshotEvent, type User } from '@inkboard/protocol';
+import type { BoardState, BoardWrite, Storage } from '../storage/Storage.js';
 import type { BoardHub } from './BoardHub.js';
-import type { BoardStore } from './BoardStore.js';
 
-/** A board held in memory: the authority on its elements and seq. */
+/** A board held in memory: this process's copy of its elements at `seq`. */
 interface LiveBoard {
   id: string;
   seq: number;
   elements: ReadonlyMap<string, Element>;
 }
 
-/** A board nobody watches is dropped from memory after this long (it reloads from SQLite on use). */
+/** A board nobody watches is dropped from memory after this long (it reloads from the database on use). */
 const IDLE_EVICT_MS = 10 * 60_000;
 
 export interface PushAck {
@@ -31,33 +31,44 @@ interface PendingPush {
 /** Thumbnails draw the topmost elements only, to stay small. */
 const THUMBNAIL_MAX_ELEMENTS = 1_000;
 
+const notFound = (boardId: string) => new TRPCError({ code: 'NOT_FOUND', message: `Board "${boardId}" does not exist (it may have been deleted).` });
 
 /**
- * Sequencing and persistence of board edits. Pushes that arrive together are written in one
- * transaction (group commit); only after the commit are they acknowledged and broadcast.
+ * Sequencing and persistence of board edits. The database is the authority on each board's order:
+ * seqs are assigned inside the transaction that stores the ops, with the board's row locked, so
+ * several server processes never hand out the same seq. Each process keeps a copy of the boards in
+ * use and catches it up from the op log when another process wrote in between. Pushes that arrive
+ * together are written in one transaction (group commit); only after the commit are they
+ * acknowledged and broadcast.
  */
 export class BoardService {
   private readonly live = new Map<string, LiveBoard>();
   private readonly thumbnails = new Map<string, { seq: number; svg: string }>();
   private readonly lastUsed = new Map<string, number>();
   private queue: PendingPush[] = [];
+  private inFlight: PendingPush[] = [];
+  private flushing: Promise<void> | null = null;
   private flushScheduled = false;
 
   constructor(
-    private readonly store: BoardStore,
+    private readonly storage: Storage,
     private readonly hub: BoardHub,
     private readonly opLogRetention: number,
     private readonly observe: { committed(ops: number, seconds: number): void } = { committed: () => {} },
-  ) {}
+  ) {
+    // A deleted board (on any process) is dropped from memory here too.
+    hub.onSignal((signal) => {
+      if (signal.type === 'revoke' && signal.userId === null) this.drop(signal.boardId);
+    });
+  }
 
   /** Forgets boards that nobody watched or edited for `idleMs` (memory stays bounded by what is in use). */
   evictIdle(now = Date.now(), idleMs = IDLE_EVICT_MS): number {
     let evicted = 0;
     for (const [boardId, used] of this.lastUsed) {
-      if (now - used < idleMs || this.hub.subscriberCount(boardId) > 0 || this.queue.some((p) => p.boardId === boardId)) continue;
-      this.live.delete(boardId);
-      this.thumbnails.delete(boardId);
-      this.lastUsed.delete(boardId);
+      if (now - used < idleMs || this.hub.subscriberCount(boardId) > 0) continue;
+      if (this.queue.some((p) => p.boardId === boardId) || this.inFlight.some((p) => p.boardId === boardId)) continue;
+      this.drop(boardId);
       evicted++;
     }
     return evicted;
@@ -69,34 +80,36 @@ export class BoardService {
   }
 
   /** Writes whatever is queued now (graceful shutdown). */
-  flushNow(): void {
-    if (this.queue.length) this.flush();
+  async flushNow(): Promise<void> {
+    while (this.flushing || this.queue.length) await (this.flushing ?? this.flush());
   }
 
   /** A new board owned by `ownerId`. */
   createBoard(title: string, ownerId: string) {
-    return this.store.createBoard(newId(12), title, ownerId);
+    return this.storage.createBoard({ id: newId(12), title, ownerId, now: Date.now() });
   }
 
   /** The board's row, or NOT_FOUND. */
-  requireBoard(boardId: string) {
-    const row = this.store.getBoard(boardId);
-    if (!row) throw new TRPCError({ code: 'NOT_FOUND', message: `Board "${boardId}" does not exist (it may have been deleted).` });
+  async requireBoard(boardId: string) {
+    const row = await this.storage.board(boardId);
+    if (!row) throw notFound(boardId);
     return row;
   }
 
-  /** Deletes the board and everything on it; its subscribers are cut off. */
-  deleteBoard(boardId: string): void {
-    this.store.deleteBoard(boardId);
-    this.live.delete(boardId);
-    this.thumbnails.delete(boardId);
-    this.lastUsed.delete(boardId);
+  renameBoard(boardId: string, title: string): Promise<void> {
+    return this.storage.renameBoard(boardId, title, Date.now());
+  }
+
+  /** Deletes the board and everything on it; its subscribers on every process are cut off. */
+  async deleteBoard(boardId: string): Promise<void> {
+    await this.storage.deleteBoard(boardId);
+    this.drop(boardId);
     this.hub.revoke(boardId, null);
   }
 
   /** A small SVG of the board (cached per seq). */
-  thumbnail(boardId: string): string {
-    const board = this.board(boardId);
+  async thumbnail(boardId: string): Promise<string> {
+    const board = await this.fresh(boardId);
     const cached = this.thumbnails.get(boardId);
     if (cached?.seq === board.seq) return cached.svg;
     const svg = renderSvg(sortElements(board.elements.values()).slice(-THUMBNAIL_MAX_ELEMENTS), { padding: 8 });
@@ -104,126 +117,238 @@ export class BoardService {
     return svg;
   }
 
-  /** The board in memory, loaded from the database on first use. */
-  board(boardId: string): LiveBoard {
+  /** The board as this process last knew it, loaded from the database on first use. */
+  async board(boardId: string): Promise<LiveBoard> {
     this.lastUsed.set(boardId, Date.now());
-    let board = this.live.get(boardId);
-    if (!board) {
-      const row = this.requireBoard(boardId);
-      board = { id: boardId, seq: row.seq, elements: new Map(this.store.loadElements(boardId).map((e) => [e.id, e])) };
-      this.live.set(boardId, board);
-    }
-    return board;
+    return this.live.get(boardId) ?? this.sync(boardId);
   }
 
-  currentSeq(boardId: string): number {
-    return this.board(boardId).seq;
+  /** The board as the database holds it now (caught up when another process wrote since). */
+  async fresh(boardId: string): Promise<LiveBoard> {
+    const board = await this.board(boardId);
+    const seq = await this.storage.boardSeq(boardId);
+    if (seq === undefined) throw notFound(boardId);
+    return seq === board.seq ? board : this.sync(boardId);
   }
 
-  snapshot(boardId: string): SnapshotEvent {
-    const board = this.board(boardId);
+  /** This process's copy of the board, if it is loaded (no database access). */
+  peek(boardId: string): LiveBoard | undefined {
+    return this.live.get(boardId);
+  }
+
+  /** The seq this process knows of (0 when the board is not loaded): a hint for ephemeral frames. */
+  knownSeq(boardId: string): number {
+    return this.live.get(boardId)?.seq ?? 0;
+  }
+
+  async snapshot(boardId: string): Promise<SnapshotEvent> {
+    const board = await this.fresh(boardId);
     return { type: 'snapshot', seq: board.seq, elements: [...board.elements.values()] };
   }
 
   /** Ops after `seq` when the log still reaches back that far, else null (send a snapshot). */
-  opsSince(boardId: string, seq: number): OpEvent[] | null {
-    const board = this.board(boardId);
+  async opsSince(boardId: string, seq: number): Promise<OpEvent[] | null> {
+    const board = await this.fresh(boardId);
     if (seq > board.seq) return null;
     if (seq === board.seq) return [];
-    const oldest = this.store.oldestOpSeq(boardId);
+    const oldest = await this.storage.oldestOpSeq(boardId);
     if (oldest === undefined || oldest > seq + 1) return null;
-    return this.store.opsAfter(boardId, seq);
+    const ops = await this.storage.opsAfter(boardId, seq);
+    // Trimmed in between: the caller gets a snapshot instead.
+    return ops[0]?.seq === seq + 1 ? ops : null;
   }
 
   /** Applies the ops in order, atomically: all are acknowledged with their seqs, or none is applied. */
-  push(boardId: string, author: Pick<User, 'id' | 'name'>, ops: readonly Op[]): Promise<PushAck[]> {
-    this.board(boardId); // NOT_FOUND before queueing
+  async push(boardId: string, author: Pick<User, 'id' | 'name'>, ops: readonly Op[]): Promise<PushAck[]> {
+    await this.board(boardId); // NOT_FOUND before queueing
     return new Promise((resolve, reject) => {
       this.queue.push({ boardId, author, ops, resolve, reject });
-      if (!this.flushScheduled) {
+      if (!this.flushScheduled && !this.flushing) {
         this.flushScheduled = true;
-        setImmediate(() => this.flush());
+        setImmediate(() => void this.flush());
       }
     });
   }
 
+  private drop(boardId: string): void {
+    this.live.delete(boardId);
+    this.thumbnails.delete(boardId);
+    this.lastUsed.delete(boardId);
+  }
+
+  /** Keeps the newer of two copies (a slow reader must not roll the board back). */
+  private keep(board: LiveBoard): LiveBoard {
+    const current = this.live.get(board.id);
+    if (current && current.seq >= board.seq) return current;
+    this.live.set(board.id, board);
+    return board;
+  }
+
+  /** Reads the board consistently (row locked) and brings this process's copy up to it. */
+  private async sync(boardId: string): Promise<LiveBoard> {
+    const known = this.live.get(boardId);
+    let synced: LiveBoard | undefined;
+    await this.storage.commit([{ boardId, knownSeq: known?.seq ?? -1, opIds: [] }], (states) => {
+      const state = states.get(boardId);
+      if (state) synced = caughtUp(boardId, known, state);
+      return [];
+    });
+    if (!synced) throw notFound(boardId);
+    return this.keep(synced);
+  }
+
   /** Writes every queued push in one transaction, then acknowledges and broadcasts. */
-  private flush(): void {
+  private flush(): Promise<void> {
     this.flushScheduled = false;
-    if (!this.queue.length) return;
+    if (this.flushing || !this.queue.length) return this.flushing ?? Promise.resolve();
     const batch = this.queue;
     this.queue = [];
-    const staged = new Map<string, LiveBoard>();
-    const outcomes: { push: PendingPush; acks?: PushAck[]; error?: TRPCError }[] = [];
+    this.inFlight = batch;
+    this.flushing = this.commitBatch(batch).finally(() => {
+      this.flushing = null;
+      this.inFlight = [];
+      // Pushes that arrived during the commit go in the next one.
+      if (this.queue.length) void this.flush();
+    });
+    return this.flushing;
+  }
+
+  private async commitBatch(batch: PendingPush[]): Promise<void> {
+    const byBoard = new Map<string, PendingPush[]>();
+    for (const push of batch) byBoard.set(push.boardId, [...(byBoard.get(push.boardId) ?? []), push]);
+    const reads = [...byBoard].map(([boardId, pushes]) => ({
+      boardId,
+      knownSeq: this.live.get(boardId)?.seq ?? -1,
+      opIds: pushes.flatMap((p) => p.ops.map((op) => op.opId)),
+    }));
+    const known = new Map(reads.map((r) => [r.boardId, this.live.get(r.boardId)]));
+    const outcomes = new Map<PendingPush, { acks?: PushAck[]; error?: TRPCError }>();
+    const staged: LiveBoard[] = [];
     const events = new Map<string, OpEvent[]>();
     const now = Date.now();
     const started = performance.now();
     let applied = 0;
-    try {
-      this.store.transaction(() => {
-        for (const push of batch) {
-          const before = staged.get(push.boardId) ?? this.live.get(push.boardId);
-          if (!before) {
-            outcomes.push({ push, error: new TRPCError({ code: 'NOT_FOUND', message: `Board "${push.boardId}" does not exist.` }) });
-            continue;
-          }
+
+    const plan = (states: ReadonlyMap<string, BoardState | undefined>): BoardWrite[] => {
+      // Re-run from scratch if the storage calls plan again (e.g. a retried transaction).
+      outcomes.clear();
+      staged.length = 0;
+      events.clear();
+      applied = 0;
+      const writes: BoardWrite[] = [];
+      for (const [boardId, pushes] of byBoard) {
+        const state = states.get(boardId);
+        if (!state) {
+          for (const push of pushes) outcomes.set(push, { error: notFound(boardId) });
+          continue;
+        }
+        const start = caughtUp(boardId, known.get(boardId), state);
+        let elements = start.elements;
+        let seq = start.seq;
+        const assigned = new Map(state.applied);
+        const boardEvents: OpEvent[] = [];
+        const touched = new Set<string>();
+        let cleared = false;
+        for (const push of pushes) {
           const acks: PushAck[] = [];
           const fresh: Op[] = [];
-          const seen = new Set<string>();
           for (const op of push.ops) {
-            const dupSeq = this.store.seqOfOp(push.boardId, op.opId);
-            if (dupSeq !== undefined) acks.push({ opId: op.opId, seq: dupSeq, duplicate: true });
-            else if (seen.has(op.opId)) acks.push({ opId: op.opId, seq: -1, duplicate: true });
+            const dup = assigned.get(op.opId) ?? (fresh.some((f) => f.opId === op.opId) ? -1 : undefined);
+            if (dup !== undefined) acks.push({ opId: op.opId, seq: dup, duplicate: true });
             else {
-              seen.add(op.opId);
               fresh.push(op);
               acks.push({ opId: op.opId, seq: 0, duplicate: false });
             }
           }
-          const result = applyOps(before.elements, fresh);
+          const result = applyOps(elements, fresh);
           if (!result.ok) {
-            outcomes.push({ push, error: new TRPCError({ code: 'BAD_REQUEST', message: `Nothing was applied: ${result.error}` }) });
+            outcomes.set(push, { error: new TRPCError({ code: 'BAD_REQUEST', message: `Nothing was applied: ${result.error}` }) });
             continue;
           }
-          let seq = before.seq;
-          const boardEvents = events.get(push.boardId) ?? [];
           for (const op of fresh) {
             seq += 1;
-            const event: OpEvent = { type: 'op', seq, author: push.author, op };
-            this.store.writeOp(push.boardId, event, result.elements, now);
-            boardEvents.push(event);
-            const ack = acks.find((a) => a.opId === op.opId && !a.duplicate)!;
-            ack.seq = seq;
+            assigned.set(op.opId, seq);
+            boardEvents.push({ type: 'op', seq, author: push.author, op });
+            if (op.type === 'clear') cleared = true;
+            else for (const id of touchedBy(op)) touched.add(id);
           }
-          for (const ack of acks) if (ack.seq === -1) ack.seq = acks.find((a) => a.opId === ack.opId && !a.duplicate)!.seq;
-          events.set(push.boardId, boardEvents);
-          if (fresh.length) {
-            this.store.setBoardSeq(push.boardId, seq, result.elements.size, now);
-            // Trim in steps of a quarter of the retention (at most 256 ops), so the log holds between
-            // retention and 1.25x retention ops.
-            const step = Math.max(1, Math.min(256, Math.floor(this.opLogRetention / 4)));
-            if (Math.floor(seq / step) > Math.floor(before.seq / step) && seq > this.opLogRetention) {
-              this.store.trimOps(push.boardId, seq - this.opLogRetention);
-            }
-          }
+          for (const ack of acks) if (ack.seq <= 0) ack.seq = assigned.get(ack.opId)!;
+          elements = result.elements;
           applied += fresh.length;
-          staged.set(push.boardId, { id: push.boardId, seq, elements: result.elements });
-          outcomes.push({ push, acks });
+          outcomes.set(push, { acks });
         }
-      });
+        staged.push({ id: boardId, seq, elements });
+        if (!boardEvents.length) continue;
+        events.set(boardId, boardEvents);
+        // Trim in steps of a quarter of the retention (at most 256 ops), so the log holds between
+        // retention and 1.25x retention ops.
+        const step = Math.max(1, Math.min(256, Math.floor(this.opLogRetention / 4)));
+        const trim = Math.floor(seq / step) > Math.floor(state.seq / step) && seq > this.opLogRetention;
+        const upserts: Element[] = [];
+        const deletes: string[] = [];
+        for (const id of touched) {
+          const el = elements.get(id);
+          if (el) upserts.push(el);
+          else if (!cleared) deletes.push(id);
+        }
+        if (cleared) for (const el of elements.values()) if (!touched.has(el.id)) upserts.push(el);
+        writes.push({
+          boardId,
+          ops: boardEvents,
+          cleared,
+          upserts,
+          deletes,
+          seq,
+          elementCount: elements.size,
+          now,
+          ...(trim ? { trimUpTo: seq - this.opLogRetention } : {}),
+        });
+      }
+      return writes;
+    };
+
+    try {
+      await this.storage.commit(reads, plan);
     } catch (cause) {
       const error = new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'The edit could not be saved; nothing was applied. Retry it.', cause });
       for (const push of batch) push.reject(error);
       return;
     }
     this.observe.committed(applied, (performance.now() - started) / 1000);
-    for (const [boardId, board] of staged) if (this.live.has(boardId)) this.live.set(boardId, board);
-    for (const [boardId, boardEvents] of events) {
-      if (boardEvents.length) this.hub.publish(boardId, boardEvents.at(-1)!.seq, boardEvents);
+    for (const board of staged) {
+      if (this.live.has(board.id) || this.lastUsed.has(board.id)) this.keep(board);
     }
-    for (const outcome of outcomes) {
-      if (outcome.error) outcome.push.reject(outcome.error);
-      else outcome.push.resolve(outcome.acks!);
+    for (const [boardId, boardEvents] of events) this.hub.publish(boardId, boardEvents.at(-1)!.seq, boardEvents);
+    for (const push of batch) {
+      const outcome = outcomes.get(push)!;
+      if (outcome.error) push.reject(outcome.error);
+      else push.resolve(outcome.acks!);
     }
+  }
+}
+
+/** The board at the state's seq: `known` with the ops it missed applied, or the elements read. */
+function caughtUp(boardId: string, known: LiveBoard | undefined, state: BoardState): LiveBoard {
+  if (state.ops === null || !known) {
+    return { id: boardId, seq: state.seq, elements: new Map((state.elements ?? []).map((e) => [e.id, e])) };
+  }
+  if (!state.ops.length) return known;
+  const result = applyOps(known.elements, state.ops.map((e) => e.op));
+  // Logged ops were valid in this order when they were applied; anything else is a broken log.
+  if (!result.ok) throw new Error(`Board ${boardId}: the op log does not apply to seq ${known.seq}: ${result.error}`);
+  return { id: boardId, seq: state.seq, elements: result.elements };
+}
+
+/** Element ids an op (other than clear) adds, changes or deletes. */
+function touchedBy(op: Op): string[] {
+  switch (op.type) {
+    case 'add':
+      return op.elements.map((e) => e.id);
+    case 'update':
+      return op.updates.map((u) => u.id);
+    case 'delete':
+      return op.ids;
+    case 'clear':
+      return [];
   }
 }

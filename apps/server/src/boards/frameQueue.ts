@@ -1,22 +1,29 @@
 import type { WireFrame } from '@inkboard/protocol';
 
+/** Queued in place of a frame when events may have been lost: the subscription checks the database. */
+export const RESYNC = Symbol('resync');
+
 /**
  * Buffers frames for one subscriber between the hub's callback and the subscription's generator.
  * Overflows (a consumer far behind) end the iteration with an error: the client resumes from its
  * last seq.
  */
 export class FrameQueue {
-  private readonly frames: WireFrame[] = [];
+  private readonly frames: (WireFrame | typeof RESYNC)[] = [];
   private wake: (() => void) | null = null;
   private overflowed = false;
   private failure: Error | null = null;
 
   constructor(private readonly limit = 2_000) {}
 
-  push = (frame: WireFrame): void => {
+  push = (frame: WireFrame | typeof RESYNC): void => {
     if (this.frames.length >= this.limit) this.overflowed = true;
     else this.frames.push(frame);
     this.wake?.();
+  };
+
+  resync = (): void => {
+    if (this.frames.at(-1) !== RESYNC) this.push(RESYNC);
   };
 
   /** Ends the iteration with `error` (after nothing more is delivered). */
@@ -26,7 +33,7 @@ export class FrameQueue {
     this.wake?.();
   };
 
-  async *drain(signal: AbortSignal | undefined): AsyncGenerator<WireFrame> {
+  async *drain(signal: AbortSignal | undefined): AsyncGenerator<WireFrame | typeof RESYNC> {
     const onAbort = () => this.wake?.();
     signal?.addEventListener('abort', onAbort);
     try {

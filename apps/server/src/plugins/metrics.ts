@@ -6,6 +6,11 @@ export class Metrics {
   readonly registry = new Registry();
   readonly ops = new Counter({ name: 'inkboard_ops_total', help: 'Ops applied and stored', registers: [this.registry] });
   readonly frames = new Counter({ name: 'inkboard_frames_total', help: 'Frames delivered to subscribers', registers: [this.registry] });
+  readonly gapFills = new Counter({
+    name: 'inkboard_gap_fills_total',
+    help: 'Times a subscription read ops from the database because events were lost or overtaken between processes',
+    registers: [this.registry],
+  });
   readonly refused = new Counter({
     name: 'inkboard_refused_total',
     help: 'Requests refused by a limit',

@@ -49,7 +49,7 @@ export const trpcPlugin = fp<{ inner: InnerContext; allowedOrigins: string[]; up
     // Graceful shutdown: finish queued writes, then tell every client to reconnect (elsewhere or
     // after the restart) before the sockets close.
     app.addHook('preClose', async () => {
-      opts.inner.service.flushNow();
+      await opts.inner.service.flushNow();
       for (const socket of app.websocketServer.clients) socket.send(JSON.stringify({ id: null, method: 'reconnect' }));
     });
   },

@@ -11,13 +11,13 @@ import type { ViolationCounter } from './trpc.js';
 import type { AccessService } from '../boards/AccessService.js';
 import type { BoardHub } from '../boards/BoardHub.js';
 import type { BoardService } from '../boards/BoardService.js';
-import type { BoardStore } from '../boards/BoardStore.js';
+import type { Storage } from '../storage/Storage.js';
 
 export const SESSION_COOKIE = 'inkboard_session';
 
 /** What every procedure can use, independent of the transport (tests call procedures with it). */
 export interface InnerContext {
-  store: BoardStore;
+  storage: Storage;
   service: BoardService;
   hub: BoardHub;
   access: AccessService;
@@ -76,21 +76,21 @@ function isWebSocket(res: unknown): res is WebSocket {
  * Finds the caller: an API token (Authorization header or the WebSocket's connection params) or the
  * session cookie. Never throws: an unknown credential gives `user: null`, and procedures refuse.
  */
-export function identify(
+export async function identify(
   auth: AuthService,
   headers: { authorization?: string | string[]; cookie?: string },
   params: Record<string, unknown> = {},
-): { user: User & { username: string }; credential: Credential; sessionId: string | null } | null {
+): Promise<{ user: User & { username: string }; credential: Credential; sessionId: string | null } | null> {
   const fromParams = connectionParamsSchema.safeParse(params);
   const token = bearer(headers.authorization) ?? (fromParams.success ? (fromParams.data.token ?? null) : null);
   const sessionId = fastifyCookie.parse(headers.cookie ?? '')[SESSION_COOKIE] ?? null;
-  const found = token ? auth.userByToken(token) : sessionId ? auth.userBySession(sessionId) : null;
+  const found = token ? await auth.userByToken(token) : sessionId ? await auth.userBySession(sessionId) : null;
   return found ? { ...found, sessionId: token ? null : sessionId } : null;
 }
 
 export function createContextFactory(inner: InnerContext) {
-  return ({ req, res, info }: CreateFastifyContextOptions): Context => {
-    const found = identify(inner.auth, req.headers, (info.connectionParams ?? {}) as Record<string, unknown>);
+  return async ({ req, res, info }: CreateFastifyContextOptions): Promise<Context> => {
+    const found = await identify(inner.auth, req.headers, (info.connectionParams ?? {}) as Record<string, unknown>);
     const ws = isWebSocket(res) ? res : null;
     const clientId = newId(10);
     if (ws) {

@@ -71,8 +71,8 @@ export class ViolationCounter {
 
 /** Procedures on one board, for callers with at least role `least` on it. */
 export function boardProcedure(least: Role) {
-  return authedProcedure.input(z.object({ boardId: z.string() })).use(({ ctx, input, next }) => {
-    const role = ctx.app.access.require(input.boardId, ctx.user.id, least);
+  return authedProcedure.input(z.object({ boardId: z.string() })).use(async ({ ctx, input, next }) => {
+    const role = await ctx.app.access.require(input.boardId, ctx.user.id, least);
     return next({ ctx: { role } });
   });
 }

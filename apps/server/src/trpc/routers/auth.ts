@@ -31,9 +31,9 @@ export const authRouter = router({
   }),
 
   /** Ends the session; its open WebSockets close at once. */
-  signOut: publicProcedure.mutation(({ ctx }) => {
+  signOut: publicProcedure.mutation(async ({ ctx }) => {
     if (ctx.sessionId) {
-      ctx.app.connections.closeSession(ctx.app.auth.signOut(ctx.sessionId));
+      ctx.app.hub.signal({ type: 'session-ended', idHash: await ctx.app.auth.signOut(ctx.sessionId) });
       ctx.app.log.info({ userId: ctx.user?.id }, 'signed out');
     }
     setSessionCookie(ctx, null);

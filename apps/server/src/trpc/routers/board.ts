@@ -9,8 +9,10 @@ import {
   type BoardEvent,
   toWireFrame,
   type User,
+  type WireEvent,
+  type WireOpEvent,
 } from '@inkboard/protocol';
-import { FrameQueue } from '../../boards/frameQueue.js';
+import { FrameQueue, RESYNC } from '../../boards/frameQueue.js';
 import type { Context } from '../context.js';
 import { TRPCError } from '@trpc/server';
 import { authedProcedure, boardProcedure, rateLimited, router } from '../trpc.js';
@@ -22,35 +24,35 @@ export const CLOSE_TOO_SLOW = 4408;
 
 export const boardRouter = router({
   /** The caller's boards (owned and shared), most recently changed first, with an SVG thumbnail. */
-  list: authedProcedure.query(({ ctx }) =>
-    ctx.app.access.boardsOf(ctx.user.id).map((b) => ({ ...b, thumbnail: ctx.app.service.thumbnail(b.id) })),
-  ),
+  list: authedProcedure.query(async ({ ctx }) => {
+    const boards = await ctx.app.access.boardsOf(ctx.user.id);
+    return Promise.all(boards.map(async (b) => ({ ...b, thumbnail: await ctx.app.service.thumbnail(b.id) })));
+  }),
 
-  byId: boardProcedure('viewer').query(({ ctx, input }) => {
-    const { id, title, seq, elementCount, createdAt, updatedAt, ownerId } = ctx.app.service.requireBoard(input.boardId);
+  byId: boardProcedure('viewer').query(async ({ ctx, input }) => {
+    const { id, title, seq, elementCount, createdAt, updatedAt, ownerId } = await ctx.app.service.requireBoard(input.boardId);
     return { id, title, seq, elementCount, createdAt, updatedAt, ownerId, role: ctx.role };
   }),
 
-  create: authedProcedure.input(createBoardInput).use(rateLimited('boards')).mutation(({ ctx, input }) => {
-    const { id, title } = ctx.app.service.createBoard(input.title, ctx.user.id);
+  create: authedProcedure.input(createBoardInput).use(rateLimited('boards')).mutation(async ({ ctx, input }) => {
+    const { id, title } = await ctx.app.service.createBoard(input.title, ctx.user.id);
     return { id, title, role: 'owner' as const };
   }),
 
-  rename: boardProcedure('owner').input(renameBoardInput).mutation(({ ctx, input }) => {
-    ctx.app.store.renameBoard(input.boardId, input.title);
+  rename: boardProcedure('owner').input(renameBoardInput).mutation(async ({ ctx, input }) => {
+    await ctx.app.service.renameBoard(input.boardId, input.title);
     return { id: input.boardId, title: input.title };
   }),
 
-  delete: boardProcedure('owner').mutation(({ ctx, input }) => {
-    ctx.app.service.deleteBoard(input.boardId);
-    ctx.app.access.forget(input.boardId);
+  delete: boardProcedure('owner').mutation(async ({ ctx, input }) => {
+    await ctx.app.service.deleteBoard(input.boardId);
     return { id: input.boardId };
   }),
 
   /** Leaves a board shared with the caller (the owner deletes instead). */
-  leave: boardProcedure('viewer').mutation(({ ctx, input }) => {
+  leave: boardProcedure('viewer').mutation(async ({ ctx, input }) => {
     if (ctx.role === 'owner') throw new TRPCError({ code: 'BAD_REQUEST', message: 'The owner cannot leave their board; delete it instead.' });
-    ctx.app.access.removeMember(input.boardId, ctx.user.id);
+    await ctx.app.access.removeMember(input.boardId, ctx.user.id);
     return { id: input.boardId };
   }),
 
@@ -81,27 +83,45 @@ export const boardRouter = router({
 
   /**
    * The board's events as frames, one per tick. First frame: a snapshot (or, when resuming with
-   * `lastEventId`, exactly the ops after it) and the presence list. The tracked id is the seq.
+   * `lastEventId`, exactly the ops after it) and the presence list. The tracked id is the seq of the
+   * last op delivered. Ops arrive in seq order with no gap: a frame that skips seqs (an event lost
+   * between processes, or overtaken by another process's) is preceded by the missing ops, read from
+   * the database.
    */
   onEvents: boardProcedure('viewer').input(subscribeInput).subscription(async function* ({ ctx, input, signal }) {
     const { boardId } = input;
+    const { service, hub } = ctx.app;
     const queue = new FrameQueue();
     // Listen first, then read the backlog: nothing committed in between can be missed.
-    const unsubscribe = ctx.app.hub.subscribe(boardId, {
+    const unsubscribe = await hub.subscribe(boardId, {
       userId: ctx.user.id,
       frame: queue.push,
       revoked: () => queue.fail(new TRPCError({ code: 'FORBIDDEN', message: 'You no longer have access to this board.' })),
+      resync: queue.resync,
     });
     const entry = { clientId: ctx.clientId, user: publicUser(ctx.user) };
+    let joined = false;
     try {
       const last = input.lastEventId == null ? null : Number(input.lastEventId);
-      const backlog = last === null ? null : ctx.app.service.opsSince(boardId, last);
-      const first: BoardEvent[] = backlog ?? [ctx.app.service.snapshot(boardId)];
-      let seq = backlog ? (backlog.at(-1)?.seq ?? last!) : ctx.app.service.currentSeq(boardId);
-      ctx.app.hub.join(boardId, seq, entry);
-      first.push({ type: 'presence', clients: ctx.app.hub.presence(boardId), self: ctx.clientId });
+      const backlog = last === null ? null : await service.opsSince(boardId, last);
+      const snapshot = backlog ? null : await service.snapshot(boardId);
+      const first: BoardEvent[] = backlog ?? [snapshot!];
+      let seq = backlog ? (backlog.at(-1)?.seq ?? last!) : snapshot!.seq;
+      await hub.join(boardId, seq, entry);
+      joined = true;
+      first.push({ type: 'presence', clients: await hub.presence(boardId), self: ctx.clientId });
       yield tracked(String(seq), toWireFrame({ seq, events: first }));
-      for await (const frame of queue.drain(signal)) {
+
+      /** The ops after `seq` from the database (or a snapshot when the log no longer reaches back). */
+      const missed = async (): Promise<WireEvent[]> => {
+        ctx.app.metrics.gapFills.inc();
+        const ops = await service.opsSince(boardId, seq);
+        const events: BoardEvent[] = ops ?? [await service.snapshot(boardId)];
+        seq = ops ? (ops.at(-1)?.seq ?? seq) : (events[0] as { seq: number }).seq;
+        return toWireFrame({ seq, events }).events;
+      };
+
+      for await (let item of queue.drain(signal)) {
         // A consumer that does not read (slow network, stalled tab) is cut off before it costs
         // unbounded memory; it reconnects and resumes from its last seq.
         if (ctx.socket && ctx.socket.bufferedAmount > SLOW_CONSUMER_BYTES) {
@@ -110,27 +130,59 @@ export const boardRouter = router({
           ctx.socket.close(CLOSE_TOO_SLOW, 'too slow: reconnect and resume');
           return;
         }
-        let out = frame;
-        if (frame.events.some((e) => e.type === 'op' && e.seq <= seq)) {
-          out = { seq: frame.seq, events: frame.events.filter((e) => e.type !== 'op' || e.seq > seq) };
+        if (item === RESYNC) {
+          const events = await missed();
+          if (events.length) yield tracked(String(seq), { seq, events });
+          continue;
         }
-        seq = Math.max(seq, out.seq);
-        if (out.events.length) yield tracked(String(seq), out);
+        // Ops committed by other processes can arrive in the same frame out of order: put them in order.
+        if (!opsAscending(item.events)) item = { seq: item.seq, events: sortOps(item.events) };
+        // Walk the frame's ops: duplicates (at or below seq) are dropped, a skipped seq is a gap.
+        let next = seq;
+        let gap = false;
+        let dup = false;
+        for (const e of item.events) {
+          if (e.type !== 'op') continue;
+          if (e.seq <= next) dup = true;
+          else if (e.seq === next + 1) next = e.seq;
+          else gap = true;
+        }
+        if (item.seq > next) gap = true;
+        if (!gap && !dup) {
+          // The common case: the shared frozen frame, serialized once for every subscriber.
+          seq = next;
+          yield tracked(String(seq), item);
+          continue;
+        }
+        const filled = gap ? await missed() : [];
+        const rest = item.events.filter((e) => e.type !== 'op' || e.seq > seq);
+        for (const e of rest) if (e.type === 'op') seq = e.seq;
+        const events = [...filled, ...rest];
+        if (events.length) yield tracked(String(seq), { seq, events });
       }
     } finally {
       unsubscribe();
-      // A deleted board has no seq any more (currentSeq throws NOT_FOUND): leave its presence anyway,
-      // or the entry (and the hub's room) would stay forever.
-      let seq = 0;
-      try {
-        seq = ctx.app.service.currentSeq(boardId);
-      } catch {
-        // deleted
-      }
-      ctx.app.hub.leave(boardId, seq, ctx.clientId);
+      if (joined) await hub.leave(boardId, service.knownSeq(boardId), ctx.clientId);
     }
   }),
 });
+
+function opsAscending(events: readonly WireEvent[]): boolean {
+  let last = -Infinity;
+  for (const e of events) {
+    if (e.type !== 'op') continue;
+    if (e.seq < last) return false;
+    last = e.seq;
+  }
+  return true;
+}
+
+/** The events with the ops sorted by seq, each other event where it was. */
+function sortOps(events: readonly WireEvent[]): WireEvent[] {
+  const ops = events.filter((e): e is WireOpEvent => e.type === 'op').sort((a, b) => a.seq - b.seq);
+  let i = 0;
+  return events.map((e) => (e.type === 'op' ? ops[i++]! : e));
+}
 
 /** What others see of a person: never the sign-in name. */
 export function publicUser(user: User): User {
@@ -138,5 +190,5 @@ export function publicUser(user: User): User {
 }
 
 function publish(ctx: Pick<Context, 'app'>, boardId: string, event: BoardEvent) {
-  ctx.app.hub.publish(boardId, ctx.app.service.currentSeq(boardId), [event]);
+  ctx.app.hub.publish(boardId, ctx.app.service.knownSeq(boardId), [event]);
 }

@@ -4,21 +4,21 @@ import { publicUser } from './board.js';
 
 export const chatRouter = router({
   /** Stores a message, then delivers it to everyone on the board. */
-  send: boardProcedure('viewer').input(chatSendInput).use(rateLimited('chat')).mutation(({ ctx, input }) => {
-    const message = ctx.app.store.addChatMessage(input.boardId, ctx.user, input.text);
-    ctx.app.hub.publish(input.boardId, ctx.app.service.currentSeq(input.boardId), [{ type: 'chat', message }]);
+  send: boardProcedure('viewer').input(chatSendInput).use(rateLimited('chat')).mutation(async ({ ctx, input }) => {
+    const message = await ctx.app.storage.addChatMessage(input.boardId, ctx.user, input.text, Date.now());
+    ctx.app.hub.publish(input.boardId, ctx.app.service.knownSeq(input.boardId), [{ type: 'chat', message }]);
     return message;
   }),
 
   /** Newest first, up to `limit` (100) messages older than `before`. */
-  history: boardProcedure('viewer').input(chatHistoryInput).query(({ ctx, input }) => {
-    const rows = ctx.app.store.chatHistory(input.boardId, input.limit + 1, input.before);
+  history: boardProcedure('viewer').input(chatHistoryInput).query(async ({ ctx, input }) => {
+    const rows = await ctx.app.storage.chatHistory(input.boardId, input.limit + 1, input.before);
     return { messages: rows.slice(0, input.limit), hasMore: rows.length > input.limit };
   }),
 
   /** Tells the others the caller is typing (ephemeral). */
   typing: boardProcedure('viewer').input(boardRefInput).use(rateLimited('typing')).mutation(({ ctx, input }) => {
-    ctx.app.hub.publish(input.boardId, ctx.app.service.currentSeq(input.boardId), [{ type: 'typing', clientId: ctx.clientId, user: publicUser(ctx.user) }]);
+    ctx.app.hub.publish(input.boardId, ctx.app.service.knownSeq(input.boardId), [{ type: 'typing', clientId: ctx.clientId, user: publicUser(ctx.user) }]);
     return null;
   }),
 });

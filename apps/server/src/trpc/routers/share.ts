@@ -7,30 +7,29 @@ export const shareRouter = router({
 
   links: boardProcedure('owner').input(boardRefInput).query(({ ctx, input }) => ctx.app.access.links(input.boardId)),
 
-  revokeLink: boardProcedure('owner').input(shareLinkRefInput).mutation(({ ctx, input }) => {
-    ctx.app.access.revokeLink(input.boardId, input.linkId);
+  revokeLink: boardProcedure('owner').input(shareLinkRefInput).mutation(async ({ ctx, input }) => {
+    await ctx.app.access.revokeLink(input.boardId, input.linkId);
     return { ok: true };
   }),
 
   /** Joins the board of a share link. */
   accept: authedProcedure.input(acceptShareLinkInput).mutation(({ ctx, input }) => ctx.app.access.acceptLink(input.code, ctx.user.id)),
 
-  /** Members of the board with their roles (any member may see them). */
   /** Members with their roles; sign-in names only for the owner (others see display names). */
   members: boardProcedure('viewer')
     .input(boardRefInput)
-    .query(({ ctx, input }) =>
-      ctx.app.access.members(input.boardId).map((m) => (ctx.role === 'owner' ? m : { ...m, username: null })),
+    .query(async ({ ctx, input }) =>
+      (await ctx.app.access.members(input.boardId)).map((m) => (ctx.role === 'owner' ? m : { ...m, username: null })),
     ),
 
-  setRole: boardProcedure('owner').input(setMemberRoleInput).mutation(({ ctx, input }) => {
-    ctx.app.access.setRole(input.boardId, input.userId, input.role);
+  setRole: boardProcedure('owner').input(setMemberRoleInput).mutation(async ({ ctx, input }) => {
+    await ctx.app.access.setRole(input.boardId, input.userId, input.role);
     return { ok: true };
   }),
 
   /** Removes a member; their live connections to the board end at once. */
-  removeMember: boardProcedure('owner').input(memberRefInput).mutation(({ ctx, input }) => {
-    ctx.app.access.removeMember(input.boardId, input.userId);
+  removeMember: boardProcedure('owner').input(memberRefInput).mutation(async ({ ctx, input }) => {
+    await ctx.app.access.removeMember(input.boardId, input.userId);
     return { ok: true };
   }),
 });

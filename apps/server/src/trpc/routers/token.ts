@@ -3,8 +3,8 @@ import { authedProcedure, router } from '../trpc.js';
 
 export const tokenRouter = router({
   /** A new API token for scripts: the value is shown this once. */
-  create: authedProcedure.input(createTokenInput).mutation(({ ctx, input }) => {
-    const created = ctx.app.auth.createToken(ctx.user.id, input.name);
+  create: authedProcedure.input(createTokenInput).mutation(async ({ ctx, input }) => {
+    const created = await ctx.app.auth.createToken(ctx.user.id, input.name);
     ctx.app.log.info({ userId: ctx.user.id, tokenId: created.id }, 'api token created');
     return created;
   }),
@@ -12,10 +12,11 @@ export const tokenRouter = router({
   /** The caller's tokens: name, prefix, created, last used (never the value). */
   list: authedProcedure.query(({ ctx }) => ctx.app.auth.listTokens(ctx.user.id)),
 
-  /** Revokes a token; connections opened with it close at once. */
-  revoke: authedProcedure.input(tokenRefInput).mutation(({ ctx, input }) => {
-    ctx.app.auth.revokeToken(ctx.user.id, input.tokenId);
-    ctx.app.connections.closeToken(input.tokenId);
+  /** Revokes a token; connections opened with it close at once (on every server process). */
+  revoke: authedProcedure.input(tokenRefInput).mutation(async ({ ctx, input }) => {
+    await ctx.app.auth.revokeToken(ctx.user.id, input.tokenId);
+    // Closes its connections on every process.
+    ctx.app.hub.signal({ type: 'token-revoked', tokenId: input.tokenId });
     ctx.app.log.info({ userId: ctx.user.id, tokenId: input.tokenId }, 'api token revoked');
     return { ok: true };
   }),

@@ -6,8 +6,8 @@ type GrantableRole = 'editor' | 'viewer';
 
 /** The share dialog's data: links (owners only), members and their roles. */
 export class Share {
-  links = $state.raw<Link[]>([]);
-  members = $state.raw<Member[]>([]);
+  links: Link[] = $state.raw([]);
+  members: Member[] = $state.raw([]);
   /** Link URLs by link id: the server shows a code only once, when it is created. */
   urls = $state.raw<ReadonlyMap<string, string>>(new Map());
   error = $state<string | null>(null);

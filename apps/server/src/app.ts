@@ -14,6 +14,7 @@ import type { Config } from './config.js';
 import { storagePlugin } from './plugins/storage.js';
 import type { Storage } from './storage/Storage.js';
 import { trpcPlugin } from './plugins/trpc.js';
+import { SocketContexts } from './plugins/lane.js';
 import { exportRoutes } from './routes/export.js';
 import { createRateLimiters } from './auth/TokenBucket.js';
 import { Metrics, metricsPlugin } from './plugins/metrics.js';
@@ -86,7 +87,7 @@ export async function buildApp(config: Config, options: { logStream?: NodeJS.Wri
 
   const cookie = { secure: config.publicUrl?.startsWith('https:') ?? false, maxAgeSeconds: Math.floor(config.sessionMaxMs / 1000) };
   await app.register(trpcPlugin, {
-    inner: { storage, service, hub, access, auth, connections, cookie, limits: createRateLimiters(), violations: new ViolationCounter(), metrics, log: app.log },
+    inner: { storage, service, hub, access, auth, connections, sockets: new SocketContexts(), cookie, limits: createRateLimiters(), violations: new ViolationCounter(), metrics, log: app.log },
     upgradesPerMinute: config.upgradesPerMinute,
     allowedOrigins: [...config.allowedOrigins, ...(config.publicUrl ? [new URL(config.publicUrl).origin] : [])],
   });

@@ -1,6 +1,7 @@
 import { createTRPCClient, createWSClient, httpBatchLink, splitLink, wsLink, type TRPCClient } from '@trpc/client';
 import type { AppRouter } from '@inkboard/server';
 import { PROTOCOL_VERSION } from '@inkboard/protocol';
+import { Lane } from './Lane.js';
 
 export interface InkboardClientOptions {
   /** Server address, e.g. http://localhost:3000. */
@@ -23,6 +24,8 @@ export const FINAL_CLOSE_CODES = new Set([4401, 4429]);
 export interface InkboardClient {
   trpc: TRPCClient<AppRouter>;
   ws: ReturnType<typeof createWSClient>;
+  /** Cursor moves, previews and typing over the WebSocket, without replies. */
+  lane: Lane;
   close(): Promise<void>;
 }
 
@@ -67,5 +70,5 @@ export function createInkboardClient(options: InkboardClientOptions): InkboardCl
       }),
     ],
   });
-  return { trpc, ws, close: () => ws.close() };
+  return { trpc, ws, lane: new Lane(ws), close: () => ws.close() };
 }

@@ -1,3 +1,4 @@
 export * from './createClient.js';
 export * from './BoardSession.js';
 export * from './helpers.js';
+export * from './Lane.js';

@@ -12,3 +12,4 @@ export * from './zorder.js';
 export * from './svg.js';
 export * from './builders.js';
 export * from './wire.js';
+export * from './lane.js';

@@ -6,6 +6,7 @@ import { createContextFactory, SESSION_COOKIE } from '../trpc/context.js';
 import { appRouter, type AppRouter } from '../trpc/routers/_app.js';
 import { TokenBuckets } from '../auth/TokenBucket.js';
 import { createFrameEncoder } from './frameEncoder.js';
+import { installLane } from './lane.js';
 
 /** Largest WebSocket message a client may send (the `ws` default is 100 MiB). */
 export const MAX_WS_MESSAGE_BYTES = 512 * 1024;
@@ -14,6 +15,8 @@ export const MAX_WS_MESSAGE_BYTES = 512 * 1024;
 export const trpcPlugin = fp<{ inner: InnerContext; allowedOrigins: string[]; upgradesPerMinute: number }>(
   async (app, opts) => {
     await app.register(websocket, { options: { maxPayload: MAX_WS_MESSAGE_BYTES } });
+    // Cursor moves, previews and typing travel beside tRPC, without replies (packages/protocol/src/lane.ts).
+    installLane(app.websocketServer, opts.inner.sockets);
     // Browsers send cookies with a WebSocket handshake from any site: a cookie-bearing upgrade from
     // a foreign page is refused before the upgrade (cross-site WebSocket hijacking).
     const upgrades = new TokenBuckets(opts.upgradesPerMinute / 60, opts.upgradesPerMinute);

@@ -12,6 +12,7 @@ import type { AccessService } from '../boards/AccessService.js';
 import type { BoardHub } from '../boards/BoardHub.js';
 import type { BoardService } from '../boards/BoardService.js';
 import type { Storage } from '../storage/Storage.js';
+import type { SocketContexts } from '../plugins/lane.js';
 
 export const SESSION_COOKIE = 'inkboard_session';
 
@@ -23,6 +24,8 @@ export interface InnerContext {
   access: AccessService;
   auth: AuthService;
   connections: ConnectionRegistry;
+  /** Each WebSocket's context, for the lane (plugins/lane.ts). */
+  sockets: SocketContexts;
   cookie: { secure: boolean; maxAgeSeconds: number };
   limits: Record<RateLimitKind, TokenBuckets>;
   violations: ViolationCounter;
@@ -99,7 +102,7 @@ export function createContextFactory(inner: InnerContext) {
       ws.once('close', (code: number) => inner.log.info({ ...who, code }, 'websocket closed'));
       if (found && !inner.connections.add(ws, found.credential, found.user.id)) inner.log.warn(who, 'too many connections for one user: refused');
     }
-    return {
+    const ctx: Context = {
       app: inner,
       user: found?.user ?? null,
       credential: found?.credential ?? null,
@@ -110,5 +113,7 @@ export function createContextFactory(inner: InnerContext) {
       address: req.socket?.remoteAddress ?? 'unknown',
       socket: ws,
     };
+    if (ws) inner.sockets.bind(ws, ctx);
+    return ctx;
   };
 }

@@ -26,10 +26,13 @@ export const publicProcedure = t.procedure;
  * A signed-in person or a valid API token. Over a WebSocket the server is closing (credentials
  * ended, too many connections) nothing more is done, even for a client that ignores the close frame.
  */
-export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
+export const authedProcedure = publicProcedure.use(({ ctx, next }) => next({ ctx: { user: requireUser(ctx) } }));
+
+/** The caller, or UNAUTHORIZED (also on a WebSocket the server is closing). */
+export function requireUser(ctx: Pick<Context, 'user' | 'socket'>): NonNullable<Context['user']> {
   if (!ctx.user || (ctx.socket && ctx.socket.readyState !== ctx.socket.OPEN)) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in first (or pass a valid API token).' });
-  return next({ ctx: { user: ctx.user } });
-});
+  return ctx.user;
+}
 
 /**
  * Per-user token bucket: over the limit the call gets TOO_MANY_REQUESTS and nobody else is slowed.
@@ -37,19 +40,23 @@ export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
  */
 export function rateLimited<I>(kind: RateLimitKind, cost: (input: I) => number = () => 1) {
   return t.middleware(({ ctx, input, next }) => {
-    const key = ctx.user?.id ?? ctx.address;
-    if (!ctx.app.limits[kind].take(key, cost(input as I))) {
-      ctx.app.metrics.refused.inc({ kind });
-      if (ctx.socket && ctx.app.violations.count(ctx.socket) > FLOOD_REFUSALS) {
-        // Refusing still costs a parse per message: a socket that keeps flooding is closed.
-        ctx.app.metrics.refused.inc({ kind: 'flood_closed' });
-        ctx.app.log.warn({ userId: ctx.user?.id, clientId: ctx.clientId, kind }, 'flooding socket closed');
-        ctx.socket.close(CLOSE_FLOODING, 'too many requests: slow down');
-      }
-      throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: `Too many ${kind} requests; slow down and retry in a moment.` });
-    }
+    takeRate(ctx, kind, cost(input as I));
     return next();
   });
+}
+
+/** Takes `cost` from the caller's bucket of `kind`, or throws TOO_MANY_REQUESTS (closing a socket that keeps flooding). */
+export function takeRate(ctx: Pick<Context, 'app' | 'user' | 'address' | 'socket' | 'clientId'>, kind: RateLimitKind, cost = 1): void {
+  const key = ctx.user?.id ?? ctx.address;
+  if (ctx.app.limits[kind].take(key, cost)) return;
+  ctx.app.metrics.refused.inc({ kind });
+  if (ctx.socket && ctx.app.violations.count(ctx.socket) > FLOOD_REFUSALS) {
+    // Refusing still costs a parse per message: a socket that keeps flooding is closed.
+    ctx.app.metrics.refused.inc({ kind: 'flood_closed' });
+    ctx.app.log.warn({ userId: ctx.user?.id, clientId: ctx.clientId, kind }, 'flooding socket closed');
+    ctx.socket.close(CLOSE_FLOODING, 'too many requests: slow down');
+  }
+  throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: `Too many ${kind} requests; slow down and retry in a moment.` });
 }
 
 /** Refusals within `ViolationCounter`'s window after which a socket is closed. */

@@ -8,12 +8,11 @@ import {
   subscribeInput,
   type BoardEvent,
   toWireFrame,
-  type User,
   type WireEvent,
   type WireOpEvent,
 } from '@inkboard/protocol';
+import { EPHEMERAL_RULES, publicUser, publishEphemeral } from '../../boards/ephemeral.js';
 import { FrameQueue, RESYNC } from '../../boards/frameQueue.js';
-import type { Context } from '../context.js';
 import { TRPCError } from '@trpc/server';
 import { authedProcedure, boardProcedure, rateLimited, router } from '../trpc.js';
 
@@ -69,15 +68,14 @@ export const boardRouter = router({
   }),
 
   /** Moves the caller's cursor (ephemeral; only the latest per tick is delivered). */
-  cursor: boardProcedure('viewer').input(cursorInput).use(rateLimited('cursor')).mutation(({ ctx, input }) => {
-    publish(ctx, input.boardId, { type: 'cursor', clientId: ctx.clientId, x: input.x, y: input.y });
+  cursor: boardProcedure(EPHEMERAL_RULES.cursor.least).input(cursorInput).use(rateLimited(EPHEMERAL_RULES.cursor.limit)).mutation(({ ctx, input }) => {
+    publishEphemeral(ctx.app, { type: 'cursor', ...input }, ctx.clientId, ctx.user);
     return null;
   }),
 
   /** A stroke or shape in progress, shown to others while it is drawn (never stored). */
-  preview: boardProcedure('editor').input(previewInput).use(rateLimited('preview')).mutation(({ ctx, input }) => {
-    const { boardId, ...rest } = input;
-    publish(ctx, boardId, { type: 'preview', clientId: ctx.clientId, ...rest });
+  preview: boardProcedure(EPHEMERAL_RULES.preview.least).input(previewInput).use(rateLimited(EPHEMERAL_RULES.preview.limit)).mutation(({ ctx, input }) => {
+    publishEphemeral(ctx.app, { type: 'preview', ...input }, ctx.clientId, ctx.user);
     return null;
   }),
 
@@ -184,11 +182,3 @@ function sortOps(events: readonly WireEvent[]): WireEvent[] {
   return events.map((e) => (e.type === 'op' ? ops[i++]! : e));
 }
 
-/** What others see of a person: never the sign-in name. */
-export function publicUser(user: User): User {
-  return { id: user.id, name: user.name, color: user.color };
-}
-
-function publish(ctx: Pick<Context, 'app'>, boardId: string, event: BoardEvent) {
-  ctx.app.hub.publish(boardId, ctx.app.service.knownSeq(boardId), [event]);
-}

@@ -1,6 +1,6 @@
 import { boardRefInput, chatHistoryInput, chatSendInput } from '@inkboard/protocol';
 import { boardProcedure, rateLimited, router } from '../trpc.js';
-import { publicUser } from './board.js';
+import { EPHEMERAL_RULES, publishEphemeral } from '../../boards/ephemeral.js';
 
 export const chatRouter = router({
   /** Stores a message, then delivers it to everyone on the board. */
@@ -17,8 +17,8 @@ export const chatRouter = router({
   }),
 
   /** Tells the others the caller is typing (ephemeral). */
-  typing: boardProcedure('viewer').input(boardRefInput).use(rateLimited('typing')).mutation(({ ctx, input }) => {
-    ctx.app.hub.publish(input.boardId, ctx.app.service.knownSeq(input.boardId), [{ type: 'typing', clientId: ctx.clientId, user: publicUser(ctx.user) }]);
+  typing: boardProcedure(EPHEMERAL_RULES.typing.least).input(boardRefInput).use(rateLimited(EPHEMERAL_RULES.typing.limit)).mutation(({ ctx, input }) => {
+    publishEphemeral(ctx.app, { type: 'typing', ...input }, ctx.clientId, ctx.user);
     return null;
   }),
 });

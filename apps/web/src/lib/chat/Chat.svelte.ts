@@ -71,7 +71,7 @@ export class Chat {
     const now = Date.now();
     if (now - this.lastTypingSent < TYPING_SEND_MS) return;
     this.lastTypingSent = now;
-    this.live.trpc.chat.typing.mutate({ boardId: this.boardId }).catch(() => {});
+    this.live.lane.typing(this.boardId);
   }
 
   async loadOlder(): Promise<void> {

@@ -79,10 +79,10 @@ export class BoardSync {
       error: (error, op) => this.fail(error, op),
     });
     this.preview = new PreviewSender((message) => {
-      if (this.sessionStatus === 'live') client.trpc.board.preview.mutate({ boardId, ...message }).catch(() => {});
+      if (this.sessionStatus === 'live') client.lane.preview({ boardId, ...message });
     });
     this.cursor = new Throttle(1000 / CURSOR_HZ, ([x, y]) => {
-      if (this.sessionStatus === 'live') client.trpc.board.cursor.mutate({ boardId, x: clampCoord(x), y: clampCoord(y) }).catch(() => {});
+      if (this.sessionStatus === 'live') client.lane.cursor(boardId, clampCoord(x), clampCoord(y));
     });
   }
 
@@ -102,6 +102,8 @@ export class BoardSync {
       removeEventListener('offline', offline);
       removeEventListener('online', online);
     });
+    // A refused cursor or preview is only lost motion; a refused edit says so through the session.
+    this.cleanups.push(this.client.lane.onError((refusal) => console.warn(`Inkboard: ${refusal.path ?? 'lane'} refused (${refusal.code}): ${refusal.message}`)));
     return () => this.dispose();
   }
 

@@ -1,0 +1,103 @@
+import { LANE_PREFIX, LANE_REPLY_ID, laneMessageSchema, type LaneError } from '@inkboard/protocol';
+import { TRPCError } from '@trpc/server';
+import { getHTTPStatusCodeFromError } from '@trpc/server/http';
+import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
+import type { WebSocket, WebSocketServer } from 'ws';
+import { z } from 'zod';
+import { EPHEMERAL_RULES, publishEphemeral } from '../boards/ephemeral.js';
+import type { Context } from '../trpc/context.js';
+import { requireUser, takeRate } from '../trpc/trpc.js';
+
+const LANE_BYTE = LANE_PREFIX.charCodeAt(0);
+
+/**
+ * The tRPC context of each open WebSocket, for the lane: tRPC makes one per connection (once the
+ * connection params arrive) and the lane acts with the same identity and client id.
+ */
+export class SocketContexts {
+  private readonly contexts = new WeakMap<WebSocket, { promise: Promise<Context | null>; resolve: (ctx: Context | null) => void }>();
+
+  private entry(ws: WebSocket) {
+    let entry = this.contexts.get(ws);
+    if (!entry) {
+      let resolve!: (ctx: Context | null) => void;
+      const promise = new Promise<Context | null>((r) => (resolve = r));
+      entry = { promise, resolve };
+      this.contexts.set(ws, entry);
+      // A connection that closes before its context exists has nothing to act on.
+      ws.once('close', () => resolve(null));
+    }
+    return entry;
+  }
+
+  /** Called by createContext for a WebSocket connection. */
+  bind(ws: WebSocket, ctx: Context): void {
+    this.entry(ws).resolve(ctx);
+  }
+
+  /** The connection's context once tRPC has made it; null when it closed first. */
+  get(ws: WebSocket): Promise<Context | null> {
+    return this.entry(ws).promise;
+  }
+}
+
+/**
+ * Takes the lane's messages (`~[...]`: cursor moves, previews, typing, without a reply) off every
+ * WebSocket before tRPC sees them, and handles them in arrival order per connection. The wrap has to
+ * happen on 'connection', before tRPC's adapter attaches its own message listener.
+ */
+export function installLane(wss: WebSocketServer, contexts: SocketContexts): void {
+  wss.on('connection', (ws: WebSocket) => {
+    let chain: Promise<void> = Promise.resolve();
+    const emit = ws.emit.bind(ws);
+    ws.emit = (event: string | symbol, ...args: unknown[]): boolean => {
+      const [data, isBinary] = args;
+      if (event === 'message' && isBinary === false && Buffer.isBuffer(data) && data[0] === LANE_BYTE) {
+        const text = data.toString('utf8');
+        chain = chain.then(() => handleLaneMessage(ws, text, contexts));
+        return true;
+      }
+      return emit(event, ...args);
+    };
+  });
+}
+
+/** Checks each event as its tRPC mutation would (user, role, rate, schema), then publishes it; a refusal is answered. */
+export async function handleLaneMessage(ws: WebSocket, text: string, contexts: SocketContexts): Promise<void> {
+  const ctx = await contexts.get(ws);
+  if (!ctx) return;
+  try {
+    let json: unknown;
+    try {
+      json = JSON.parse(text.slice(LANE_PREFIX.length));
+    } catch {
+      throw new TRPCError({ code: 'PARSE_ERROR', message: `A lane message is "${LANE_PREFIX}" followed by a JSON array of events; this one is not valid JSON.` });
+    }
+    const parsed = laneMessageSchema.safeParse(json);
+    if (!parsed.success) throw new TRPCError({ code: 'BAD_REQUEST', message: `Invalid input: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}` });
+    for (const event of parsed.data) {
+      try {
+        const user = requireUser(ctx);
+        const rule = EPHEMERAL_RULES[event.type];
+        await ctx.app.access.require(event.boardId, user.id, rule.least);
+        takeRate(ctx, rule.limit);
+        publishEphemeral(ctx.app, event, ctx.clientId, user);
+      } catch (err) {
+        refuse(ctx, ws, err, `lane.${event.type}`);
+      }
+    }
+  } catch (err) {
+    refuse(ctx, ws, err, 'lane');
+  }
+}
+
+function refuse(ctx: Context, ws: WebSocket, err: unknown, path: string): void {
+  const error = err instanceof TRPCError ? err : new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'The server could not handle this message; it was dropped.', cause: err });
+  if (error.code === 'INTERNAL_SERVER_ERROR') ctx.app.log.error({ err, path, clientId: ctx.clientId }, 'lane message failed');
+  if (ws.readyState !== ws.OPEN) return;
+  const reply: LaneError = {
+    id: LANE_REPLY_ID,
+    error: { message: error.message, code: TRPC_ERROR_CODES_BY_KEY[error.code], data: { code: error.code, httpStatus: getHTTPStatusCodeFromError(error), path } },
+  };
+  ws.send(JSON.stringify(reply));
+}

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { newId, zAbove, type Element, type Op } from '@inkboard/protocol';
+import { fromWireFrame, newId, zAbove, type Element, type Op } from '@inkboard/protocol';
 import { BoardSession, createInkboardClient, type InkboardClient } from '../packages/client/src/index.js';
 import { signInForToken } from '../packages/client/src/cli/login.js';
 import { startCluster, startNginx, type Cluster } from './helpers/cluster.js';
@@ -255,7 +255,7 @@ describe('several server processes (PostgreSQL + Redis)', () => {
     const cursors: { x: number; y: number }[] = [];
     const watcher = bob.client.trpc.board.onEvents.subscribe(
       { boardId },
-      { onData: ({ data }) => data.events.forEach((e) => e.type === 'cursor' && cursors.push({ x: e.x, y: e.y })) },
+      { onData: ({ data }) => fromWireFrame(data).events.forEach((e) => e.type === 'cursor' && cursors.push({ x: e.x, y: e.y })) },
     );
     cleanups.push(async () => watcher.unsubscribe());
     await new Promise((r) => setTimeout(r, 300));

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer, Socket, type Server } from 'node:net';
-import type { BoardEvent, PresenceEntry, WireEvent, WireFrame } from '@inkboard/protocol';
+import { fromWireFrame, type BoardEvent, type PresenceEntry, type WireFrame } from '@inkboard/protocol';
 import { toWireFrame } from '@inkboard/protocol';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -26,7 +26,8 @@ interface Recorder extends Subscriber {
   frames: WireFrame[];
   revokes: number;
   resyncs: number;
-  events(): WireEvent[];
+  /** Every event delivered, unpacked as a client would (cursors one by one). */
+  events(): BoardEvent[];
 }
 
 function recorder(userId = 'alice'): Recorder {
@@ -38,7 +39,7 @@ function recorder(userId = 'alice'): Recorder {
     frame: (frame) => void rec.frames.push(frame),
     revoked: () => void rec.revokes++,
     resync: () => void rec.resyncs++,
-    events: () => rec.frames.flatMap((f) => f.events),
+    events: () => rec.frames.flatMap((f) => fromWireFrame(f).events),
   };
   return rec;
 }

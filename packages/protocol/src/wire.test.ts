@@ -71,4 +71,16 @@ describe('packed stroke points', () => {
     expect(json).toContain('[0.001,2]');
     expect(fromWireFrame(JSON.parse(json))).toEqual(frame);
   });
+
+  it('carries a frame’s cursors as one flat event, in their order, and gives them back one by one', () => {
+    const cursors = Array.from({ length: 50 }, (_, i) => ({ type: 'cursor' as const, clientId: `client${String(i).padStart(4, '0')}`, x: i * 10.5 - 300, y: 2 * i }));
+    const frame: Frame = { seq: 9, events: [{ type: 'typing', clientId: 'c9', user: { id: 'u', name: 'U', color: '#000000' } }, ...cursors] };
+    const wire = toWireFrame(frame);
+    expect(wire.events.map((e) => e.type)).toEqual(['typing', 'cursors']);
+    const json = JSON.stringify(wire);
+    expect(fromWireFrame(JSON.parse(json))).toEqual(frame);
+    // Each cursor costs well under half its plain JSON.
+    const plain = JSON.stringify(frame).length;
+    expect(json.length).toBeLessThan(plain * 0.5);
+  });
 });

@@ -64,6 +64,8 @@ interface Room {
   timer: NodeJS.Timeout | null;
   /** When the oldest event of the tick in progress was published. */
   since: number;
+  /** When the tick in progress is due (performance.now() time). */
+  due: number;
 }
 
 /** Called after each frame with how long its oldest event waited and how many got it. */
@@ -94,8 +96,14 @@ export class LocalBoardHub implements BoardHub {
       }
     }
     if (room.timer === null) {
-      room.since = performance.now();
-      room.timer = setTimeout(() => this.flush(room), this.tickMs);
+      const now = performance.now();
+      room.since = now;
+      // Ticks keep their cadence: the next is due a tick after the previous one was due, not a tick
+      // after it ran, so a busy event loop that fires a tick late does not push every later frame
+      // back. After a quiet spell (more than a tick overdue) the first event opens a full tick.
+      const next = room.due + this.tickMs;
+      room.due = next >= now ? next : now - next <= this.tickMs ? now : now + this.tickMs;
+      room.timer = setTimeout(() => this.flush(room), room.due - now);
     }
   }
 
@@ -186,7 +194,7 @@ export class LocalBoardHub implements BoardHub {
   private room(boardId: string): Room {
     let room = this.rooms.get(boardId);
     if (!room) {
-      room = { listeners: new Set(), presence: new Map(), seq: 0, pending: [], cursors: new Map(), timer: null, since: 0 };
+      room = { listeners: new Set(), presence: new Map(), seq: 0, pending: [], cursors: new Map(), timer: null, since: 0, due: -Infinity };
       this.rooms.set(boardId, room);
     }
     return room;

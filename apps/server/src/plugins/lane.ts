@@ -54,7 +54,8 @@ export function installLane(wss: WebSocketServer, contexts: SocketContexts): voi
       const [data, isBinary] = args;
       if (event === 'message' && isBinary === false && Buffer.isBuffer(data) && data[0] === LANE_BYTE) {
         const text = data.toString('utf8');
-        chain = chain.then(() => handleLaneMessage(ws, text, contexts));
+        // Never rejects: a failure is answered and logged inside, and must not stop later messages.
+        chain = chain.then(() => handleLaneMessage(ws, text, contexts)).catch(() => {});
         return true;
       }
       return emit(event, ...args);

@@ -8,8 +8,12 @@
  *        [--server apps/server/dist/index.js] [--systems inkboard,socketio] [--workers 2]
  *        [--warmup 3] [--measure 10] [--drain 2] [--quiet-wait 10] [--join-trials 5] [--no-join]
  *        [--no-skip] [--tick-ms MS] [--db-dir DIR] [--server-prof] [--server-log] [--server-node-args=ARGS]
- *        [--join-only]
+ *        [--join-only] [--processes 0,1,2,3] [--pg-url URL] [--redis-server PATH]
  *
+ * --processes K,... (issue 7): each Inkboard run starts K server processes on a fresh PostgreSQL
+ * database and a Redis of its own (RedisBoardHub), all on one board, the clients spread round-robin
+ * over their ports; 0 in the list means the default single process on SQLite (no Redis), so
+ * `--processes 0,1,2,3` gives all in one table. Unset: only the SQLite single process, as before.
  * The server is started once per run (fresh temporary database, a free port found here); every
  * client is its own user with an API token (servers from before accounts are used without).
  * --server-prof writes a CPU profile of every server to bench/results/prof/ (see profile-summary.ts).
@@ -17,6 +21,7 @@
  * bench/results/ (git-ignored). See docs/benchmarks.md.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
@@ -24,6 +29,8 @@ import { dirname, join, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { Redis } from 'ioredis';
+import pg from 'pg';
 import WebSocket from 'ws';
 import type { ShardConfig, ShardReport, System } from './lib/loadgen.js';
 import { runJoin, type JoinResult } from './lib/join.js';
@@ -64,10 +71,10 @@ function parseArgs(argv: string[]) {
   }
   const quick = flags.has('quick');
   const num = (k: string, d: number) => (flags.has(k) ? Number(flags.get(k)) : d);
-  const known = ['quick', 'n', 'reps', 'server', 'systems', 'workers', 'warmup', 'measure', 'drain', 'no-join', 'no-skip', 'server-prof', 'join-trials', 'tick-ms', 'quiet-wait', 'server-node-args', 'server-log', 'db-dir', 'join-only', 'help'];
+  const known = ['quick', 'n', 'reps', 'server', 'systems', 'workers', 'warmup', 'measure', 'drain', 'no-join', 'no-skip', 'server-prof', 'join-trials', 'tick-ms', 'quiet-wait', 'server-node-args', 'server-log', 'db-dir', 'join-only', 'processes', 'pg-url', 'redis-server', 'help'];
   for (const k of flags.keys()) if (!known.includes(k)) throw new Error(`Unknown option --${k}`);
   if (flags.has('help')) {
-    console.log('node --import tsx bench/classroom.ts [--quick] [--n 10,25,50,100,200,300,400] [--reps 3] [--server PATH] [--systems inkboard,socketio] [--workers 2] [--warmup S] [--measure S] [--drain S] [--quiet-wait S] [--join-trials 5] [--tick-ms MS] [--no-join] [--no-skip] [--server-prof]');
+    console.log('node --import tsx bench/classroom.ts [--quick] [--n 10,25,50,100,200,300,400] [--reps 3] [--server PATH] [--systems inkboard,socketio] [--workers 2] [--warmup S] [--measure S] [--drain S] [--quiet-wait S] [--join-trials 5] [--tick-ms MS] [--no-join] [--no-skip] [--server-prof] [--processes 0,1,2,3 (0 = one process on SQLite; K >= 1 = K processes on PostgreSQL + Redis)] [--pg-url postgres://postgres@127.0.0.1:5432/postgres] [--redis-server redis-server]');
     process.exit(0);
   }
   const nList = String(flags.get('n') ?? (quick ? '10,50,100' : '10,25,50,100,200,300,400'))
@@ -99,7 +106,24 @@ function parseArgs(argv: string[]) {
     joinOnly: flags.has('join-only'),
     /** Where the servers' temporary database goes (default: the OS temp dir), e.g. /dev/shm to take disk syncs out. */
     dbDir: flags.has('db-dir') ? String(flags.get('db-dir')) : os.tmpdir(),
+    /**
+     * Server deployments of the Inkboard runs: 0 = one process on SQLite (the default), K >= 1 = K
+     * processes on PostgreSQL + Redis. Null: --processes not given (SQLite only, as before).
+     */
+    processes: flags.has('processes')
+      ? String(flags.get('processes'))
+          .split(',')
+          .map((v) => (v.trim().toLowerCase() === 'sqlite' ? 0 : Number(v)))
+      : null,
+    /** Admin connection for the throwaway databases inkboard_bench_<hex> (trust auth on this machine). */
+    pgUrl: String(flags.get('pg-url') ?? process.env.INKBOARD_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'),
+    redisServer: String(flags.get('redis-server') ?? 'redis-server'),
   };
+  if (opts.processes) {
+    if (!opts.processes.length || opts.processes.some((k) => !Number.isInteger(k) || k < 0 || k > 16))
+      throw new Error('--processes needs a list of process counts 0-16, e.g. 0,1,2,3 (0 = one process on SQLite)');
+    opts.processes = [...new Set(opts.processes)];
+  }
   for (const s of opts.systems) if (s !== 'inkboard' && s !== 'socketio') throw new Error(`Unknown system ${s}`);
   if (!opts.nList.length) throw new Error('--n needs a list of client counts, e.g. 50,100,200');
   return opts;
@@ -114,6 +138,11 @@ const protocolDir = (() => {
   const next = resolve(dirname(opts.server), '../../../packages/protocol/src');
   return existsSync(join(next, 'clientBoard.ts')) ? next : join(ROOT, 'packages/protocol/src');
 })();
+/**
+ * Cursor moves and previews over the ephemeral lane (`~[...]`) when the measured server has it
+ * (apps/server/dist/plugins/lane.js next to it), else as tRPC mutations (e.g. a snapshot of a commit before it).
+ */
+const serverHasLane = existsSync(join(dirname(opts.server), 'plugins', 'lane.js'));
 const WORKLOAD = { cursorHz: 30, previewHz: 60, strokeMs: 2000, strokePoints: 120, pointsPerPreview: 2, drawers: 10, sampled: 8 };
 /** A run's load generator is called overloaded above this event-loop lag (p99) or below this send rate. */
 const GEN_LAG_LIMIT_MS = 10;
@@ -147,7 +176,7 @@ interface RunningServer {
   stop: () => Promise<void>;
 }
 
-async function startServer(system: System, label: string): Promise<RunningServer> {
+async function startServer(system: System, label: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<RunningServer> {
   const port = await freePort();
   const tmp = mkdtempSync(join(opts.dbDir, 'inkboard-bench-'));
   const prof = opts.serverProf ? ['--cpu-prof', `--cpu-prof-dir=${join(resultsDir, 'prof')}`, `--cpu-prof-name=${stamp}-${label}.cpuprofile`] : [];
@@ -163,6 +192,7 @@ async function startServer(system: System, label: string): Promise<RunningServer
     INKBOARD_DB: join(tmp, 'bench.db'),
     INKBOARD_UPGRADES_PER_MINUTE: '1000000',
     INKBOARD_SCRYPT_LOG_N: '10',
+    ...extraEnv,
   };
   if (opts.tickMs !== null) env.INKBOARD_TICK_MS = String(opts.tickMs);
   delete env.NODE_OPTIONS;
@@ -186,28 +216,228 @@ async function startServer(system: System, label: string): Promise<RunningServer
     }
     await sleep(50);
   }
+  const stop = async () => {
+    cleanups.delete(stop);
+    if (child.exitCode === null) {
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 8_000);
+      await exited;
+      clearTimeout(t);
+    }
+    rmSync(tmp, { recursive: true, force: true });
+  };
+  // Stopped on SIGINT/SIGTERM and at the time limit too.
+  cleanups.add(stop);
   return {
     system,
     port,
     pid: child.pid!,
     child,
     output: () => out,
-    stop: async () => {
-      if (child.exitCode === null) {
+    stop,
+  };
+}
+
+// ---------------------------------------------------------------- several processes (issue 7)
+
+type Backend = 'sqlite' | 'postgres+redis' | 'none';
+
+/** How the system of a run is deployed: K processes, on SQLite (K = 1) or on PostgreSQL + Redis. */
+interface Deploy {
+  processes: number;
+  backend: Backend;
+}
+
+/** What is measured: a system in one deployment; `key` names it in summaries and N_max. */
+interface Variant {
+  system: System;
+  deploy: Deploy;
+  key: string;
+}
+
+const SQLITE: Deploy = { processes: 1, backend: 'sqlite' };
+const deployOf = (k: number): Deploy => (k === 0 ? SQLITE : { processes: k, backend: 'postgres+redis' });
+const variantOf = (system: System, deploy: Deploy): Variant => ({
+  system,
+  deploy: system === 'socketio' ? { processes: 1, backend: 'none' } : deploy,
+  key: system === 'socketio' ? 'socketio' : deploy.backend === 'sqlite' ? 'inkboard' : `inkboard-pg${deploy.processes}`,
+});
+const variantTitle = (v: Variant) =>
+  v.system === 'socketio' ? 'socket.io relay' : v.deploy.backend === 'sqlite' ? 'Inkboard, K = 1 on SQLite' : `Inkboard, K = ${v.deploy.processes} on PostgreSQL + Redis`;
+/** Short form for the table of several processes. */
+const kLabel = (d: Deploy) => (d.backend === 'sqlite' ? '1 SQLite' : `${d.processes} PG+R`);
+
+/** Undone on SIGINT/SIGTERM and at the hard time limit: throwaway databases, Redis, servers. */
+const cleanups = new Set<() => Promise<void>>();
+async function runCleanups(timeoutMs = 15_000): Promise<void> {
+  const all = Promise.allSettled([...cleanups].map((f) => f()));
+  await Promise.race([all, sleep(timeoutMs)]);
+}
+
+async function pgAdmin<T = unknown>(sql: string, params: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: opts.pgUrl });
+  try {
+    await client.connect();
+  } catch (err) {
+    throw new Error(`cannot reach PostgreSQL at ${opts.pgUrl} (${(err as Error).message}); pass --pg-url`);
+  }
+  try {
+    return (await client.query(sql, params)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+interface BenchDatabase {
+  name: string;
+  url: string;
+  drop: () => Promise<void>;
+}
+
+/** A fresh, empty database inkboard_bench_<hex> (as test/helpers/cluster.ts does for tests). */
+async function createDatabase(): Promise<BenchDatabase> {
+  const name = `inkboard_bench_${randomBytes(6).toString('hex')}`;
+  await pgAdmin(`CREATE DATABASE ${name}`);
+  const url = new URL(opts.pgUrl);
+  url.pathname = `/${name}`;
+  let dropped: Promise<void> | null = null;
+  const drop = () => {
+    // FORCE: a server killed at the time limit may still hold connections.
+    dropped ??= pgAdmin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).then(() => {
+      cleanups.delete(drop);
+    });
+    return dropped;
+  };
+  cleanups.add(drop);
+  return { name, url: url.toString(), drop };
+}
+
+/** Server processes of the database (PostgreSQL backends), for their CPU. */
+async function pgBackendPids(dbName: string): Promise<number[]> {
+  const rows = await pgAdmin<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [dbName]);
+  return rows.map((r) => Number(r.pid));
+}
+
+interface RedisStats {
+  publishCalls: number;
+  publishUsec: number;
+  commands: number;
+}
+
+interface BenchRedis {
+  port: number;
+  pid: number;
+  url: string;
+  /** PUBLISH calls and Redis's own time in them (INFO commandstats), all commands processed (INFO stats). */
+  stats: () => Promise<RedisStats>;
+  stop: () => Promise<void>;
+}
+
+/** A private redis-server on a free port (no persistence), so its CPU is its own. */
+async function startRedis(label: string): Promise<BenchRedis> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(opts.dbDir, 'inkboard-bench-redis-'));
+  const child = spawn(opts.redisServer, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--loglevel', 'notice'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const onOutput = (d: Buffer) => (out = (out + d).slice(-8_000));
+  child.stdout!.on('data', onOutput);
+  child.stderr!.on('data', onOutput);
+  const spawnError = new Promise<Error>((r) => child.once('error', r));
+  let failed: Error | null = null;
+  void spawnError.then((e) => (failed = e));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const gone = () => child.exitCode !== null || child.signalCode !== null;
+  let client: Redis | null = null;
+  let stopped: Promise<void> | null = null;
+  const stop = () => {
+    stopped ??= (async () => {
+      client?.disconnect();
+      if (!gone() && !failed) {
         child.kill('SIGTERM');
-        const t = setTimeout(() => child.kill('SIGKILL'), 8_000);
+        const t = setTimeout(() => child.kill('SIGKILL'), 5_000);
         await exited;
         clearTimeout(t);
       }
-      rmSync(tmp, { recursive: true, force: true });
-    },
+      rmSync(dir, { recursive: true, force: true });
+      cleanups.delete(stop);
+    })();
+    return stopped;
   };
+  cleanups.add(stop);
+  const deadline = Date.now() + 10_000;
+  while (!out.includes('Ready to accept connections')) {
+    if (failed || gone() || Date.now() > deadline) {
+      await stop();
+      throw new Error(`redis-server (${opts.redisServer}) for ${label} did not start: ${failed ? (failed as Error).message : out.slice(-2000)}`);
+    }
+    await sleep(20);
+  }
+  const url = `redis://127.0.0.1:${port}`;
+  client = new Redis(url, { maxRetriesPerRequest: 1 });
+  const stats = async (): Promise<RedisStats> => {
+    const text = await client!.info('all');
+    const field = (re: RegExp) => Number(re.exec(text)?.[1] ?? 0);
+    return {
+      publishCalls: field(/^cmdstat_publish:calls=(\d+)/m),
+      publishUsec: field(/^cmdstat_publish:calls=\d+,usec=(\d+)/m),
+      commands: field(/^total_commands_processed:(\d+)/m),
+    };
+  };
+  return { port, pid: child.pid!, url, stats, stop };
+}
+
+/** The server processes of one run, and what they share. */
+interface Deployment {
+  servers: RunningServer[];
+  redis: BenchRedis | null;
+  db: BenchDatabase | null;
+  stop: () => Promise<void>;
+}
+
+/**
+ * One process as before, or K processes on a fresh PostgreSQL database and a private Redis: the
+ * first starts alone (it applies the migrations), then the others together.
+ */
+async function startDeployment(system: System, deploy: Deploy, label: string): Promise<Deployment> {
+  if (deploy.backend !== 'postgres+redis') {
+    const server = await startServer(system, label);
+    return { servers: [server], redis: null, db: null, stop: () => server.stop() };
+  }
+  const servers: RunningServer[] = [];
+  let redis: BenchRedis | null = null;
+  let db: BenchDatabase | null = null;
+  const stop = async () => {
+    await Promise.allSettled(servers.map((s) => s.stop()));
+    const results = await Promise.allSettled([redis?.stop(), db?.drop()]);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  };
+  try {
+    [redis, db] = await Promise.all([startRedis(label), createDatabase()]);
+    const env = { DATABASE_URL: db.url, REDIS_URL: redis.url, INKBOARD_REDIS_PREFIX: `inkboard-bench-${randomBytes(4).toString('hex')}:` };
+    const name = (i: number) => `${label}-p${i + 1}`;
+    servers.push(await startServer(system, name(0), env));
+    const rest = await Promise.allSettled(Array.from({ length: deploy.processes - 1 }, (_, i) => startServer(system, name(i + 1), env)));
+    for (const r of rest) if (r.status === 'fulfilled') servers.push(r.value);
+    const failed = rest.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  } catch (err) {
+    await stop().catch(() => undefined);
+    throw err;
+  }
+  return { servers, redis, db, stop };
 }
 
 // ---------------------------------------------------------------- one run
 
 interface RunResult {
   system: System;
+  /** Server processes (K) and what they run on; socket.io: 1, 'none'. */
+  processes: number;
+  backend: Backend;
+  variant: string;
   n: number;
   rep: number;
   cursor: HistSummary;
@@ -256,6 +486,32 @@ interface RunResult {
   setupMs: number;
   /** CPU use of the machine (% of one core) in the second before the run, with nothing of ours running. */
   loadBefore: number;
+  /** Per server process (serverCpuPct is their sum, serverRssMbPeak the peak of their sum, serverWaitPct their mean). */
+  serverCpuPctPerProcess: (number | null)[];
+  serverRssMbPeakPerProcess: number[];
+  serverWaitPctPerProcess: (number | null)[];
+  /** The run's private redis-server (K processes on PostgreSQL + Redis), % of one core over the window. */
+  redisCpuPct: number | null;
+  redisCpuS: number | null;
+  redisRssMb: number | null;
+  /** PostgreSQL backends connected to the run's database (pg_stat_activity at the window's start). */
+  pgCpuPct: number | null;
+  /** PUBLISH calls in the window (INFO commandstats delta), per second, and Redis's own µs per call (usec / calls). */
+  publishes: number | null;
+  publishesPerS: number | null;
+  publishUsecPerCall: number | null;
+  redisCommandsPerS: number | null;
+  /**
+   * Events the server published in the window: the clients' cursor moves, previews (with the
+   * `done` of each stroke) and committed ops sent in it, less refused requests. Each goes to N - 1 clients.
+   */
+  eventsPublished: number;
+  eventsPerS: number;
+  eventsPerPublish: number | null;
+  /** Redis CPU µs per event published (redisCpuS / eventsPublished). */
+  redisUsPerEvent: number | null;
+  /** Server CPU µs (sum over the K processes) per event published. */
+  serverUsPerEvent: number | null;
   pass: boolean;
   failReasons: string[];
 }
@@ -362,12 +618,16 @@ async function startProbe(system: System, port: number) {
       return histSummary(hist);
     },
     missed: () => (waiting ? 1 : 0),
+    hist,
   };
 }
 
-async function runOnce(system: System, n: number, rep: number): Promise<RunResult> {
+async function runOnce(variant: Variant, n: number, rep: number): Promise<RunResult> {
+  const { system, deploy } = variant;
   const loadBefore = await waitForQuiet(opts.quietS);
-  const server = await startServer(system, `${system}-n${n}-r${rep}`);
+  const deployment = await startDeployment(system, deploy, deploy.backend === 'postgres+redis' ? `${system}-k${deploy.processes}-n${n}-r${rep}` : `${system}-n${n}-r${rep}`);
+  const { servers, redis, db } = deployment;
+  const server = servers[0]!;
   const workers: Worker[] = [];
   try {
     let boardId = 'classroom';
@@ -385,7 +645,8 @@ async function runOnce(system: System, n: number, rep: number): Promise<RunResul
     for (let s = 0; s < shards; s++) {
       const cfg: ShardConfig = {
         system,
-        port: server.port,
+        // Client idx -> ports[idx % K] (round-robin over the processes).
+        ports: servers.map((sv) => sv.port),
         boardId,
         clients: assigned.filter((c) => c.idx % shards === s),
         cursorHz: WORKLOAD.cursorHz,
@@ -394,13 +655,17 @@ async function runOnce(system: System, n: number, rep: number): Promise<RunResul
         strokePoints: WORKLOAD.strokePoints,
         pointsPerPreview: WORKLOAD.pointsPerPreview,
         connectConcurrency: 16,
+        lane: serverHasLane,
         protocolDir,
       };
       workers.push(new Worker(workerBoot(loadgen), { eval: true, workerData: cfg }));
     }
     const readies = await Promise.all(workers.map((w) => waitFor<{ connectMs: number }>(w, 'ready', 90_000)));
-    const rssIdle = procRssMb(server.pid);
-    const probe = await startProbe(system, server.port);
+    const rssIdle = sumOrNull(servers.map((sv) => procRssMb(sv.pid)));
+    // One probe per process; their histograms are merged.
+    const probes = await Promise.all(servers.map((sv) => startProbe(system, sv.port)));
+    // The database's PostgreSQL backends (the servers' pools are open by now).
+    const pgPids = db ? await pgBackendPids(db.name).catch(() => [] as number[]) : [];
 
     const tStart = wall() + 300;
     const tM0 = tStart + opts.warmupS * 1000;
@@ -409,27 +674,44 @@ async function runOnce(system: System, n: number, rep: number): Promise<RunResul
 
     const mainLag = monitorEventLoopDelay({ resolution: 10 });
     let rssPeak = 0;
-    const rssTimer = setInterval(() => (rssPeak = Math.max(rssPeak, procRssMb(server.pid) ?? 0)), 250);
+    const rssPeaks = servers.map(() => 0);
+    const rssTimer = setInterval(() => {
+      const now = servers.map((sv) => procRssMb(sv.pid) ?? 0);
+      now.forEach((v, i) => (rssPeaks[i] = Math.max(rssPeaks[i]!, v)));
+      rssPeak = Math.max(rssPeak, now.reduce((a, b) => a + b, 0));
+    }, 250);
     await sleep(tM0 - wall());
+    const redisStats0 = redis ? await redis.stats() : null;
     mainLag.enable();
-    probe.start();
-    const sched0 = schedStat(`/proc/${server.pid}/schedstat`);
+    for (const probe of probes) probe.start();
+    const sched0 = servers.map((sv) => schedStat(`/proc/${sv.pid}/schedstat`));
     const genWait0 = selfThreadsWaitNs();
-    const cpu0 = procCpuSeconds(server.pid);
+    const cpu0 = servers.map((sv) => procCpuSeconds(sv.pid));
+    const redisCpu0 = redis ? procCpuSeconds(redis.pid) : null;
+    const pgCpu0 = pgPids.map((pid) => procCpuSeconds(pid));
     const gen0 = process.cpuUsage();
     const m0 = machineCpu();
     const w0 = wall();
     await sleep(tM1 - wall());
-    const cpu1 = procCpuSeconds(server.pid);
-    const sched1 = schedStat(`/proc/${server.pid}/schedstat`);
+    const cpu1 = servers.map((sv) => procCpuSeconds(sv.pid));
+    const redisCpu1 = redis ? procCpuSeconds(redis.pid) : null;
+    const pgCpu1 = pgPids.map((pid) => procCpuSeconds(pid));
+    const sched1 = servers.map((sv) => schedStat(`/proc/${sv.pid}/schedstat`));
     const genWait1 = selfThreadsWaitNs();
     const gen1 = process.cpuUsage(gen0);
     const m1 = machineCpu();
     const w1 = wall();
     mainLag.disable();
-    const probeStuck = probe.missed();
-    const probeRtt = probe.stop();
-    const rssEnd = procRssMb(server.pid);
+    const redisStats1 = redis ? await redis.stats() : null;
+    const probeStuck = probes.some((p) => p.missed() === 1) ? 1 : 0;
+    const probeHist = newHist();
+    for (const probe of probes) {
+      probe.stop();
+      histMerge(probeHist, probe.hist);
+    }
+    const probeRtt = histSummary(probeHist);
+    const redisRssMb = redis ? procRssMb(redis.pid) : null;
+    const rssEnd = sumOrNull(servers.map((sv) => procRssMb(sv.pid)));
     await sleep(opts.drainS * 1000);
     clearInterval(rssTimer);
 
@@ -484,7 +766,17 @@ async function runOnce(system: System, n: number, rep: number): Promise<RunResul
     const sendRate = sum((r) => r.sent.cursors) / Math.max(1, sum((r) => r.expectedSends.cursors));
     const previewSendRate = sum((r) => r.sent.previews) / Math.max(1, sum((r) => r.expectedSends.previews));
     const genLagP99 = Math.max(...reports.map((r) => r.lag.p99));
-    const serverCpu = cpu0 !== null && cpu1 !== null ? ((cpu1 - cpu0) / elapsedS) * 100 : null;
+    const cpuPer = servers.map((_, i) => (cpu0[i] != null && cpu1[i] != null ? ((cpu1[i]! - cpu0[i]!) / elapsedS) * 100 : null));
+    const serverCpu = cpuPer.every((v) => v !== null) ? cpuPer.reduce((a, v) => a! + v!, 0)! : null;
+    const waitPer = servers.map((_, i) => (sched0[i] && sched1[i] ? ((sched1[i]!.waitNs - sched0[i]!.waitNs) / 1e6 / (w1 - w0)) * 100 : null));
+    const redisCpuS = redisCpu0 !== null && redisCpu1 !== null ? redisCpu1 - redisCpu0 : null;
+    const pgCpuS = pgPids.length ? pgPids.reduce((a, _, i) => a + (pgCpu0[i] != null && pgCpu1[i] != null ? pgCpu1[i]! - pgCpu0[i]! : 0), 0) : null;
+    const publishes = redisStats0 && redisStats1 ? redisStats1.publishCalls - redisStats0.publishCalls : null;
+    const publishUsec = redisStats0 && redisStats1 ? redisStats1.publishUsec - redisStats0.publishUsec : null;
+    const refused = sum((r) => r.mutationErrors) + sum((r) => r.pushErrors.length);
+    // Every accepted cursor move and preview is one published event; a commit is a `done` preview and an op.
+    const eventsPublished = Math.max(0, sum((r) => r.sent.cursors + r.sent.previews + 2 * r.sent.ops) - refused);
+    const extraCpuPct = ((redisCpuS ?? 0) + (pgCpuS ?? 0)) / elapsedS * 100;
     const genCpu = ((gen1.user + gen1.system) / 1e6 / elapsedS) * 100;
     const machine = ((m1.busy - m0.busy) / Math.max(1, m1.total - m0.total)) * os.cpus().length * 100;
     const bpp = reports.map((r) => r.bytesPerPointSample).find((v) => v !== null) ?? null;
@@ -494,6 +786,9 @@ async function runOnce(system: System, n: number, rep: number): Promise<RunResul
 
     const result: RunResult = {
       system,
+      processes: servers.length,
+      backend: variant.deploy.backend,
+      variant: variant.key,
       n,
       rep,
       cursor: histSummary(cursorHist),
@@ -507,11 +802,12 @@ async function runOnce(system: System, n: number, rep: number): Promise<RunResul
       serverRssMbPeak: round1(Math.max(rssPeak, rssEnd ?? 0)),
       serverRssMbEnd: rssEnd === null ? null : round1(rssEnd),
       serverRssMbIdle: rssIdle === null ? null : round1(rssIdle),
-      serverWaitPct: sched0 && sched1 ? round1(((sched1.waitNs - sched0.waitNs) / 1e6 / (w1 - w0)) * 100) : null,
+      serverWaitPct: waitPer.every((v) => v !== null) ? round1(waitPer.reduce((a, v) => a + v!, 0) / waitPer.length) : null,
       genWaitPct: round1(((genWait1 - genWait0) / 1e6 / (w1 - w0)) * 100),
       genCpuPct: round1(genCpu),
       machineCpuPct: round1(machine),
-      otherCpuPct: serverCpu === null ? null : round1(Math.max(0, machine - serverCpu - genCpu)),
+      // Other processes: the machine less the servers, the generator, and the run's Redis and PostgreSQL backends.
+      otherCpuPct: serverCpu === null ? null : round1(Math.max(0, machine - serverCpu - genCpu - extraCpuPct)),
       framesPerClientPerS: system === 'inkboard' ? round1(median(clients.map((c) => c.frames))! / windowS) : null,
       probeRtt,
       probeStuck: probeStuck === 1,
@@ -535,6 +831,22 @@ async function runOnce(system: System, n: number, rep: number): Promise<RunResul
       connectMs: Math.round(Math.max(...readies.map((r) => r.connectMs))),
       setupMs,
       loadBefore,
+      serverCpuPctPerProcess: cpuPer.map((v) => (v === null ? null : round1(v))),
+      serverRssMbPeakPerProcess: rssPeaks.map(round1),
+      serverWaitPctPerProcess: waitPer.map((v) => (v === null ? null : round1(v))),
+      redisCpuPct: redisCpuS === null ? null : round1((redisCpuS / elapsedS) * 100),
+      redisCpuS: redisCpuS === null ? null : round2(redisCpuS),
+      redisRssMb: redisRssMb === null ? null : round1(redisRssMb),
+      pgCpuPct: pgCpuS === null ? null : round1((pgCpuS / elapsedS) * 100),
+      publishes,
+      publishesPerS: publishes === null ? null : Math.round(publishes / elapsedS),
+      publishUsecPerCall: publishes && publishUsec !== null ? round2(publishUsec / publishes) : null,
+      redisCommandsPerS: redisStats0 && redisStats1 ? Math.round((redisStats1.commands - redisStats0.commands) / elapsedS) : null,
+      eventsPublished,
+      eventsPerS: Math.round(eventsPublished / elapsedS),
+      eventsPerPublish: publishes ? round2(eventsPublished / publishes) : null,
+      redisUsPerEvent: redisCpuS !== null && eventsPublished ? round2((redisCpuS * 1e6) / eventsPublished) : null,
+      serverUsPerEvent: serverCpu !== null && eventsPublished ? round2(((serverCpu / 100) * elapsedS * 1e6) / eventsPublished) : null,
       pass: false,
       failReasons: [],
     };
@@ -543,8 +855,12 @@ async function runOnce(system: System, n: number, rep: number): Promise<RunResul
     return result;
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
-    await server.stop();
+    await deployment.stop();
   }
+}
+
+function sumOrNull(values: (number | null)[]): number | null {
+  return values.some((v) => v === null) ? null : values.reduce((a: number, v) => a + v!, 0);
 }
 
 type Metrics = Pick<RunResult, 'opDelivery' | 'cursorDelivery' | 'subscriptionErrors' | 'pushErrors' | 'mutationErrors' | 'closedClients'> & {
@@ -572,6 +888,9 @@ const pct = (v: number | null) => (v === null ? 'n/a' : `${round2(v * 100)}%`);
 
 interface Summary {
   system: System;
+  processes: number;
+  backend: Backend;
+  variant: string;
   n: number;
   reps: number;
   cursorP50: number | null;
@@ -600,15 +919,28 @@ interface Summary {
   closedClients: number;
   pushErrors: number;
   mutationErrors: number;
+  serverCpuPctPerProcess: (number | null)[];
+  redisCpuPct: number | null;
+  pgCpuPct: number | null;
+  publishesPerS: number | null;
+  eventsPerS: number | null;
+  eventsPerPublish: number | null;
+  redisUsPerEvent: number | null;
+  serverUsPerEvent: number | null;
+  /** serverUsPerEvent less that of K = 1 on SQLite at the same N (same invocation), when both ran. */
+  serverUsPerEventExtra: number | null;
   passedRuns: number;
   pass: boolean;
   failReasons: string[];
 }
 
-function summarize(system: System, n: number, runs: RunResult[]): Summary {
+function summarize(variant: Variant, n: number, runs: RunResult[]): Summary {
   const med = (f: (r: RunResult) => number | null) => median(runs.map(f));
   const s = {
-    system,
+    system: variant.system,
+    processes: variant.deploy.processes,
+    backend: variant.deploy.backend,
+    variant: variant.key,
     n,
     reps: runs.length,
     cursorP50: med((r) => r.cursor.p50),
@@ -637,6 +969,15 @@ function summarize(system: System, n: number, runs: RunResult[]): Summary {
     closedClients: median(runs.map((r) => r.closedClients)) ?? 0,
     pushErrors: median(runs.map((r) => r.pushErrors)) ?? 0,
     mutationErrors: median(runs.map((r) => r.mutationErrors)) ?? 0,
+    serverCpuPctPerProcess: Array.from({ length: variant.deploy.processes }, (_, i) => med((r) => r.serverCpuPctPerProcess[i] ?? null)),
+    redisCpuPct: med((r) => r.redisCpuPct),
+    pgCpuPct: med((r) => r.pgCpuPct),
+    publishesPerS: med((r) => r.publishesPerS),
+    eventsPerS: med((r) => r.eventsPerS),
+    eventsPerPublish: med((r) => r.eventsPerPublish),
+    redisUsPerEvent: med((r) => r.redisUsPerEvent),
+    serverUsPerEvent: med((r) => r.serverUsPerEvent),
+    serverUsPerEventExtra: null as number | null,
     passedRuns: runs.filter((r) => r.pass).length,
     pass: false,
     failReasons: [] as string[],
@@ -682,6 +1023,38 @@ function table(rows: Summary[]): string {
   return [row(head), ...lines.map(row)].join('\n');
 }
 
+/** --processes: every Inkboard deployment side by side, per N (medians over the runs). */
+function processesTable(rows: Summary[]): string {
+  const head = ['N', 'K', 'cur p50', 'cur p99', 'op p50', 'op p99', 'ops recv', 'cur recv', 'srv CPU% (per process)', 'srv wait%', 'RSS MB', 'Redis CPU%', 'PG CPU%', 'PUB/s', 'ev/s', 'ev/PUB', 'Redis us/ev', 'srv us/ev', 'extra us/ev', 'others CPU%', 'result'];
+  const sorted = [...rows].sort((a, b) => a.n - b.n || (a.backend === 'sqlite' ? 0 : a.processes) - (b.backend === 'sqlite' ? 0 : b.processes));
+  const lines = sorted.map((s) => [
+    String(s.n),
+    kLabel(s),
+    fmtMs(s.cursorP50),
+    fmtMs(s.cursorP99),
+    fmtMs(s.opP50),
+    fmtMs(s.opP99),
+    pct(s.opDelivery),
+    pct(s.cursorDelivery),
+    fmt(s.serverCpuPct, 0) + (s.processes > 1 ? ` (${s.serverCpuPctPerProcess.map((v) => fmt(v, 0)).join('+')})` : ''),
+    fmt(s.serverWaitPct, 0),
+    fmt(s.serverRssMbPeak, 0),
+    fmt(s.redisCpuPct, 1),
+    fmt(s.pgCpuPct, 1),
+    fmt(s.publishesPerS, 0),
+    fmt(s.eventsPerS, 0),
+    fmt(s.eventsPerPublish, 2),
+    fmt(s.redisUsPerEvent, 2),
+    fmt(s.serverUsPerEvent, 1),
+    s.serverUsPerEventExtra === null ? '-' : (s.serverUsPerEventExtra >= 0 ? '+' : '') + s.serverUsPerEventExtra.toFixed(1),
+    fmt(s.otherCpuPct, 0),
+    s.pass ? `ok (${s.passedRuns}/${s.reps})` : `FAIL (${s.passedRuns}/${s.reps}): ${s.failReasons.join('; ')}`,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => (i === head.length - 1 ? 0 : l[i]!.length))));
+  const row = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? '  ' + c : pad(c, widths[i]!))).join(' ');
+  return [row(head), ...lines.map(row)].join('\n');
+}
+
 /** Largest N passing, with every smaller N tried also passing. */
 function nMax(rows: Summary[]): number {
   let best = 0;
@@ -706,7 +1079,7 @@ async function main() {
   };
   log(`classroom benchmark: N = ${opts.nList.join(', ')}; ${opts.reps} repetition(s); ${opts.warmupS} s warm-up + ${opts.measureS} s measured + ${opts.drainS} s drain per run`);
   log(`machine: ${machine.nproc} CPUs (${machine.cpuModel}), node ${machine.node}, load average ${machine.loadAvgAtStart.join(' ')}`);
-  log(`server: ${opts.server}; protocol: ${protocolDir}; load generator: ${opts.workers} worker thread(s)`);
+  log(`server: ${opts.server}; protocol: ${protocolDir}; load generator: ${opts.workers} worker thread(s); cursors and previews ${serverHasLane ? 'over the lane' : 'as tRPC mutations'}`);
   log(
     `workload: every client moves its cursor at ${WORKLOAD.cursorHz} Hz; ${WORKLOAD.drawers} draw (previews at ${WORKLOAD.previewHz} Hz with ${WORKLOAD.pointsPerPreview} points, a ${WORKLOAD.strokePoints}-point stroke committed every ${WORKLOAD.strokeMs / 1000} s); ${WORKLOAD.sampled} sampled clients parse everything`,
   );
@@ -741,77 +1114,109 @@ async function main() {
 
   const runs: RunResult[] = [];
   const summaries: Summary[] = [];
-  const reduced: { system: System; n: number; reason: string }[] = [];
-  const failuresSeen = new Map<System, number>();
-  const runErrors: { system: System; n: number; rep: number; error: string }[] = [];
+  const reduced: { system: System; variant: string; n: number; reason: string }[] = [];
+  const failuresSeen = new Map<string, number>();
+  const runErrors: { system: System; variant: string; n: number; rep: number; error: string }[] = [];
+  // Each Inkboard deployment of --processes (default: SQLite only); the relay once (one process).
+  const deploys = (opts.processes ?? [0]).map(deployOf);
+  const variants: Variant[] = opts.systems.flatMap((system) => (system === 'socketio' ? [variantOf(system, SQLITE)] : deploys.map((d) => variantOf(system, d))));
+  if (opts.processes) log(`deployments: ${variants.map(variantTitle).join('; ')}`);
   for (const n of opts.joinOnly ? [] : opts.nList) {
-    const active = opts.systems;
-    // A system that failed at two smaller N gets two runs per larger N (not --reps).
-    const repsOf = (s: System) => (opts.skip && (failuresSeen.get(s) ?? 0) >= 2 ? Math.min(2, opts.reps) : opts.reps);
-    for (const s of active) if (repsOf(s) < opts.reps) reduced.push({ system: s, n, reason: `failed at two smaller N: ${repsOf(s)} runs instead of ${opts.reps}` });
+    const active = variants;
+    // A variant that failed at two smaller N gets two runs per larger N (not --reps).
+    const repsOf = (v: Variant) => (opts.skip && (failuresSeen.get(v.key) ?? 0) >= 2 ? Math.min(2, opts.reps) : opts.reps);
+    for (const v of active) if (repsOf(v) < opts.reps) reduced.push({ system: v.system, variant: v.key, n, reason: `failed at two smaller N: ${repsOf(v)} runs instead of ${opts.reps}` });
     log(`\nN = ${n}`);
-    const byN = new Map<System, RunResult[]>(active.map((s) => [s, []]));
+    const byN = new Map<string, RunResult[]>(active.map((v) => [v.key, []]));
     for (let rep = 1; rep <= opts.reps; rep++) {
-      for (const system of active) {
-        if (rep > repsOf(system)) continue;
+      for (const variant of active) {
+        if (rep > repsOf(variant)) continue;
         try {
-          const r = await runOnce(system, n, rep);
+          const r = await runOnce(variant, n, rep);
           runs.push(r);
-          byN.get(system)!.push(r);
+          byN.get(variant.key)!.push(r);
+          const several =
+            r.backend === 'postgres+redis'
+              ? `\n      K = ${r.processes}: server CPU per process ${r.serverCpuPctPerProcess.map((v) => fmt(v, 0)).join(' + ')}%, Redis ${fmt(r.redisCpuPct)}% CPU ${fmt(r.publishesPerS, 0)} PUBLISH/s (${fmt(r.eventsPerPublish, 2)} events each, ${fmt(r.publishUsecPerCall, 2)} us in Redis per call), PostgreSQL ${fmt(r.pgCpuPct)}% CPU; ${r.eventsPerS} events/s; per event: Redis ${fmt(r.redisUsPerEvent, 2)} us, servers ${fmt(r.serverUsPerEvent, 1)} us`
+              : opts.processes && r.system === 'inkboard'
+                ? `\n      K = 1 on SQLite: ${r.eventsPerS} events/s; servers ${fmt(r.serverUsPerEvent, 1)} us per event`
+                : '';
           log(
-            `  ${system.padEnd(8)} #${rep}: cursor p50/p99 ${fmtMs(r.cursor.p50)}/${fmtMs(r.cursor.p99)} ms, op p50/p99 ${fmtMs(r.op.p50)}/${fmtMs(r.op.p99)} ms, ops ${pct(r.opDelivery)} of ${r.opsExpected}, cursors ${pct(r.cursorDelivery)}, server ${fmt(r.serverCpuPct, 0)}% CPU (waited for a CPU ${fmt(r.serverWaitPct, 0)}%) ${fmt(r.serverRssMbPeak, 0)} MB probe p99 ${fmtMs(r.probeRtt.p99)} ms${r.probeStuck ? ' (stuck)' : ''}, ${fmt(r.bytesPerClientPerS / 1024)} KB/s/client${r.framesPerClientPerS !== null ? ` ${r.framesPerClientPerS} frames/s` : ''}, gen lag p99 ${fmt(r.genLagP99)} ms sends ${Math.round(r.sendRate * 100)}% gen CPU ${fmt(r.genCpuPct, 0)}% (waited ${fmt(r.genWaitPct, 0)}%) other ${fmt(r.otherCpuPct, 0)}%` +
+            `  ${variant.key.padEnd(8)} #${rep}: cursor p50/p99 ${fmtMs(r.cursor.p50)}/${fmtMs(r.cursor.p99)} ms, op p50/p99 ${fmtMs(r.op.p50)}/${fmtMs(r.op.p99)} ms, ops ${pct(r.opDelivery)} of ${r.opsExpected}, cursors ${pct(r.cursorDelivery)}, server ${fmt(r.serverCpuPct, 0)}% CPU (waited for a CPU ${fmt(r.serverWaitPct, 0)}%) ${fmt(r.serverRssMbPeak, 0)} MB probe p99 ${fmtMs(r.probeRtt.p99)} ms${r.probeStuck ? ' (stuck)' : ''}, ${fmt(r.bytesPerClientPerS / 1024)} KB/s/client${r.framesPerClientPerS !== null ? ` ${r.framesPerClientPerS} frames/s` : ''}, gen lag p99 ${fmt(r.genLagP99)} ms sends ${Math.round(r.sendRate * 100)}% gen CPU ${fmt(r.genCpuPct, 0)}% (waited ${fmt(r.genWaitPct, 0)}%) other ${fmt(r.otherCpuPct, 0)}%` +
               ` (machine load before ${fmt(r.loadBefore, 0)}%)` + (r.genOverloaded ? '  [GENERATOR LAGGING]' : '') +
               (r.pass ? '' : `  -> ${r.failReasons.join('; ')}`) +
+              several +
               (r.errorSample ? `\n      error: ${r.errorSample}` : ''),
           );
         } catch (err) {
-          runErrors.push({ system, n, rep, error: (err as Error).message });
-          log(`  ${system} #${rep}: run failed: ${(err as Error).message}`);
+          runErrors.push({ system: variant.system, variant: variant.key, n, rep, error: (err as Error).message });
+          log(`  ${variant.key} #${rep}: run failed: ${(err as Error).message}`);
         }
       }
     }
-    for (const system of active) {
-      const rs = byN.get(system)!;
+    for (const variant of active) {
+      const rs = byN.get(variant.key)!;
       if (!rs.length) {
-        failuresSeen.set(system, (failuresSeen.get(system) ?? 0) + 1);
+        failuresSeen.set(variant.key, (failuresSeen.get(variant.key) ?? 0) + 1);
         continue;
       }
-      const sum = summarize(system, n, rs);
+      const sum = summarize(variant, n, rs);
       summaries.push(sum);
-      if (!sum.pass) failuresSeen.set(system, (failuresSeen.get(system) ?? 0) + 1);
+      if (!sum.pass) failuresSeen.set(variant.key, (failuresSeen.get(variant.key) ?? 0) + 1);
     }
+  }
+  // Extra server CPU per event against the single SQLite process at the same N.
+  for (const s of summaries) {
+    if (s.backend !== 'postgres+redis') continue;
+    const base = summaries.find((b) => b.variant === 'inkboard' && b.n === s.n);
+    if (base?.serverUsPerEvent != null && s.serverUsPerEvent !== null) s.serverUsPerEventExtra = round2(s.serverUsPerEvent - base.serverUsPerEvent);
   }
 
   // ---- report
-  const bySystem = (s: System) => summaries.filter((x) => x.system === s);
-  const nmax = Object.fromEntries(opts.systems.map((s) => [s, nMax(bySystem(s))])) as Record<System, number>;
+  const byVariant = (key: string) => summaries.filter((x) => x.variant === key);
+  const nmax: Record<string, number> = Object.fromEntries(variants.map((v) => [v.key, nMax(byVariant(v.key))]));
   log('\n' + '='.repeat(100));
   log(`Medians over ${opts.reps} repetition(s); latencies in ms (send -> receipt at another client); "!" = load generator lagging in some run; "others CPU%" = CPU used by other processes of the machine (% of one core, of ${os.cpus().length * 100}%)`);
-  for (const s of opts.systems) {
-    log(`\n${s === 'inkboard' ? 'Inkboard' : 'socket.io relay'}   (N_max = ${nmax[s]})`);
-    log(table(bySystem(s)));
-    for (const k of reduced.filter((x) => x.system === s)) log(`  N=${k.n}: ${k.reason}`);
+  for (const v of variants) {
+    log(`\n${opts.processes ? variantTitle(v) : v.system === 'inkboard' ? 'Inkboard' : 'socket.io relay'}   (N_max = ${nmax[v.key]})`);
+    log(table(byVariant(v.key)));
+    for (const k of reduced.filter((x) => x.variant === v.key)) log(`  N=${k.n}: ${k.reason}`);
+  }
+  if (opts.processes && opts.systems.includes('inkboard')) {
+    log(
+      `\nSeveral processes (K server processes; "1 SQLite" = one process on SQLite without Redis, "K PG+R" = K processes on PostgreSQL + a private Redis); srv CPU% = sum over the processes (% of one core); ` +
+        `PUB/s = Redis PUBLISH calls per second; ev/s = events the clients sent that the server publishes (cursor moves, previews, done + op per stroke); us/ev = CPU microseconds per such event (Redis: the redis-server process; srv: the sum of the K servers); extra = srv us/ev less that of 1 SQLite at the same N`,
+    );
+    log(processesTable(summaries.filter((s) => s.system === 'inkboard')));
+    log(`N_max per K: ${variants.filter((v) => v.system === 'inkboard').map((v) => `${kLabel(v.deploy)} ${nmax[v.key]}`).join(', ')}`);
   }
   const overloaded = runs.filter((r) => r.genOverloaded);
   if (overloaded.length) {
     log(`\nWARNING: the load generator lagged (event-loop lag p99 > ${GEN_LAG_LIMIT_MS} ms or < ${GEN_SEND_MIN * 100}% of sends made) in ${overloaded.length} run(s):`);
-    for (const r of overloaded) log(`  ${r.system} N=${r.n} #${r.rep}: lag p99 ${r.genLagP99} ms (max ${r.genLagMax}), sends ${Math.round(r.sendRate * 100)}%, generator CPU ${r.genCpuPct}%, server CPU ${r.serverCpuPct}%`);
+    for (const r of overloaded) log(`  ${r.variant} N=${r.n} #${r.rep}: lag p99 ${r.genLagP99} ms (max ${r.genLagMax}), sends ${Math.round(r.sendRate * 100)}%, generator CPU ${r.genCpuPct}%, server CPU ${r.serverCpuPct}%`);
     log('  Latencies of those runs include delay in the generator (its own load or CPU taken by other processes; see "others CPU%"), not only in the server.');
   }
 
-  const ink = bySystem('inkboard');
+  // The targets are those of the single SQLite process when it ran, else of the first deployment.
+  const primary = variants.find((v) => v.key === 'inkboard') ?? variants.find((v) => v.system === 'inkboard');
+  const inkMax = primary ? nmax[primary.key]! : 0;
+  const ink = primary ? byVariant(primary.key) : [];
   const at200 = ink.find((s) => s.n === 200);
-  const ratio = nmax.socketio ? nmax.inkboard / nmax.socketio : null;
-  const bpp = median(runs.filter((r) => r.system === 'inkboard').map((r) => r.bytesPerPoint));
+  const ratio = nmax.socketio ? inkMax / nmax.socketio : null;
+  const bpp = median(runs.filter((r) => r.variant === primary?.key).map((r) => r.bytesPerPoint));
+  const of = opts.processes && primary ? ` (${variantTitle(primary)})` : '';
   const targets = [
     {
-      target: 'N_max >= 5x the socket.io relay',
-      met: ratio !== null ? ratio >= 5 : nmax.inkboard > 0 ? null : false,
-      measured: ratio !== null ? `${nmax.inkboard} / ${nmax.socketio} = ${round2(ratio)}x` : `socket.io N_max = 0 (below the smallest N tried); Inkboard ${nmax.inkboard}`,
+      target: `N_max >= 5x the socket.io relay${of}`,
+      met: ratio !== null ? ratio >= 5 : inkMax > 0 ? null : false,
+      measured: ratio !== null ? `${inkMax} / ${nmax.socketio} = ${round2(ratio)}x` : `socket.io N_max = 0 (below the smallest N tried); Inkboard ${inkMax}`,
     },
-    { target: 'N_max >= 300', met: nmax.inkboard >= 300, measured: `N_max = ${nmax.inkboard}` },
+    { target: `N_max >= 300${of}`, met: inkMax >= 300, measured: `N_max = ${inkMax}` },
+    ...variants
+      .filter((v) => v.system === 'inkboard' && v !== primary)
+      .map((v) => ({ target: `N_max >= 300 (${variantTitle(v)})`, met: nmax[v.key]! >= 300, measured: `N_max = ${nmax[v.key]}` })),
     {
-      target: 'at N = 200, p99 <= 50 ms',
+      target: `at N = 200, p99 <= 50 ms${of}`,
       met: at200 ? (at200.cursorP99 ?? Infinity) <= 50 && (at200.opP99 ?? Infinity) <= 50 : null,
       measured: at200 ? `cursor p99 ${fmtMs(at200.cursorP99)} ms, op p99 ${fmtMs(at200.opP99)} ms` : 'N = 200 not run',
     },
@@ -836,6 +1241,8 @@ async function main() {
         options: opts,
         workload: WORKLOAD,
         limits: { latencyMs: LATENCY_LIMIT_MS, genLagMs: GEN_LAG_LIMIT_MS, genSendMin: GEN_SEND_MIN },
+        /** K = processes; backend 'sqlite' (one process) or 'postgres+redis'. */
+        variants,
         nMax: nmax,
         ratio,
         targets,
@@ -856,9 +1263,16 @@ async function main() {
 
 const hardLimit = setTimeout(() => {
   console.error('classroom benchmark: exceeded its 60-minute limit, stopping');
-  process.exit(2);
+  // Throwaway PostgreSQL databases and private Redis servers are removed even then.
+  void runCleanups().finally(() => process.exit(2));
 }, 60 * 60_000);
 hardLimit.unref();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`classroom benchmark: ${signal}, cleaning up`);
+    void runCleanups().finally(() => process.exit(130));
+  });
+}
 
 main().then(
   () => process.exit(0),

@@ -8,6 +8,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Frame } from '../../packages/protocol/src/events.js';
@@ -18,7 +19,8 @@ export type System = 'inkboard' | 'socketio';
 
 export interface ShardConfig {
   system: System;
-  port: number;
+  /** Server processes: client idx connects to ports[idx % ports.length]. */
+  ports: number[];
   boardId: string;
   /** token: the client's API token on a server with accounts, else null. */
   clients: { idx: number; drawer: boolean; sampled: boolean; token: string | null }[];
@@ -28,6 +30,11 @@ export interface ShardConfig {
   strokePoints: number;
   pointsPerPreview: number;
   connectConcurrency: number;
+  /**
+   * Cursor moves and previews over the ephemeral lane (`~[...]`, no reply), as the web app sends
+   * them; false: as tRPC mutations. Default: the lane when the measured commit has it.
+   */
+  lane?: boolean;
   /** packages/protocol/src of the server measured (its wire format). */
   protocolDir: string;
 }
@@ -73,6 +80,9 @@ export interface ShardReport {
 
 const cfg = workerData as ShardConfig;
 const port = parentPort!;
+const portOf = (c: { idx: number }) => cfg.ports[c.idx % cfg.ports.length]!;
+/** The lane when asked for, else when the measured commit has it (its protocol has lane.ts). */
+const useLane = cfg.lane ?? existsSync(join(cfg.protocolDir, 'lane.ts'));
 
 /** The measured server's `fromWireFrame` (committed strokes may travel packed); identity before it existed. */
 const fromWireFrame: (wire: any) => Frame = await import(pathToFileURL(join(cfg.protocolDir, 'wire.ts')).href).then(
@@ -81,7 +91,7 @@ const fromWireFrame: (wire: any) => Frame = await import(pathToFileURL(join(cfg.
 );
 
 const OPID = Buffer.from('"opId":"');
-const CURSOR_EV = Buffer.from('{"type":"cursor"');
+const CURSOR_EV = Buffer.from('{"type":"cursor'); // "cursor" events, or one "cursors" event (the packed form)
 const OP_MSG = Buffer.from('42["op"');
 const NULL_REPLY = Buffer.from('"data":null}');
 
@@ -248,7 +258,7 @@ function inkboardMessage(c: Client, buf: Buffer) {
 
 function connectInkboard(c: Client): Promise<void> {
   return new Promise((resolve, reject) => {
-    const { url, first } = wsConnect(cfg.port, c.token);
+    const { url, first } = wsConnect(portOf(c), c.token);
     const ws = new WebSocket(url, { perMessageDeflate: false, skipUTF8Validation: !c.sampled });
     c.ws = ws;
     const timer = setTimeout(() => reject(new Error(`client ${c.idx}: no snapshot within 30 s`)), 30_000);
@@ -301,7 +311,7 @@ function connectSio(c: Client): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`client ${c.idx}: not joined within 30 s`)), 30_000);
     if (c.sampled) {
-      const socket = ioClient(`http://127.0.0.1:${cfg.port}`, { transports: ['websocket'], forceNew: true, reconnection: false });
+      const socket = ioClient(`http://127.0.0.1:${portOf(c)}`, { transports: ['websocket'], forceNew: true, reconnection: false });
       c.sio = socket;
       socket.on('connect', () => {
         socket.emit('join', cfg.boardId, () => {
@@ -333,7 +343,7 @@ function connectSio(c: Client): Promise<void> {
       });
       return;
     }
-    const ws = new WebSocket(`ws://127.0.0.1:${cfg.port}/socket.io/?EIO=4&transport=websocket`, {
+    const ws = new WebSocket(`ws://127.0.0.1:${portOf(c)}/socket.io/?EIO=4&transport=websocket`, {
       perMessageDeflate: false,
       skipUTF8Validation: true,
     });
@@ -368,7 +378,8 @@ function sendCursor(c: Client) {
   const t = wall();
   const x = stampX(t);
   c.lastCursorX = x;
-  if (cfg.system === 'inkboard') inkboardMutation(c, 'board.cursor', `{"boardId":"${cfg.boardId}","x":${x},"y":${c.idx}}`);
+  if (cfg.system === 'inkboard' && useLane) c.ws!.send(`~[{"type":"cursor","boardId":"${cfg.boardId}","x":${x},"y":${c.idx}}]`);
+  else if (cfg.system === 'inkboard') inkboardMutation(c, 'board.cursor', `{"boardId":"${cfg.boardId}","x":${x},"y":${c.idx}}`);
   else sioEmit(c, 'cursor', `{"x":${x},"y":${c.idx}}`, () => ({ x, y: c.idx }));
   if (inWindow(t)) sent.cursors++;
 }
@@ -393,7 +404,8 @@ function sendPreview(c: Client, t: number) {
 }
 
 function sendPreviewBody(c: Client, body: string) {
-  if (cfg.system === 'inkboard') inkboardMutation(c, 'board.preview', `{"boardId":"${cfg.boardId}",${body}}`);
+  if (cfg.system === 'inkboard' && useLane) c.ws!.send(`~[{"type":"preview","boardId":"${cfg.boardId}",${body}}]`);
+  else if (cfg.system === 'inkboard') inkboardMutation(c, 'board.preview', `{"boardId":"${cfg.boardId}",${body}}`);
   else sioEmit(c, 'preview', `{${body}}`, () => JSON.parse(`{${body}}`));
 }
 

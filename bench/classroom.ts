@@ -64,7 +64,9 @@ function parseArgs(argv: string[]) {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (!a.startsWith('--')) throw new Error(`Unexpected argument ${a}`);
-    const [k, v] = a.slice(2).split('=', 2) as [string, string | undefined];
+    // Split at the first '=' only: --server-node-args=--max-semi-space-size=64 keeps its value.
+    const eq = a.indexOf('=');
+    const [k, v] = eq < 0 ? [a.slice(2), undefined] : [a.slice(2, eq), a.slice(eq + 1)];
     if (v !== undefined) flags.set(k, v);
     else if (argv[i + 1] && !argv[i + 1]!.startsWith('--')) flags.set(k, argv[++i]!);
     else flags.set(k, true);

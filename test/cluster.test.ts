@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { fromWireFrame, newId, zAbove, type Element, type Op } from '@inkboard/protocol';
+import { fromWireFrame, newId, zAbove, type BoardEvent, type Element, type Op } from '@inkboard/protocol';
 import { BoardSession, createInkboardClient, type InkboardClient } from '../packages/client/src/index.js';
 import { signInForToken } from '../packages/client/src/cli/login.js';
 import { startCluster, startNginx, type Cluster } from './helpers/cluster.js';
@@ -266,5 +266,45 @@ describe('several server processes (PostgreSQL + Redis)', () => {
     await ann.session.apply({ type: 'add', opId: newId(), elements: [stroke] });
     await waitFor(() => bob.session.elements.has(stroke.id), 'Bob sees Ann’s stroke');
     expect(bob.session.elements.get(stroke.id)).toEqual(stroke);
+  });
+
+  it('previews, cursors (lane), chat, typing, joins and leaves reach a subscriber on another process', async () => {
+    const cluster = await startCluster({ processes: 2 });
+    cleanups.push(() => cluster.destroy());
+    const [first, second] = cluster.processes as [(typeof cluster.processes)[0], (typeof cluster.processes)[0]];
+    const { boardId, tokens } = await boardOn(first.url);
+
+    const live = (url: string, token: string) => {
+      const client = createInkboardClient({ url, token, WebSocket: WebSocket as never, allOverWebSocket: true });
+      const events: BoardEvent[] = [];
+      const session = new BoardSession(client, boardId, { event: (e) => events.push(e) }).start();
+      const close = async () => {
+        session.close();
+        await client.close();
+      };
+      cleanups.push(close);
+      return { client, session, events, close };
+    };
+    const bob = live(second.url, tokens[1]!);
+    await waitFor(() => bob.session.status === 'live', 'Bob live on the second process');
+    const ann = live(first.url, tokens[0]!);
+    await waitFor(() => ann.session.status === 'live', 'Ann live on the first process');
+    await waitFor(() => bob.events.some((e) => e.type === 'join' && e.client.clientId === ann.session.clientId), 'Bob hears Ann join');
+    expect([...bob.session.presence.keys()].sort()).toEqual([ann.session.clientId, bob.session.clientId].sort());
+
+    const shape: Element = { type: 'rectangle', id: newId(), x: 0, y: 0, width: 30, height: 20, z: zAbove(null), strokeColor: '#1e1e1e', fillColor: 'transparent', strokeWidth: 2, opacity: 1 };
+    ann.client.lane.preview({ boardId, elementId: shape.id, element: shape });
+    ann.client.lane.cursor(boardId, 77, 88);
+    ann.client.lane.typing(boardId);
+    const message = await ann.client.trpc.chat.send.mutate({ boardId, text: 'hello from process one' });
+    const from = ann.session.clientId;
+    await waitFor(() => bob.events.some((e) => e.type === 'preview' && e.clientId === from && e.element?.id === shape.id), 'Bob sees Ann’s preview');
+    await waitFor(() => bob.events.some((e) => e.type === 'cursor' && e.clientId === from && e.x === 77 && e.y === 88), 'Bob sees Ann’s cursor');
+    await waitFor(() => bob.events.some((e) => e.type === 'typing' && e.clientId === from), 'Bob sees Ann typing');
+    await waitFor(() => bob.events.some((e) => e.type === 'chat' && e.message.id === message.id && e.message.text === 'hello from process one'), 'Bob gets Ann’s message');
+
+    await ann.close();
+    await waitFor(() => bob.events.some((e) => e.type === 'leave' && e.clientId === from), 'Bob hears Ann leave');
+    expect([...bob.session.presence.keys()]).toEqual([bob.session.clientId]);
   });
 });

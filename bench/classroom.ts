@@ -716,6 +716,14 @@ async function runOnce(variant: Variant, n: number, rep: number): Promise<RunRes
     const rssEnd = sumOrNull(servers.map((sv) => procRssMb(sv.pid)));
     await sleep(opts.drainS * 1000);
     clearInterval(rssTimer);
+    if (process.env.INKBOARD_BENCH_METRICS && system === 'inkboard') {
+      // Diagnostics: the servers' own histograms (whole run, setup included).
+      for (const sv of servers) {
+        const text = await fetch(`http://127.0.0.1:${sv.port}/metrics`).then((r) => r.text(), () => '');
+        const pick = text.split('\n').filter((l) => /^inkboard_(gap_fills_total|fanout_delay_seconds_bucket|commit_seconds_bucket|commit_seconds_count|fanout_delay_seconds_count)/.test(l));
+        log(`    metrics of :${sv.port}: ${pick.map((l) => l.replace(/^inkboard_/, '').replace(/_seconds/, '')).join(' | ')}`);
+      }
+    }
 
     const reports = (await Promise.all(workers.map((w) => {
       const p = waitFor<{ report: ShardReport }>(w, 'report', 60_000);

@@ -136,14 +136,27 @@ async function metric(url: string, name: string): Promise<number> {
   return line ? Number(line.split(' ').at(-1)) : 0;
 }
 
+/** The random seed of a test, printed first so that a failure can be repeated with INKBOARD_CLUSTER_SEED. */
+function testSeed(): number {
+  const seed = Number(process.env.INKBOARD_CLUSTER_SEED ?? Date.now() % 100_000);
+  console.log(`seed ${seed} (INKBOARD_CLUSTER_SEED=${seed} repeats it)`);
+  return seed;
+}
+
+/** Three processes behind a round-robin balancer, and a board made through the first. */
+async function balancedCluster() {
+  const seed = testSeed();
+  const cluster = await startCluster({ processes: 3 });
+  cleanups.push(() => cluster.destroy());
+  const balancer = await new RoundRobinProxy(cluster.processes.map((p) => p.port)).start();
+  cleanups.push(() => balancer.close());
+  const { boardId, tokens } = await boardOn(cluster.processes[0]!.url);
+  return { seed, cluster, balancer, boardId, tokens };
+}
+
 describe('several server processes (PostgreSQL + Redis)', () => {
   it('clients spread over three processes draw with random reconnects to other processes and end identical to the database', async () => {
-    const seed = Number(process.env.INKBOARD_CLUSTER_SEED ?? Date.now() % 100_000);
-    const cluster = await startCluster({ processes: 3 });
-    cleanups.push(() => cluster.destroy());
-    const balancer = await new RoundRobinProxy(cluster.processes.map((p) => p.port)).start();
-    cleanups.push(() => balancer.close());
-    const { boardId, tokens } = await boardOn(cluster.processes[0]!.url);
+    const { seed, cluster, balancer, boardId, tokens } = await balancedCluster();
 
     const people = drawers(balancer.url, boardId, tokens, 6);
     const run = draw(people, seed, { dropChance: 0.03 });
@@ -159,12 +172,7 @@ describe('several server processes (PostgreSQL + Redis)', () => {
   });
 
   it('SIGKILL of one process mid-drawing: its clients resume on the others with no gap, no duplicate, nothing acknowledged lost', async () => {
-    const seed = Number(process.env.INKBOARD_CLUSTER_SEED ?? Date.now() % 100_000);
-    const cluster = await startCluster({ processes: 3 });
-    cleanups.push(() => cluster.destroy());
-    const balancer = await new RoundRobinProxy(cluster.processes.map((p) => p.port)).start();
-    cleanups.push(() => balancer.close());
-    const { boardId, tokens } = await boardOn(cluster.processes[0]!.url);
+    const { seed, cluster, balancer, boardId, tokens } = await balancedCluster();
 
     const people = drawers(balancer.url, boardId, tokens, 6);
     const run = draw(people, seed, { dropChance: 0 });
@@ -207,7 +215,7 @@ describe('several server processes (PostgreSQL + Redis)', () => {
   });
 
   it('a Redis restart mid-drawing: lost events are detected and filled from the database; clients converge', async () => {
-    const seed = Number(process.env.INKBOARD_CLUSTER_SEED ?? Date.now() % 100_000);
+    const seed = testSeed();
     const redisPort = await freePort();
     const startRedis = () => {
       const child = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });

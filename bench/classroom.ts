@@ -8,8 +8,11 @@
  *        [--server apps/server/dist/index.js] [--systems inkboard,socketio] [--workers 2]
  *        [--warmup 3] [--measure 10] [--drain 2] [--quiet-wait 10] [--join-trials 5] [--no-join]
  *        [--no-skip] [--tick-ms MS] [--db-dir DIR] [--server-prof] [--server-log] [--server-node-args=ARGS]
- *        [--join-only] [--processes 0,1,2,3] [--pg-url URL] [--redis-server PATH]
+ *        [--join-only] [--processes 0,1,2,3] [--pg-url URL] [--redis-server PATH] [--server-nice N]
  *
+ * --server-nice N runs every server (Inkboard and the socket.io relay alike) under `nice -n N`;
+ * default -10 as root, so the load generator, which stands in for clients on other machines, does
+ * not preempt the server it measures on a machine of two cores.
  * --processes K,... (issue 7): each Inkboard run starts K server processes on a fresh PostgreSQL
  * database and a Redis of its own (RedisBoardHub), all on one board, the clients spread round-robin
  * over their ports; 0 in the list means the default single process on SQLite (no Redis), so
@@ -73,10 +76,10 @@ function parseArgs(argv: string[]) {
   }
   const quick = flags.has('quick');
   const num = (k: string, d: number) => (flags.has(k) ? Number(flags.get(k)) : d);
-  const known = ['quick', 'n', 'reps', 'server', 'systems', 'workers', 'warmup', 'measure', 'drain', 'no-join', 'no-skip', 'server-prof', 'join-trials', 'tick-ms', 'quiet-wait', 'server-node-args', 'server-log', 'db-dir', 'join-only', 'processes', 'pg-url', 'redis-server', 'help'];
+  const known = ['quick', 'n', 'reps', 'server', 'systems', 'workers', 'warmup', 'measure', 'drain', 'no-join', 'no-skip', 'server-prof', 'join-trials', 'tick-ms', 'quiet-wait', 'server-node-args', 'server-log', 'db-dir', 'join-only', 'processes', 'pg-url', 'redis-server', 'server-nice', 'help'];
   for (const k of flags.keys()) if (!known.includes(k)) throw new Error(`Unknown option --${k}`);
   if (flags.has('help')) {
-    console.log('node --import tsx bench/classroom.ts [--quick] [--n 10,25,50,100,200,300,400] [--reps 3] [--server PATH] [--systems inkboard,socketio] [--workers 2] [--warmup S] [--measure S] [--drain S] [--quiet-wait S] [--join-trials 5] [--tick-ms MS] [--no-join] [--no-skip] [--server-prof] [--processes 0,1,2,3 (0 = one process on SQLite; K >= 1 = K processes on PostgreSQL + Redis)] [--pg-url postgres://postgres@127.0.0.1:5432/postgres] [--redis-server redis-server]');
+    console.log('node --import tsx bench/classroom.ts [--quick] [--n 10,25,50,100,200,300,400] [--reps 3] [--server PATH] [--systems inkboard,socketio] [--workers 2] [--warmup S] [--measure S] [--drain S] [--quiet-wait S] [--join-trials 5] [--tick-ms MS] [--no-join] [--no-skip] [--server-prof] [--processes 0,1,2,3 (0 = one process on SQLite; K >= 1 = K processes on PostgreSQL + Redis)] [--pg-url postgres://postgres@127.0.0.1:5432/postgres] [--redis-server redis-server] [--server-nice N (nice -n of the servers; default -10 as root, else 0)]');
     process.exit(0);
   }
   const nList = String(flags.get('n') ?? (quick ? '10,50,100' : '10,25,50,100,200,300,400'))
@@ -104,6 +107,13 @@ function parseArgs(argv: string[]) {
     serverNodeArgs: flags.has('server-node-args') ? String(flags.get('server-node-args')).split(/\s+/).filter(Boolean) : [],
     /** Keep each server's output in bench/results/<stamp>-<run>.server.log. */
     serverLog: flags.has('server-log'),
+    /**
+     * Scheduling priority of the server processes (`nice -n`). The load generator stands in for
+     * clients on other machines; on this one it shares the CPUs with the servers, and a negative
+     * value keeps its threads from preempting them. Default -10 when the benchmark runs as root
+     * (raising a priority needs it), else 0 (unchanged). Both systems get the same.
+     */
+    serverNice: flags.has('server-nice') ? Number(flags.get('server-nice')) : process.getuid?.() === 0 ? -10 : 0,
     /** Only the join benchmark. */
     joinOnly: flags.has('join-only'),
     /** Where the servers' temporary database goes (default: the OS temp dir), e.g. /dev/shm to take disk syncs out. */
@@ -121,6 +131,7 @@ function parseArgs(argv: string[]) {
     pgUrl: String(flags.get('pg-url') ?? process.env.INKBOARD_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'),
     redisServer: String(flags.get('redis-server') ?? 'redis-server'),
   };
+  if (!Number.isInteger(opts.serverNice) || opts.serverNice < -20 || opts.serverNice > 19) throw new Error('--server-nice takes an integer from -20 to 19');
   if (opts.processes) {
     if (!opts.processes.length || opts.processes.some((k) => !Number.isInteger(k) || k < 0 || k > 16))
       throw new Error('--processes needs a list of process counts 0-16, e.g. 0,1,2,3 (0 = one process on SQLite)');
@@ -198,7 +209,10 @@ async function startServer(system: System, label: string, extraEnv: NodeJS.Proce
   };
   if (opts.tickMs !== null) env.INKBOARD_TICK_MS = String(opts.tickMs);
   delete env.NODE_OPTIONS;
-  const child = spawn(process.execPath, [...prof, ...opts.serverNodeArgs, script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const argv = [...prof, ...opts.serverNodeArgs, script];
+  const child = opts.serverNice
+    ? spawn('nice', ['-n', String(opts.serverNice), process.execPath, ...argv], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(process.execPath, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const logFile = opts.serverLog ? join(resultsDir, `${stamp}-${label}.server.log`) : null;
   const onOutput = (d: Buffer) => {
@@ -1089,7 +1103,7 @@ async function main() {
   };
   log(`classroom benchmark: N = ${opts.nList.join(', ')}; ${opts.reps} repetition(s); ${opts.warmupS} s warm-up + ${opts.measureS} s measured + ${opts.drainS} s drain per run`);
   log(`machine: ${machine.nproc} CPUs (${machine.cpuModel}), node ${machine.node}, load average ${machine.loadAvgAtStart.join(' ')}`);
-  log(`server: ${opts.server}; protocol: ${protocolDir}; load generator: ${opts.workers} worker thread(s); cursors and previews ${serverHasLane ? 'over the lane' : 'as tRPC mutations'}`);
+  log(`server: ${opts.server}; protocol: ${protocolDir}; load generator: ${opts.workers} worker thread(s); servers at nice ${opts.serverNice}; cursors and previews ${serverHasLane ? 'over the lane' : 'as tRPC mutations'}`);
   log(
     `workload: every client moves its cursor at ${WORKLOAD.cursorHz} Hz; ${WORKLOAD.drawers} draw (previews at ${WORKLOAD.previewHz} Hz with ${WORKLOAD.pointsPerPreview} points, a ${WORKLOAD.strokePoints}-point stroke committed every ${WORKLOAD.strokeMs / 1000} s); ${WORKLOAD.sampled} sampled clients parse everything`,
   );

@@ -5,7 +5,7 @@ import type { InnerContext } from '../trpc/context.js';
 import { createContextFactory, SESSION_COOKIE } from '../trpc/context.js';
 import { appRouter, type AppRouter } from '../trpc/routers/_app.js';
 import { TokenBuckets } from '../auth/TokenBucket.js';
-import { createFrameEncoder } from './frameEncoder.js';
+import { createFrameEncoder, sendSplicedAsText } from './frameEncoder.js';
 import { installLane } from './lane.js';
 
 /** Largest WebSocket message a client may send (the `ws` default is 100 MiB). */
@@ -17,6 +17,8 @@ export const trpcPlugin = fp<{ inner: InnerContext; allowedOrigins: string[]; up
     await app.register(websocket, { options: { maxPayload: MAX_WS_MESSAGE_BYTES } });
     // Cursor moves, previews and typing travel beside tRPC, without replies (packages/protocol/src/lane.ts).
     installLane(app.websocketServer, opts.inner.sockets);
+    // Board frames are encoded to bytes once per tick (frameEncoder.ts) and must still go as text.
+    app.websocketServer.on('connection', sendSplicedAsText);
     // Browsers send cookies with a WebSocket handshake from any site: a cookie-bearing upgrade from
     // a foreign page is refused before the upgrade (cross-site WebSocket hijacking).
     const upgrades = new TokenBuckets(opts.upgradesPerMinute / 60, opts.upgradesPerMinute);

@@ -4,7 +4,7 @@ import { createServer, Socket, type Server } from 'node:net';
 import { fromWireFrame, type BoardEvent, type PresenceEntry, type WireFrame } from '@inkboard/protocol';
 import { toWireFrame } from '@inkboard/protocol';
 import { Redis } from 'ioredis';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { HubSignal, Subscriber } from '../apps/server/src/boards/BoardHub.js';
 import { RedisBoardHub, type RedisBoardHubOptions } from '../apps/server/src/boards/RedisBoardHub.js';
 import { addOp, deleteOp, stroke } from './helpers/elements.js';
@@ -83,6 +83,17 @@ async function hub(processId: string, options: Partial<RedisBoardHubOptions> = {
   return h;
 }
 
+/** Processes A and B, each with a recording subscriber of board-1. */
+async function twoSubscribed() {
+  const a = await hub('A');
+  const b = await hub('B');
+  const onA = recorder();
+  const onB = recorder();
+  await a.subscribe('board-1', onA);
+  await b.subscribe('board-1', onB);
+  return { a, b, onA, onB };
+}
+
 /** A plain client for looking at Redis from outside the hubs. */
 function client(url = REDIS_URL): Redis {
   const c = new Redis(url, { disableClientInfo: true, lazyConnect: false });
@@ -125,6 +136,11 @@ async function kill9(child: ChildProcess): Promise<void> {
   await exited;
 }
 
+// Every test's keys and channels live under a prefix of its own.
+beforeEach(() => {
+  prefix = newPrefix();
+});
+
 afterEach(async () => {
   await Promise.all(hubs.map((h) => h.close()));
   hubs = [];
@@ -149,13 +165,7 @@ afterEach(async () => {
 
 describe('RedisBoardHub', () => {
   it('delivers an op published on one process once, in one frame, to subscribers on every process', async () => {
-    prefix = newPrefix();
-    const a = await hub('A');
-    const b = await hub('B');
-    const onA = recorder();
-    const onB = recorder();
-    await a.subscribe('board-1', onA);
-    await b.subscribe('board-1', onB);
+    const { a, b, onA, onB } = await twoSubscribed();
     // Another board's subscriber must get nothing.
     const elsewhere = recorder();
     await b.subscribe('board-2', elsewhere);
@@ -184,7 +194,6 @@ describe('RedisBoardHub', () => {
   });
 
   it('publishes once per board per turn, with cursors coalesced to the latest per client', async () => {
-    prefix = newPrefix();
     const a = await hub('A');
     const b = await hub('B');
     const onB = recorder();
@@ -212,7 +221,6 @@ describe('RedisBoardHub', () => {
   });
 
   it('subscribes to a board channel before subscribe resolves and leaves it with the last local subscriber', async () => {
-    prefix = newPrefix();
     const a = await hub('A');
     const b = await hub('B');
     const spy = client();
@@ -242,7 +250,6 @@ describe('RedisBoardHub', () => {
   });
 
   it('resolves subscribe only once Redis confirmed the SUBSCRIBE', async () => {
-    prefix = newPrefix();
     const slow = await hub('slow', { url: await slowProxy(150) });
     const spy = client();
     const channel = `${prefix}board:board-1`;
@@ -260,13 +267,7 @@ describe('RedisBoardHub', () => {
   });
 
   it('shares presence between processes and announces a leave once', async () => {
-    prefix = newPrefix();
-    const a = await hub('A');
-    const b = await hub('B');
-    const onA = recorder();
-    const onB = recorder();
-    await a.subscribe('board-1', onA);
-    await b.subscribe('board-1', onB);
+    const { a, b, onA, onB } = await twoSubscribed();
 
     await a.join('board-1', 4, person('c1', 'Bob'));
     await b.join('board-1', 4, person('c2', 'Carol'));
@@ -289,7 +290,6 @@ describe('RedisBoardHub', () => {
   });
 
   it('sends signals to every process; a revoke ends only that user’s subscriptions', async () => {
-    prefix = newPrefix();
     const a = await hub('A');
     const b = await hub('B');
     const c = await hub('C');
@@ -323,7 +323,6 @@ describe('RedisBoardHub', () => {
   });
 
   it('expires the presence of a process that died and announces its leave once', async () => {
-    prefix = newPrefix();
     const timing = { heartbeatMs: 100, presenceTtlMs: 600 };
     const a = await hub('A', timing);
     const b = await hub('B', timing);
@@ -350,7 +349,6 @@ describe('RedisBoardHub', () => {
   });
 
   it('announces the leave of an expired entry from one process only, even when all sweep at once', async () => {
-    prefix = newPrefix();
     const timing = { heartbeatMs: 60_000, presenceTtlMs: 120_000 };
     const all = await Promise.all(['A', 'B', 'C'].map((id) => hub(id, timing)));
     const recs = all.map(() => recorder());
@@ -372,7 +370,6 @@ describe('RedisBoardHub', () => {
   });
 
   it('removes its presence entries and announces their leaves when closed', async () => {
-    prefix = newPrefix();
     const a = await hub('A');
     const b = await hub('B');
     const onB = recorder();
@@ -390,7 +387,6 @@ describe('RedisBoardHub', () => {
   });
 
   it('resyncs subscribers, delivers again and rewrites presence after Redis restarts', async () => {
-    prefix = newPrefix();
     const port = await freePort();
     const url = `redis://127.0.0.1:${port}`;
     let server = await startRedis(port);

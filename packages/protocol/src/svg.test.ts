@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Element } from './elements/index.js';
-import { elementToSvg, escapeXml, renderSvg, textBaseline } from './svg.js';
+import { elementToSvg, escapeXml, renderSvg, SvgTooLargeError, textBaseline } from './svg.js';
 import { arrowHead } from './geometry.js';
 
 const style = { z: 'a0', strokeColor: '#1e1e1e', strokeWidth: 2, opacity: 1 };
@@ -213,5 +213,51 @@ describe('escapeXml', () => {
     expect(escapeXml(`<a href="x">Tom & Jerry's</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&apos;s&lt;/a&gt;');
     expect(escapeXml('plain ünïcode')).toBe('plain ünïcode');
     expect(escapeXml('&amp;')).toBe('&amp;amp;');
+  });
+});
+
+describe('characters XML cannot hold (stored before the schema refused them)', () => {
+  const controls = Array.from({ length: 32 }, (_, i) => String.fromCharCode(i)).join('');
+
+  it('drops C0 controls other than tab, newline and carriage return, U+FFFE/U+FFFF and lone surrogates', () => {
+    expect(escapeXml(`a${controls}b`)).toBe('a\t\n\rb');
+    expect(escapeXml('x\uFFFEy\uFFFFz')).toBe('xyz');
+    expect(escapeXml('lone \uD800 and \uDC00 end')).toBe('lone  and  end');
+    expect(escapeXml('pair \uD83D\uDE00 kept')).toBe('pair \uD83D\uDE00 kept');
+  });
+
+  it('keeps the document well-formed for a text with \\u0001 and other controls', () => {
+    const svg = renderSvg([{ ...els.text, text: `before\u0001${controls}\nafter\u0000` }]);
+    checkXml(svg);
+    expect(svg).not.toMatch(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/);
+    expect(svg).toContain('>before\t');
+    expect(svg).toContain('>after</tspan>');
+  });
+});
+
+describe('renderSvg with maxLength', () => {
+  const many: Element[] = Array.from({ length: 50 }, (_, i) => ({ ...els.rectangle, id: `r${i}`, z: `a${String(i).padStart(2, '0')}` }));
+  const full = renderSvg(many);
+
+  it('renders as usual when the document fits', () => {
+    expect(renderSvg(many, { maxLength: full.length })).toBe(full);
+  });
+
+  it('throws SvgTooLargeError when it does not fit', () => {
+    expect(() => renderSvg(many, { maxLength: full.length - 1 })).toThrow(SvgTooLargeError);
+    expect(() => renderSvg(many, { maxLength: 10 })).toThrow(SvgTooLargeError);
+  });
+
+  it("'keep-top' draws the topmost elements that fit, in paint order, within the length", () => {
+    const half = Math.floor(full.length / 2);
+    const svg = renderSvg(many, { maxLength: half, overflow: 'keep-top' });
+    expect(svg.length).toBeLessThanOrEqual(half);
+    checkXml(svg);
+    const ids = [...svg.matchAll(/data-id="([^"]+)"/g)].map((m) => m[1]);
+    expect(ids.length).toBeGreaterThan(10);
+    expect(ids.length).toBeLessThan(50);
+    expect(ids).toEqual(many.slice(50 - ids.length).map((e) => e.id));
+    // The view still covers the whole board.
+    expect(viewBox(svg)).toEqual(viewBox(full));
   });
 });

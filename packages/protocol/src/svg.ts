@@ -36,9 +36,18 @@ export function strokePath(el: Pick<Stroke, 'points' | 'strokeWidth'>, last = tr
   return outlineToPath(strokeOutline(el, last));
 }
 
-/** Escapes text for XML content and attribute values. */
+/**
+ * Characters XML 1.0 does not allow at all (not even as `&#1;`): C0 controls other than tab,
+ * newline and carriage return, U+FFFE/U+FFFF and lone surrogates. Stored data may hold them (older
+ * input), and one of them made the whole export invalid, so they are dropped.
+ */
+const XML_INVALID = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** Escapes text for XML content and attribute values; characters XML cannot hold are dropped. */
 export function escapeXml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
+  return s
+    .replace(XML_INVALID, '')
+    .replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
 }
 
 const polyline = (points: readonly (readonly number[])[]) => points.map((p) => `${fmt(p[0]!)},${fmt(p[1]!)}`).join(' ');
@@ -95,6 +104,40 @@ export interface SvgOptions {
   padding?: number;
   /** Region to render; defaults to the box around all elements. */
   bounds?: Box;
+  /** Longest document to produce, in characters (about bytes: the markup is ASCII); see `overflow`. */
+  maxLength?: number;
+  /**
+   * When the document would be longer than `maxLength`: `'throw'` an `SvgTooLargeError` (the
+   * default), or `'keep-top'` to draw only the topmost elements that fit (a preview).
+   */
+  overflow?: 'throw' | 'keep-top';
+}
+
+/** The SVG of the elements would be longer than the `maxLength` it was given. */
+export class SvgTooLargeError extends Error {
+  constructor(readonly maxLength: number) {
+    super(`The SVG would be longer than ${maxLength} characters`);
+    this.name = 'SvgTooLargeError';
+  }
+}
+
+/** The elements' fragments, in paint order, within `budget` characters (or the `SvgTooLargeError`). */
+function fragments(sorted: readonly Element[], budget: number, maxLength: number, keepTop: boolean): string {
+  if (budget === Infinity) return sorted.map(elementToSvg).join('');
+  const parts: string[] = [];
+  let used = 0;
+  // Top-down for a preview, so what is dropped is what lies underneath.
+  for (let k = 0; k < sorted.length; k++) {
+    const part = elementToSvg(sorted[keepTop ? sorted.length - 1 - k : k]!);
+    if (used + part.length > budget) {
+      if (keepTop) break;
+      throw new SvgTooLargeError(maxLength);
+    }
+    used += part.length;
+    parts.push(part);
+  }
+  if (keepTop) parts.reverse();
+  return parts.join('');
 }
 
 /** A standalone SVG document of the elements, in paint order. Empty boards give a small blank image. */
@@ -108,10 +151,9 @@ export function renderSvg(elements: Iterable<Element>, options: SvgOptions = {})
   const h = Math.max(1, box.maxY - box.minY + 2 * padding);
   const background = options.background === undefined ? '#ffffff' : options.background;
   const bg = background ? `<rect x="${fmt(x)}" y="${fmt(y)}" width="${fmt(w)}" height="${fmt(h)}" fill="${escapeXml(background)}"/>` : '';
-  return (
-    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="${fmt(x)} ${fmt(y)} ${fmt(w)} ${fmt(h)}" width="${Math.ceil(w)}" height="${Math.ceil(h)}">` +
-    bg +
-    sorted.map(elementToSvg).join('') +
-    '</svg>'
-  );
+  const head = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="${fmt(x)} ${fmt(y)} ${fmt(w)} ${fmt(h)}" width="${Math.ceil(w)}" height="${Math.ceil(h)}">` + bg;
+  const maxLength = options.maxLength ?? Infinity;
+  const budget = maxLength - head.length - '</svg>'.length;
+  if (budget < 0) throw new SvgTooLargeError(maxLength);
+  return head + fragments(sorted, budget, maxLength, options.overflow === 'keep-top') + '</svg>';
 }

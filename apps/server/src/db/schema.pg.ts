@@ -134,7 +134,31 @@ export const shareLinks = pgTable(
     role: text('role', { enum: ['editor', 'viewer'] }).notNull(),
     codeHash: text('code_hash').notNull().unique(),
     createdBy: text('created_by').notNull(),
+    /** When the link stops working; null: until revoked. */
+    expiresAt: bigint('expires_at', { mode: 'number' }),
+    /** How many people may join through it; null: no limit. */
+    maxUses: integer('max_uses'),
+    /** How many have joined (or been promoted) through it. */
+    uses: integer('uses').notNull().default(0),
     createdAt: bigint('created_at', { mode: 'number' }).notNull(),
   },
   (t) => [index('share_links_board').on(t.boardId)],
+);
+
+/**
+ * People the owner removed from a board: share links no longer let them back in, until the owner
+ * readmits them (`share.readmit`).
+ */
+export const boardRemovals = pgTable(
+  'board_removals',
+  {
+    boardId: text('board_id')
+      .notNull()
+      .references(() => boards.id, { onDelete: 'cascade' }),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    removedAt: bigint('removed_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.boardId, t.userId] })],
 );

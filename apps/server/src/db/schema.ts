@@ -133,7 +133,31 @@ export const shareLinks = sqliteTable(
     role: text('role', { enum: ['editor', 'viewer'] }).notNull(),
     codeHash: text('code_hash').notNull().unique(),
     createdBy: text('created_by').notNull(),
+    /** When the link stops working; null: until revoked. */
+    expiresAt: integer('expires_at'),
+    /** How many people may join through it; null: no limit. */
+    maxUses: integer('max_uses'),
+    /** How many have joined (or been promoted) through it. */
+    uses: integer('uses').notNull().default(0),
     createdAt: integer('created_at').notNull(),
   },
   (t) => [index('share_links_board').on(t.boardId)],
+);
+
+/**
+ * People the owner removed from a board: share links no longer let them back in, until the owner
+ * readmits them (`share.readmit`).
+ */
+export const boardRemovals = sqliteTable(
+  'board_removals',
+  {
+    boardId: text('board_id')
+      .notNull()
+      .references(() => boards.id, { onDelete: 'cascade' }),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    removedAt: integer('removed_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.boardId, t.userId] })],
 );

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { elementSchema, strokePointSchema } from './elements/index.js';
 import { opSchema } from './ops.js';
-import { coordSchema, idSchema, LIMITS } from './primitives.js';
+import { coordSchema, idSchema, LIMITS, plainText } from './primitives.js';
 import { PROTOCOL_VERSION } from './events.js';
 
 /** Inputs of every procedure: the server validates with these, scripts build with them. */
@@ -10,7 +10,8 @@ export const boardIdSchema = idSchema;
 
 export const boardRefInput = z.strictObject({ boardId: boardIdSchema });
 
-export const titleSchema = z.string().trim().min(1, 'title must not be empty').max(LIMITS.titleLength);
+/** A board's title: one line, no control characters. */
+export const titleSchema = plainText(z.string().trim().min(1, 'title must not be empty').max(LIMITS.titleLength), true);
 
 export const createBoardInput = z.strictObject({ title: titleSchema.default('Untitled board') });
 export const renameBoardInput = z.strictObject({ boardId: boardIdSchema, title: titleSchema });
@@ -37,17 +38,25 @@ export const previewInput = z
     boardId: boardIdSchema,
     elementId: idSchema,
     element: elementSchema.optional(),
-    append: z.array(strokePointSchema).max(LIMITS.pointsPerStroke).optional(),
+    append: z
+      .array(strokePointSchema)
+      .max(LIMITS.pointsPerPreview, `a preview appends at most ${LIMITS.pointsPerPreview} points at a time; send the rest in later previews`)
+      .optional(),
     done: z.boolean().optional(),
   })
   .refine((p) => p.element !== undefined || p.append !== undefined || p.done === true, {
     message: 'a preview needs an element, points to append, or done',
+  })
+  .refine((p) => (p.element && 'points' in p.element ? p.element.points.length : 0) <= LIMITS.pointsPerPreview, {
+    message: `a preview's element may carry at most ${LIMITS.pointsPerPreview} points; append the rest, or let the committed op show it`,
+    path: ['element', 'points'],
   });
 export type PreviewInput = z.infer<typeof previewInput>;
 
 export const chatSendInput = z.strictObject({
   boardId: boardIdSchema,
-  text: z.string().trim().min(1, 'message must not be empty').max(LIMITS.chatLength),
+  /** Lines break at `\n`; no control characters. */
+  text: plainText(z.string().trim().min(1, 'message must not be empty').max(LIMITS.chatLength), false),
 });
 export const chatHistoryInput = z.strictObject({
   boardId: boardIdSchema,

@@ -1,18 +1,33 @@
 import { z } from 'zod';
-import { elementSchema, strokePointSchema } from './elements/index.js';
-import { opSchema } from './ops.js';
-import { colorSchema, coordSchema, idSchema, LIMITS, nameSchema } from './primitives.js';
+import { elementSchema, storedElementPatchSchema, storedElementSchema, strokePointSchema } from './elements/index.js';
+import { addOpSchema, clearOpSchema, deleteOpSchema, updateOpSchema } from './ops.js';
+import { colorSchema, coordSchema, idSchema, LIMITS } from './primitives.js';
 
 /** Protocol version; a client sends it when it connects. */
 export const PROTOCOL_VERSION = 1;
 
-/** A person as others see them: on cursors, presence and chat. */
-export const userSchema = z.object({
+/**
+ * A person as others see them: on cursors, presence and chat. Never the sign-in username (strict:
+ * a parse refuses one). The name is as stored: it may predate the character rules of `nameSchema`.
+ */
+export const userSchema = z.strictObject({
   id: z.string(),
-  name: nameSchema,
+  name: z.string().max(LIMITS.nameLength),
   color: colorSchema,
 });
 export type User = z.infer<typeof userSchema>;
+
+/** Who made an op, as the op log keeps it (id and display name; never the username). */
+export const opAuthorSchema = userSchema.pick({ id: true, name: true });
+export type OpAuthor = z.infer<typeof opAuthorSchema>;
+
+/** An op as the op log keeps it: like `opSchema`, but texts may predate the character rules. */
+export const storedOpSchema = z.discriminatedUnion('type', [
+  addOpSchema.extend({ elements: z.array(storedElementSchema).min(1).max(LIMITS.elementsPerOp) }),
+  updateOpSchema.extend({ updates: z.array(z.strictObject({ id: idSchema, patch: storedElementPatchSchema })).min(1).max(LIMITS.updatesPerOp) }),
+  deleteOpSchema,
+  clearOpSchema,
+]);
 
 /** One connection on a board: a person may have several (tabs, scripts). */
 export const presenceEntrySchema = z.object({
@@ -34,8 +49,8 @@ export type ChatMessage = z.infer<typeof chatMessageSchema>;
 export const opEventSchema = z.object({
   type: z.literal('op'),
   seq: z.number().int().positive(),
-  author: userSchema.pick({ id: true, name: true }),
-  op: opSchema,
+  author: opAuthorSchema,
+  op: storedOpSchema,
 });
 export type OpEvent = z.infer<typeof opEventSchema>;
 
@@ -43,7 +58,7 @@ export type OpEvent = z.infer<typeof opEventSchema>;
 export const snapshotEventSchema = z.object({
   type: z.literal('snapshot'),
   seq: z.number().int().nonnegative(),
-  elements: z.array(elementSchema),
+  elements: z.array(storedElementSchema),
 });
 export type SnapshotEvent = z.infer<typeof snapshotEventSchema>;
 

@@ -13,6 +13,11 @@ export const LIMITS = {
   opsPerPush: 100,
   updatesPerOp: 2_000,
   elementsPerBoard: 20_000,
+  /** Default budget of a board in total (the server's INKBOARD_BOARD_MAX_POINTS / _MB may change it). */
+  pointsPerBoard: 2_000_000,
+  bytesPerBoard: 20 * 1024 * 1024,
+  /** Points one preview message may carry (its element's or appended). */
+  pointsPerPreview: 1_000,
   chatLength: 2_000,
   titleLength: 120,
   nameLength: 40,
@@ -44,5 +49,40 @@ export const strokeWidthSchema = z.number().min(0.5).max(100);
 export const opacitySchema = z.number().min(0).max(1);
 export const pressureSchema = z.number().min(0).max(1);
 
+/**
+ * Characters refused in anything a person writes: C0 controls except tab and newline (so carriage
+ * return, and ESC, which starts terminal escape sequences), DEL, C1 controls (U+0080-U+009F; U+009B
+ * is a one-character CSI on some terminals) and lone UTF-16 surrogates (not Unicode; they turn into
+ * U+FFFD on the way). Only new input is checked: what was stored before is still read as it is.
+ */
+export const CONTROL_CHARACTER = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]|\p{Cs}/u;
+/**
+ * Also refused in one-line strings (names, titles): tabs, line breaks (also U+2028, U+2029) and the
+ * bidirectional embedding, override and isolate controls, which make a name read as another.
+ */
+export const LINE_BREAK_OR_BIDI = /[\t\n\u2028\u2029\u202A-\u202E\u2066-\u2069]/u;
+
+const codePoint = (ch: string) => `U+${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+
+/** Why `value` breaks the character rules of free text (one line when `oneLine`), or null when it does not. */
+export function textProblem(value: string, oneLine: boolean): string | null {
+  const control = CONTROL_CHARACTER.exec(value);
+  if (control) return `must not contain control characters (${codePoint(control[0])} at position ${control.index + 1}); remove it and send again`;
+  const other = oneLine ? LINE_BREAK_OR_BIDI.exec(value) : null;
+  if (other) {
+    const what = /[\t\n\u2028\u2029]/.test(other[0]) ? 'line breaks or tabs' : 'bidirectional text controls';
+    return `must be one line without ${what} (${codePoint(other[0])} at position ${other.index + 1})`;
+  }
+  return null;
+}
+
+/** `schema` with the character rules of free text: no control characters; with `oneLine`, no line breaks, tabs or bidi controls either. */
+export function plainText(schema: z.ZodString, oneLine: boolean): z.ZodString {
+  return schema.superRefine((value, ctx) => {
+    const problem = textProblem(value, oneLine);
+    if (problem !== null) ctx.addIssue({ code: 'custom', message: problem, input: value });
+  });
+}
+
 /** Display name of a person on a board. */
-export const nameSchema = z.string().trim().min(1, 'must not be empty').max(LIMITS.nameLength);
+export const nameSchema = plainText(z.string().trim().min(1, 'must not be empty').max(LIMITS.nameLength), true);

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { chatSendInput, previewInput, pushInput, subscribeInput } from './api.js';
+import { chatSendInput, createBoardInput, previewInput, pushInput, renameBoardInput, subscribeInput } from './api.js';
+import { applyOp } from './applyOp.js';
+import { createTokenInput, signUpInput, updateProfileInput } from './auth.js';
 import { normalizeElement, newId } from './builders.js';
 import { DEFAULT_STYLE, ELEMENT_TYPES, elementInputSchema, elementPatchSchema, elementSchema, type Element } from './elements/index.js';
 import { boardEventSchema, frameSchema } from './events.js';
 import { addOpSchema, clearOpSchema, deleteOpSchema, opSchema, updateOpSchema } from './ops.js';
-import { idSchema, LIMITS, MAX_COORD } from './primitives.js';
+import { idSchema, LIMITS, MAX_COORD, nameSchema } from './primitives.js';
 
 const style = { z: 'a0', strokeColor: '#1e1e1e', strokeWidth: 2, opacity: 1 };
 
@@ -300,5 +302,90 @@ describe('boardEventSchema and frameSchema', () => {
     expect(frameSchema.safeParse({ seq: 1.5, events: [] }).success).toBe(false);
     expect(frameSchema.safeParse({ seq: 1 }).success).toBe(false);
     expect(frameSchema.safeParse({ seq: 0, events: [] }).success).toBe(true);
+  });
+});
+
+describe('control characters', () => {
+  /** C0 controls but tab and newline, DEL, C1 controls, lone surrogates, and terminal escapes built from them. */
+  const controls = ['\u0000', '\u0001', '\u0007', '\r', '\u000b', '\u000c', '\u001b', '\u001b]0;pwned\u0007', '\u001b[2J', '\u007f', '\u0080', '\u009b', '\u009f', '\ud800', '\udfff', 'a\ud83d'];
+  const firstIssue = (r: { success: boolean; error?: { issues: { message: string; path: PropertyKey[] }[] } }) => r.error?.issues[0];
+  const textOf = (text: string) => ({ ...examples.text, text });
+
+  it.each(controls.map((c) => [JSON.stringify(c), c]))('refuses %s in every free-text field, saying why', (_label, c) => {
+    const inputs: [string, { safeParse(v: unknown): { success: boolean; error?: { issues: { message: string; path: PropertyKey[] }[] } } }, unknown][] = [
+      ['text element', elementSchema, textOf(`say ${c} hi`)],
+      ['text patch', elementPatchSchema, { text: `say ${c} hi` }],
+      ['pushed text', pushInput, { boardId: 'b1', ops: [{ type: 'add', opId: 'o1', elements: [textOf(`say ${c} hi`)] }] }],
+      ['previewed text', previewInput, { boardId: 'b1', elementId: 't1', element: textOf(`say ${c} hi`) }],
+      ['chat', chatSendInput, { boardId: 'b1', text: `say ${c} hi` }],
+      ['new board title', createBoardInput, { title: `Plan ${c} B` }],
+      ['renamed title', renameBoardInput, { boardId: 'b1', title: `Plan ${c} B` }],
+      ['display name', nameSchema, `Ann ${c} Lee`],
+      ['sign-up name', signUpInput, { username: 'ann', password: 'long enough', name: `Ann ${c} Lee` }],
+      ['profile name', updateProfileInput, { name: `Ann ${c} Lee` }],
+      ['token name', createTokenInput, { name: `ci ${c} token` }],
+    ];
+    for (const [what, schema, input] of inputs) {
+      const result = schema.safeParse(input);
+      expect(result.success, what).toBe(false);
+      expect(firstIssue(result)?.message, what).toMatch(/^must not contain control characters \(U\+[0-9A-F]{4} at position \d+\); remove it/);
+    }
+  });
+
+  it('points at the field and the character', () => {
+    const result = pushInput.safeParse({ boardId: 'b1', ops: [{ type: 'add', opId: 'o1', elements: [textOf('ok\u0001')] }] });
+    expect(firstIssue(result)?.path).toEqual(['ops', 0, 'elements', 0, 'text']);
+    expect(firstIssue(result)?.message).toContain('U+0001 at position 3');
+  });
+
+  it('accepts newlines and tabs in texts and chat, and any printable Unicode everywhere', () => {
+    expect(elementSchema.safeParse(textOf('line one\n\tindented\nüñí 漢字 😀 مرحبا \u202e')).success).toBe(true);
+    expect(chatSendInput.safeParse({ boardId: 'b1', text: 'two\nlines\twith a tab 😀' }).success).toBe(true);
+    expect(nameSchema.safeParse('Zoë 😀 漢字').success).toBe(true);
+    expect(createBoardInput.safeParse({ title: 'Plan «B» — 2027 😀' }).success).toBe(true);
+  });
+
+  it('refuses line breaks, tabs and bidi overrides in names and titles (one line), but trims them at the ends', () => {
+    for (const bad of ['Ann\nLee', 'Ann\tLee', 'Ann\u2028Lee', 'Ann\u202eeeL', 'Ann\u2066Lee']) {
+      const result = nameSchema.safeParse(bad);
+      expect(result.success, JSON.stringify(bad)).toBe(false);
+      expect(firstIssue(result)?.message).toMatch(/^must be one line without (line breaks or tabs|bidirectional text controls) \(U\+/);
+      expect(createBoardInput.safeParse({ title: bad }).success, JSON.stringify(bad)).toBe(false);
+    }
+    expect(nameSchema.parse('\n Ann \t')).toBe('Ann');
+  });
+
+  it('still reads stored data that predates the rules: snapshots, op events, chat and names', () => {
+    const old = textOf('old \u0001 text');
+    const frame = {
+      seq: 3,
+      events: [
+        { type: 'snapshot', seq: 1, elements: [old] },
+        { type: 'op', seq: 2, author: { id: 'u1', name: 'Ann\u001b[2J' }, op: { type: 'add', opId: 'o1', elements: [{ ...old, id: 't2' }] } },
+        { type: 'op', seq: 3, author: { id: 'u1', name: 'Ann' }, op: { type: 'update', opId: 'o2', updates: [{ id: 't1', patch: { text: 'x\u0007' } }] } },
+        { type: 'chat', message: { id: 1, boardId: 'b1', user: { id: 'u1', name: 'Ann\u0007', color: '#ff0000' }, text: 'bell\u0007', createdAt: 1 } },
+      ],
+    };
+    expect(frameSchema.parse(frame)).toEqual(frame);
+  });
+
+  it('an old text element stays editable: moving it merges, a new control character in a patch is refused at the input', () => {
+    const elements = new Map([['t1', textOf('old \u0001 text') as Element]]);
+    const moved = applyOp(elements, { type: 'update', opId: 'o1', updates: [{ id: 't1', patch: { x: 50 } }] });
+    expect(moved.ok).toBe(true);
+    if (moved.ok) expect(moved.elements.get('t1')).toMatchObject({ x: 50, text: 'old \u0001 text' });
+    const fixed = applyOp(elements, { type: 'update', opId: 'o2', updates: [{ id: 't1', patch: { text: 'new text' } }] });
+    expect(fixed.ok && fixed.elements.get('t1')).toMatchObject({ text: 'new text' });
+    expect(elementPatchSchema.safeParse({ text: 'again \u0001' }).success).toBe(false);
+  });
+});
+
+describe('event users', () => {
+  it('never carry a username: the user and op author schemas are strict', () => {
+    const withUsername = { id: 'u1', name: 'Ann', color: '#ff0000', username: 'ann.lee' };
+    expect(boardEventSchema.safeParse({ type: 'typing', clientId: 'c1', user: withUsername }).success).toBe(false);
+    expect(boardEventSchema.safeParse({ type: 'join', client: { clientId: 'c1', user: withUsername } }).success).toBe(false);
+    expect(boardEventSchema.safeParse({ type: 'op', seq: 1, author: { id: 'u1', name: 'Ann', username: 'ann.lee' }, op: { type: 'clear', opId: 'o1' } }).success).toBe(false);
+    expect(boardEventSchema.safeParse({ type: 'op', seq: 1, author: { id: 'u1', name: 'Ann' }, op: { type: 'clear', opId: 'o1' } }).success).toBe(true);
   });
 });

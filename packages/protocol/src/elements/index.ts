@@ -3,7 +3,7 @@ import { colorSchema, coordSchema, fillSchema, opacitySchema, strokeWidthSchema,
 import { arrowSchema, lineSchema } from './line.js';
 import { ellipseSchema, rectangleSchema } from './shapes.js';
 import { strokePointSchema, strokeSchema } from './stroke.js';
-import { textSchema } from './text.js';
+import { storedTextSchema, textSchema } from './text.js';
 
 export * from './stroke.js';
 export * from './line.js';
@@ -21,6 +21,20 @@ export const elementSchema = z.discriminatedUnion('type', [
 ]);
 export type Element = z.infer<typeof elementSchema>;
 export type ElementType = Element['type'];
+
+/**
+ * An element as stored or received from the server: the same shapes, but text may predate the
+ * character rules. Merging a patch into an existing element checks with this one (the patch itself
+ * was checked with `elementPatchSchema`), so an old board can still be edited.
+ */
+export const storedElementSchema = z.discriminatedUnion('type', [
+  strokeSchema,
+  lineSchema,
+  arrowSchema,
+  rectangleSchema,
+  ellipseSchema,
+  storedTextSchema,
+]);
 export const ELEMENT_TYPES = ['stroke', 'line', 'arrow', 'rectangle', 'ellipse', 'text'] as const satisfies readonly ElementType[];
 
 /** Style fields a script may leave out; `normalizeElement` fills them. */
@@ -44,25 +58,30 @@ export const DEFAULT_STYLE = {
   fillColor: 'transparent',
 } as const;
 
+const patchSchema = (text: typeof textSchema.shape.text) =>
+  z
+    .strictObject({
+      x: coordSchema,
+      y: coordSchema,
+      z: zIndexSchema,
+      strokeColor: colorSchema,
+      strokeWidth: strokeWidthSchema,
+      opacity: opacitySchema,
+      fillColor: fillSchema,
+      width: rectangleSchema.shape.width,
+      height: rectangleSchema.shape.height,
+      points: z.array(strokePointSchema).min(1).max(LIMITS.pointsPerStroke),
+      text,
+      fontSize: textSchema.shape.fontSize,
+    })
+    .partial()
+    .refine((patch) => Object.keys(patch).length > 0, 'a patch must change at least one property');
+
 /**
  * The changeable properties of an element. A patch is checked again against the element's own kind
  * once merged, so a `text` on a rectangle is refused there.
  */
-export const elementPatchSchema = z
-  .strictObject({
-    x: coordSchema,
-    y: coordSchema,
-    z: zIndexSchema,
-    strokeColor: colorSchema,
-    strokeWidth: strokeWidthSchema,
-    opacity: opacitySchema,
-    fillColor: fillSchema,
-    width: rectangleSchema.shape.width,
-    height: rectangleSchema.shape.height,
-    points: z.array(strokePointSchema).min(1).max(LIMITS.pointsPerStroke),
-    text: textSchema.shape.text,
-    fontSize: textSchema.shape.fontSize,
-  })
-  .partial()
-  .refine((patch) => Object.keys(patch).length > 0, 'a patch must change at least one property');
+export const elementPatchSchema = patchSchema(textSchema.shape.text);
 export type ElementPatch = z.infer<typeof elementPatchSchema>;
+/** A patch as stored in the op log: its text may predate the character rules. */
+export const storedElementPatchSchema = patchSchema(storedTextSchema.shape.text);

@@ -134,7 +134,8 @@ const ROWS: Row[] = [
   { path: 'share.members', type: 'query', least: 'viewer', input: (fx) => ({ boardId: fx.boardId }) },
   { path: 'share.setRole', type: 'mutation', least: 'owner', input: (fx) => ({ boardId: fx.boardId, userId: people.target.id, role: 'viewer' }) },
   { path: 'share.removeMember', type: 'mutation', least: 'owner', input: (fx) => ({ boardId: fx.boardId, userId: people.target.id }) },
-  { path: 'token.create', type: 'mutation', least: 'authed', input: () => ({ name: 'matrix' }) },
+  // The matrix's signed-in callers use API tokens, and a token cannot mint tokens.
+  { path: 'token.create', type: 'mutation', least: 'authed', input: () => ({ name: 'matrix' }), special: { nonMember: 'FORBIDDEN', viewer: 'FORBIDDEN', editor: 'FORBIDDEN', owner: 'FORBIDDEN' } },
   { path: 'token.list', type: 'query', least: 'authed', input: () => undefined },
   { path: 'token.revoke', type: 'mutation', least: 'authed', input: (fx, who) => ({ tokenId: fx.tokenIds[who] }) },
 ];

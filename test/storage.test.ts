@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newId, type Element, type Op, type OpEvent } from '@inkboard/protocol';
@@ -140,6 +140,13 @@ describe.each(backends.map((b) => [b.name, b] as const))('%s storage', (_name, b
       expect(await storage.userByUsername(ada.username)).toEqual({ ...ada, name: 'Ada L.', color: '#e03131' });
       expect(await storage.updateUser(randomUUID(), { name: 'Ghost' })).toBeUndefined();
     });
+
+    it('setPasswordHash replaces the hash, false for an unknown id', async () => {
+      const ada = await newUser();
+      expect(await storage.setPasswordHash(ada.id, 'scrypt$16384$8$1$salt2$hash2')).toBe(true);
+      expect(await storage.userByUsername(ada.username)).toEqual({ ...ada, passwordHash: 'scrypt$16384$8$1$salt2$hash2' });
+      expect(await storage.setPasswordHash(randomUUID(), 'x')).toBe(false);
+    });
   });
 
   describe('sessions', () => {
@@ -173,6 +180,19 @@ describe.each(backends.map((b) => [b.name, b] as const))('%s storage', (_name, b
       expect(await storage.deleteExpiredSessions(now, idleMs)).toBe(0);
       await storage.deleteSession(live.idHash);
     });
+
+    it('deleteSessionsOf deletes the user’s sessions but the one kept, and returns their hashes', async () => {
+      const ada = await newUser();
+      const bob = await newUser('Bob');
+      const session = (userId: string) => ({ idHash: randomUUID(), userId, createdAt: T0, lastSeenAt: T0, expiresAt: T0 + 86_400_000 });
+      const [a1, a2, a3, b1] = [session(ada.id), session(ada.id), session(ada.id), session(bob.id)];
+      for (const s of [a1, a2, a3, b1]) await storage.insertSession(s);
+      expect((await storage.deleteSessionsOf(ada.id, a2.idHash)).sort()).toEqual([a1.idHash, a3.idHash].sort());
+      expect(await storage.sessionWithUser(a2.idHash)).toEqual({ session: a2, user: ada });
+      expect(await storage.sessionWithUser(b1.idHash)).toEqual({ session: b1, user: bob });
+      expect(await storage.deleteSessionsOf(ada.id)).toEqual([a2.idHash]);
+      expect(await storage.sessionWithUser(a2.idHash)).toBeUndefined();
+    });
   });
 
   describe('tokens', () => {
@@ -196,6 +216,18 @@ describe.each(backends.map((b) => [b.name, b] as const))('%s storage', (_name, b
       expect(await storage.deleteToken(ada.id, newer.id)).toBe(false);
       expect(await storage.tokenWithUser(newer.tokenHash)).toBeUndefined();
       expect(await storage.tokensOf(ada.id)).toEqual([older]);
+    });
+
+    it('deleteTokensOf deletes every token of the user and returns their ids', async () => {
+      const ada = await newUser();
+      const bob = await newUser('Bob');
+      const token = (userId: string): TokenRecord => ({ id: randomUUID(), userId, name: 'x', prefix: 'ink_ab12', tokenHash: randomUUID(), createdAt: T0, lastUsedAt: null });
+      const [a1, a2, b1] = [token(ada.id), token(ada.id), token(bob.id)];
+      for (const t of [a1, a2, b1]) await storage.insertToken(t);
+      expect((await storage.deleteTokensOf(ada.id)).sort()).toEqual([a1.id, a2.id].sort());
+      expect(await storage.tokensOf(ada.id)).toEqual([]);
+      expect(await storage.tokensOf(bob.id)).toEqual([b1]);
+      expect(await storage.deleteTokensOf(ada.id)).toEqual([]);
     });
   });
 
@@ -262,7 +294,8 @@ describe.each(backends.map((b) => [b.name, b] as const))('%s storage', (_name, b
         await append(b.id, [addOp(el)], { upserts: [el], elementCount: 1 });
         await storage.addChatMessage(b.id, ada, 'hello', T0);
         await storage.addMember(b.id, bob.id, 'viewer', T0);
-        await storage.insertLink({ id: randomUUID(), boardId: b.id, role: 'editor', codeHash: `code-${b.id}`, createdBy: ada.id, createdAt: T0 });
+        await storage.insertLink({ id: randomUUID(), boardId: b.id, role: 'editor', codeHash: `code-${b.id}`, createdBy: ada.id, createdAt: T0, expiresAt: null, maxUses: null, uses: 0 });
+        await storage.recordRemoval(b.id, bob.id, T0);
       }
 
       await storage.deleteBoard(board.id);
@@ -277,6 +310,7 @@ describe.each(backends.map((b) => [b.name, b] as const))('%s storage', (_name, b
       expect(await storage.roleOf(board.id, bob.id)).toBeNull();
       expect(await storage.linksOf(board.id)).toEqual([]);
       expect(await storage.linkByCodeHash(`code-${board.id}`)).toBeUndefined();
+      expect(await storage.removals(board.id)).toEqual([]);
       expect((await storage.boardsOf(bob.id)).map((b) => b.id)).toEqual([other.id]);
 
       // A board of the same id starts empty: no row of the old one survived.
@@ -341,14 +375,14 @@ describe.each(backends.map((b) => [b.name, b] as const))('%s storage', (_name, b
       const ada = await newUser();
       const board = await newBoard(ada.id);
       const other = await newBoard(ada.id);
-      const link = (role: 'editor' | 'viewer', createdAt: number) => ({ id: randomUUID(), boardId: board.id, role, codeHash: randomUUID(), createdBy: ada.id, createdAt });
+      const link = (role: 'editor' | 'viewer', createdAt: number) => ({ id: randomUUID(), boardId: board.id, role, codeHash: randomUUID(), createdBy: ada.id, createdAt, expiresAt: null, maxUses: null, uses: 0 });
       const newer = link('viewer', T0 + 2);
       const older = link('editor', T0 + 1);
       await storage.insertLink(newer);
       await storage.insertLink(older);
       expect(await storage.linksOf(board.id)).toEqual([
-        { id: older.id, role: 'editor', createdAt: T0 + 1 },
-        { id: newer.id, role: 'viewer', createdAt: T0 + 2 },
+        { id: older.id, role: 'editor', createdAt: T0 + 1, expiresAt: null, maxUses: null, uses: 0 },
+        { id: newer.id, role: 'viewer', createdAt: T0 + 2, expiresAt: null, maxUses: null, uses: 0 },
       ]);
       expect(await storage.linkByCodeHash(newer.codeHash)).toEqual(newer);
       expect(await storage.linkByCodeHash(randomUUID())).toBeUndefined();
@@ -357,6 +391,47 @@ describe.each(backends.map((b) => [b.name, b] as const))('%s storage', (_name, b
       expect(await storage.deleteLink(board.id, newer.id)).toBe(false);
       expect(await storage.linkByCodeHash(newer.codeHash)).toBeUndefined();
       expect((await storage.linksOf(board.id)).map((l) => l.id)).toEqual([older.id]);
+    });
+
+    it('useLink counts uses up to maxUses and not after expiresAt, atomically', async () => {
+      const ada = await newUser();
+      const board = await newBoard(ada.id);
+      const base = { boardId: board.id, role: 'viewer' as const, createdBy: ada.id, createdAt: T0, uses: 0 };
+      const twice = { ...base, id: randomUUID(), codeHash: randomUUID(), expiresAt: null, maxUses: 2 };
+      const expiring = { ...base, id: randomUUID(), codeHash: randomUUID(), createdAt: T0 + 1, expiresAt: T0 + 1000, maxUses: null };
+      await storage.insertLink(twice);
+      await storage.insertLink(expiring);
+      // Concurrent uses of a two-use link: exactly two count.
+      expect((await Promise.all([1, 2, 3, 4].map(() => storage.useLink(twice.id, T0)))).filter(Boolean)).toHaveLength(2);
+      expect(await storage.linkByCodeHash(twice.codeHash)).toEqual({ ...twice, uses: 2 });
+      expect(await storage.useLink(expiring.id, T0 + 999)).toBe(true);
+      expect(await storage.useLink(expiring.id, T0 + 1000)).toBe(false);
+      expect(await storage.useLink(randomUUID(), T0)).toBe(false);
+      expect((await storage.linksOf(board.id)).map((l) => [l.uses, l.maxUses, l.expiresAt])).toEqual([
+        [2, 2, null],
+        [1, null, T0 + 1000],
+      ]);
+    });
+
+    it('records removals per board, lists them newest first, and forgets them', async () => {
+      const ada = await newUser();
+      const bob = await newUser('Bob');
+      const cyd = await newUser('Cyd');
+      const board = await newBoard(ada.id);
+      const other = await newBoard(ada.id);
+      await storage.recordRemoval(board.id, bob.id, T0 + 1);
+      await storage.recordRemoval(board.id, cyd.id, T0 + 2);
+      await storage.recordRemoval(board.id, bob.id, T0 + 3); // removed again: the latest time
+      expect(await storage.removedAt(board.id, bob.id)).toBe(T0 + 3);
+      expect(await storage.removedAt(other.id, bob.id)).toBeUndefined();
+      expect(await storage.removals(board.id)).toEqual([
+        { userId: bob.id, username: bob.username, name: 'Bob', color: bob.color, removedAt: T0 + 3 },
+        { userId: cyd.id, username: cyd.username, name: 'Cyd', color: cyd.color, removedAt: T0 + 2 },
+      ]);
+      expect(await storage.clearRemoval(board.id, bob.id)).toBe(true);
+      expect(await storage.clearRemoval(board.id, bob.id)).toBe(false);
+      expect(await storage.removedAt(board.id, bob.id)).toBeUndefined();
+      expect((await storage.removals(board.id)).map((r) => r.userId)).toEqual([cyd.id]);
     });
   });
 
@@ -558,7 +633,9 @@ describe('PostgreSQL storage across processes', () => {
     await client.connect();
     try {
       const { rows } = await client.query('select count(*)::int as n from drizzle.__drizzle_migrations');
-      expect(rows).toEqual([{ n: 1 }]);
+      // Each migration once (not once per process).
+      const journal = JSON.parse(readFileSync(join(import.meta.dirname, '../drizzle/pg/meta/_journal.json'), 'utf8')) as { entries: unknown[] };
+      expect(rows).toEqual([{ n: journal.entries.length }]);
     } finally {
       await client.end();
     }

@@ -9,6 +9,10 @@ import type { BoardHub } from './BoardHub.js';
  * the hub's `access-changed` signal), so this only bounds the damage of a lost signal.
  */
 const ROLE_CACHE_MS = 5_000;
+/** Share links one board may have at once (revoke old ones to make more). */
+export const MAX_LINKS_PER_BOARD = 100;
+
+const REMOVED = 'The owner removed you from this board; ask them to invite you again.';
 
 /** Roles on boards, members and share links. Every board procedure asks `require` first. */
 export class AccessService {
@@ -81,18 +85,41 @@ export class AccessService {
     // A demoted editor keeps watching; their next edit is refused.
   }
 
-  /** Removes a member; their open subscriptions of the board end at once, on every process. */
+  /**
+   * Removes a member; their open subscriptions of the board end at once, on every process. The
+   * removal is recorded: no share link lets them back in until the owner readmits them.
+   */
   async removeMember(boardId: string, userId: string): Promise<void> {
     await this.requireNonOwnerMember(boardId, userId);
+    await this.storage.recordRemoval(boardId, userId, Date.now());
     await this.storage.removeMember(boardId, userId);
     this.hub.revoke(boardId, userId);
   }
 
-  async createLink(boardId: string, role: 'editor' | 'viewer', createdBy: string) {
+  /** People the owner removed (who cannot rejoin by link), most recent first. */
+  removed(boardId: string) {
+    return this.storage.removals(boardId);
+  }
+
+  /** Lets a removed person back in, directly, with `role`; links work for them again afterwards. */
+  async readmit(boardId: string, userId: string, role: 'editor' | 'viewer'): Promise<void> {
+    if (!(await this.storage.clearRemoval(boardId, userId))) {
+      throw new TRPCError({ code: 'NOT_FOUND', message: 'That person was not removed from this board (they may already be back).' });
+    }
+    if ((await this.storage.roleOf(boardId, userId)) === null) await this.addMember(boardId, userId, role);
+  }
+
+  /** A new link; `expiresInHours` and `maxUses` bound when and how often it works. The code is returned this once. */
+  async createLink(boardId: string, role: 'editor' | 'viewer', createdBy: string, limits: { expiresInHours?: number | undefined; maxUses?: number | undefined } = {}) {
+    if ((await this.storage.linksOf(boardId)).length >= MAX_LINKS_PER_BOARD) {
+      throw new TRPCError({ code: 'BAD_REQUEST', message: `This board already has ${MAX_LINKS_PER_BOARD} share links, the most allowed: revoke ones you no longer need first.` });
+    }
     const code = randomSecret(18);
-    const link = { id: newId(12), boardId, role, codeHash: sha256(code), createdBy, createdAt: Date.now() };
+    const createdAt = Date.now();
+    const expiresAt = limits.expiresInHours === undefined ? null : createdAt + Math.round(limits.expiresInHours * 3_600_000);
+    const link = { id: newId(12), boardId, role, codeHash: sha256(code), createdBy, createdAt, expiresAt, maxUses: limits.maxUses ?? null, uses: 0 };
     await this.storage.insertLink(link);
-    return { id: link.id, role: link.role, createdAt: link.createdAt, code };
+    return { id: link.id, role: link.role, createdAt, expiresAt, maxUses: link.maxUses, uses: 0, code };
   }
 
   links(boardId: string) {
@@ -105,13 +132,20 @@ export class AccessService {
     }
   }
 
-  /** Joins the board of a share link with its role; a member keeps a higher role they already have. */
-  async acceptLink(code: string, userId: string): Promise<{ boardId: string; role: Role }> {
+  /**
+   * Joins the board of a share link with its role; a member keeps a higher role they already have.
+   * Refused (FORBIDDEN) to someone the owner removed, and once the link expired or is used up;
+   * a use is counted only when the link grants something (a new member, or a higher role).
+   */
+  async acceptLink(code: string, userId: string, now = Date.now()): Promise<{ boardId: string; role: Role }> {
     const link = await this.storage.linkByCodeHash(sha256(code));
     if (!link) throw new TRPCError({ code: 'NOT_FOUND', message: 'This share link is not valid (it may have been revoked). Ask the owner for a new one.' });
     const current = await this.storage.roleOf(link.boardId, userId);
+    if (current !== null && ROLE_RANK[current] >= ROLE_RANK[link.role]) return { boardId: link.boardId, role: current };
+    if (current === null && (await this.storage.removedAt(link.boardId, userId)) !== undefined) throw new TRPCError({ code: 'FORBIDDEN', message: REMOVED });
+    if (!(await this.storage.useLink(link.id, now))) throw linkSpent(link, now);
     if (current === null) await this.addMember(link.boardId, userId, link.role);
-    else if (ROLE_RANK[current] < ROLE_RANK[link.role]) {
+    else {
       await this.storage.setRole(link.boardId, userId, link.role);
       this.forget(link.boardId);
     }
@@ -123,4 +157,15 @@ export class AccessService {
     if (role === null) throw new TRPCError({ code: 'NOT_FOUND', message: 'That person is not a member of this board.' });
     if (role === 'owner') throw new TRPCError({ code: 'BAD_REQUEST', message: "The owner's role cannot be changed; delete the board instead." });
   }
+}
+
+/** Why a link that exists let nobody in: it expired, or it is used up (or was revoked meanwhile). */
+function linkSpent(link: { expiresAt: number | null; maxUses: number | null }, now: number): TRPCError {
+  if (link.expiresAt !== null && link.expiresAt <= now) {
+    return new TRPCError({ code: 'FORBIDDEN', message: `This share link expired on ${new Date(link.expiresAt).toISOString().slice(0, 16).replace('T', ' ')} UTC. Ask the owner for a new one.` });
+  }
+  if (link.maxUses !== null) {
+    return new TRPCError({ code: 'FORBIDDEN', message: `This share link has been used ${link.maxUses} time${link.maxUses === 1 ? '' : 's'}, its limit. Ask the owner for a new one.` });
+  }
+  return new TRPCError({ code: 'NOT_FOUND', message: 'This share link is not valid (it may have been revoked). Ask the owner for a new one.' });
 }

@@ -1,11 +1,12 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { and, asc, desc, eq, gt, lt, lte, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, isNull, lt, lte, ne, or, sql } from 'drizzle-orm';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import type { ChatMessage, Element, Op, OpEvent, Role } from '@inkboard/protocol';
 import * as schema from '../db/schema.pg.js';
+import { OwnedBoardsLimitError } from './Storage.js';
 import type {
   BoardRecord,
   BoardState,
@@ -13,6 +14,7 @@ import type {
   CommitRead,
   MemberBoard,
   MemberRecord,
+  RemovalRecord,
   SessionRecord,
   ShareLinkRecord,
   Storage,
@@ -20,7 +22,7 @@ import type {
   UserRecord,
 } from './Storage.js';
 
-const { apiTokens, boardMembers, boards, chatMessages, elements, ops, sessions, shareLinks, users } = schema;
+const { apiTokens, boardMembers, boardRemovals, boards, chatMessages, elements, ops, sessions, shareLinks, users } = schema;
 
 type Db = NodePgDatabase<typeof schema>;
 
@@ -132,6 +134,10 @@ export class PgStorage implements Storage {
     return (await this.db.update(users).set(patch).where(eq(users.id, id)).returning())[0];
   }
 
+  async setPasswordHash(id: string, passwordHash: string): Promise<boolean> {
+    return (await this.db.update(users).set({ passwordHash }).where(eq(users.id, id))).rowCount === 1;
+  }
+
   async insertSession(session: SessionRecord): Promise<void> {
     await this.db.insert(sessions).values(session);
   }
@@ -152,6 +158,11 @@ export class PgStorage implements Storage {
   async deleteExpiredSessions(now: number, idleMs: number): Promise<number> {
     const result = await this.db.delete(sessions).where(or(lte(sessions.expiresAt, now), lte(sessions.lastSeenAt, now - idleMs)));
     return result.rowCount ?? 0;
+  }
+
+  async deleteSessionsOf(userId: string, keepIdHash?: string): Promise<string[]> {
+    const where = keepIdHash === undefined ? eq(sessions.userId, userId) : and(eq(sessions.userId, userId), ne(sessions.idHash, keepIdHash));
+    return (await this.db.delete(sessions).where(where).returning({ idHash: sessions.idHash })).map((r) => r.idHash);
   }
 
   async insertToken(token: TokenRecord): Promise<void> {
@@ -175,11 +186,21 @@ export class PgStorage implements Storage {
     return (await this.db.delete(apiTokens).where(and(eq(apiTokens.id, id), eq(apiTokens.userId, userId)))).rowCount === 1;
   }
 
+  async deleteTokensOf(userId: string): Promise<string[]> {
+    return (await this.db.delete(apiTokens).where(eq(apiTokens.userId, userId)).returning({ id: apiTokens.id })).map((r) => r.id);
+  }
+
   // Boards
 
-  async createBoard(board: { id: string; title: string; ownerId: string; now: number }): Promise<BoardRecord> {
-    const { id, title, ownerId, now } = board;
+  async createBoard(board: { id: string; title: string; ownerId: string; now: number; maxOwned?: number }): Promise<BoardRecord> {
+    const { id, title, ownerId, now, maxOwned } = board;
     return this.db.transaction(async (tx) => {
+      if (maxOwned !== undefined) {
+        // The owner's row locked: two processes creating boards for the same person count one after the other.
+        await tx.select({ id: users.id }).from(users).where(eq(users.id, ownerId)).for('update');
+        const owned = (await ownerUsage(tx, ownerId)).boards;
+        if (owned >= maxOwned) throw new OwnedBoardsLimitError(owned);
+      }
       const [row] = await tx.insert(boards).values({ id, title, ownerId, createdAt: now, updatedAt: now }).returning();
       await tx.insert(boardMembers).values({ boardId: id, userId: ownerId, role: 'owner', createdAt: now });
       return row!;
@@ -188,6 +209,14 @@ export class PgStorage implements Storage {
 
   async board(id: string): Promise<BoardRecord | undefined> {
     return (await this.db.select().from(boards).where(eq(boards.id, id)))[0];
+  }
+
+  async ownerUsage(ownerId: string): Promise<{ boards: number; elementBytes: number }> {
+    return ownerUsage(this.db, ownerId);
+  }
+
+  async logBytes(boardId: string): Promise<number> {
+    return (await this.db.select({ n: boards.logBytes }).from(boards).where(eq(boards.id, boardId)))[0]?.n ?? 0;
   }
 
   async renameBoard(id: string, title: string, now: number): Promise<void> {
@@ -302,9 +331,9 @@ export class PgStorage implements Storage {
     await this.db.insert(shareLinks).values(link);
   }
 
-  async linksOf(boardId: string): Promise<Pick<ShareLinkRecord, 'id' | 'role' | 'createdAt'>[]> {
+  async linksOf(boardId: string): Promise<Pick<ShareLinkRecord, 'id' | 'role' | 'createdAt' | 'expiresAt' | 'maxUses' | 'uses'>[]> {
     return this.db
-      .select({ id: shareLinks.id, role: shareLinks.role, createdAt: shareLinks.createdAt })
+      .select({ id: shareLinks.id, role: shareLinks.role, createdAt: shareLinks.createdAt, expiresAt: shareLinks.expiresAt, maxUses: shareLinks.maxUses, uses: shareLinks.uses })
       .from(shareLinks)
       .where(eq(shareLinks.boardId, boardId))
       .orderBy(asc(shareLinks.createdAt), asc(shareLinks.id));
@@ -317,6 +346,42 @@ export class PgStorage implements Storage {
   async linkByCodeHash(codeHash: string): Promise<ShareLinkRecord | undefined> {
     return (await this.db.select().from(shareLinks).where(eq(shareLinks.codeHash, codeHash)))[0];
   }
+
+  async useLink(linkId: string, now: number): Promise<boolean> {
+    const result = await this.db
+      .update(shareLinks)
+      .set({ uses: sql`${shareLinks.uses} + 1` })
+      .where(and(eq(shareLinks.id, linkId), or(isNull(shareLinks.expiresAt), gt(shareLinks.expiresAt, now)), or(isNull(shareLinks.maxUses), lt(shareLinks.uses, shareLinks.maxUses))));
+    return result.rowCount === 1;
+  }
+
+  async recordRemoval(boardId: string, userId: string, now: number): Promise<void> {
+    await this.db
+      .insert(boardRemovals)
+      .values({ boardId, userId, removedAt: now })
+      .onConflictDoUpdate({ target: [boardRemovals.boardId, boardRemovals.userId], set: { removedAt: now } });
+  }
+
+  async removedAt(boardId: string, userId: string): Promise<number | undefined> {
+    const [row] = await this.db
+      .select({ removedAt: boardRemovals.removedAt })
+      .from(boardRemovals)
+      .where(and(eq(boardRemovals.boardId, boardId), eq(boardRemovals.userId, userId)));
+    return row?.removedAt;
+  }
+
+  async removals(boardId: string): Promise<RemovalRecord[]> {
+    return this.db
+      .select({ userId: users.id, username: users.username, name: users.name, color: users.color, removedAt: boardRemovals.removedAt })
+      .from(boardRemovals)
+      .innerJoin(users, eq(boardRemovals.userId, users.id))
+      .where(eq(boardRemovals.boardId, boardId))
+      .orderBy(desc(boardRemovals.removedAt), asc(users.id));
+  }
+
+  async clearRemoval(boardId: string, userId: string): Promise<boolean> {
+    return (await this.db.delete(boardRemovals).where(and(eq(boardRemovals.boardId, boardId), eq(boardRemovals.userId, userId)))).rowCount === 1;
+  }
 }
 
 /**
@@ -328,23 +393,34 @@ async function readStates(tx: Db, reads: readonly CommitRead[]): Promise<Map<str
   const sorted = [...reads].sort((a, b) => (a.boardId < b.boardId ? -1 : a.boardId > b.boardId ? 1 : 0));
   const ids = [...new Set(sorted.map((r) => r.boardId))];
   const locked = await tx
-    .select({ id: boards.id, seq: boards.seq })
+    .select({ id: boards.id, seq: boards.seq, ownerId: boards.ownerId, elementBytes: boards.elementBytes })
     .from(boards)
     .where(sql`${boards.id} = any(${sql.param(ids)})`)
     .orderBy(asc(boards.id))
     .for('update');
-  const seqs = new Map(locked.map((r) => [r.id, r.seq]));
+  const rows = new Map(locked.map((r) => [r.id, r]));
   const states = new Map<string, BoardState | undefined>();
   for (const read of sorted) {
     if (states.has(read.boardId)) continue;
-    const seq = seqs.get(read.boardId);
-    states.set(read.boardId, seq === undefined ? undefined : await readState(tx, read, seq));
+    const row = rows.get(read.boardId);
+    states.set(read.boardId, row === undefined ? undefined : await readState(tx, read, row));
   }
   return states;
 }
 
-async function readState(tx: Db, read: CommitRead, seq: number): Promise<BoardState> {
+/** Boards the user owns and their element bytes. Not locked: two processes may each let one commit past the quota. */
+async function ownerUsage(db: Db, ownerId: string): Promise<{ boards: number; elementBytes: number }> {
+  const [row] = await db
+    .select({ boards: sql<number>`count(*)`.mapWith(Number), elementBytes: sql<number>`coalesce(sum(${boards.elementBytes}), 0)`.mapWith(Number) })
+    .from(boards)
+    .where(eq(boards.ownerId, ownerId));
+  return row ?? { boards: 0, elementBytes: 0 };
+}
+
+async function readState(tx: Db, read: CommitRead, board: { seq: number; ownerId: string; elementBytes: number }): Promise<BoardState> {
   const { boardId, knownSeq, opIds } = read;
+  const { seq, ownerId, elementBytes } = board;
+  const owner = { ownerId, elementBytes, ownerBytes: (await ownerUsage(tx, ownerId)).elementBytes };
   const applied = new Map<string, number>();
   if (opIds.length > 0) {
     const rows = await tx
@@ -357,27 +433,25 @@ async function readState(tx: Db, read: CommitRead, seq: number): Promise<BoardSt
       if (opSeq !== undefined) applied.set(opId, opSeq);
     }
   }
-  if (knownSeq === seq) return { seq, ops: [], elements: null, applied };
+  if (knownSeq === seq) return { seq, ops: [], elements: null, applied, ...owner };
   const oldest = await oldestSeq(tx, boardId);
   if (knownSeq > seq || oldest === undefined || oldest > knownSeq + 1) {
-    return { seq, ops: null, elements: await loadElements(tx, boardId), applied };
+    return { seq, ops: null, elements: await loadElements(tx, boardId), applied, ...owner };
   }
-  return { seq, ops: await readOps(tx, boardId, knownSeq, seq), elements: null, applied };
+  return { seq, ops: await readOps(tx, boardId, knownSeq, seq), elements: null, applied, ...owner };
 }
 
 async function writeBoard(tx: Db, w: BoardWrite): Promise<void> {
   const { boardId } = w;
+  let added = 0;
   for (const chunk of chunks(w.ops)) {
     await tx.insert(ops).values(
-      chunk.map((event) => ({
-        boardId,
-        seq: event.seq,
-        opId: event.op.opId,
-        authorId: event.author.id,
-        authorName: event.author.name,
-        data: JSON.stringify(event.op),
-        createdAt: w.now,
-      })),
+      chunk.map((event) => {
+        const data = JSON.stringify(event.op);
+        const bytes = Buffer.byteLength(data);
+        added += bytes;
+        return { boardId, seq: event.seq, opId: event.op.opId, authorId: event.author.id, authorName: event.author.name, data, bytes, createdAt: w.now };
+      }),
     );
   }
   if (w.cleared) await tx.delete(elements).where(eq(elements.boardId, boardId));
@@ -390,8 +464,42 @@ async function writeBoard(tx: Db, w: BoardWrite): Promise<void> {
       .values(chunk.map((el) => ({ boardId, id: el.id, data: JSON.stringify(el) })))
       .onConflictDoUpdate({ target: [elements.boardId, elements.id], set: { data: sql`excluded.data` } });
   }
-  await tx.update(boards).set({ seq: w.seq, elementCount: w.elementCount, updatedAt: w.now }).where(eq(boards.id, boardId));
-  if (w.trimUpTo !== undefined) await tx.delete(ops).where(and(eq(ops.boardId, boardId), lte(ops.seq, w.trimUpTo)));
+  const [updated] = await tx
+    .update(boards)
+    .set({ seq: w.seq, elementCount: w.elementCount, elementPoints: w.elementPoints, elementBytes: w.elementBytes, updatedAt: w.now, logBytes: sql`${boards.logBytes} + ${added}` })
+    .where(eq(boards.id, boardId))
+    .returning({ logBytes: boards.logBytes });
+  let logBytes = updated!.logBytes;
+  let freed = 0;
+  if (w.trimUpTo !== undefined) {
+    const trimmed = await tx.delete(ops).where(and(eq(ops.boardId, boardId), lte(ops.seq, w.trimUpTo))).returning({ bytes: ops.bytes });
+    for (const r of trimmed) freed += r.bytes;
+  }
+  if (w.logMaxBytes !== undefined && logBytes - freed > w.logMaxBytes) {
+    // The oldest ops (never this write's) whose sizes add up to what must go; sizes are read from the column, not the data.
+    const need = logBytes - freed - Math.floor((w.logMaxBytes * 3) / 4);
+    const firstNew = w.ops[0]?.seq ?? w.seq + 1;
+    const running = tx
+      .select({ seq: ops.seq, total: sql<number>`sum(${ops.bytes}) over (order by ${ops.seq})`.mapWith(Number).as('total') })
+      .from(ops)
+      .where(and(eq(ops.boardId, boardId), lt(ops.seq, firstNew)))
+      .as('running');
+    const [cut] = await tx
+      .select({ seq: running.seq, total: running.total })
+      .from(running)
+      .where(sql`${running.total} >= ${need}`)
+      .orderBy(asc(running.seq))
+      .limit(1);
+    const upTo = cut ?? (await tx.select({ seq: sql<number>`max(${ops.seq})`.mapWith(Number), total: sql<number>`coalesce(sum(${ops.bytes}), 0)`.mapWith(Number) }).from(ops).where(and(eq(ops.boardId, boardId), lt(ops.seq, firstNew))))[0];
+    if (upTo && upTo.seq !== null && upTo.total > 0) {
+      await tx.delete(ops).where(and(eq(ops.boardId, boardId), lte(ops.seq, upTo.seq)));
+      freed += upTo.total;
+    }
+  }
+  if (freed > 0) {
+    logBytes -= freed;
+    await tx.update(boards).set({ logBytes }).where(eq(boards.id, boardId));
+  }
 }
 
 function* chunks<T>(items: readonly T[]): Generator<T[]> {

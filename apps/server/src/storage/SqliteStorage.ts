@@ -2,11 +2,12 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { and, asc, desc, eq, gt, lt, lte, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, isNull, lt, lte, ne, or, sql } from 'drizzle-orm';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import type { ChatMessage, Element, Op, OpEvent, Role } from '@inkboard/protocol';
 import * as schema from '../db/schema.js';
+import { OwnedBoardsLimitError } from './Storage.js';
 import type {
   BoardRecord,
   BoardState,
@@ -14,6 +15,7 @@ import type {
   CommitRead,
   MemberBoard,
   MemberRecord,
+  RemovalRecord,
   SessionRecord,
   ShareLinkRecord,
   Storage,
@@ -21,7 +23,7 @@ import type {
   UserRecord,
 } from './Storage.js';
 
-const { apiTokens, boardMembers, boards, chatMessages, elements, ops, sessions, shareLinks, users } = schema;
+const { apiTokens, boardMembers, boardRemovals, boards, chatMessages, elements, ops, sessions, shareLinks, users } = schema;
 
 type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
 
@@ -65,6 +67,7 @@ export class SqliteStorage implements Storage {
   private readonly findOpSeq;
   private readonly upsertElement;
   private readonly deleteElement;
+  private readonly oldestOps;
 
   constructor(private readonly db: Db) {
     this.insertOp = db
@@ -76,6 +79,7 @@ export class SqliteStorage implements Storage {
         authorId: sql.placeholder('authorId'),
         authorName: sql.placeholder('authorName'),
         data: sql.placeholder('data'),
+        bytes: sql.placeholder('bytes'),
         createdAt: sql.placeholder('createdAt'),
       })
       .prepare();
@@ -93,6 +97,8 @@ export class SqliteStorage implements Storage {
       .delete(elements)
       .where(and(eq(elements.boardId, sql.placeholder('boardId')), eq(elements.id, sql.placeholder('id'))))
       .prepare();
+    // Raw, to iterate lazily: the log's oldest ops before a seq, with their sizes.
+    this.oldestOps = db.$client.prepare('select seq, bytes from ops where board_id = ? and seq < ? order by seq');
   }
 
   /** The raw better-sqlite3 handle (tests inspect the file through it). */
@@ -123,6 +129,10 @@ export class SqliteStorage implements Storage {
     return this.db.update(users).set(patch).where(eq(users.id, id)).returning().get();
   }
 
+  async setPasswordHash(id: string, passwordHash: string): Promise<boolean> {
+    return this.db.update(users).set({ passwordHash }).where(eq(users.id, id)).run().changes === 1;
+  }
+
   async insertSession(session: SessionRecord): Promise<void> {
     this.db.insert(sessions).values(session).run();
   }
@@ -147,6 +157,16 @@ export class SqliteStorage implements Storage {
       .run().changes;
   }
 
+  async deleteSessionsOf(userId: string, keepIdHash?: string): Promise<string[]> {
+    const where = keepIdHash === undefined ? eq(sessions.userId, userId) : and(eq(sessions.userId, userId), ne(sessions.idHash, keepIdHash));
+    return this.db
+      .delete(sessions)
+      .where(where)
+      .returning({ idHash: sessions.idHash })
+      .all()
+      .map((r) => r.idHash);
+  }
+
   async insertToken(token: TokenRecord): Promise<void> {
     this.db.insert(apiTokens).values(token).run();
   }
@@ -168,11 +188,24 @@ export class SqliteStorage implements Storage {
     return this.db.delete(apiTokens).where(and(eq(apiTokens.id, id), eq(apiTokens.userId, userId))).run().changes === 1;
   }
 
+  async deleteTokensOf(userId: string): Promise<string[]> {
+    return this.db
+      .delete(apiTokens)
+      .where(eq(apiTokens.userId, userId))
+      .returning({ id: apiTokens.id })
+      .all()
+      .map((r) => r.id);
+  }
+
   // Boards
 
-  async createBoard(board: { id: string; title: string; ownerId: string; now: number }): Promise<BoardRecord> {
-    const { id, title, ownerId, now } = board;
+  async createBoard(board: { id: string; title: string; ownerId: string; now: number; maxOwned?: number }): Promise<BoardRecord> {
+    const { id, title, ownerId, now, maxOwned } = board;
     return this.db.$client.transaction(() => {
+      if (maxOwned !== undefined) {
+        const owned = this.ownedCount(ownerId);
+        if (owned >= maxOwned) throw new OwnedBoardsLimitError(owned);
+      }
       const row = this.db.insert(boards).values({ id, title, ownerId, createdAt: now, updatedAt: now }).returning().get();
       this.db.insert(boardMembers).values({ boardId: id, userId: ownerId, role: 'owner', createdAt: now }).run();
       return row;
@@ -181,6 +214,14 @@ export class SqliteStorage implements Storage {
 
   async board(id: string): Promise<BoardRecord | undefined> {
     return this.db.select().from(boards).where(eq(boards.id, id)).get();
+  }
+
+  async ownerUsage(ownerId: string): Promise<{ boards: number; elementBytes: number }> {
+    return { boards: this.ownedCount(ownerId), elementBytes: this.ownerBytes(ownerId) };
+  }
+
+  async logBytes(boardId: string): Promise<number> {
+    return this.db.select({ n: boards.logBytes }).from(boards).where(eq(boards.id, boardId)).get()?.n ?? 0;
   }
 
   async renameBoard(id: string, title: string, now: number): Promise<void> {
@@ -221,31 +262,74 @@ export class SqliteStorage implements Storage {
   }
 
   private readState(read: CommitRead): BoardState | undefined {
-    const seq = this.seqOf(read.boardId);
-    if (seq === undefined) return undefined;
+    const row = this.db.select({ seq: boards.seq, ownerId: boards.ownerId, elementBytes: boards.elementBytes }).from(boards).where(eq(boards.id, read.boardId)).get();
+    if (row === undefined) return undefined;
+    const { seq, ownerId, elementBytes } = row;
+    const owner = { ownerId, elementBytes, ownerBytes: this.ownerBytes(ownerId) };
     const applied = new Map<string, number>();
     for (const opId of read.opIds) {
       const found = this.findOpSeq.get({ boardId: read.boardId, opId });
       if (found) applied.set(opId, found.seq);
     }
-    if (read.knownSeq === seq) return { seq, ops: [], elements: null, applied };
+    if (read.knownSeq === seq) return { seq, ops: [], elements: null, applied, ...owner };
     const oldest = this.oldest(read.boardId);
     if (read.knownSeq > seq || oldest === undefined || oldest > read.knownSeq + 1) {
-      return { seq, ops: null, elements: this.loadElements(read.boardId), applied };
+      return { seq, ops: null, elements: this.loadElements(read.boardId), applied, ...owner };
     }
-    return { seq, ops: this.readOps(read.boardId, read.knownSeq, seq), elements: null, applied };
+    return { seq, ops: this.readOps(read.boardId, read.knownSeq, seq), elements: null, applied, ...owner };
   }
 
   private write(w: BoardWrite): void {
     const { boardId } = w;
+    let added = 0;
     for (const event of w.ops) {
-      this.insertOp.run({ boardId, seq: event.seq, opId: event.op.opId, authorId: event.author.id, authorName: event.author.name, data: JSON.stringify(event.op), createdAt: w.now });
+      const data = JSON.stringify(event.op);
+      const bytes = Buffer.byteLength(data);
+      added += bytes;
+      this.insertOp.run({ boardId, seq: event.seq, opId: event.op.opId, authorId: event.author.id, authorName: event.author.name, data, bytes, createdAt: w.now });
     }
     if (w.cleared) this.db.delete(elements).where(eq(elements.boardId, boardId)).run();
     for (const id of w.deletes) this.deleteElement.run({ boardId, id });
     for (const el of w.upserts) this.upsertElement.run({ boardId, id: el.id, data: JSON.stringify(el) });
-    this.db.update(boards).set({ seq: w.seq, elementCount: w.elementCount, updatedAt: w.now }).where(eq(boards.id, boardId)).run();
-    if (w.trimUpTo !== undefined) this.db.delete(ops).where(and(eq(ops.boardId, boardId), lte(ops.seq, w.trimUpTo))).run();
+    let logBytes = this.db
+      .update(boards)
+      .set({ seq: w.seq, elementCount: w.elementCount, elementPoints: w.elementPoints, elementBytes: w.elementBytes, updatedAt: w.now, logBytes: sql`${boards.logBytes} + ${added}` })
+      .where(eq(boards.id, boardId))
+      .returning({ logBytes: boards.logBytes })
+      .get()!.logBytes;
+    let freed = 0;
+    if (w.trimUpTo !== undefined) {
+      const trimmed = this.db.delete(ops).where(and(eq(ops.boardId, boardId), lte(ops.seq, w.trimUpTo))).returning({ bytes: ops.bytes }).all();
+      for (const r of trimmed) freed += r.bytes;
+    }
+    if (w.logMaxBytes !== undefined && logBytes - freed > w.logMaxBytes) {
+      // Oldest first, only as far as needed (never this write's ops): reads no more of the log than it deletes.
+      const need = logBytes - freed - Math.floor((w.logMaxBytes * 3) / 4);
+      const firstNew = w.ops[0]?.seq ?? w.seq + 1;
+      let upTo: number | undefined;
+      let sum = 0;
+      for (const r of this.oldestOps.iterate(boardId, firstNew) as IterableIterator<{ seq: number; bytes: number }>) {
+        sum += r.bytes;
+        upTo = r.seq;
+        if (sum >= need) break;
+      }
+      if (upTo !== undefined) {
+        this.db.delete(ops).where(and(eq(ops.boardId, boardId), lte(ops.seq, upTo))).run();
+        freed += sum;
+      }
+    }
+    if (freed > 0) {
+      logBytes -= freed;
+      this.db.update(boards).set({ logBytes }).where(eq(boards.id, boardId)).run();
+    }
+  }
+
+  private ownedCount(ownerId: string): number {
+    return this.db.select({ n: sql<number>`count(*)` }).from(boards).where(eq(boards.ownerId, ownerId)).get()?.n ?? 0;
+  }
+
+  private ownerBytes(ownerId: string): number {
+    return this.db.select({ n: sql<number | null>`sum(${boards.elementBytes})` }).from(boards).where(eq(boards.ownerId, ownerId)).get()?.n ?? 0;
   }
 
   private seqOf(id: string): number | undefined {
@@ -353,9 +437,9 @@ export class SqliteStorage implements Storage {
     this.db.insert(shareLinks).values(link).run();
   }
 
-  async linksOf(boardId: string): Promise<Pick<ShareLinkRecord, 'id' | 'role' | 'createdAt'>[]> {
+  async linksOf(boardId: string): Promise<Pick<ShareLinkRecord, 'id' | 'role' | 'createdAt' | 'expiresAt' | 'maxUses' | 'uses'>[]> {
     return this.db
-      .select({ id: shareLinks.id, role: shareLinks.role, createdAt: shareLinks.createdAt })
+      .select({ id: shareLinks.id, role: shareLinks.role, createdAt: shareLinks.createdAt, expiresAt: shareLinks.expiresAt, maxUses: shareLinks.maxUses, uses: shareLinks.uses })
       .from(shareLinks)
       .where(eq(shareLinks.boardId, boardId))
       .orderBy(asc(shareLinks.createdAt), asc(shareLinks.id))
@@ -368,6 +452,42 @@ export class SqliteStorage implements Storage {
 
   async linkByCodeHash(codeHash: string): Promise<ShareLinkRecord | undefined> {
     return this.db.select().from(shareLinks).where(eq(shareLinks.codeHash, codeHash)).get();
+  }
+
+  async useLink(linkId: string, now: number): Promise<boolean> {
+    return (
+      this.db
+        .update(shareLinks)
+        .set({ uses: sql`${shareLinks.uses} + 1` })
+        .where(and(eq(shareLinks.id, linkId), or(isNull(shareLinks.expiresAt), gt(shareLinks.expiresAt, now)), or(isNull(shareLinks.maxUses), lt(shareLinks.uses, shareLinks.maxUses))))
+        .run().changes === 1
+    );
+  }
+
+  async recordRemoval(boardId: string, userId: string, now: number): Promise<void> {
+    this.db.insert(boardRemovals).values({ boardId, userId, removedAt: now }).onConflictDoUpdate({ target: [boardRemovals.boardId, boardRemovals.userId], set: { removedAt: now } }).run();
+  }
+
+  async removedAt(boardId: string, userId: string): Promise<number | undefined> {
+    return this.db
+      .select({ removedAt: boardRemovals.removedAt })
+      .from(boardRemovals)
+      .where(and(eq(boardRemovals.boardId, boardId), eq(boardRemovals.userId, userId)))
+      .get()?.removedAt;
+  }
+
+  async removals(boardId: string): Promise<RemovalRecord[]> {
+    return this.db
+      .select({ userId: users.id, username: users.username, name: users.name, color: users.color, removedAt: boardRemovals.removedAt })
+      .from(boardRemovals)
+      .innerJoin(users, eq(boardRemovals.userId, users.id))
+      .where(eq(boardRemovals.boardId, boardId))
+      .orderBy(desc(boardRemovals.removedAt), asc(users.id))
+      .all();
+  }
+
+  async clearRemoval(boardId: string, userId: string): Promise<boolean> {
+    return this.db.delete(boardRemovals).where(and(eq(boardRemovals.boardId, boardId), eq(boardRemovals.userId, userId))).run().changes === 1;
   }
 }
 

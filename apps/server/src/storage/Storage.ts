@@ -68,6 +68,21 @@ export interface ShareLinkRecord {
   codeHash: string;
   createdBy: string;
   createdAt: number;
+  /** When the link stops working, or null (until revoked). */
+  expiresAt: number | null;
+  /** How many people may join through it, or null (no limit). */
+  maxUses: number | null;
+  /** How many have joined (or been promoted) through it. */
+  uses: number;
+}
+
+/** Someone the owner removed from a board (links no longer let them back in). */
+export interface RemovalRecord {
+  userId: string;
+  username: string;
+  name: string;
+  color: string;
+  removedAt: number;
 }
 
 /** A board a commit will write to, and what the caller already holds of it in memory. */
@@ -90,6 +105,10 @@ export interface BoardState {
   elements: Element[] | null;
   /** Op ids of the commit that are already in the log, with their seqs. */
   applied: Map<string, number>;
+  /** The board's owner, the element bytes stored for the board, and for all boards of that owner (quota). */
+  ownerId: string;
+  elementBytes: number;
+  ownerBytes: number;
 }
 
 /** What a commit writes for one board. */
@@ -103,12 +122,26 @@ export interface BoardWrite {
   upserts: Element[];
   /** Element ids to delete. */
   deletes: string[];
-  /** The board's seq and element count after the ops. */
+  /** The board's seq, element count, points and element bytes after the ops. */
   seq: number;
   elementCount: number;
+  elementPoints: number;
+  elementBytes: number;
   now: number;
   /** Forget ops at or below this seq (log retention). */
   trimUpTo?: number;
+  /**
+   * Byte budget of the log: when the board's ops hold more bytes than this after the write, the
+   * oldest ones (never this write's) are forgotten until they hold at most 3/4 of it.
+   */
+  logMaxBytes?: number;
+}
+
+/** Thrown by `createBoard` when the owner already owns `maxOwned` boards (nothing is written). */
+export class OwnedBoardsLimitError extends Error {
+  constructor(readonly owned: number) {
+    super(`the owner already owns ${owned} boards`);
+  }
 }
 
 export interface Storage {
@@ -123,6 +156,8 @@ export interface Storage {
   insertUser(user: UserRecord): Promise<boolean>;
   /** The updated user, or undefined when there is none with this id. */
   updateUser(id: string, patch: { name?: string; color?: string }): Promise<UserRecord | undefined>;
+  /** False when there is no user with this id. */
+  setPasswordHash(id: string, passwordHash: string): Promise<boolean>;
 
   insertSession(session: SessionRecord): Promise<void>;
   sessionWithUser(idHash: string): Promise<{ session: SessionRecord; user: UserRecord } | undefined>;
@@ -130,6 +165,8 @@ export interface Storage {
   deleteSession(idHash: string): Promise<void>;
   /** Deletes sessions past `expiresAt` or unused since `now - idleMs`; returns how many. */
   deleteExpiredSessions(now: number, idleMs: number): Promise<number>;
+  /** Deletes every session of the user except `keepIdHash`; returns the deleted ones' hashes. */
+  deleteSessionsOf(userId: string, keepIdHash?: string): Promise<string[]>;
 
   insertToken(token: TokenRecord): Promise<void>;
   tokenWithUser(tokenHash: string): Promise<{ token: TokenRecord; user: UserRecord } | undefined>;
@@ -138,10 +175,19 @@ export interface Storage {
   tokensOf(userId: string): Promise<TokenRecord[]>;
   /** False when the user has no token with this id. */
   deleteToken(userId: string, id: string): Promise<boolean>;
+  /** Deletes every token of the user; returns their ids. */
+  deleteTokensOf(userId: string): Promise<string[]>;
 
   // Boards
-  /** Inserts the board (seq 0, no elements) and its owner as a member, in one transaction. */
-  createBoard(board: { id: string; title: string; ownerId: string; now: number }): Promise<BoardRecord>;
+  /**
+   * Inserts the board (seq 0, no elements) and its owner as a member, in one transaction. With
+   * `maxOwned`, throws OwnedBoardsLimitError instead when the owner already owns that many.
+   */
+  createBoard(board: { id: string; title: string; ownerId: string; now: number; maxOwned?: number }): Promise<BoardRecord>;
+  /** Boards the user owns and the element bytes they hold in total (the storage quota). */
+  ownerUsage(ownerId: string): Promise<{ boards: number; elementBytes: number }>;
+  /** Bytes of op JSON in the board's log (0 when it does not exist). */
+  logBytes(boardId: string): Promise<number>;
   board(id: string): Promise<BoardRecord | undefined>;
   renameBoard(id: string, title: string, now: number): Promise<void>;
   /** Deletes the board and everything on it (elements, ops, chat, members, links). */
@@ -178,8 +224,21 @@ export interface Storage {
   members(boardId: string): Promise<MemberRecord[]>;
   insertLink(link: ShareLinkRecord): Promise<void>;
   /** Oldest first. */
-  linksOf(boardId: string): Promise<Pick<ShareLinkRecord, 'id' | 'role' | 'createdAt'>[]>;
+  linksOf(boardId: string): Promise<Pick<ShareLinkRecord, 'id' | 'role' | 'createdAt' | 'expiresAt' | 'maxUses' | 'uses'>[]>;
   /** False when the board has no link with this id. */
   deleteLink(boardId: string, linkId: string): Promise<boolean>;
   linkByCodeHash(codeHash: string): Promise<ShareLinkRecord | undefined>;
+  /**
+   * Counts one use of the link, atomically, when it is neither expired at `now` nor used up; false
+   * (nothing counted) otherwise or when it no longer exists.
+   */
+  useLink(linkId: string, now: number): Promise<boolean>;
+  /** Records that the owner removed the user (replacing an earlier record). */
+  recordRemoval(boardId: string, userId: string, now: number): Promise<void>;
+  /** When the owner removed the user from the board, or undefined when they did not (or readmitted them). */
+  removedAt(boardId: string, userId: string): Promise<number | undefined>;
+  /** People removed from the board, most recent first. */
+  removals(boardId: string): Promise<RemovalRecord[]>;
+  /** Forgets a removal; false when there was none. */
+  clearRemoval(boardId: string, userId: string): Promise<boolean>;
 }

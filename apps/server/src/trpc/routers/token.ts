@@ -1,9 +1,16 @@
 import { createTokenInput, tokenRefInput } from '@inkboard/protocol';
+import { TRPCError } from '@trpc/server';
 import { authedProcedure, router } from '../trpc.js';
 
 export const tokenRouter = router({
-  /** A new API token for scripts: the value is shown this once. */
+  /**
+   * A new API token for scripts: the value is shown this once. Only with a password session: a token
+   * cannot mint tokens, so a leaked one cannot leave copies behind that outlive its revocation.
+   */
   create: authedProcedure.input(createTokenInput).mutation(async ({ ctx, input }) => {
+    if (ctx.credential?.kind !== 'session') {
+      throw new TRPCError({ code: 'FORBIDDEN', message: 'An API token cannot create API tokens: create API tokens while signed in with your password (the web app, or `inkboard token create NAME`, which asks for it).' });
+    }
     const created = await ctx.app.auth.createToken(ctx.user.id, input.name);
     ctx.app.log.info({ userId: ctx.user.id, tokenId: created.id }, 'api token created');
     return created;

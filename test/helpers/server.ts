@@ -45,6 +45,15 @@ export async function startServer(
     // Cheap hashes keep tests fast; the auth tests check the production parameters separately.
     scryptLogN: 10,
     upgradesPerMinute: 100_000,
+    // Every test client connects from 127.0.0.1: per-address limits stay out of the way unless a test lowers them.
+    httpRequestTimeoutMs: 15_000,
+    httpHeadersTimeoutMs: 10_000,
+    connectionsPerAddress: 0,
+    maxConnections: 10_000,
+    signUpsPerAddressPerMinute: 100_000,
+    signUpsPerMinute: 100_000,
+    hashConcurrency: 2,
+    hashQueue: 1_000,
     sessionIdleMs: 7 * 24 * 3_600_000,
     sessionMaxMs: 30 * 24 * 3_600_000,
     ...overrides,

@@ -10,15 +10,20 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { newId } from '@inkboard/protocol';
 import { LocalBoardHub, type BoardHub } from './boards/BoardHub.js';
 import { BoardService } from './boards/BoardService.js';
+import { DEFAULT_BUDGETS } from './boards/budgets.js';
 import type { Config } from './config.js';
 import { storagePlugin } from './plugins/storage.js';
 import type { Storage } from './storage/Storage.js';
 import { trpcPlugin } from './plugins/trpc.js';
 import { SocketContexts } from './plugins/lane.js';
 import { exportRoutes } from './routes/export.js';
+import { renderPlugin } from './render/plugin.js';
 import { createRateLimiters } from './auth/TokenBucket.js';
 import { Metrics, metricsPlugin } from './plugins/metrics.js';
 import { ViolationCounter } from './trpc/trpc.js';
+import { httpGuardPlugin, httpServerOptions } from './plugins/httpGuard.js';
+import { httpHeadersPlugin } from './plugins/httpHeaders.js';
+import { redactLogLine } from './logging.js';
 
 export type { AppRouter } from './trpc/routers/_app.js';
 export type { Config } from './config.js';
@@ -36,13 +41,23 @@ declare module 'fastify' {
 /** Builds the server without listening: tests inject requests or listen on port 0. */
 export async function buildApp(config: Config, options: { logStream?: NodeJS.WritableStream } = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: config.logLevel === 'silent' ? false : { level: config.logLevel, ...(options.logStream ? { stream: options.logStream } : {}) },
+    // Every line passes redactLogLine: no share code (`/join/<code>`) or token reaches the logs.
+    logger:
+      config.logLevel === 'silent'
+        ? false
+        : { level: config.logLevel, hooks: { streamWrite: redactLogLine }, ...(options.logStream ? { stream: options.logStream } : {}) },
     routerOptions: { maxParamLength: 5000 },
-    bodyLimit: 2 * 1024 * 1024,
+    // Body limit and request/header/idle timeouts (plugins/httpGuard.ts).
+    ...httpServerOptions(config),
   });
 
   await app.register(fastifyCookie);
   await app.register(storagePlugin, { databaseUrl: config.databaseUrl, dbPath: config.dbPath });
+  // Exports and previews render in worker threads that read the board from the same database.
+  await app.register(renderPlugin, {
+    source: config.databaseUrl ? { kind: 'pg', url: config.databaseUrl } : { kind: 'sqlite', path: resolve(config.dbPath) },
+    limits: config.render ?? {},
+  });
   const storage = app.storage;
   let metrics: Metrics | null = null;
   const onFlush = (delayMs: number, subscribers: number) => {
@@ -52,17 +67,25 @@ export async function buildApp(config: Config, options: { logStream?: NodeJS.Wri
   const hub: BoardHub = config.redisUrl
     ? await (await import('./boards/RedisBoardHub.js')).RedisBoardHub.connect({ url: config.redisUrl, prefix: config.redisPrefix, processId: newId(12), tickMs: config.tickMs, onFlush, log: app.log })
     : new LocalBoardHub(config.tickMs, onFlush);
-  const service = new BoardService(storage, hub, config.opLogRetention, {
-    committed: (ops, seconds) => {
-      metrics?.ops.inc(ops);
-      metrics?.commit.observe(seconds);
+  const service = new BoardService(
+    storage,
+    hub,
+    config.opLogRetention,
+    {
+      committed: (ops, seconds) => {
+        metrics?.ops.inc(ops);
+        metrics?.commit.observe(seconds);
+      },
     },
-  });
+    { ...DEFAULT_BUDGETS, ...config.budgets },
+  );
   const access = new AccessService(storage, hub);
   const auth = new AuthService(storage, {
     scrypt: { N: 2 ** config.scryptLogN, r: 8, p: 1 },
     sessionIdleMs: config.sessionIdleMs,
     sessionMaxMs: config.sessionMaxMs,
+    hashing: { concurrency: config.hashConcurrency, maxWaiting: config.hashQueue },
+    signUps: { perAddressPerMinute: config.signUpsPerAddressPerMinute, perMinute: config.signUpsPerMinute },
   });
   const connections = new ConnectionRegistry();
   metrics = new Metrics({
@@ -77,6 +100,7 @@ export async function buildApp(config: Config, options: { logStream?: NodeJS.Wri
   });
   await auth.pruneSessions();
   app.decorate('boards', { storage, service, hub, access, auth });
+  service.thumbnailRenderer = (boardId) => app.render.thumbnail(boardId);
   const evictTimer = setInterval(() => service.evictIdle(), 60_000);
   evictTimer.unref();
   app.addHook('onClose', async () => {
@@ -85,15 +109,31 @@ export async function buildApp(config: Config, options: { logStream?: NodeJS.Wri
     await hub.close();
   });
 
+  // What each WebSocket may cost (plugins/socketGuard.ts); settings left out keep their defaults.
+  const sockets = new SocketContexts({
+    handshakeMs: config.wsHandshakeMs,
+    handshakeBytes: config.wsHandshakeBytes,
+    subscriptionsPerSocket: config.wsSubscriptionsPerSocket,
+    maxSocketUnsentBytes: config.wsMaxSocketUnsentBytes,
+    maxTotalUnsentBytes: config.wsMaxTotalUnsentBytes,
+  });
+  const allowedOrigins = [...config.allowedOrigins, ...(config.publicUrl ? [new URL(config.publicUrl).origin] : [])];
+  await app.register(httpHeadersPlugin, { publicUrl: config.publicUrl });
+  await app.register(httpGuardPlugin, {
+    limits: { perAddress: config.connectionsPerAddress, total: config.maxConnections },
+    allowedOrigins,
+    auth,
+    metrics,
+  });
   const cookie = { secure: config.publicUrl?.startsWith('https:') ?? false, maxAgeSeconds: Math.floor(config.sessionMaxMs / 1000) };
   await app.register(trpcPlugin, {
-    inner: { storage, service, hub, access, auth, connections, sockets: new SocketContexts(), cookie, limits: createRateLimiters(), violations: new ViolationCounter(), metrics, log: app.log },
+    inner: { storage, service, hub, access, auth, connections, sockets, cookie, limits: createRateLimiters(), violations: new ViolationCounter(), metrics, log: app.log },
     upgradesPerMinute: config.upgradesPerMinute,
     allowedOrigins: [...config.allowedOrigins, ...(config.publicUrl ? [new URL(config.publicUrl).origin] : [])],
   });
 
   await app.register(exportRoutes);
-  await app.register(metricsPlugin, { metrics });
+  await app.register(metricsPlugin, { metrics, mode: config.metrics ?? 'local', token: config.metricsToken ?? null });
 
   app.get('/healthz', async () => {
     await storage.ping();

@@ -1,4 +1,11 @@
 import { z } from 'zod';
+import { METRICS_MODES, METRICS_TOKEN_MIN_LENGTH, type MetricsMode } from './plugins/metrics.js';
+import { DEFAULT_HASH_QUEUE, defaultHashConcurrency } from './auth/secrets.js';
+import { defaultMaxConnections } from './plugins/httpGuard.js';
+import { DEFAULT_RENDER_LIMITS, type RenderLimits } from './render/limits.js';
+import { DEFAULT_BUDGETS, type BoardBudgets } from './boards/budgets.js';
+
+const MIB = 1024 * 1024;
 
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -19,6 +26,34 @@ const envSchema = z.object({
   INKBOARD_SCRYPT_LOG_N: z.coerce.number().int().min(10).max(20).default(17),
   INKBOARD_SESSION_IDLE_HOURS: z.coerce.number().positive().default(24 * 7),
   INKBOARD_SESSION_MAX_HOURS: z.coerce.number().positive().default(24 * 30),
+  INKBOARD_HTTP_REQUEST_TIMEOUT_SECONDS: z.coerce.number().positive().default(15),
+  INKBOARD_HTTP_HEADERS_TIMEOUT_SECONDS: z.coerce.number().positive().default(10),
+  INKBOARD_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(0).default(256),
+  INKBOARD_MAX_CONNECTIONS: z.coerce.number().int().min(1).optional(),
+  INKBOARD_SIGNUPS_PER_ADDRESS_PER_MINUTE: z.coerce.number().positive().default(10),
+  INKBOARD_SIGNUPS_PER_MINUTE: z.coerce.number().positive().default(60),
+  INKBOARD_HASH_CONCURRENCY: z.coerce.number().int().min(1).optional(),
+  INKBOARD_HASH_QUEUE: z.coerce.number().int().min(0).default(DEFAULT_HASH_QUEUE),
+  INKBOARD_WS_HANDSHAKE_SECONDS: z.coerce.number().positive().max(60).default(5),
+  INKBOARD_WS_HANDSHAKE_BYTES: z.coerce.number().int().min(1024).default(8 * 1024),
+  INKBOARD_WS_SUBSCRIPTIONS: z.coerce.number().int().min(1).default(4),
+  INKBOARD_WS_UNSENT_PER_SOCKET_MIB: z.coerce.number().positive().default(64),
+  INKBOARD_WS_UNSENT_TOTAL_MIB: z.coerce.number().positive().default(256),
+  INKBOARD_RENDER_THREADS: z.coerce.number().int().min(1).max(64).default(DEFAULT_RENDER_LIMITS.threads),
+  INKBOARD_RENDER_TIMEOUT_SECONDS: z.coerce.number().positive().default(DEFAULT_RENDER_LIMITS.timeoutMs / 1000),
+  INKBOARD_RENDER_HEAP_MB: z.coerce.number().int().min(64).default(DEFAULT_RENDER_LIMITS.heapMb),
+  INKBOARD_RENDER_QUEUE: z.coerce.number().int().min(0).default(DEFAULT_RENDER_LIMITS.maxQueue),
+  INKBOARD_RENDER_PER_USER: z.coerce.number().int().min(1).default(DEFAULT_RENDER_LIMITS.perUser),
+  INKBOARD_RENDER_CACHE_MB: z.coerce.number().min(0).default(DEFAULT_RENDER_LIMITS.cacheBytes / 1024 / 1024),
+  INKBOARD_EXPORT_MAX_SVG_MB: z.coerce.number().positive().default(DEFAULT_RENDER_LIMITS.maxSvgBytes / 1024 / 1024),
+  INKBOARD_EXPORT_MAX_MEGAPIXELS: z.coerce.number().positive().max(67).default(DEFAULT_RENDER_LIMITS.maxPngPixels / 1024 / 1024),
+  INKBOARD_METRICS: z.enum(METRICS_MODES).default('local'),
+  INKBOARD_METRICS_TOKEN: z.string().min(METRICS_TOKEN_MIN_LENGTH, `must have at least ${METRICS_TOKEN_MIN_LENGTH} characters`).optional(),
+  INKBOARD_BOARD_MAX_POINTS: z.coerce.number().int().min(1).default(DEFAULT_BUDGETS.maxPoints),
+  INKBOARD_BOARD_MAX_MB: z.coerce.number().positive().default(DEFAULT_BUDGETS.maxBytes / MIB),
+  INKBOARD_USER_MAX_BOARDS: z.coerce.number().int().min(1).default(DEFAULT_BUDGETS.maxOwnedBoards),
+  INKBOARD_USER_QUOTA_MB: z.coerce.number().positive().default(DEFAULT_BUDGETS.ownerQuotaBytes / MIB),
+  INKBOARD_OPLOG_MAX_MB: z.coerce.number().min(1).default(DEFAULT_BUDGETS.opLogMaxBytes / MIB),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -51,6 +86,40 @@ export interface Config {
   sessionMaxMs: number;
   /** WebSocket upgrades allowed per client address per minute (burst). */
   upgradesPerMinute: number;
+  /** Who may read `/metrics` (plugins/metrics.ts): `local` (default: loopback, not proxied), `public` or `off`. */
+  metrics?: MetricsMode;
+  /** With it, `Authorization: Bearer <token>` reads `/metrics` from anywhere (mode `local`). */
+  metricsToken?: string | null;
+  /** A request must arrive whole (headers and body) within this; then 408 and closed. */
+  httpRequestTimeoutMs: number;
+  /** Headers must arrive within this (at most `httpRequestTimeoutMs`). */
+  httpHeadersTimeoutMs: number;
+  /** Open connections (HTTP and WebSocket) per client address; 0: no limit (behind a proxy, where all share one address). */
+  connectionsPerAddress: number;
+  /** Open connections in total, below the process's file-handle limit; more are closed at once. */
+  maxConnections: number;
+  /** Accounts created per minute from one address (burst the same). */
+  signUpsPerAddressPerMinute: number;
+  /** Accounts created per minute in total (burst the same). */
+  signUpsPerMinute: number;
+  /** Password hashes (scrypt) computed at once. */
+  hashConcurrency: number;
+  /** Password hashes waiting for a turn; more are refused with TOO_MANY_REQUESTS. */
+  hashQueue: number;
+  /** A WebSocket must be signed in (connection params checked) within this, else it is closed (4400). */
+  wsHandshakeMs: number;
+  /** Bytes a WebSocket may send before it is signed in; more closes it (4400). */
+  wsHandshakeBytes: number;
+  /** Board subscriptions (`board.onEvents`) per WebSocket. */
+  wsSubscriptionsPerSocket: number;
+  /** Largest unsent buffer of one WebSocket (snapshots draining included); past it, close 4408. */
+  wsMaxSocketUnsentBytes: number;
+  /** Unsent bytes of all WebSockets together; past it, the sockets holding most are closed (4408). */
+  wsMaxTotalUnsentBytes: number;
+  /** Render pool budgets (exports, previews; render/limits.ts); left out: the defaults. */
+  render?: Partial<RenderLimits>;
+  /** Budgets by size: per board, per owner, per op log (boards/budgets.ts); left out: the defaults. */
+  budgets?: Partial<BoardBudgets>;
 }
 
 /** Reads the environment; a bad value stops the server with a message naming the variable. */
@@ -78,5 +147,37 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionIdleMs: e.INKBOARD_SESSION_IDLE_HOURS * 3_600_000,
     sessionMaxMs: e.INKBOARD_SESSION_MAX_HOURS * 3_600_000,
     upgradesPerMinute: e.INKBOARD_UPGRADES_PER_MINUTE,
+    metrics: e.INKBOARD_METRICS,
+    metricsToken: e.INKBOARD_METRICS_TOKEN ?? null,
+    httpRequestTimeoutMs: e.INKBOARD_HTTP_REQUEST_TIMEOUT_SECONDS * 1000,
+    httpHeadersTimeoutMs: Math.min(e.INKBOARD_HTTP_HEADERS_TIMEOUT_SECONDS, e.INKBOARD_HTTP_REQUEST_TIMEOUT_SECONDS) * 1000,
+    connectionsPerAddress: e.INKBOARD_CONNECTIONS_PER_ADDRESS,
+    maxConnections: e.INKBOARD_MAX_CONNECTIONS ?? defaultMaxConnections(),
+    signUpsPerAddressPerMinute: e.INKBOARD_SIGNUPS_PER_ADDRESS_PER_MINUTE,
+    signUpsPerMinute: e.INKBOARD_SIGNUPS_PER_MINUTE,
+    hashConcurrency: e.INKBOARD_HASH_CONCURRENCY ?? defaultHashConcurrency(),
+    hashQueue: e.INKBOARD_HASH_QUEUE,
+    wsHandshakeMs: e.INKBOARD_WS_HANDSHAKE_SECONDS * 1000,
+    wsHandshakeBytes: e.INKBOARD_WS_HANDSHAKE_BYTES,
+    wsSubscriptionsPerSocket: e.INKBOARD_WS_SUBSCRIPTIONS,
+    wsMaxSocketUnsentBytes: Math.round(e.INKBOARD_WS_UNSENT_PER_SOCKET_MIB * 1024 * 1024),
+    wsMaxTotalUnsentBytes: Math.round(e.INKBOARD_WS_UNSENT_TOTAL_MIB * 1024 * 1024),
+    render: {
+      threads: e.INKBOARD_RENDER_THREADS,
+      timeoutMs: Math.round(e.INKBOARD_RENDER_TIMEOUT_SECONDS * 1000),
+      heapMb: e.INKBOARD_RENDER_HEAP_MB,
+      maxQueue: e.INKBOARD_RENDER_QUEUE,
+      perUser: e.INKBOARD_RENDER_PER_USER,
+      cacheBytes: Math.round(e.INKBOARD_RENDER_CACHE_MB * 1024 * 1024),
+      maxSvgBytes: Math.round(e.INKBOARD_EXPORT_MAX_SVG_MB * 1024 * 1024),
+      maxPngPixels: Math.round(e.INKBOARD_EXPORT_MAX_MEGAPIXELS * 1024 * 1024),
+    },
+    budgets: {
+      maxPoints: e.INKBOARD_BOARD_MAX_POINTS,
+      maxBytes: Math.round(e.INKBOARD_BOARD_MAX_MB * MIB),
+      maxOwnedBoards: e.INKBOARD_USER_MAX_BOARDS,
+      ownerQuotaBytes: Math.round(e.INKBOARD_USER_QUOTA_MB * MIB),
+      opLogMaxBytes: Math.round(e.INKBOARD_OPLOG_MAX_MB * MIB),
+    },
   };
 }

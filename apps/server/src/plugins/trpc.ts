@@ -7,6 +7,7 @@ import { appRouter, type AppRouter } from '../trpc/routers/_app.js';
 import { TokenBuckets } from '../auth/TokenBucket.js';
 import { createFrameEncoder, sendSplicedAsText } from './frameEncoder.js';
 import { installLane } from './lane.js';
+import { MAX_BATCH_SIZE } from './httpGuard.js';
 
 /** Largest WebSocket message a client may send (the `ws` default is 100 MiB). */
 export const MAX_WS_MESSAGE_BYTES = 512 * 1024;
@@ -17,6 +18,10 @@ export const trpcPlugin = fp<{ inner: InnerContext; allowedOrigins: string[]; up
     await app.register(websocket, { options: { maxPayload: MAX_WS_MESSAGE_BYTES } });
     // Cursor moves, previews and typing travel beside tRPC, without replies (packages/protocol/src/lane.ts).
     installLane(app.websocketServer, opts.inner.sockets);
+    // After the lane, so it sees every message first: the budget before signing in, keep-alive
+    // (any message counts, lane included), subscriptions and unsent bytes (socketGuard.ts).
+    opts.inner.sockets.guard.install(app.websocketServer, { log: app.log, metrics: opts.inner.metrics });
+    app.addHook('onClose', async () => opts.inner.sockets.guard.stop());
     // Board frames are encoded to bytes once per tick (frameEncoder.ts) and must still go as text.
     app.websocketServer.on('connection', sendSplicedAsText);
     // Browsers send cookies with a WebSocket handshake from any site: a cookie-bearing upgrade from
@@ -43,9 +48,13 @@ export const trpcPlugin = fp<{ inner: InnerContext; allowedOrigins: string[]; up
       trpcOptions: {
         router: appRouter,
         createContext: createContextFactory(opts.inner),
-        // A dead connection is noticed within about 10 s.
-        keepAlive: { enabled: true, pingMs: 5_000, pongWaitMs: 5_000 },
+        // Off: the socket guard pings instead and counts lane messages as liveness too; a dead
+        // connection is still noticed within about 10 s.
+        keepAlive: { enabled: false },
         experimental_encoder: createFrameEncoder(),
+        // Calls per HTTP batch (httpGuard.ts refuses larger ones first, with its own message) and
+        // per WebSocket message that is a JSON array.
+        maxBatchSize: MAX_BATCH_SIZE,
         onError({ error, path }) {
           if (error.code === 'INTERNAL_SERVER_ERROR') app.log.error({ err: error, path }, 'procedure failed');
         },

@@ -162,7 +162,9 @@ export class BoardService {
   async push(boardId: string, author: Pick<User, 'id' | 'name'>, ops: readonly Op[]): Promise<PushAck[]> {
     await this.board(boardId); // NOT_FOUND before queueing
     return new Promise((resolve, reject) => {
-      this.queue.push({ boardId, author, ops, resolve, reject });
+      // Only the id and display name go into op events and the op log: callers pass the signed-in
+      // user, whose record also holds the sign-in username.
+      this.queue.push({ boardId, author: { id: author.id, name: author.name }, ops, resolve, reject });
       if (!this.flushScheduled && !this.flushing) {
         this.flushScheduled = true;
         setImmediate(() => void this.flush());

@@ -1,3 +1,5 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
@@ -47,10 +49,60 @@ export class Metrics {
   }
 }
 
-/** `GET /metrics` in Prometheus text format. */
-export const metricsPlugin = fp<{ metrics: Metrics }>(
+/**
+ * Who may read `/metrics` (it names the process's load, memory and refusals):
+ * - `local` (default): requests from a loopback address of this machine that no proxy forwarded
+ *   (no `X-Forwarded-For`, `Forwarded` or `X-Real-IP`: nginx on the same host connects from
+ *   127.0.0.1 too), and anyone with `Authorization: Bearer <INKBOARD_METRICS_TOKEN>` when a token is set;
+ * - `public`: anyone (a private network with its own firewall);
+ * - `off`: nobody (404).
+ */
+export const METRICS_MODES = ['local', 'public', 'off'] as const;
+export type MetricsMode = (typeof METRICS_MODES)[number];
+/** Shortest accepted `INKBOARD_METRICS_TOKEN` (a guessable token is no protection). */
+export const METRICS_TOKEN_MIN_LENGTH = 16;
+
+const PROXY_HEADERS = ['x-forwarded-for', 'forwarded', 'x-real-ip'] as const;
+
+/** True for 127.0.0.0/8, ::1 and their IPv4-mapped forms. */
+export function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return v4.startsWith('127.') || address === '::1';
+}
+
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  if (!m?.[1]) return false;
+  // Compare digests: equal lengths, constant time.
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(m[1]), digest(token));
+}
+
+/** Whether a request may read the metrics under `mode` / `token`. */
+export function metricsAllowed(req: FastifyRequest, mode: MetricsMode, token: string | null): boolean {
+  if (mode === 'public') return true;
+  if (mode === 'off') return false;
+  if (token !== null && bearerMatches(req.headers.authorization, token)) return true;
+  return isLoopback(req.socket.remoteAddress) && PROXY_HEADERS.every((h) => req.headers[h] === undefined);
+}
+
+/** `GET /metrics` in Prometheus text format, to whom `mode` allows. */
+export const metricsPlugin = fp<{ metrics: Metrics; mode?: MetricsMode; token?: string | null }>(
   async (app, opts) => {
-    app.get('/metrics', async (_req, reply) => reply.type(opts.metrics.registry.contentType).send(await opts.metrics.registry.metrics()));
+    const mode = opts.mode ?? 'local';
+    const token = opts.token ?? null;
+    app.get('/metrics', async (req, reply) => {
+      if (mode === 'off') return reply.code(404).send({ error: 'Not Found', message: 'Metrics are turned off on this server (INKBOARD_METRICS=off).' });
+      if (!metricsAllowed(req, mode, token)) {
+        const how = token === null ? 'set INKBOARD_METRICS_TOKEN and send it as "Authorization: Bearer <token>"' : 'send "Authorization: Bearer <INKBOARD_METRICS_TOKEN>"';
+        return reply.code(403).send({
+          error: 'Forbidden',
+          message: `/metrics is served only to this machine (loopback, not through a proxy). To read it from elsewhere, ${how}, or set INKBOARD_METRICS=public on a private network.`,
+        });
+      }
+      return reply.type(opts.metrics.registry.contentType).send(await opts.metrics.registry.metrics());
+    });
   },
   { name: 'inkboard-metrics' },
 );

@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline';
 import type { ChatMessage } from '@inkboard/protocol';
 import type { InkboardClient } from '../createClient.js';
 import { watchBoard } from '../helpers.js';
+import { terminalSafe } from './format.js';
 
 const TYPING_EVERY_MS = 2_000;
 
@@ -10,12 +11,14 @@ export async function runChat(client: InkboardClient, boardId: string): Promise<
   const me = await client.trpc.auth.me.query();
   const { messages } = await client.trpc.chat.history.query({ boardId, limit: 20 });
   const time = (ms: number) => new Date(ms).toTimeString().slice(0, 5);
-  for (const m of messages.reverse()) console.log(`${time(m.createdAt)} ${m.user.name}: ${m.text}`);
+  // Names and messages come from other people: printed without escape sequences or controls, one line each.
+  const line = (m: ChatMessage) => terminalSafe(`${time(m.createdAt)} ${m.user.name}: ${m.text}`);
+  for (const m of messages.reverse()) console.log(line(m));
   console.log(`-- chatting on ${boardId}; type a message and press Enter, Ctrl+D to leave --`);
   const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY });
-  const say = (line: string) => {
+  const say = (text: string) => {
     // Print above the prompt without eating what the user is typing.
-    process.stdout.write(`\r\x1b[K${line}\n`);
+    process.stdout.write(`\r\x1b[K${terminalSafe(text)}\n`);
     rl.prompt(true);
   };
   const typingShown = new Map<string, number>();
@@ -25,7 +28,7 @@ export async function runChat(client: InkboardClient, boardId: string): Promise<
   const showMessage = (m: ChatMessage) => {
     if (shown.has(m.id) || m.user.id === me?.id) return;
     shown.add(m.id);
-    say(`${time(m.createdAt)} ${m.user.name}: ${m.text}`);
+    say(line(m));
   };
   let subscriptions = 0;
   const stop = watchBoard(client, boardId, {

@@ -9,7 +9,7 @@ import { addElements, exportBoard, InvalidElementsError, watchBoard } from '../h
 import { forgetLogin, readLogin, saveLogin } from './config.js';
 import { signInForToken } from './login.js';
 import { runChat } from './chat.js';
-import { ago, describeEvent, table } from './format.js';
+import { ago, describeEvent, table, terminalJson, terminalSafe } from './format.js';
 import type { BoardEvent, PresenceEntry } from '@inkboard/protocol';
 
 const USAGE = `Usage: inkboard <command> [options]
@@ -64,7 +64,8 @@ async function main(argv: string[]): Promise<void> {
   const saved = readLogin();
   const server = (values.server ?? process.env.INKBOARD_SERVER ?? saved?.server ?? 'http://localhost:3000').replace(/\/+$/, '');
   const json = values.json ?? false;
-  const print = (human: string, data: unknown) => console.log(json ? JSON.stringify(data, null, 2) : human);
+  // Titles, names and chat come from other people: never let them drive the terminal.
+  const print = (human: string, data: unknown) => console.log(json ? terminalJson(data, 2) : terminalSafe(human, true));
 
   if (command === 'signup' || command === 'login') {
     const { username, password } = await credentials(values.username, values.password);
@@ -184,7 +185,7 @@ async function run(command: string, args: string[], ctx: Ctx): Promise<void> {
           if (event.type === 'presence') presence = new Map(event.clients.map((c) => [c.clientId, c]));
           if (event.type === 'join') presence.set(event.client.clientId, event.client);
           if (ctx.json) {
-            if (event.type !== 'cursor' && event.type !== 'preview') console.log(JSON.stringify(event));
+            if (event.type !== 'cursor' && event.type !== 'preview') console.log(terminalJson(event));
           } else if (event.type === 'snapshot') console.log(`Watching ${boardId}: ${event.elements.length} elements at seq ${event.seq} (Ctrl+C to stop)`);
           else {
             const line = describeEvent(event, presence);
@@ -280,7 +281,7 @@ function fail(err: unknown): never {
   } else if (err instanceof InvalidElementsError) {
     message = `Nothing was added. Invalid elements:\n${err.problems.map((p) => `  element ${p.index}: ${p.reason}`).join('\n')}`;
   } else message = (err as Error)?.message ?? String(err);
-  console.error(`inkboard: ${message}`);
+  console.error(`inkboard: ${terminalSafe(message, true)}`);
   process.exit(1);
 }
 

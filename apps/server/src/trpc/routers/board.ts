@@ -63,7 +63,7 @@ export const boardRouter = router({
    * seen before is acknowledged again with its original seq and not applied twice.
    */
   push: boardProcedure('editor').input(pushInput).use(rateLimited<{ ops: unknown[] }>('ops', (i) => i.ops.length)).mutation(async ({ ctx, input }) => {
-    const acks = await ctx.app.service.push(input.boardId, ctx.user, input.ops);
+    const acks = await ctx.app.service.push(input.boardId, publicUser(ctx.user), input.ops);
     return { acks };
   }),
 

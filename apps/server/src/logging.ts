@@ -1,0 +1,22 @@
+import { TOKEN_PREFIX } from '@inkboard/protocol';
+
+/**
+ * What must never reach a log line, with what replaces it: a share code in a `/join/<code>` path
+ * (the web app's link; Fastify logs every request's URL and the default 404 names it), a credential
+ * or code in a query string, and an API token anywhere (an error message quoting it, a mistaken
+ * `?token=`). Cookies and the Authorization header are never logged (Fastify's request serializer
+ * leaves headers out).
+ */
+const SECRETS: readonly [RegExp, string][] = [
+  [/(\/join\/)[^/?#\s"'\\]+/g, '$1[redacted]'],
+  [/([?&;](?:token|access_token|code|session|password)=)[^&#;\s"'\\]+/gi, '$1[redacted]'],
+  [new RegExp(`\\b${TOKEN_PREFIX}[A-Za-z0-9_-]{8,}`, 'g'), `${TOKEN_PREFIX}[redacted]`],
+];
+const MAYBE_SECRET = new RegExp(`/join/|=|${TOKEN_PREFIX}`);
+
+/** A serialized log line without share codes or tokens (pino's `hooks.streamWrite`). */
+export function redactLogLine(line: string): string {
+  if (!MAYBE_SECRET.test(line)) return line;
+  for (const [pattern, replacement] of SECRETS) line = line.replace(pattern, replacement);
+  return line;
+}

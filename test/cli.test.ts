@@ -180,6 +180,24 @@ describe('inkboard CLI: accounts', SLOW, () => {
     // Revoked: the old value is refused by the server.
     expectOneLineError(await user.run(['boards'], { env: { INKBOARD_TOKEN: token } }), /valid API token.*inkboard login/);
   });
+
+  it('password changes the password; logout --everywhere (signout) ends every session and token of the account', async () => {
+    const user = await signedUp('rotator');
+    const laptop = newCliUser();
+    await laptop.ok(['login', '--username', user.username, '--password', 'correct horse battery']);
+    const changed = await user.run(['password', '--password', 'correct horse battery', '--new-password', 'a brand new passphrase']);
+    expect(changed.code, changed.stderr).toBe(0);
+    expect(changed.stdout).toMatch(/^Password changed; 0 other session\(s\) signed out\./);
+    expectOneLineError(await newCliUser().run(['login', '--username', user.username, '--password', 'correct horse battery']), /Wrong username or password/);
+    expectOneLineError(await user.run(['password'], { input: '' }), /No terminal to ask on/);
+
+    const out = await laptop.run(['signout', '--everywhere']);
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stdout.trim()).toBe('Signed out everywhere: 0 session(s) ended and 2 API token(s) revoked (this one too).');
+    expect(existsSync(laptop.configFile)).toBe(false);
+    // The other machine's saved token is revoked too.
+    expectOneLineError(await user.run(['boards']), /valid API token.*inkboard login/);
+  });
 });
 
 describe('inkboard CLI: boards, draw, export', SLOW, () => {
@@ -429,12 +447,13 @@ describe('inkboard CLI: live', SLOW, () => {
   it('token create, list and revoke; a revoked token is refused in one line with a non-zero exit', async () => {
     const user = await signedUp('tokens');
     const boardId = (await user.ok(['boards', 'create', 'Token board'])).trim();
-    const [token, note] = (await user.ok(['token', 'create', 'ci bot'])).trimEnd().split('\n');
+    // A new token takes the password (a token cannot create tokens); the saved login gives the username.
+    const [token, note] = (await user.ok(['token', 'create', 'ci bot', '--password', 'correct horse battery'])).trimEnd().split('\n');
     expect(token).toMatch(/^ink_[A-Za-z0-9_-]{20,}$/);
     const tokenId = /^\(shown once: store it now; id (\S+)\)$/.exec(note!)?.[1];
     expect(tokenId).toBeTruthy();
 
-    const created = JSON.parse(await user.ok(['token', 'create', 'other', '--json'])) as { token: string; id: string; name: string };
+    const created = JSON.parse(await user.ok(['token', 'create', 'other', '--password', 'correct horse battery', '--json'])) as { token: string; id: string; name: string };
     expect(created).toMatchObject({ name: 'other', token: expect.stringMatching(/^ink_/) });
 
     const list = await user.ok(['token', 'list']);

@@ -17,7 +17,9 @@ const USAGE = `Usage: inkboard <command> [options]
 Accounts
   signup [--username U] [--password P]     create an account, save an API token
   login  [--username U] [--password P]     sign in, save an API token
-  logout                                   revoke the saved token and forget it
+  logout [--everywhere]                    revoke the saved token and forget it; with --everywhere
+                                           also end every session and token of the account (signout)
+  password [--password P] [--new-password N]  change your password (ends your other sessions)
 Boards
   boards                                   list your boards
   boards create TITLE                      create a board, print its id
@@ -28,13 +30,14 @@ Boards
   watch BOARD                              print live events until interrupted
   chat BOARD [MESSAGE]                     send a message, or chat interactively
 Tokens
-  token create NAME | token list | token revoke ID
+  token create NAME [--username U] [--password P]   a new token (asks for your password)
+  token list | token revoke ID
 
 Options: --server URL (or INKBOARD_SERVER; default http://localhost:3000), --json,
 token from INKBOARD_TOKEN or the saved login.`;
 
 /** Commands that need a token (signup and login are handled before). */
-const COMMANDS = new Set(['logout', 'boards', 'draw', 'export', 'watch', 'chat', 'token']);
+const COMMANDS = new Set(['logout', 'password', 'boards', 'draw', 'export', 'watch', 'chat', 'token']);
 
 /** A failure the user can act on: printed as one line, exit code 1. */
 class CliError extends Error {}
@@ -50,13 +53,16 @@ async function main(argv: string[]): Promise<void> {
       json: { type: 'boolean', default: false },
       username: { type: 'string' },
       password: { type: 'string' },
+      'new-password': { type: 'string' },
+      everywhere: { type: 'boolean', default: false },
       format: { type: 'string' },
       out: { type: 'string' },
       scale: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
-  const [command, ...args] = positionals;
+  const [given, ...args] = positionals;
+  const command = given === 'signout' ? 'logout' : given;
   if (!command || values.help) {
     console.log(USAGE);
     return;
@@ -72,6 +78,15 @@ async function main(argv: string[]): Promise<void> {
     const login = await signInForToken(server, username, password, command === 'signup', `inkboard CLI on ${hostname()}`);
     const path = saveLogin({ server, token: login.token, tokenId: login.tokenId, username: login.username });
     print(`${command === 'signup' ? 'Created account' : 'Signed in as'} ${login.username}; token saved to ${path}`, { username: login.username, config: path });
+    return;
+  }
+
+  // A token cannot create tokens: a new one takes the password (a session just for this).
+  if (command === 'token' && args[0] === 'create') {
+    const name = need(args[1], 'NAME');
+    const { username, password } = await credentials(values.username ?? (saved?.server === server ? saved.username : undefined), values.password);
+    const created = await signInForToken(server, username, password, false, name);
+    print(`${created.token}\n(shown once: store it now; id ${created.tokenId})`, { id: created.tokenId, name, token: created.token });
     return;
   }
 
@@ -93,7 +108,7 @@ interface Ctx {
   token: string;
   json: boolean;
   print(human: string, data: unknown): void;
-  values: { format?: string; out?: string; scale?: string };
+  values: { format?: string; out?: string; scale?: string; password?: string; 'new-password'?: string; everywhere?: boolean };
   saved: ReturnType<typeof readLogin>;
 }
 
@@ -106,6 +121,12 @@ async function run(command: string, args: string[], ctx: Ctx): Promise<void> {
   const { client, print } = ctx;
   switch (command) {
     case 'logout': {
+      if (ctx.values.everywhere) {
+        const ended = await client.trpc.auth.signOutEverywhere.mutate();
+        forgetLogin();
+        print(`Signed out everywhere: ${ended.endedSessions} session(s) ended and ${ended.revokedTokens} API token(s) revoked (this one too).`, { ok: true, ...ended });
+        return;
+      }
       const revoked = ctx.saved
         ? await client.trpc.token.revoke.mutate({ tokenId: ctx.saved.tokenId }).then(
             () => true,
@@ -224,12 +245,16 @@ async function run(command: string, args: string[], ctx: Ctx): Promise<void> {
       await runChat(client, boardId);
       return;
     }
+    case 'password': {
+      const currentPassword = ctx.values.password ?? (await ask('Current password: ', true));
+      const newPassword = ctx.values['new-password'] ?? (await ask('New password: ', true));
+      const { endedSessions } = await client.trpc.auth.changePassword.mutate({ currentPassword, newPassword });
+      print(`Password changed; ${endedSessions} other session(s) signed out. API tokens still work: "inkboard logout --everywhere" ends them too.`, { ok: true, endedSessions });
+      return;
+    }
     case 'token': {
       const [sub, arg] = args;
-      if (sub === 'create') {
-        const created = await client.trpc.token.create.mutate({ name: need(arg, 'NAME') });
-        print(`${created.token}\n(shown once: store it now; id ${created.id})`, created);
-      } else if (sub === 'list') {
+      if (sub === 'list') {
         const tokens = await client.trpc.token.list.query();
         const rows = tokens.map((t) => [t.id, t.name, `${t.prefix}…`, ago(t.createdAt), t.lastUsedAt ? ago(t.lastUsedAt) : 'never']);
         print(table([['ID', 'NAME', 'PREFIX', 'CREATED', 'LAST USED'], ...rows]), tokens);
@@ -265,6 +290,22 @@ async function credentials(username?: string, password?: string): Promise<{ user
       })());
     return { username: u.trim(), password: p };
   } finally {
+    rl.close();
+  }
+}
+
+/** Asks one question on the terminal; with `hidden`, what is typed is not shown (passwords). */
+async function ask(question: string, hidden = false): Promise<string> {
+  if (!process.stdin.isTTY) throw new CliError(`No terminal to ask on: pass the ${question.replace(/:\s*$/, '').toLowerCase()} as an option (see "inkboard --help").`);
+  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: true });
+  const internals = rl as unknown as { _writeToOutput: (s: string) => void };
+  const write = internals._writeToOutput;
+  if (hidden) internals._writeToOutput = (s: string) => (s.includes(question) ? write.call(rl, s) : undefined);
+  try {
+    return await rl.question(question);
+  } finally {
+    internals._writeToOutput = write;
+    if (hidden) process.stdout.write('\n');
     rl.close();
   }
 }

@@ -1,14 +1,17 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newId, type Element, type Op, type OpEvent } from '@inkboard/protocol';
+import Database from 'better-sqlite3';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPgStorage } from '../apps/server/src/storage/PgStorage.js';
-import { openSqliteStorage } from '../apps/server/src/storage/SqliteStorage.js';
-import type { BoardState, BoardWrite, Storage, TokenRecord, UserRecord } from '../apps/server/src/storage/Storage.js';
-import { addOp, deleteOp, moveOp, rect } from './helpers/elements.js';
+import { openSqliteStorage, SQLITE_MIGRATIONS_DIR } from '../apps/server/src/storage/SqliteStorage.js';
+import { OwnedBoardsLimitError, type BoardState, type BoardWrite, type Storage, type TokenRecord, type UserRecord } from '../apps/server/src/storage/Storage.js';
+import { addOp, deleteOp, moveOp, rect, stroke } from './helpers/elements.js';
 
 // The contract of apps/server/src/storage/Storage.ts, run against both implementations.
 
@@ -69,6 +72,8 @@ const author = { id: 'author-1', name: 'Ada' };
 const opEvent = (seq: number, op: Op): OpEvent => ({ type: 'op', seq, author, op });
 const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 const sorted = <T extends { id: string }>(items: T[]) => [...items].sort(byId);
+/** The owner fields of a board's commit state, for a board (and its owner's others) written without element totals. */
+const ownedBy = (ownerId: string, elementBytes = 0, ownerBytes = 0) => ({ ownerId, elementBytes, ownerBytes });
 
 function write(boardId: string, fields: Partial<BoardWrite> & Pick<BoardWrite, 'seq'>): BoardWrite {
   return { boardId, ops: [], cleared: false, upserts: [], deletes: [], elementCount: 0, now: T0, ...fields };
@@ -235,7 +240,7 @@ describe.each(backends.map((b) => [b.name, b] as const))('%s storage', (_name, b
     it('createBoard stores the board at seq 0 with its owner as a member', async () => {
       const ada = await newUser();
       const board = await newBoard(ada.id);
-      const expected = { id: board.id, title: 'Plans', ownerId: ada.id, seq: 0, elementCount: 0, createdAt: T0, updatedAt: T0 };
+      const expected = { id: board.id, title: 'Plans', ownerId: ada.id, seq: 0, elementCount: 0, elementPoints: 0, elementBytes: 0, createdAt: T0, updatedAt: T0 };
       expect(board).toEqual(expected);
       expect(await storage.board(board.id)).toEqual(expected);
       expect(await storage.boardSeq(board.id)).toBe(0);
@@ -443,7 +448,7 @@ describe.each(backends.map((b) => [b.name, b] as const))('%s storage', (_name, b
       const b = rect(50, 50);
       const add = addOp(a, b);
       const state = await append(board.id, [add], { upserts: [a, b], elementCount: 2, now: T0 + 100 });
-      expect(state).toEqual({ seq: 0, ops: [], elements: null, applied: new Map() });
+      expect(state).toEqual({ seq: 0, ops: [], elements: null, applied: new Map(), ...ownedBy(ada.id) });
       expect(sorted(await storage.elements(board.id))).toEqual(sorted([a, b]));
       expect(await storage.opsAfter(board.id, 0)).toEqual([opEvent(1, add)]);
       expect(await storage.board(board.id)).toEqual({ ...board, seq: 1, elementCount: 2, updatedAt: T0 + 100 });
@@ -477,9 +482,9 @@ describe.each(backends.map((b) => [b.name, b] as const))('%s storage', (_name, b
       const ops = [addOp(rect()), addOp(rect()), addOp(rect())];
       for (const op of ops) await append(board.id, [op]);
       const events = ops.map((op, i) => opEvent(i + 1, op));
-      expect(await stateOf(board.id, 0)).toEqual({ seq: 3, ops: events, elements: null, applied: new Map() });
-      expect(await stateOf(board.id, 1)).toEqual({ seq: 3, ops: events.slice(1), elements: null, applied: new Map() });
-      expect(await stateOf(board.id, 3)).toEqual({ seq: 3, ops: [], elements: null, applied: new Map() });
+      expect(await stateOf(board.id, 0)).toEqual({ seq: 3, ops: events, elements: null, applied: new Map(), ...ownedBy(ada.id) });
+      expect(await stateOf(board.id, 1)).toEqual({ seq: 3, ops: events.slice(1), elements: null, applied: new Map(), ...ownedBy(ada.id) });
+      expect(await stateOf(board.id, 3)).toEqual({ seq: 3, ops: [], elements: null, applied: new Map(), ...ownedBy(ada.id) });
     });
 
     it('gives plan the elements instead of ops when the log no longer reaches knownSeq, or knownSeq is ahead', async () => {
@@ -492,10 +497,10 @@ describe.each(backends.map((b) => [b.name, b] as const))('%s storage', (_name, b
 
       for (const knownSeq of [0, 1, 4]) {
         const state = await stateOf(board.id, knownSeq);
-        expect(state).toEqual({ seq: 3, ops: null, elements: expect.any(Array), applied: new Map() });
+        expect(state).toEqual({ seq: 3, ops: null, elements: expect.any(Array), applied: new Map(), ...ownedBy(ada.id) });
         expect(sorted(state!.elements!)).toEqual(sorted(els));
       }
-      expect(await stateOf(board.id, 2)).toEqual({ seq: 3, ops: [opEvent(3, ops[2]!)], elements: null, applied: new Map() });
+      expect(await stateOf(board.id, 2)).toEqual({ seq: 3, ops: [opEvent(3, ops[2]!)], elements: null, applied: new Map(), ...ownedBy(ada.id) });
     });
 
     it('gives plan the elements when the log is empty and the caller is behind', async () => {
@@ -504,7 +509,7 @@ describe.each(backends.map((b) => [b.name, b] as const))('%s storage', (_name, b
       const el = rect();
       await append(board.id, [addOp(el)], { upserts: [el], elementCount: 1, trimUpTo: 1 });
       expect(await storage.oldestOpSeq(board.id)).toBeUndefined();
-      expect(await stateOf(board.id, 0)).toEqual({ seq: 1, ops: null, elements: [el], applied: new Map() });
+      expect(await stateOf(board.id, 0)).toEqual({ seq: 1, ops: null, elements: [el], applied: new Map(), ...ownedBy(ada.id) });
     });
 
     it('tells plan which op ids are already in the log, with their seqs', async () => {
@@ -540,7 +545,7 @@ describe.each(backends.map((b) => [b.name, b] as const))('%s storage', (_name, b
       );
       expect([...states!.keys()].sort()).toEqual([missing, board.id].sort());
       expect(states!.get(missing)).toBeUndefined();
-      expect(states!.get(board.id)).toEqual({ seq: 0, ops: [], elements: null, applied: new Map() });
+      expect(states!.get(board.id)).toEqual({ seq: 0, ops: [], elements: null, applied: new Map(), ...ownedBy(ada.id) });
     });
 
     it('writes nothing and rethrows when plan throws, and keeps working afterwards', async () => {
@@ -605,6 +610,123 @@ describe.each(backends.map((b) => [b.name, b] as const))('%s storage', (_name, b
       expect(logged).toEqual([opEvent(21_999, ops[21_998]!), opEvent(22_000, ops[21_999]!)]);
       expect(sorted(await storage.elements(board.id))).toEqual(sorted(els));
     });
+  });
+
+  describe('budgets', () => {
+    const bytesOf = (events: OpEvent[]) => events.reduce((n, e) => n + Buffer.byteLength(JSON.stringify(e.op)), 0);
+
+    it('stores element points and bytes, and gives plan the owner and what all their boards hold', async () => {
+      const ada = await newUser();
+      const bob = await newUser('Bob');
+      const board = await newBoard(ada.id);
+      const other = await newBoard(ada.id);
+      const bobs = await newBoard(bob.id);
+      await append(board.id, [addOp(rect())], { elementCount: 1, elementPoints: 10, elementBytes: 1000 });
+      await append(other.id, [addOp(rect())], { elementCount: 1, elementPoints: 5, elementBytes: 300 });
+      await append(bobs.id, [addOp(rect())], { elementCount: 1, elementPoints: 1, elementBytes: 7 });
+      expect(await storage.board(board.id)).toMatchObject({ elementPoints: 10, elementBytes: 1000 });
+      expect(await stateOf(board.id, 1)).toMatchObject(ownedBy(ada.id, 1000, 1300));
+      expect(await stateOf(bobs.id, 1)).toMatchObject(ownedBy(bob.id, 7, 7));
+      expect(await storage.ownerUsage(ada.id)).toEqual({ boards: 2, elementBytes: 1300 });
+      expect(await storage.ownerUsage(randomUUID())).toEqual({ boards: 0, elementBytes: 0 });
+      expect((await storage.boardsOf(ada.id)).map((b) => [b.elementPoints, b.elementBytes]).sort()).toEqual([
+        [10, 1000],
+        [5, 300],
+      ]);
+      // Deleting a board frees its bytes.
+      await storage.deleteBoard(board.id);
+      expect(await storage.ownerUsage(ada.id)).toEqual({ boards: 1, elementBytes: 300 });
+    });
+
+    it('createBoard with maxOwned refuses a board beyond it and writes nothing', async () => {
+      const ada = await newUser();
+      for (const title of ['One', 'Two']) await storage.createBoard({ id: randomUUID(), title, ownerId: ada.id, now: T0, maxOwned: 2 });
+      const id = randomUUID();
+      const refused = storage.createBoard({ id, title: 'Three', ownerId: ada.id, now: T0, maxOwned: 2 });
+      await expect(refused).rejects.toBeInstanceOf(OwnedBoardsLimitError);
+      await expect(refused).rejects.toMatchObject({ owned: 2 });
+      expect(await storage.board(id)).toBeUndefined();
+      expect(await storage.ownerUsage(ada.id)).toEqual({ boards: 2, elementBytes: 0 });
+      // Without maxOwned (or below it) boards are created as before.
+      await storage.createBoard({ id, title: 'Three', ownerId: ada.id, now: T0, maxOwned: 3 });
+      expect((await storage.ownerUsage(ada.id)).boards).toBe(3);
+    });
+
+    it('counts the bytes of the log and trims the oldest ops to 3/4 of logMaxBytes, never the ops being written', async () => {
+      const ada = await newUser();
+      const board = await newBoard(ada.id);
+      const ops = Array.from({ length: 12 }, () => addOp(rect()));
+      const size = Buffer.byteLength(JSON.stringify(ops[0]));
+      const logMaxBytes = Math.floor(size * 4.5);
+      let trims = 0;
+      for (const op of ops) {
+        const before = (await storage.opsAfter(board.id, 0)).length;
+        await append(board.id, [op], { logMaxBytes });
+        const logged = await storage.opsAfter(board.id, 0);
+        if (logged.length <= before) trims++;
+        expect(await storage.logBytes(board.id)).toBe(bytesOf(logged));
+        expect(bytesOf(logged)).toBeLessThanOrEqual(logMaxBytes);
+        expect(logged.at(-1)!.op).toEqual(op);
+        // Trimmed to at most 3/4 of the budget: 3 of these ops, never fewer.
+        expect(logged.length).toBeGreaterThanOrEqual(Math.min(3, before + 1));
+      }
+      expect(trims).toBeGreaterThanOrEqual(4);
+
+      // A write larger than the budget keeps all of its own ops (they de-duplicate re-sends) and nothing older.
+      const big = [addOp(rect()), addOp(rect()), addOp(rect())];
+      await append(board.id, big, { logMaxBytes: size });
+      const logged = await storage.opsAfter(board.id, 0);
+      expect(logged.map((e) => e.op)).toEqual(big);
+      expect(await storage.logBytes(board.id)).toBe(bytesOf(logged));
+    });
+
+    it('takes the bytes of ops trimmed by count (trimUpTo) off the log', async () => {
+      const ada = await newUser();
+      const board = await newBoard(ada.id);
+      for (let i = 0; i < 3; i++) await append(board.id, [addOp(rect())]);
+      expect(await storage.logBytes(board.id)).toBe(bytesOf(await storage.opsAfter(board.id, 0)));
+      await append(board.id, [addOp(rect())], { trimUpTo: 2 });
+      const logged = await storage.opsAfter(board.id, 0);
+      expect(logged.map((e) => e.seq)).toEqual([3, 4]);
+      expect(await storage.logBytes(board.id)).toBe(bytesOf(logged));
+    });
+  });
+});
+
+describe('SQLite storage from before the budgets', () => {
+  it('backfills element points and bytes, op bytes and the log bytes when it migrates', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'inkboard-storage-'));
+    try {
+      // The migrations up to the one before the budgets, applied to a new file.
+      const migrations = join(dir, 'migrations');
+      cpSync(SQLITE_MIGRATIONS_DIR, migrations, { recursive: true });
+      const journalPath = join(migrations, 'meta', '_journal.json');
+      const journal = JSON.parse(readFileSync(journalPath, 'utf8')) as { entries: { tag: string }[] };
+      const first = journal.entries.findIndex((e) => e.tag.includes('board_budgets'));
+      expect(first).toBeGreaterThan(0);
+      writeFileSync(journalPath, JSON.stringify({ ...journal, entries: journal.entries.slice(0, first) }));
+      const path = join(dir, 'old.db');
+      const old = new Database(path);
+      migrate(drizzle(old), { migrationsFolder: migrations });
+      const el = [stroke(3), rect()].map((e) => JSON.stringify(e));
+      const op = JSON.stringify(addOp(rect()));
+      old.prepare('insert into users (id, username, password_hash, name, color, created_at) values (?, ?, ?, ?, ?, ?)').run('u1', 'ada', 'x', 'Ada', '#1971c2', T0);
+      old.prepare('insert into boards (id, title, owner_id, seq, element_count, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?)').run('b1', 'Old', 'u1', 1, 2, T0, T0);
+      for (const [i, data] of el.entries()) old.prepare('insert into elements (board_id, id, data) values (?, ?, ?)').run('b1', `e${i}`, data);
+      old.prepare('insert into ops (board_id, seq, op_id, author_id, author_name, data, created_at) values (?, ?, ?, ?, ?, ?, ?)').run('b1', 1, 'o1', 'u1', 'Ada', op, T0);
+      old.close();
+
+      const storage = openSqliteStorage(path);
+      try {
+        expect(await storage.board('b1')).toMatchObject({ elementPoints: 3, elementBytes: Buffer.byteLength(el[0]!) + Buffer.byteLength(el[1]!) });
+        expect(await storage.logBytes('b1')).toBe(Buffer.byteLength(op));
+        expect(storage.sqlite.prepare('select bytes from ops').get()).toEqual({ bytes: Buffer.byteLength(op) });
+      } finally {
+        await storage.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -5,6 +5,7 @@ export * from './events.js';
 export * from './api.js';
 export * from './auth.js';
 export * from './applyOp.js';
+export * from './budget.js';
 export * from './history.js';
 export * from './clientBoard.js';
 export * from './geometry.js';

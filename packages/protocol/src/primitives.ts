@@ -18,6 +18,8 @@ export const LIMITS = {
   bytesPerBoard: 20 * 1024 * 1024,
   /** Points one preview message may carry (its element's or appended). */
   pointsPerPreview: 1_000,
+  /** Points of previews one person may send a second, in bursts of up to twice that (the server's rate bucket). */
+  previewPointsPerSecond: 5_000,
   chatLength: 2_000,
   titleLength: 120,
   nameLength: 40,

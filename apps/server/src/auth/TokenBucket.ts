@@ -1,3 +1,5 @@
+import { LIMITS } from '@inkboard/protocol';
+
 /** Token buckets per key: `rate` tokens a second, up to `burst`. Idle keys are forgotten. */
 export class TokenBuckets {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
@@ -9,14 +11,32 @@ export class TokenBuckets {
 
   /** Takes `cost` tokens if there are enough; false means "too many". */
   take(key: string, cost = 1, now = Date.now()): boolean {
+    const b = this.refill(key, now);
+    if (b.tokens < cost) return false;
+    b.tokens -= cost;
+    return true;
+  }
+
+  /**
+   * For costs that vary by size (points, bytes): takes `cost` when the bucket holds it, or, for a
+   * cost larger than the burst, when the bucket is full; the bucket then owes the rest and refills
+   * from below zero. Returns 0 when taken, else the seconds until it would be.
+   */
+  spend(key: string, cost: number, now = Date.now()): number {
+    const b = this.refill(key, now);
+    const needed = Math.min(cost, this.burst);
+    if (b.tokens < needed) return (needed - b.tokens) / this.rate;
+    b.tokens -= cost;
+    return 0;
+  }
+
+  private refill(key: string, now: number): { tokens: number; at: number } {
     const b = this.buckets.get(key) ?? { tokens: this.burst, at: now };
     b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 1000) * this.rate);
     b.at = now;
     if (this.buckets.size > 10_000) this.prune(now);
     this.buckets.set(key, b);
-    if (b.tokens < cost) return false;
-    b.tokens -= cost;
-    return true;
+    return b;
   }
 
   private prune(now: number): void {
@@ -29,6 +49,12 @@ export const RATE_LIMITS = {
   ops: { rate: 200, burst: 400 },
   cursor: { rate: 60, burst: 120 },
   preview: { rate: 120, burst: 240 },
+  /** Points in pushes (added strokes, lines, arrows, patched point lists): a push costs its size, not 1. */
+  points: { rate: 20_000, burst: 100_000 },
+  /** UTF-8 bytes of element data in pushes. */
+  bytes: { rate: 1024 * 1024, burst: 4 * 1024 * 1024 },
+  /** Points in live previews (an element's, or appended). */
+  previewPoints: { rate: LIMITS.previewPointsPerSecond, burst: 2 * LIMITS.previewPointsPerSecond },
   chat: { rate: 2, burst: 10 },
   typing: { rate: 4, burst: 8 },
   boards: { rate: 2, burst: 20 },

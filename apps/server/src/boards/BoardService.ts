@@ -1,10 +1,12 @@
 import { TRPCError } from '@trpc/server';
-import { applyOps, newId, renderSvg, sortElements, type Element, type Op, type OpEvent, type SnapshotEvent, type User } from '@inkboard/protocol';
-import type { BoardState, BoardWrite, Storage } from '../storage/Storage.js';
+import { newId, renderSvg, utf8Length, sortElements, type Element, type Op, type OpEvent, type SnapshotEvent, type User } from '@inkboard/protocol';
+import { OwnedBoardsLimitError, type BoardState, type BoardWrite, type Storage } from '../storage/Storage.js';
+import { advance, budgetProblem, DEFAULT_BUDGETS, ElementCosts, tooManyBoards, touchedBy, type BoardBudgets, type Totals } from './budgets.js';
 import type { BoardHub } from './BoardHub.js';
+import { PreviewStrokes } from './ephemeral.js';
 
-/** A board held in memory: this process's copy of its elements at `seq`. */
-interface LiveBoard {
+/** A board held in memory: this process's copy of its elements at `seq`, with their running totals. */
+interface LiveBoard extends Totals {
   id: string;
   seq: number;
   elements: ReadonlyMap<string, Element>;
@@ -49,12 +51,16 @@ export class BoardService {
   private inFlight: PendingPush[] = [];
   private flushing: Promise<void> | null = null;
   private flushScheduled = false;
+  private readonly costs = new ElementCosts();
+  /** Points of live previews per connection and element (ephemeral.ts). */
+  readonly previews = new PreviewStrokes();
 
   constructor(
     private readonly storage: Storage,
     private readonly hub: BoardHub,
     private readonly opLogRetention: number,
     private readonly observe: { committed(ops: number, seconds: number): void } = { committed: () => {} },
+    readonly budgets: BoardBudgets = DEFAULT_BUDGETS,
   ) {
     // A deleted board (on any process) is dropped from memory here too.
     hub.onSignal((signal) => {
@@ -84,9 +90,24 @@ export class BoardService {
     while (this.flushing || this.queue.length) await (this.flushing ?? this.flush());
   }
 
-  /** A new board owned by `ownerId`. */
-  createBoard(title: string, ownerId: string) {
-    return this.storage.createBoard({ id: newId(12), title, ownerId, now: Date.now() });
+  /** A new board owned by `ownerId`, or BAD_REQUEST when they own as many as one person may. */
+  async createBoard(title: string, ownerId: string) {
+    try {
+      return await this.storage.createBoard({ id: newId(12), title, ownerId, now: Date.now(), maxOwned: this.budgets.maxOwnedBoards });
+    } catch (err) {
+      if (err instanceof OwnedBoardsLimitError) throw tooManyBoards(err.owned, this.budgets);
+      throw err;
+    }
+  }
+
+  /** UTF-8 bytes of element data a push carries (added elements as they will be stored, other ops as sent). */
+  pushBytes(ops: readonly Op[]): number {
+    let bytes = 0;
+    for (const op of ops) {
+      if (op.type === 'add') for (const el of op.elements) bytes += this.costs.of(el).bytes;
+      else bytes += utf8Length(JSON.stringify(op));
+    }
+    return bytes;
   }
 
   /** The board's row, or NOT_FOUND. */
@@ -107,14 +128,16 @@ export class BoardService {
     this.hub.revoke(boardId, null);
   }
 
-  /** A small SVG of the board (cached per seq). */
+  /** Renders previews off the event loop (the render pool, `RenderPool.thumbnail`; set by buildApp). */
+  thumbnailRenderer: ((boardId: string) => Promise<string>) | null = null;
+
+  /**
+   * A small SVG of the board, from the render pool (cached there per seq): never rendered on the
+   * event loop, and a placeholder while the first one is not ready.
+   */
   async thumbnail(boardId: string): Promise<string> {
-    const board = await this.fresh(boardId);
-    const cached = this.thumbnails.get(boardId);
-    if (cached?.seq === board.seq) return cached.svg;
-    const svg = renderSvg(sortElements(board.elements.values()).slice(-THUMBNAIL_MAX_ELEMENTS), { padding: 8 });
-    this.thumbnails.set(boardId, { seq: board.seq, svg });
-    return svg;
+    if (!this.thumbnailRenderer) throw new Error('BoardService.thumbnailRenderer is not set (buildApp sets it)');
+    return this.thumbnailRenderer(boardId);
   }
 
   /** The board as this process last knew it, loaded from the database on first use. */
@@ -192,7 +215,7 @@ export class BoardService {
     let synced: LiveBoard | undefined;
     await this.storage.commit([{ boardId, knownSeq: known?.seq ?? -1, opIds: [] }], (states) => {
       const state = states.get(boardId);
-      if (state) synced = caughtUp(boardId, known, state);
+      if (state) synced = caughtUp(boardId, known, state, this.costs);
       return [];
     });
     if (!synced) throw notFound(boardId);
@@ -238,15 +261,20 @@ export class BoardService {
       events.clear();
       applied = 0;
       const writes: BoardWrite[] = [];
+      // Element bytes each owner's boards hold, as this commit changes them (the storage quota).
+      const ownerUsed = new Map<string, number>();
       for (const [boardId, pushes] of byBoard) {
         const state = states.get(boardId);
         if (!state) {
           for (const push of pushes) outcomes.set(push, { error: notFound(boardId) });
           continue;
         }
-        const start = caughtUp(boardId, known.get(boardId), state);
+        const start = caughtUp(boardId, known.get(boardId), state, this.costs);
         let elements = start.elements;
         let seq = start.seq;
+        let totals: Totals = { points: start.points, bytes: start.bytes };
+        // The stored row may lag the elements (a database from before the budgets): count what the board holds.
+        ownerUsed.set(state.ownerId, (ownerUsed.get(state.ownerId) ?? state.ownerBytes) - state.elementBytes + start.bytes);
         const assigned = new Map(state.applied);
         const boardEvents: OpEvent[] = [];
         const touched = new Set<string>();
@@ -262,11 +290,19 @@ export class BoardService {
               acks.push({ opId: op.opId, seq: 0, duplicate: false });
             }
           }
-          const result = applyOps(elements, fresh);
+          const result = advance({ elements, ...totals }, fresh, this.costs);
           if (!result.ok) {
             outcomes.set(push, { error: new TRPCError({ code: 'BAD_REQUEST', message: `Nothing was applied: ${result.error}` }) });
             continue;
           }
+          const used = ownerUsed.get(state.ownerId)!;
+          const over = budgetProblem(totals, result, used, push.author.id === state.ownerId, this.budgets);
+          if (over) {
+            outcomes.set(push, { error: over });
+            continue;
+          }
+          ownerUsed.set(state.ownerId, used + result.bytes - totals.bytes);
+          totals = { points: result.points, bytes: result.bytes };
           for (const op of fresh) {
             seq += 1;
             assigned.set(op.opId, seq);
@@ -279,7 +315,7 @@ export class BoardService {
           applied += fresh.length;
           outcomes.set(push, { acks });
         }
-        staged.push({ id: boardId, seq, elements });
+        staged.push({ id: boardId, seq, elements, ...totals });
         if (!boardEvents.length) continue;
         events.set(boardId, boardEvents);
         // Trim in steps of a quarter of the retention (at most 256 ops), so the log holds between
@@ -302,8 +338,11 @@ export class BoardService {
           deletes,
           seq,
           elementCount: elements.size,
+          elementPoints: totals.points,
+          elementBytes: totals.bytes,
           now,
           ...(trim ? { trimUpTo: seq - this.opLogRetention } : {}),
+          logMaxBytes: this.budgets.opLogMaxBytes,
         });
       }
       return writes;
@@ -330,27 +369,14 @@ export class BoardService {
 }
 
 /** The board at the state's seq: `known` with the ops it missed applied, or the elements read. */
-function caughtUp(boardId: string, known: LiveBoard | undefined, state: BoardState): LiveBoard {
+function caughtUp(boardId: string, known: LiveBoard | undefined, state: BoardState, costs: ElementCosts): LiveBoard {
   if (state.ops === null || !known) {
-    return { id: boardId, seq: state.seq, elements: new Map((state.elements ?? []).map((e) => [e.id, e])) };
+    const elements = new Map((state.elements ?? []).map((e) => [e.id, e]));
+    return { id: boardId, seq: state.seq, elements, ...costs.total(elements.values()) };
   }
   if (!state.ops.length) return known;
-  const result = applyOps(known.elements, state.ops.map((e) => e.op));
+  const result = advance(known, state.ops.map((e) => e.op), costs);
   // Logged ops were valid in this order when they were applied; anything else is a broken log.
   if (!result.ok) throw new Error(`Board ${boardId}: the op log does not apply to seq ${known.seq}: ${result.error}`);
-  return { id: boardId, seq: state.seq, elements: result.elements };
-}
-
-/** Element ids an op (other than clear) adds, changes or deletes. */
-function touchedBy(op: Op): string[] {
-  switch (op.type) {
-    case 'add':
-      return op.elements.map((e) => e.id);
-    case 'update':
-      return op.updates.map((u) => u.id);
-    case 'delete':
-      return op.ids;
-    case 'clear':
-      return [];
-  }
+  return { id: boardId, seq: state.seq, elements: result.elements, points: result.points, bytes: result.bytes };
 }

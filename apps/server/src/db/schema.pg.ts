@@ -48,18 +48,27 @@ export const apiTokens = pgTable(
   (t) => [index('api_tokens_user').on(t.userId)],
 );
 
-export const boards = pgTable('boards', {
-  id: text('id').primaryKey(),
-  title: text('title').notNull(),
-  ownerId: text('owner_id')
-    .notNull()
-    .references(() => users.id, { onDelete: 'cascade' }),
-  /** Seq of the last op applied; the next op gets seq + 1. */
-  seq: bigint('seq', { mode: 'number' }).notNull().default(0),
-  elementCount: integer('element_count').notNull().default(0),
-  createdAt: bigint('created_at', { mode: 'number' }).notNull(),
-  updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
-});
+export const boards = pgTable(
+  'boards',
+  {
+    id: text('id').primaryKey(),
+    title: text('title').notNull(),
+    ownerId: text('owner_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** Seq of the last op applied; the next op gets seq + 1. */
+    seq: bigint('seq', { mode: 'number' }).notNull().default(0),
+    elementCount: integer('element_count').notNull().default(0),
+    /** Points and UTF-8 bytes of element JSON on the board (its budget; the owner's quota sums the bytes). */
+    elementPoints: bigint('element_points', { mode: 'number' }).notNull().default(0),
+    elementBytes: bigint('element_bytes', { mode: 'number' }).notNull().default(0),
+    /** UTF-8 bytes of op JSON in the board's log (trimmed to a byte budget as well as a count). */
+    logBytes: bigint('log_bytes', { mode: 'number' }).notNull().default(0),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+    updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [index('boards_owner').on(t.ownerId)],
+);
 
 /** The current elements of each board: one row per live element, its JSON as the protocol defines it. */
 export const elements = pgTable(
@@ -86,6 +95,8 @@ export const ops = pgTable(
     authorId: text('author_id').notNull(),
     authorName: text('author_name').notNull(),
     data: text('data').notNull(),
+    /** UTF-8 bytes of `data`. */
+    bytes: integer('bytes').notNull().default(0),
     createdAt: bigint('created_at', { mode: 'number' }).notNull(),
   },
   (t) => [primaryKey({ columns: [t.boardId, t.seq] }), uniqueIndex('ops_board_op_id').on(t.boardId, t.opId)],

@@ -46,18 +46,27 @@ export const apiTokens = sqliteTable(
   (t) => [index('api_tokens_user').on(t.userId)],
 );
 
-export const boards = sqliteTable('boards', {
-  id: text('id').primaryKey(),
-  title: text('title').notNull(),
-  ownerId: text('owner_id')
-    .notNull()
-    .references(() => users.id, { onDelete: 'cascade' }),
-  /** Seq of the last op applied; the next op gets seq + 1. */
-  seq: integer('seq').notNull().default(0),
-  elementCount: integer('element_count').notNull().default(0),
-  createdAt: integer('created_at').notNull(),
-  updatedAt: integer('updated_at').notNull(),
-});
+export const boards = sqliteTable(
+  'boards',
+  {
+    id: text('id').primaryKey(),
+    title: text('title').notNull(),
+    ownerId: text('owner_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** Seq of the last op applied; the next op gets seq + 1. */
+    seq: integer('seq').notNull().default(0),
+    elementCount: integer('element_count').notNull().default(0),
+    /** Points and UTF-8 bytes of element JSON on the board (its budget; the owner's quota sums the bytes). */
+    elementPoints: integer('element_points').notNull().default(0),
+    elementBytes: integer('element_bytes').notNull().default(0),
+    /** UTF-8 bytes of op JSON in the board's log (trimmed to a byte budget as well as a count). */
+    logBytes: integer('log_bytes').notNull().default(0),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [index('boards_owner').on(t.ownerId)],
+);
 export type BoardRow = typeof boards.$inferSelect;
 
 /** The current elements of each board: one row per live element, its JSON as the protocol defines it. */
@@ -85,6 +94,8 @@ export const ops = sqliteTable(
     authorId: text('author_id').notNull(),
     authorName: text('author_name').notNull(),
     data: text('data').notNull(),
+    /** UTF-8 bytes of `data`. */
+    bytes: integer('bytes').notNull().default(0),
     createdAt: integer('created_at').notNull(),
   },
   (t) => [primaryKey({ columns: [t.boardId, t.seq] }), uniqueIndex('ops_board_op_id').on(t.boardId, t.opId)],

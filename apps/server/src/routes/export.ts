@@ -1,47 +1,57 @@
-import { Resvg } from '@resvg/resvg-js';
-import { renderSvg } from '@inkboard/protocol';
 import { TRPCError } from '@trpc/server';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { HTTP_STATUS, RenderError, type Rendered } from '../render/RenderPool.js';
 import { identify } from '../trpc/context.js';
 
-/** Largest PNG side in pixels: bigger boards are scaled down to fit. */
-const MAX_PNG_SIDE = 8192;
-const HTTP_STATUS: Partial<Record<TRPCError['code'], number>> = { UNAUTHORIZED: 401, FORBIDDEN: 403, NOT_FOUND: 404 };
+/** An exported SVG opened on its own runs nothing and loads nothing (no scripts, no requests). */
+const SVG_CSP = "default-src 'none'; sandbox";
 
-/** SVG with the same renderer the web app uses, rasterized to PNG by resvg. */
+/**
+ * SVG and PNG exports, rendered off the event loop by the render pool (the same renderer the web
+ * app uses; PNG by resvg). Refusals are JSON `{ error, message }` with the status of their code,
+ * and a Retry-After header when the renderer is busy.
+ */
 export async function exportRoutes(app: FastifyInstance): Promise<void> {
-  const svgOf = async (boardId: string, headers: Record<string, unknown>, reply: FastifyReply) => {
-    const who = await identify(app.boards.auth, headers as { authorization?: string; cookie?: string });
+  const render = async (
+    boardId: string,
+    headers: Record<string, unknown>,
+    reply: FastifyReply,
+    run: (userId: string) => Promise<Rendered>,
+  ): Promise<Rendered | null> => {
     try {
+      const who = await identify(app.boards.auth, headers as { authorization?: string; cookie?: string });
       if (!who) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in first (or pass a valid API token as "Authorization: Bearer ink_...").' });
       await app.boards.access.require(boardId, who.user.id, 'viewer');
+      return await run(who.user.id);
     } catch (err) {
-      const e = err as TRPCError;
-      void reply.code(HTTP_STATUS[e.code] ?? 500).send({ error: e.code, message: e.message });
+      if (!(err instanceof TRPCError)) throw err;
+      if (err instanceof RenderError && err.retryAfterSeconds !== null) void reply.header('retry-after', String(err.retryAfterSeconds));
+      void reply.code(HTTP_STATUS[err.code] ?? 500).send({ error: err.code, message: err.message });
       return null;
     }
-    return renderSvg((await app.boards.service.fresh(boardId)).elements.values());
   };
 
   app.get<{ Params: { id: string } }>('/api/boards/:id/export.svg', async (req, reply) => {
-    const svg = await svgOf(req.params.id, req.headers, reply);
-    if (svg === null) return reply;
-    return reply.type('image/svg+xml; charset=utf-8').header('content-disposition', `inline; filename="${req.params.id}.svg"`).send(svg);
+    const out = await render(req.params.id, req.headers, reply, (userId) => app.render.svg(req.params.id, userId));
+    if (out === null) return reply;
+    return reply
+      .type('image/svg+xml; charset=utf-8')
+      .header('content-disposition', `inline; filename="${req.params.id}.svg"`)
+      .header('content-security-policy', SVG_CSP)
+      .header('x-content-type-options', 'nosniff')
+      .header('x-board-seq', String(out.seq))
+      .send(Buffer.from(out.bytes.buffer, out.bytes.byteOffset, out.bytes.byteLength));
   });
 
   app.get<{ Params: { id: string }; Querystring: { scale?: string } }>('/api/boards/:id/export.png', async (req, reply) => {
-    const svg = await svgOf(req.params.id, req.headers, reply);
-    if (svg === null) return reply;
     const scale = Math.min(4, Math.max(0.1, Number(req.query.scale ?? 2) || 2));
-    const width = Number(/width="(\d+)"/.exec(svg)?.[1] ?? 320);
-    const height = Number(/height="(\d+)"/.exec(svg)?.[1] ?? 200);
-    const fit = Math.min(scale, MAX_PNG_SIDE / width, MAX_PNG_SIDE / height);
-    const png = new Resvg(svg, {
-      fitTo: { mode: 'zoom', value: fit },
-      font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans', sansSerifFamily: 'DejaVu Sans' },
-    })
-      .render()
-      .asPng();
-    return reply.type('image/png').header('content-disposition', `inline; filename="${req.params.id}.png"`).send(png);
+    const out = await render(req.params.id, req.headers, reply, (userId) => app.render.png(req.params.id, userId, scale));
+    if (out === null) return reply;
+    return reply
+      .type('image/png')
+      .header('content-disposition', `inline; filename="${req.params.id}.png"`)
+      .header('x-content-type-options', 'nosniff')
+      .header('x-board-seq', String(out.seq))
+      .send(Buffer.from(out.bytes.buffer, out.bytes.byteOffset, out.bytes.byteLength));
   });
 }

@@ -44,6 +44,9 @@ export interface BoardRecord {
   /** Seq of the last op applied. */
   seq: number;
   elementCount: number;
+  /** Points and UTF-8 bytes of element JSON on the board (its budgets; the bytes count toward the owner's quota). */
+  elementPoints: number;
+  elementBytes: number;
   createdAt: number;
   updatedAt: number;
 }

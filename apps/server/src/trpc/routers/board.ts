@@ -13,6 +13,8 @@ import {
 } from '@inkboard/protocol';
 import { EPHEMERAL_RULES, publicUser, publishEphemeral } from '../../boards/ephemeral.js';
 import { FrameQueue, RESYNC } from '../../boards/frameQueue.js';
+import { rawPushPoints } from '../../boards/budgets.js';
+import { chargeSize } from '../sizeRates.js';
 import { TRPCError } from '@trpc/server';
 import { authedProcedure, boardProcedure, rateLimited, router } from '../trpc.js';
 
@@ -62,10 +64,22 @@ export const boardRouter = router({
    * Applies ops in order, atomically. Resolves after they are on disk, with each op's seq; an op id
    * seen before is acknowledged again with its original seq and not applied twice.
    */
-  push: boardProcedure('editor').input(pushInput).use(rateLimited<{ ops: unknown[] }>('ops', (i) => i.ops.length)).mutation(async ({ ctx, input }) => {
-    const acks = await ctx.app.service.push(input.boardId, publicUser(ctx.user), input.ops);
-    return { acks };
-  }),
+  push: boardProcedure('editor')
+    // Points are charged before validation (its cost grows with them), bytes after it (measured as stored).
+    .use(async ({ ctx, getRawInput, next }) => {
+      chargeSize(ctx, 'points', rawPushPoints(await getRawInput()));
+      return next();
+    })
+    .input(pushInput)
+    .use(rateLimited<{ ops: unknown[] }>('ops', (i) => i.ops.length))
+    .use(({ ctx, input, next }) => {
+      chargeSize(ctx, 'bytes', ctx.app.service.pushBytes(input.ops));
+      return next();
+    })
+    .mutation(async ({ ctx, input }) => {
+      const acks = await ctx.app.service.push(input.boardId, publicUser(ctx.user), input.ops);
+      return { acks };
+    }),
 
   /** Moves the caller's cursor (ephemeral; only the latest per tick is delivered). */
   cursor: boardProcedure(EPHEMERAL_RULES.cursor.least).input(cursorInput).use(rateLimited(EPHEMERAL_RULES.cursor.limit)).mutation(({ ctx, input }) => {

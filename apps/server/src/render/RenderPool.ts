@@ -1,0 +1,306 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { TRPCError } from '@trpc/server';
+import { Piscina } from 'piscina';
+import { ByteLru } from './ByteLru.js';
+import type { BoardSource, RenderJob, RenderOutcome, WorkerData } from './jobs.js';
+import { DEFAULT_RENDER_LIMITS, MAX_PNG_SIDE, MAX_PNG_SOURCE_BYTES, MiB, THUMBNAIL, type RenderLimits } from './limits.js';
+
+/** Shown in the board list while a board's first preview is not ready (or it cannot be previewed). */
+export const THUMBNAIL_PLACEHOLDER =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 320 200" width="320" height="200">' +
+  '<rect width="320" height="200" fill="#f1f3f5"/>' +
+  '<text x="160" y="106" text-anchor="middle" font-family="sans-serif" font-size="14" fill="#868e96">Preview not ready</text></svg>';
+
+/** Status codes of the refusals, for the HTTP routes. */
+export const HTTP_STATUS: Partial<Record<TRPCError['code'], number>> = {
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  PAYLOAD_TOO_LARGE: 413,
+  TOO_MANY_REQUESTS: 429,
+  BAD_REQUEST: 400,
+};
+
+/** A refused or failed render; `retryAfterSeconds` is set on TOO_MANY_REQUESTS. */
+export class RenderError extends TRPCError {
+  constructor(
+    code: TRPCError['code'],
+    message: string,
+    readonly retryAfterSeconds: number | null = null,
+    /** True when asking again may succeed (a time limit met on a busy machine): not cached. */
+    readonly transient = false,
+  ) {
+    super({ code, message });
+  }
+}
+
+export interface Rendered {
+  seq: number;
+  bytes: Uint8Array;
+}
+
+type Cached = Rendered | { seq: number; error: RenderError };
+
+interface Pending {
+  job: RenderJob;
+  userId: string | null;
+  resolve: (value: Rendered) => void;
+  reject: (err: unknown) => void;
+}
+
+type Log = { warn(obj: object, msg: string): void };
+
+const here = import.meta.url;
+/** Run from TypeScript source (tests): the worker is loaded through tsx, the protocol from its source. */
+const fromSource = here.endsWith('.ts');
+
+function workerOptions(source: BoardSource): { filename: string; execArgv: string[]; workerData: WorkerData } {
+  const filename = fileURLToPath(new URL(fromSource ? './worker.ts' : './worker.js', here));
+  if (!fromSource) return { filename, execArgv: [], workerData: { source, protocol: '@inkboard/protocol' } };
+  const protocolSource = new URL('../../../../packages/protocol/src/index.ts', here);
+  const tsx = pathToFileURL(createRequire(here).resolve('tsx')).href;
+  return {
+    filename,
+    execArgv: ['--import', tsx],
+    workerData: { source, protocol: existsSync(fileURLToPath(protocolSource)) ? protocolSource.href : '@inkboard/protocol' },
+  };
+}
+
+const mb = (bytes: number) => `${Math.round(bytes / MiB)} MB`;
+
+/**
+ * SVG/PNG exports and board previews, rendered by worker threads (piscina) that read the board from
+ * the database themselves: the event loop does no work that grows with a board's size. Each job has
+ * a time and heap limit; jobs wait in a bounded queue, each user may have `perUser` exports waiting
+ * or running, and results (refusals too) are cached per board seq in a byte-bounded LRU. Identical
+ * requests at the same seq share one job.
+ */
+export class RenderPool {
+  readonly limits: RenderLimits;
+  private readonly pool: Piscina;
+  private readonly queue: Pending[] = [];
+  private running = 0;
+  private readonly perUser = new Map<string, number>();
+  private readonly inflight = new Map<string, Promise<Rendered>>();
+  private readonly cache: ByteLru<Cached>;
+  /** Each board's latest preview, shown while a newer one renders. */
+  private readonly lastThumbnail = new ByteLru<string>(8 * MiB);
+  private thumbnailJobs = 0;
+  /** Moving average of a job's run time, for Retry-After. */
+  private avgRunMs = 1_000;
+  private closed = false;
+
+  constructor(
+    source: BoardSource,
+    limits: Partial<RenderLimits>,
+    private readonly seqOf: (boardId: string) => Promise<number | undefined>,
+    private readonly log?: Log,
+  ) {
+    this.limits = { ...DEFAULT_RENDER_LIMITS, ...limits };
+    this.cache = new ByteLru(this.limits.cacheBytes);
+    this.pool = new Piscina({
+      ...workerOptions(source),
+      minThreads: this.limits.threads,
+      maxThreads: this.limits.threads,
+      // The pool's own queue stays empty: jobs wait in ours, so a job's time limit starts when it runs.
+      maxQueue: this.limits.threads,
+      concurrentTasksPerWorker: 1,
+      resourceLimits: { maxOldGenerationSizeMb: this.limits.heapMb, maxYoungGenerationSizeMb: 32 },
+      closeTimeout: 2_000,
+    });
+  }
+
+  /** The board as SVG (UTF-8 bytes). */
+  svg(boardId: string, userId: string): Promise<Rendered> {
+    return this.render({ kind: 'svg', boardId, maxSvgLength: this.limits.maxSvgBytes }, userId);
+  }
+
+  /** The board as PNG at `scale`, scaled down to fit `maxPngPixels` and `MAX_PNG_SIDE`. */
+  png(boardId: string, userId: string, scale: number): Promise<Rendered> {
+    return this.render(
+      {
+        kind: 'png',
+        boardId,
+        scale: Math.round(scale * 100) / 100,
+        maxPixels: this.limits.maxPngPixels,
+        maxSide: MAX_PNG_SIDE,
+        maxSvgLength: Math.min(this.limits.maxSvgBytes, MAX_PNG_SOURCE_BYTES),
+      },
+      userId,
+    );
+  }
+
+  /**
+   * The board's preview as an SVG string: the one of its current seq when it is ready within
+   * `waitMs` (else it keeps rendering and is cached for the next call), or the board's last
+   * preview, or a placeholder (pool busy, board too heavy to preview, or never previewed yet).
+   */
+  async thumbnail(boardId: string, waitMs = THUMBNAIL.waitMs): Promise<string> {
+    const job: RenderJob = { kind: 'thumbnail', boardId, maxSvgLength: THUMBNAIL.sourceMaxLength, vectorMaxLength: THUMBNAIL.vectorMaxLength, width: THUMBNAIL.width, height: THUMBNAIL.height };
+    const seq = await this.seqOf(boardId);
+    const fallback = () => this.lastThumbnail.get(boardId) ?? THUMBNAIL_PLACEHOLDER;
+    if (seq === undefined || this.closed) return fallback();
+    const key = keyOf(job, seq);
+    let pending = this.fromCache(key) ?? this.inflight.get(key);
+    if (!pending) {
+      if (this.thumbnailJobs >= THUMBNAIL.jobs || this.queue.length >= this.limits.maxQueue) return fallback();
+      this.thumbnailJobs++;
+      pending = this.start(key, job, null);
+      pending.then(
+        (done) => {
+          this.thumbnailJobs--;
+          this.lastThumbnail.set(boardId, new TextDecoder().decode(done.bytes), done.bytes.byteLength);
+        },
+        () => this.thumbnailJobs--,
+      );
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<null>((resolve) => (timer = setTimeout(resolve, waitMs, null)));
+    try {
+      const done = await Promise.race([pending, late]);
+      return done ? new TextDecoder().decode(done.bytes) : fallback();
+    } catch {
+      return fallback();
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Jobs waiting and running, and the cache's size (for tests and metrics). */
+  stats() {
+    return { queued: this.queue.length, running: this.running, cachedBytes: this.cache.bytes, cached: this.cache.size };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const p of this.queue.splice(0)) p.reject(new RenderError('INTERNAL_SERVER_ERROR', 'The server is shutting down; retry in a moment.'));
+    await this.pool.destroy();
+  }
+
+  private async render(job: RenderJob, userId: string): Promise<Rendered> {
+    if (this.closed) throw new RenderError('INTERNAL_SERVER_ERROR', 'The server is shutting down; retry in a moment.');
+    const seq = await this.seqOf(job.boardId);
+    if (seq === undefined) throw new RenderError('NOT_FOUND', `Board "${job.boardId}" does not exist (it may have been deleted).`);
+    const key = keyOf(job, seq);
+    const known = this.fromCache(key) ?? this.inflight.get(key);
+    if (known) return known;
+    const active = this.perUser.get(userId) ?? 0;
+    if (active >= this.limits.perUser) {
+      const wait = this.retryAfter();
+      throw new RenderError(
+        'TOO_MANY_REQUESTS',
+        `You already have ${active} exports in progress (at most ${this.limits.perUser} at a time); wait for them to finish, then retry in about ${wait} s.`,
+        wait,
+      );
+    }
+    if (this.queue.length >= this.limits.maxQueue) {
+      const wait = this.retryAfter();
+      throw new RenderError('TOO_MANY_REQUESTS', `The server is busy rendering (${this.queue.length} exports waiting); retry in about ${wait} s.`, wait);
+    }
+    return this.start(key, job, userId);
+  }
+
+  private fromCache(key: string): Promise<Rendered> | undefined {
+    const hit = this.cache.get(key);
+    if (!hit) return undefined;
+    return 'error' in hit ? Promise.reject(hit.error) : Promise.resolve(hit);
+  }
+
+  /** Queues the job, shares it under `key` while it runs, and caches its outcome. */
+  private start(key: string, job: RenderJob, userId: string | null): Promise<Rendered> {
+    if (userId) this.perUser.set(userId, (this.perUser.get(userId) ?? 0) + 1);
+    const promise = new Promise<Rendered>((resolve, reject) => {
+      this.queue.push({ job, userId, resolve, reject });
+      this.pump();
+    });
+    this.inflight.set(key, promise);
+    const settle = () => {
+      this.inflight.delete(key);
+      if (userId) {
+        const n = (this.perUser.get(userId) ?? 1) - 1;
+        if (n > 0) this.perUser.set(userId, n);
+        else this.perUser.delete(userId);
+      }
+    };
+    promise.then(
+      (rendered) => {
+        settle();
+        this.cache.set(keyOf(job, rendered.seq), rendered, rendered.bytes.byteLength);
+      },
+      (err: unknown) => {
+        settle();
+        // Deterministic refusals are remembered for this seq: asking again costs nothing.
+        if (err instanceof RenderError && err.code === 'PAYLOAD_TOO_LARGE' && !err.transient) this.cache.set(key, { seq: -1, error: err }, 1024);
+      },
+    );
+    return promise;
+  }
+
+  private pump(): void {
+    while (this.running < this.limits.threads && this.queue.length) {
+      const next = this.queue.shift()!;
+      this.running++;
+      const started = performance.now();
+      this.pool
+        .run(next.job, { signal: AbortSignal.timeout(this.limits.timeoutMs) })
+        .then(
+          (outcome: RenderOutcome) => next.resolve(this.accept(next.job, outcome)),
+          (err: unknown) => next.reject(this.explain(next.job, err)),
+        )
+        .catch(next.reject)
+        .finally(() => {
+          this.running--;
+          this.avgRunMs = 0.8 * this.avgRunMs + 0.2 * (performance.now() - started);
+          this.pump();
+        });
+    }
+  }
+
+  private accept(job: RenderJob, outcome: RenderOutcome): Rendered {
+    if (outcome.ok) return { seq: outcome.seq, bytes: outcome.bytes };
+    switch (outcome.reason) {
+      case 'not-found':
+        throw new RenderError('NOT_FOUND', `Board "${job.boardId}" does not exist (it may have been deleted).`);
+      case 'too-large':
+        throw new RenderError(
+          'PAYLOAD_TOO_LARGE',
+          job.kind === 'png'
+            ? `This board is too detailed to rasterize (its drawing exceeds ${mb(job.maxSvgLength)} of SVG, the PNG export limit); split it into smaller boards.`
+            : `This board's SVG would exceed ${mb(job.maxSvgLength)} (the export limit, INKBOARD_EXPORT_MAX_SVG_MB); split it into smaller boards.`,
+        );
+      case 'failed':
+        this.log?.warn({ boardId: job.boardId, kind: job.kind }, 'render failed');
+        throw new RenderError('INTERNAL_SERVER_ERROR', 'The board could not be rendered; retry later, and report it if it keeps failing.');
+    }
+  }
+
+  private explain(job: RenderJob, err: unknown): RenderError {
+    if (err instanceof RenderError) return err;
+    const e = err as { name?: string; code?: string };
+    if (e?.name === 'AbortError' && !this.closed) {
+      return new RenderError(
+        'PAYLOAD_TOO_LARGE',
+        `Rendering this board took longer than ${this.limits.timeoutMs / 1000} s and was stopped (the render time limit); export at a smaller scale or split the board.`,
+        null,
+        true,
+      );
+    }
+    if (e?.code === 'ERR_WORKER_OUT_OF_MEMORY') {
+      return new RenderError('PAYLOAD_TOO_LARGE', `Rendering this board needed more than ${this.limits.heapMb} MB (the render memory limit) and was stopped; split the board.`);
+    }
+    this.log?.warn({ boardId: job.boardId, kind: job.kind, err: String(err) }, 'render failed');
+    return new RenderError('INTERNAL_SERVER_ERROR', this.closed ? 'The server is shutting down; retry in a moment.' : 'The board could not be rendered; retry later.');
+  }
+
+  /** Seconds until a refused caller may expect room: the queue ahead of it at the recent pace. */
+  private retryAfter(): number {
+    const ahead = this.queue.length + this.running;
+    return Math.min(60, Math.max(1, Math.ceil((ahead * this.avgRunMs) / this.limits.threads / 1000)));
+  }
+}
+
+function keyOf(job: RenderJob, seq: number): string {
+  return `${job.kind}:${job.boardId}:${seq}${job.kind === 'png' ? `:${job.scale}` : ''}`;
+}

@@ -1,0 +1,28 @@
+/** What crosses between the server and its render workers (plain data: structured-cloned, tiny). */
+
+/** Where a worker reads boards: the same database as the server, through its own read-only connection. */
+export type BoardSource = { kind: 'sqlite'; path: string } | { kind: 'pg'; url: string };
+
+export interface WorkerData {
+  source: BoardSource;
+  /** Module specifier of the protocol package (its TypeScript source when the server runs from source). */
+  protocol: string;
+}
+
+interface JobBase {
+  boardId: string;
+  /** Longest SVG document the job may build, in characters (about bytes). */
+  maxSvgLength: number;
+}
+
+export type RenderJob =
+  | (JobBase & { kind: 'svg' })
+  | (JobBase & { kind: 'png'; scale: number; maxPixels: number; maxSide: number })
+  /** A board list preview: vector when small, else a small PNG of the topmost elements inside an SVG. */
+  | (JobBase & { kind: 'thumbnail'; vectorMaxLength: number; width: number; height: number });
+
+export type RenderKind = RenderJob['kind'];
+
+export type RenderOutcome =
+  | { ok: true; seq: number; bytes: Uint8Array }
+  | { ok: false; seq: number; reason: 'not-found' | 'too-large' | 'failed' };

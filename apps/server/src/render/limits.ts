@@ -1,0 +1,54 @@
+import { availableParallelism } from 'node:os';
+
+/** Budgets of the render pool (each an `INKBOARD_RENDER_*` / `INKBOARD_EXPORT_*` setting, config.ts). */
+export interface RenderLimits {
+  /** Worker threads rendering at once. */
+  threads: number;
+  /** A job running longer is stopped (its worker is ended). */
+  timeoutMs: number;
+  /** Heap of each worker (V8 old generation); a job needing more ends its worker, not the server. */
+  heapMb: number;
+  /** Jobs waiting for a thread; more are refused (429). */
+  maxQueue: number;
+  /** Exports one user may have waiting or running; more are refused (429). */
+  perUser: number;
+  /** Longest SVG export, in bytes (about characters). Larger boards are refused (413). */
+  maxSvgBytes: number;
+  /** Largest PNG export in pixels: a larger image is scaled down to fit. */
+  maxPngPixels: number;
+  /** Rendered results kept in memory (least recently used dropped first). */
+  cacheBytes: number;
+}
+
+export const MiB = 1024 * 1024;
+/** Two cores or fewer: one render thread, so the event loop keeps a core to itself. */
+const cores = availableParallelism();
+export const DEFAULT_RENDER_LIMITS: RenderLimits = {
+  threads: cores <= 2 ? 1 : Math.min(4, cores - 1),
+  timeoutMs: 20_000,
+  heapMb: 512,
+  maxQueue: 8,
+  perUser: 2,
+  maxSvgBytes: 64 * MiB,
+  maxPngPixels: 16 * MiB,
+  cacheBytes: 64 * MiB,
+};
+
+/** Largest PNG side in pixels (on top of the pixel budget). */
+export const MAX_PNG_SIDE = 8192;
+/**
+ * Longest SVG handed to resvg for a PNG: resvg's memory is outside the worker's heap limit (about
+ * 10-15 bytes a byte of SVG), so its input is bounded separately from the SVG export.
+ */
+export const MAX_PNG_SOURCE_BYTES = 24 * MiB;
+/** Board list previews: vector up to `vectorMaxLength`, else a `width` x `height` PNG of the topmost elements within `sourceMaxLength`. */
+export const THUMBNAIL = {
+  width: 320,
+  height: 200,
+  vectorMaxLength: 256 * 1024,
+  sourceMaxLength: 4 * MiB,
+  /** `board.list` waits this long for missing previews, then answers with what it has. */
+  waitMs: 3_000,
+  /** Preview jobs waiting or running at once (the rest are made on a later list). */
+  jobs: 2,
+};

@@ -1,0 +1,144 @@
+/**
+ * A render worker (piscina task): reads the board from the database itself, so the server's event
+ * loop neither serializes nor copies the elements, renders it with the protocol's `renderSvg`, and
+ * rasterizes with resvg when a PNG is asked for. The result goes back as a transferred byte array.
+ * Limits: the SVG length is checked as it is built (`maxSvgLength`); time and heap are enforced by
+ * the pool (a job past its time, or past the worker's heap, ends the worker, not the server).
+ */
+import { createRequire } from 'node:module';
+import { Resvg } from '@resvg/resvg-js';
+import { move, transferableSymbol, valueSymbol, workerData } from 'piscina';
+import type { Element } from '@inkboard/protocol';
+import type { RenderJob, RenderOutcome, WorkerData } from './jobs.js';
+
+type Protocol = typeof import('@inkboard/protocol');
+
+const data = workerData as WorkerData;
+type Reader = (boardId: string) => Promise<{ seq: number; elements: Element[] } | null>;
+
+/**
+ * The protocol package. From source (tests) it is TypeScript loaded through tsx's require hook:
+ * tsx's import hooks do not reach into worker threads on every Node version, its require hook does.
+ */
+function loadProtocol(specifier: string): Promise<Protocol> {
+  if (specifier.endsWith('.ts')) return Promise.resolve(createRequire(import.meta.url)(specifier) as Protocol);
+  return import(specifier) as Promise<Protocol>;
+}
+
+/** Parses the stored JSON rows in one go (one string, one parse). */
+const parseRows = (rows: readonly string[]): Element[] => JSON.parse(`[${rows.join(',')}]`) as Element[];
+
+async function openReader(): Promise<Reader> {
+  const source = data.source;
+  if (source.kind === 'sqlite') {
+    const { default: Database } = await import('better-sqlite3');
+    const db = new Database(source.path, { readonly: true, fileMustExist: true });
+    const seqOf = db.prepare<[string], { seq: number }>('select seq from boards where id = ?');
+    const rowsOf = db.prepare<[string], string>('select data from elements where board_id = ?').pluck();
+    // One read transaction: the elements are exactly those of the seq read.
+    const read = db.transaction((boardId: string) => {
+      const board = seqOf.get(boardId);
+      return board ? { seq: board.seq, elements: parseRows(rowsOf.all(boardId)) } : null;
+    });
+    return async (boardId) => read(boardId);
+  }
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: source.url });
+  // Connected on first use (a database that is down fails that job, not the worker's start).
+  let connected: Promise<unknown> | null = null;
+  return async (boardId) => {
+    await (connected ??= client.connect().catch((err: unknown) => {
+      connected = null;
+      throw err;
+    }));
+    await client.query('begin isolation level repeatable read read only');
+    try {
+      const board = await client.query<{ seq: number }>('select seq from boards where id = $1', [boardId]);
+      const seq = board.rows[0]?.seq;
+      if (seq === undefined) return null;
+      const rows = await client.query<{ data: string }>('select data from elements where board_id = $1', [boardId]);
+      return { seq: Number(seq), elements: parseRows(rows.rows.map((r) => r.data)) };
+    } finally {
+      await client.query('commit');
+    }
+  };
+}
+
+const FONT = { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans', sansSerifFamily: 'DejaVu Sans' };
+
+/** Width and height the SVG declares (renderSvg always writes both). */
+function sizeOf(svg: string): { width: number; height: number } {
+  const head = svg.slice(0, 400);
+  return { width: Number(/width="(\d+)"/.exec(head)?.[1] ?? 320), height: Number(/height="(\d+)"/.exec(head)?.[1] ?? 200) };
+}
+
+/** A fresh, transferable copy (resvg's buffers are external memory and cannot be moved). */
+function own(bytes: Uint8Array): Uint8Array {
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  return copy;
+}
+
+function rasterize(svg: string, zoom: number): Uint8Array {
+  return own(new Resvg(svg, { fitTo: { mode: 'zoom', value: zoom }, font: FONT }).render().asPng());
+}
+
+function render(p: Protocol, job: RenderJob, elements: Element[]): string | Uint8Array {
+  switch (job.kind) {
+    case 'svg':
+      return p.renderSvg(elements, { maxLength: job.maxSvgLength });
+    case 'png': {
+      const svg = p.renderSvg(elements, { maxLength: job.maxSvgLength });
+      const { width, height } = sizeOf(svg);
+      // Fit within the side and pixel bounds (scaled down, never refused).
+      const zoom = Math.min(job.scale, job.maxSide / width, job.maxSide / height, Math.sqrt(job.maxPixels / (width * height)));
+      return rasterize(svg, zoom);
+    }
+    case 'thumbnail': {
+      try {
+        return p.renderSvg(elements, { padding: 8, maxLength: job.vectorMaxLength });
+      } catch (err) {
+        if (!(err instanceof p.SvgTooLargeError)) throw err;
+      }
+      // Too detailed for a vector preview: a small raster of what lies on top.
+      const svg = p.renderSvg(elements, { padding: 8, maxLength: job.maxSvgLength, overflow: 'keep-top' });
+      const { width, height } = sizeOf(svg);
+      const zoom = Math.min(job.width / width, job.height / height);
+      const png = Buffer.from(rasterize(svg, zoom)).toString('base64');
+      const w = Math.max(1, Math.round(width * zoom));
+      const h = Math.max(1, Math.round(height * zoom));
+      return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}"><image width="${w}" height="${h}" href="data:image/png;base64,${png}"/></svg>`;
+    }
+    default:
+      return job satisfies never;
+  }
+}
+
+/** One render job. Expected refusals are values; anything else is a failure. */
+async function run(p: Protocol, read: Reader, job: RenderJob): Promise<RenderOutcome> {
+  const board = await read(job.boardId);
+  if (!board) return { ok: false, seq: 0, reason: 'not-found' };
+  let out: string | Uint8Array;
+  try {
+    out = render(p, job, board.elements);
+  } catch (err) {
+    if (err instanceof p.SvgTooLargeError) return { ok: false, seq: board.seq, reason: 'too-large' };
+    return { ok: false, seq: board.seq, reason: 'failed' };
+  }
+  const bytes = typeof out === 'string' ? new TextEncoder().encode(out) : out;
+  const outcome: RenderOutcome = { ok: true, seq: board.seq, bytes };
+  // Moved, not copied: the server thread receives the bytes without a copy (piscina moves a
+  // top-level Transferable: the outcome is its value, the bytes' buffer is what is transferred).
+  return move({ [transferableSymbol]: bytes.buffer, [valueSymbol]: outcome }) as unknown as RenderOutcome;
+}
+
+/**
+ * The piscina task. The protocol and the database connection are ready before the worker takes
+ * its first job (piscina awaits a default export that is a promise), so a job's time limit is not
+ * spent starting up.
+ */
+export default (async () => {
+  const p = await loadProtocol(data.protocol);
+  const read = await openReader();
+  return (job: RenderJob) => run(p, read, job);
+})();

@@ -31,6 +31,18 @@ export class Auth {
     this.user = null;
   }
 
+  /** Changes the password; every other session ends. Returns how many ended. */
+  async changePassword(currentPassword: string, newPassword: string): Promise<number> {
+    return (await this.api.auth.changePassword.mutate({ currentPassword, newPassword })).endedSessions;
+  }
+
+  /** Ends every session (this one too) and revokes every API token of the account. */
+  async signOutEverywhere(): Promise<{ endedSessions: number; revokedTokens: number }> {
+    const ended = await this.api.auth.signOutEverywhere.mutate();
+    this.user = null;
+    return ended;
+  }
+
   async updateProfile(patch: { name?: string; color?: string }): Promise<void> {
     this.user = await this.api.auth.updateProfile.mutate(patch);
   }

@@ -2,12 +2,20 @@ import { errorMessage, type Api, type Outputs } from '../trpc.js';
 
 type Link = Outputs['share']['links'][number];
 type Member = Outputs['share']['members'][number];
+type Removed = Outputs['share']['removed'][number];
+/** When a new link stops working: after some hours, and/or after some people joined. */
+export interface LinkLimits {
+  expiresInHours?: number;
+  maxUses?: number;
+}
 type GrantableRole = 'editor' | 'viewer';
 
 /** The share dialog's data: links (owners only), members and their roles. */
 export class Share {
   links: Link[] = $state.raw([]);
   members: Member[] = $state.raw([]);
+  /** People the owner removed: links do not let them back in (owners only). */
+  removed: Removed[] = $state.raw([]);
   /** Link URLs by link id: the server shows a code only once, when it is created. */
   urls = $state.raw<ReadonlyMap<string, string>>(new Map());
   error = $state<string | null>(null);
@@ -22,20 +30,25 @@ export class Share {
   async load(): Promise<void> {
     await this.run(async () => {
       const boardId = this.boardId;
-      const [links, members] = await Promise.all([this.isOwner ? this.api.share.links.query({ boardId }) : Promise.resolve([]), this.api.share.members.query({ boardId })]);
+      const [links, members, removed] = await Promise.all([
+        this.isOwner ? this.api.share.links.query({ boardId }) : Promise.resolve([]),
+        this.api.share.members.query({ boardId }),
+        this.isOwner ? this.api.share.removed.query({ boardId }) : Promise.resolve([]),
+      ]);
       this.links = links;
       this.members = members;
+      this.removed = removed;
     });
   }
 
   /** Creates a link and returns its URL (`/join/<code>`). */
-  async createLink(role: GrantableRole): Promise<string | null> {
+  async createLink(role: GrantableRole, limits: LinkLimits = {}): Promise<string | null> {
     let url: string | null = null;
     await this.run(async () => {
-      const link = await this.api.share.createLink.mutate({ boardId: this.boardId, role });
-      url = `${location.origin}/join/${link.code}`;
+      const { code, ...link } = await this.api.share.createLink.mutate({ boardId: this.boardId, role, ...limits });
+      url = `${location.origin}/join/${code}`;
       this.urls = new Map(this.urls).set(link.id, url);
-      this.links = [{ id: link.id, role: link.role, createdAt: link.createdAt }, ...this.links.filter((l) => l.id !== link.id)];
+      this.links = [link, ...this.links.filter((l) => l.id !== link.id)];
     });
     return url;
   }
@@ -58,6 +71,16 @@ export class Share {
     await this.run(async () => {
       await this.api.share.removeMember.mutate({ boardId: this.boardId, userId });
       this.members = this.members.filter((m) => m.userId !== userId);
+      this.removed = await this.api.share.removed.query({ boardId: this.boardId });
+    });
+  }
+
+  /** Lets a removed person back in with `role`. */
+  async readmit(userId: string, role: GrantableRole): Promise<void> {
+    await this.run(async () => {
+      await this.api.share.readmit.mutate({ boardId: this.boardId, userId, role });
+      this.removed = this.removed.filter((r) => r.userId !== userId);
+      this.members = await this.api.share.members.query({ boardId: this.boardId });
     });
   }
 

@@ -41,6 +41,11 @@ export function createFrameEncoder(): Encoder {
   };
 }
 
+/** Whether `data` is a board frame shared by a tick's subscribers (the socket guard tells them from replies and snapshots). */
+export function isSharedFrame(data: unknown): boolean {
+  return data instanceof Uint8Array && spliced.has(data);
+}
+
 /** Makes `ws.send` send the frame encoder's bytes as text frames (tRPC passes no options). */
 export function sendSplicedAsText(ws: WebSocket): void {
   const send = ws.send.bind(ws) as (data: unknown, options?: unknown, cb?: unknown) => void;

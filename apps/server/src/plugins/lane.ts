@@ -7,22 +7,32 @@ import { z } from 'zod';
 import { EPHEMERAL_RULES, publishEphemeral } from '../boards/ephemeral.js';
 import type { Context } from '../trpc/context.js';
 import { requireUser, takeRate } from '../trpc/trpc.js';
+import { SocketGuard, type SocketLimits } from './socketGuard.js';
 
 const LANE_BYTE = LANE_PREFIX.charCodeAt(0);
 
+/** Lane bytes one connection may have waiting to be handled; past it, messages are refused. */
+export const LANE_PENDING_BYTES = 1024 * 1024;
+
 /**
  * The tRPC context of each open WebSocket, for the lane: tRPC makes one per connection (once the
- * connection params arrive) and the lane acts with the same identity and client id.
+ * connection params arrive) and the lane acts with the same identity and client id. Its `guard`
+ * bounds what each connection may cost (socketGuard.ts).
  */
 export class SocketContexts {
-  private readonly contexts = new WeakMap<WebSocket, { promise: Promise<Context | null>; resolve: (ctx: Context | null) => void }>();
+  private readonly contexts = new WeakMap<WebSocket, { promise: Promise<Context | null>; resolve: (ctx: Context | null) => void; ctx: Context | null }>();
+  readonly guard: SocketGuard;
+
+  constructor(limits: Partial<SocketLimits> = {}) {
+    this.guard = new SocketGuard((ws) => this.peek(ws), limits);
+  }
 
   private entry(ws: WebSocket) {
     let entry = this.contexts.get(ws);
     if (!entry) {
       let resolve!: (ctx: Context | null) => void;
       const promise = new Promise<Context | null>((r) => (resolve = r));
-      entry = { promise, resolve };
+      entry = { promise, resolve, ctx: null };
       this.contexts.set(ws, entry);
       // A connection that closes before its context exists has nothing to act on.
       ws.once('close', () => resolve(null));
@@ -32,12 +42,20 @@ export class SocketContexts {
 
   /** Called by createContext for a WebSocket connection. */
   bind(ws: WebSocket, ctx: Context): void {
-    this.entry(ws).resolve(ctx);
+    const entry = this.entry(ws);
+    entry.ctx = ctx;
+    entry.resolve(ctx);
+    this.guard.bound(ws);
   }
 
   /** The connection's context once tRPC has made it; null when it closed first. */
   get(ws: WebSocket): Promise<Context | null> {
     return this.entry(ws).promise;
+  }
+
+  /** The connection's context if it exists already. */
+  peek(ws: WebSocket): Context | null {
+    return this.contexts.get(ws)?.ctx ?? null;
   }
 }
 
@@ -49,13 +67,24 @@ export class SocketContexts {
 export function installLane(wss: WebSocketServer, contexts: SocketContexts): void {
   wss.on('connection', (ws: WebSocket) => {
     let chain: Promise<void> = Promise.resolve();
+    // Bytes of lane messages waiting in the chain (for the context, or behind a slow check). Before
+    // the context exists the guard's handshake budget bounds them; after, this does.
+    let pending = 0;
     const emit = ws.emit.bind(ws);
     ws.emit = (event: string | symbol, ...args: unknown[]): boolean => {
       const [data, isBinary] = args;
       if (event === 'message' && isBinary === false && Buffer.isBuffer(data) && data[0] === LANE_BYTE) {
+        if (pending + data.length > LANE_PENDING_BYTES) {
+          refuseBusy(contexts.peek(ws), ws);
+          return true;
+        }
+        pending += data.length;
         const text = data.toString('utf8');
         // Never rejects: a failure is answered and logged inside, and must not stop later messages.
-        chain = chain.then(() => handleLaneMessage(ws, text, contexts)).catch(() => {});
+        chain = chain
+          .then(() => handleLaneMessage(ws, text, contexts))
+          .catch(() => {})
+          .finally(() => (pending -= data.length));
         return true;
       }
       return emit(event, ...args);
@@ -90,6 +119,11 @@ export async function handleLaneMessage(ws: WebSocket, text: string, contexts: S
   } catch (err) {
     refuse(ctx, ws, err, 'lane');
   }
+}
+
+function refuseBusy(ctx: Context | null, ws: WebSocket): void {
+  if (!ctx) return;
+  refuse(ctx, ws, new TRPCError({ code: 'TOO_MANY_REQUESTS', message: `Lane messages arrive faster than the server handles them (over ${LANE_PENDING_BYTES / 1024} KiB waiting); this one was dropped: send less.` }), 'lane');
 }
 
 function refuse(ctx: Context, ws: WebSocket, err: unknown, path: string): void {

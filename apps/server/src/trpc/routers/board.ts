@@ -18,10 +18,8 @@ import { chargeSize } from '../sizeRates.js';
 import { TRPCError } from '@trpc/server';
 import { authedProcedure, boardProcedure, rateLimited, router } from '../trpc.js';
 
-/** Unsent bytes on a socket beyond which its subscriber is cut off. */
-export const SLOW_CONSUMER_BYTES = 1024 * 1024;
-/** Close code telling the client to reconnect and resume. */
-export const CLOSE_TOO_SLOW = 4408;
+// Unsent bytes per socket and in total, and subscriptions per socket: plugins/socketGuard.ts.
+export { CLOSE_TOO_SLOW } from '../../plugins/socketGuard.js';
 
 export const boardRouter = router({
   /** The caller's boards (owned and shared), most recently changed first, with an SVG thumbnail. */
@@ -103,6 +101,12 @@ export const boardRouter = router({
   onEvents: boardProcedure('viewer').input(subscribeInput).subscription(async function* ({ ctx, input, signal }) {
     const { boardId } = input;
     const { service, hub } = ctx.app;
+    const socket = ctx.socket;
+    // Over HTTP (server-sent events) nothing would bound what a reader that does not read holds.
+    if (!socket) throw new TRPCError({ code: 'METHOD_NOT_SUPPORTED', message: 'Subscribe to a board over the WebSocket (/trpc), not over HTTP.' });
+    const guard = ctx.app.sockets.guard;
+    // A few boards per socket: each can start with a snapshot of megabytes (TOO_MANY_REQUESTS past it).
+    const release = guard.openSubscription(socket);
     const queue = new FrameQueue();
     // Listen first, then read the backlog: nothing committed in between can be missed.
     const unsubscribe = await hub.subscribe(boardId, {
@@ -110,6 +114,9 @@ export const boardRouter = router({
       frame: queue.push,
       revoked: () => queue.fail(new TRPCError({ code: 'FORBIDDEN', message: 'You no longer have access to this board.' })),
       resync: queue.resync,
+    }).catch((err: unknown) => {
+      release();
+      throw err;
     });
     const entry = { clientId: ctx.clientId, user: publicUser(ctx.user) };
     let joined = false;
@@ -136,12 +143,8 @@ export const boardRouter = router({
       for await (let item of queue.drain(signal)) {
         // A consumer that does not read (slow network, stalled tab) is cut off before it costs
         // unbounded memory; it reconnects and resumes from its last seq.
-        if (ctx.socket && ctx.socket.bufferedAmount > SLOW_CONSUMER_BYTES) {
-          ctx.app.metrics.refused.inc({ kind: 'slow_consumer' });
-          ctx.app.log.warn({ userId: ctx.user.id, clientId: ctx.clientId, boardId, buffered: ctx.socket.bufferedAmount }, 'slow consumer cut off');
-          ctx.socket.close(CLOSE_TOO_SLOW, 'too slow: reconnect and resume');
-          return;
-        }
+        // (The guard also checks every socket on a timer, so one that gets no new frame is cut off too.)
+        if (guard.cutIfSlow(socket)) return;
         if (item === RESYNC) {
           const events = await missed();
           if (events.length) yield tracked(String(seq), { seq, events });
@@ -173,6 +176,7 @@ export const boardRouter = router({
         if (events.length) yield tracked(String(seq), { seq, events });
       }
     } finally {
+      release();
       unsubscribe();
       if (joined) await hub.leave(boardId, service.knownSeq(boardId), ctx.clientId);
     }

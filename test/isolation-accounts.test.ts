@@ -136,6 +136,24 @@ describe('change password', () => {
   });
 });
 
+describe('sessions per user', () => {
+  it('a sign-in beyond 50 sessions ends the least recently used one (its socket closes)', async () => {
+    const username = unique('collector-');
+    const first = await signUp(server.url, username, PASSWORD);
+    const board = await httpClient(server.url, { cookie: first.cookie }).board.create.mutate({ title: 'Sessions' });
+    const oldest = await liveSocket({ cookie: first.cookie }, board.id);
+    for (let i = 0; i < 49; i++) await signIn(server.url, username, PASSWORD);
+    const count = () => (sqliteOf(server.app).prepare('select count(*) as n from sessions where user_id = ?').get(first.user.id) as { n: number }).n;
+    expect(count()).toBe(50);
+    expect(oldest.client.sockets.every((s) => s.closeCode === null)).toBe(true);
+    const last = await signIn(server.url, username, PASSWORD);
+    expect(count()).toBe(50);
+    await until(() => oldest.client.sockets.some((s) => s.closeCode === 4401), "the oldest session's socket closed", 5_000);
+    expect(await httpClient(server.url, { cookie: first.cookie }).auth.me.query()).toBeNull();
+    expect((await httpClient(server.url, { cookie: last.cookie }).auth.me.query())?.id).toBe(first.user.id);
+  });
+});
+
 describe('sign out everywhere', () => {
   it('ends every session and token of the user; all their sockets close at once', async () => {
     const username = unique('everywhere-');
@@ -205,6 +223,10 @@ describe('share links and removed members', () => {
     // Links work for them again (an editor link upgrades them).
     expect(await ed.api.share.accept.mutate({ code: link.code })).toEqual({ boardId, role: 'editor' });
     expect(await outcome(() => api.share.readmit.mutate({ boardId, userId: ed.user.id, role: 'viewer' }))).toMatchObject({ ok: false, code: 'NOT_FOUND' });
+
+    // Someone who leaves on their own may come back by link.
+    await other.api.board.leave.mutate({ boardId });
+    expect(await other.api.share.accept.mutate({ code: link.code })).toEqual({ boardId, role: 'editor' });
   });
 
   it('a link with a use limit admits that many people; an expired link is refused clearly', async () => {

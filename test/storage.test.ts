@@ -186,6 +186,20 @@ describe.each(backends.map((b) => [b.name, b] as const))('%s storage', (_name, b
       await storage.deleteSession(live.idHash);
     });
 
+    it('trimSessionsOf keeps the newest and the most recently used others, and returns the hashes it deleted', async () => {
+      const ada = await newUser();
+      const bob = await newUser('Bob');
+      const session = (userId: string, lastSeenAt: number) => ({ idHash: randomUUID(), userId, createdAt: T0, lastSeenAt, expiresAt: T0 + 86_400_000 });
+      const [old1, old2, recent, newest, b1] = [session(ada.id, T0 + 1), session(ada.id, T0 + 2), session(ada.id, T0 + 5), session(ada.id, T0 + 3), session(bob.id, T0)];
+      for (const s of [old1, old2, recent, newest, b1]) await storage.insertSession(s);
+      expect((await storage.trimSessionsOf(ada.id, 2, newest.idHash)).sort()).toEqual([old1.idHash, old2.idHash].sort());
+      expect(await storage.sessionWithUser(recent.idHash)).toBeDefined();
+      expect(await storage.sessionWithUser(newest.idHash)).toBeDefined();
+      expect(await storage.sessionWithUser(b1.idHash)).toBeDefined();
+      expect(await storage.trimSessionsOf(ada.id, 2, newest.idHash)).toEqual([]);
+      expect(await storage.trimSessionsOf(ada.id, 1, newest.idHash)).toEqual([recent.idHash]);
+    });
+
     it('deleteSessionsOf deletes the user’s sessions but the one kept, and returns their hashes', async () => {
       const ada = await newUser();
       const bob = await newUser('Bob');

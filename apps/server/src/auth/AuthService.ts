@@ -23,6 +23,8 @@ export interface SignedIn {
   /** The cookie value; the database keeps only its hash. */
   sessionId: string;
   expiresAt: number;
+  /** Hashes of the user's oldest sessions ended to stay within `MAX_SESSIONS_PER_USER` (close their sockets). */
+  ended: string[];
 }
 
 /** How a request proved who it is. */
@@ -31,6 +33,8 @@ export type Credential = { kind: 'session'; idHash: string; expiresAt: number } 
 const WRONG = 'Wrong username or password.';
 /** API tokens one user may hold at once. */
 export const MAX_TOKENS_PER_USER = 100;
+/** Sessions one user may have at once; a sign-in beyond ends the least recently used. */
+export const MAX_SESSIONS_PER_USER = 50;
 /** Throttle of session "last seen" writes. */
 const TOUCH_EVERY_MS = 60_000;
 
@@ -199,8 +203,10 @@ export class AuthService {
     const sessionId = randomSecret(32);
     const now = Date.now();
     const expiresAt = now + this.options.sessionMaxMs;
-    await this.storage.insertSession({ idHash: sha256(sessionId), userId: row.id, createdAt: now, lastSeenAt: now, expiresAt });
-    return { user: toUser(row), sessionId, expiresAt };
+    const idHash = sha256(sessionId);
+    await this.storage.insertSession({ idHash, userId: row.id, createdAt: now, lastSeenAt: now, expiresAt });
+    const ended = await this.storage.trimSessionsOf(row.id, MAX_SESSIONS_PER_USER, idHash);
+    return { user: toUser(row), sessionId, expiresAt, ended };
   }
 }
 

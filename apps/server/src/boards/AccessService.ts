@@ -86,12 +86,13 @@ export class AccessService {
   }
 
   /**
-   * Removes a member; their open subscriptions of the board end at once, on every process. The
-   * removal is recorded: no share link lets them back in until the owner readmits them.
+   * Removes a member; their open subscriptions of the board end at once, on every process. When the
+   * owner removes them (`byOwner`), it is recorded: no share link lets them back in until the owner
+   * readmits them. A member who leaves may come back by link.
    */
-  async removeMember(boardId: string, userId: string): Promise<void> {
+  async removeMember(boardId: string, userId: string, options: { byOwner?: boolean } = {}): Promise<void> {
     await this.requireNonOwnerMember(boardId, userId);
-    await this.storage.recordRemoval(boardId, userId, Date.now());
+    if (options.byOwner) await this.storage.recordRemoval(boardId, userId, Date.now());
     await this.storage.removeMember(boardId, userId);
     this.hub.revoke(boardId, userId);
   }

@@ -1,6 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { and, asc, desc, eq, gt, isNull, lt, lte, ne, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, isNull, lt, lte, ne, notInArray, or, sql } from 'drizzle-orm';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
@@ -176,6 +176,12 @@ export class PgStorage implements Storage {
   async deleteSessionsOf(userId: string, keepIdHash?: string): Promise<string[]> {
     const where = keepIdHash === undefined ? eq(sessions.userId, userId) : and(eq(sessions.userId, userId), ne(sessions.idHash, keepIdHash));
     return (await this.db.delete(sessions).where(where).returning({ idHash: sessions.idHash })).map((r) => r.idHash);
+  }
+
+  async trimSessionsOf(userId: string, keep: number, newest: string): Promise<string[]> {
+    const others = and(eq(sessions.userId, userId), ne(sessions.idHash, newest));
+    const kept = this.db.select({ idHash: sessions.idHash }).from(sessions).where(others).orderBy(desc(sessions.lastSeenAt), desc(sessions.createdAt), asc(sessions.idHash)).limit(Math.max(0, keep - 1));
+    return (await this.db.delete(sessions).where(and(others, notInArray(sessions.idHash, kept))).returning({ idHash: sessions.idHash })).map((r) => r.idHash);
   }
 
   async insertToken(token: TokenRecord): Promise<void> {

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { and, asc, desc, eq, gt, isNull, lt, lte, ne, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, isNull, lt, lte, ne, notInArray, or, sql } from 'drizzle-orm';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import type { ChatMessage, Element, Op, OpEvent, Role } from '@inkboard/protocol';
@@ -175,6 +175,17 @@ export class SqliteStorage implements Storage {
     return this.db
       .delete(sessions)
       .where(where)
+      .returning({ idHash: sessions.idHash })
+      .all()
+      .map((r) => r.idHash);
+  }
+
+  async trimSessionsOf(userId: string, keep: number, newest: string): Promise<string[]> {
+    const others = and(eq(sessions.userId, userId), ne(sessions.idHash, newest));
+    const kept = this.db.select({ idHash: sessions.idHash }).from(sessions).where(others).orderBy(desc(sessions.lastSeenAt), desc(sessions.createdAt), asc(sessions.idHash)).limit(Math.max(0, keep - 1));
+    return this.db
+      .delete(sessions)
+      .where(and(others, notInArray(sessions.idHash, kept)))
       .returning({ idHash: sessions.idHash })
       .all()
       .map((r) => r.idHash);

@@ -170,6 +170,11 @@ export interface Storage {
   deleteExpiredSessions(now: number, idleMs: number): Promise<number>;
   /** Deletes every session of the user except `keepIdHash`; returns the deleted ones' hashes. */
   deleteSessionsOf(userId: string, keepIdHash?: string): Promise<string[]>;
+  /**
+   * Keeps `newest` and the user's `keep - 1` most recently used other sessions, deletes the rest;
+   * returns the deleted ones' hashes.
+   */
+  trimSessionsOf(userId: string, keep: number, newest: string): Promise<string[]>;
 
   insertToken(token: TokenRecord): Promise<void>;
   tokenWithUser(tokenHash: string): Promise<{ token: TokenRecord; user: UserRecord } | undefined>;

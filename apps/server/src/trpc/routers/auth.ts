@@ -44,6 +44,7 @@ export const authRouter = router({
         throw err;
       })
       .catch(withRetryAfter(ctx));
+    closeEnded(ctx, { sessions: signed.ended });
     ctx.app.log.info({ userId: signed.user.id, ip: ctx.address }, 'signed in');
     setSessionCookie(ctx, signed.sessionId);
     return { user: signed.user };

@@ -43,7 +43,7 @@ export const shareRouter = router({
 
   /** Removes a member; their live connections to the board end at once, and no link lets them back in. */
   removeMember: boardProcedure('owner').input(memberRefInput).mutation(async ({ ctx, input }) => {
-    await ctx.app.access.removeMember(input.boardId, input.userId);
+    await ctx.app.access.removeMember(input.boardId, input.userId, { byOwner: true });
     return { ok: true };
   }),
 });

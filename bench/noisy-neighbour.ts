@@ -82,7 +82,7 @@ function parseArgs(argv: string[]) {
     /** Safety limit for the shared machine: the server is killed above it (reported as a failure). */
     rssKillMb: num('rss-kill-mb', 3072),
     recoverS: num('recover-seconds', quick ? 10 : 20),
-    heavyStrokes: num('heavy-strokes', 200),
+    heavyStrokes: num('heavy-strokes', quick ? 100 : 200),
     setupS: num('setup-seconds', quick ? 30 : 45),
     warmupS: num('warmup', 2),
   };
@@ -333,14 +333,14 @@ async function fillHeavyBoard(port: number, address: string, token: string, boar
 const workerBoot = (file: string) =>
   `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(file)}); })`;
 
-function waitFor<T>(worker: Worker, type: string, timeoutMs: number): Promise<T> {
+function waitFor<T>(worker: Worker, type: string, timeoutMs: number, name: string): Promise<T> {
   return new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`worker: no ${type} within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(() => fail(new Error(`${name}: no ${type} within ${timeoutMs} ms`)), timeoutMs);
     const onMsg = (m: { type: string; message?: string }) => {
       if (m.type === 'error' || m.type === type) {
         clearTimeout(timer);
         worker.off('message', onMsg);
-        if (m.type === 'error') fail(new Error(m.message));
+        if (m.type === 'error') fail(new Error(`${name}: ${m.message}`));
         else ok(m as T);
       }
     };
@@ -353,13 +353,12 @@ function waitFor<T>(worker: Worker, type: string, timeoutMs: number): Promise<T>
 }
 
 /** GET /healthz on a new connection every `periodMs` (at most 8 in flight); unanswered ones count with the time they waited. */
-function startHttpProbe(port: number, periodMs: number, request: () => Promise<number>) {
+function startHttpProbe(periodMs: number, request: () => Promise<number>) {
   const hist = newHist();
   const failures: Record<string, number> = {};
   const inFlight = new Set<number>();
-  let recording = false;
   let sent = 0;
-  const timer = setInterval(() => {
+  const send = () => {
     if (inFlight.size >= 8) return;
     const t0 = performance.now();
     inFlight.add(t0);
@@ -379,10 +378,11 @@ function startHttpProbe(port: number, periodMs: number, request: () => Promise<n
         histAdd(hist, performance.now() - t0);
       },
     );
-  }, periodMs);
-  void port;
+  };
+  let recording = true;
+  const timer = setInterval(send, periodMs);
+  send();
   return {
-    start: () => (recording = true),
     stop: (): HistSummary & { failed: Record<string, number>; unanswered: number } => {
       recording = false;
       clearInterval(timer);
@@ -432,6 +432,32 @@ function startViewer(port: number, token: string, boardId: string) {
       return { gap: histSummary(gaps), frames, mbReceived: round2(bytes / 1e6), closed: closedWith };
     },
   };
+}
+
+/** Whether a new subscription of the board gets its first frame within `timeoutMs`. */
+function subscribes(port: number, token: string, boardId: string, timeoutMs: number): Promise<boolean> {
+  return new Promise((done) => {
+    const { url, first } = wsConnect(port, token);
+    const ws = new WebSocket(url, { perMessageDeflate: false });
+    const finish = (ok: boolean) => {
+      clearTimeout(timer);
+      ws.terminate();
+      done(ok);
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    ws.on('open', () => {
+      ws.send(first!);
+      ws.send(JSON.stringify({ id: 1, method: 'subscription', params: { path: 'board.onEvents', input: { boardId } } }));
+    });
+    ws.on('message', (data: Buffer) => {
+      if (data[0] === 0x7b && data[6] === 0x31 && data[7] === 0x2c) {
+        if (data[9] === 0x65) finish(false); // {"id":1,"error":...}
+        else if (data.length >= 48) finish(true); // not {"type":"started"}
+      }
+    });
+    ws.on('error', () => finish(false));
+    ws.on('close', () => finish(false));
+  });
 }
 
 // ---------------------------------------------------------------- one phase
@@ -519,30 +545,30 @@ async function runPhase(world: World, phase: 'baseline' | AttackName): Promise<P
       if (server.pid !== server.child.pid) process.kill(server.pid, 'SIGKILL');
     }
   }, 200);
-  const healthz = startHttpProbe(port, 100, () => httpRequest({ port, address: '127.0.0.1', method: 'GET', path: '/healthz', timeoutMs: 10_000 }).then((r) => r.status));
-  // A normal person signing in (student0, from its own address) every 2 s.
-  const signIn = startHttpProbe(port, 2_000, () =>
-    httpRequest({ port, address: userAddress(250), method: 'POST', path: '/trpc/auth.signIn', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'student0', password: PASSWORD }), timeoutMs: 30_000 }).then((r) => r.status),
-  );
+  let healthz: ReturnType<typeof startHttpProbe> | null = null;
+  let signIn: ReturnType<typeof startHttpProbe> | null = null;
   let viewer: ReturnType<typeof startViewer> | null = null;
   // The attacker's thread is loaded before the window (it starts on 'go').
   if (phase !== 'baseline') attacker = new Worker(workerBoot(new URL('./lib/attacks.ts', import.meta.url).href), { eval: true, workerData: { role: 'attacker', attack: phase, targets: world.targets } });
   try {
-    await Promise.all([waitFor(loadgen, 'ready', 60_000), attacker ? waitFor(attacker, 'ready', 60_000) : null]);
+    await Promise.all([waitFor(loadgen, 'ready', 60_000, 'normal clients'), attacker ? waitFor(attacker, 'ready', 60_000, 'attacker') : null]);
     viewer = startViewer(port, world.ownerToken, world.normalBoardId);
     const tStart = wall() + 300;
     const tM0 = tStart + opts.warmupS * 1000;
     const tM1 = tM0 + opts.attackS * 1000;
     loadgen.postMessage({ type: 'start', tStart, tM0, tM1 });
     await sleep(tM0 - wall());
-    healthz.start();
-    signIn.start();
+    healthz = startHttpProbe(100, () => httpRequest({ port, address: '127.0.0.1', method: 'GET', path: '/healthz', timeoutMs: 10_000 }).then((r) => r.status));
+    // A normal person signing in (student0, from its own address) every 2 s.
+    signIn = startHttpProbe(2_000, () =>
+      httpRequest({ port, address: userAddress(250), method: 'POST', path: '/trpc/auth.signIn', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'student0', password: PASSWORD }), timeoutMs: 30_000 }).then((r) => r.status),
+    );
     viewer.start();
     result.rssPeakMb = procRssMb(server.pid) ?? 0;
     const db0 = dbSizeMb(server);
     let attackDone: Promise<{ stats: AttackStats }> | null = null;
     if (attacker) {
-      attackDone = waitFor<{ stats: AttackStats }>(attacker, 'done', opts.attackS * 1000 + 60_000);
+      attackDone = waitFor<{ stats: AttackStats }>(attacker, 'done', opts.attackS * 1000 + 60_000, 'attacker');
       attackDone.catch(() => {});
       attacker.postMessage({ type: 'go', until: tM1 });
     }
@@ -553,6 +579,7 @@ async function runPhase(world: World, phase: 'baseline' | AttackName): Promise<P
     }
     result.healthz = healthz.stop();
     result.signIn = signIn.stop();
+    healthz = signIn = null;
     result.viewer = viewer.stop();
     viewer = null;
     if (attacker && attackDone) {
@@ -565,7 +592,7 @@ async function runPhase(world: World, phase: 'baseline' | AttackName): Promise<P
     }
     const report = await Promise.race([
       (async () => {
-        const p = waitFor<{ report: ShardReport }>(loadgen, 'report', 30_000);
+        const p = waitFor<{ report: ShardReport }>(loadgen, 'report', 30_000, 'normal clients');
         loadgen.postMessage({ type: 'report' });
         return (await p).report;
       })(),
@@ -582,19 +609,20 @@ async function runPhase(world: World, phase: 'baseline' | AttackName): Promise<P
   } catch (err) {
     result.error = (err as Error).message;
     viewer?.stop();
-    healthz.stop();
-    signIn.stop();
+    healthz?.stop();
+    signIn?.stop();
   } finally {
     await attacker?.terminate();
     await loadgen.terminate();
   }
-  // Alive, and how long until it answers promptly again (3 /healthz in a row within 250 ms).
+  // Alive, and how long until it serves promptly again: 3 /healthz in a row within 250 ms, then a
+  // new subscription of the normal board answered within 2 s (the next phase's clients need both).
   const t0 = wall();
   let prompt = 0;
   while (alive(server) && wall() - t0 < opts.recoverS * 1000) {
     const r = await httpRequest({ port, address: '127.0.0.1', method: 'GET', path: '/healthz', timeoutMs: 10_000 }).catch(() => null);
     prompt = r?.status === 200 && r.ms < 250 ? prompt + 1 : 0;
-    if (prompt >= 3) {
+    if (prompt >= 3 && (await subscribes(port, world.ownerToken, world.normalBoardId, 2_000))) {
       result.recoverS = round1((wall() - t0) / 1000);
       break;
     }
@@ -623,7 +651,7 @@ const ms = (v: number | null) => (v === null ? '-' : v >= 1000 ? `${round1(v / 1
 const pad = (s: string, w: number) => (s.length >= w ? s : s + ' '.repeat(w - s.length));
 
 function table(phases: Phase[]): string {
-  const head = ['phase', 'cursor p50/p99', 'op ack p99', 'op seen p99', 'healthz p99 (fail)', 'sign-in p99', 'frame gap max', 'peak RSS MB', 'alive', 'recover s', 'refusals', 'target'];
+  const head = ['phase', 'cursor p50/p99', 'op ack p99', 'op seen p99', 'healthz p99 (fail)', 'sign-in p99', 'frame gap max', 'peak RSS MB', 'alive', 'recover s', 'refused/failed', 'target'];
   const rows = phases.map((p) => [
     p.phase,
     `${ms(p.cursor.p50)}/${ms(p.cursor.p99)}`,

@@ -464,13 +464,11 @@ async function subscriptions(r: Run) {
     // Never read: the server's frames pile up in its send buffer (and in the kernel's).
     ws.pause();
     ws.send(connectionParams(tg.token));
-    for (let i = 0; i < tg.size.subscriptions && live(r) && ws.readyState === WebSocket.OPEN; i += 100) {
-      const batch: string[] = [];
-      for (let j = i; j < Math.min(tg.size.subscriptions, i + 100); j++)
-        batch.push(`{"id":${j + 1},"method":"subscription","params":{"path":"board.onEvents","input":{"boardId":"${tg.heavyBoardId}"}}}`);
-      ws.send(`[${batch.join(',')}]`);
-      t.sent('subscriptions', batch.length);
-      await sleep(10);
+    // One message per subscription (tRPC batches may be capped), 100 per turn.
+    for (let i = 0; i < tg.size.subscriptions && live(r) && ws.readyState === WebSocket.OPEN; i++) {
+      ws.send(`{"id":${i + 1},"method":"subscription","params":{"path":"board.onEvents","input":{"boardId":"${tg.heavyBoardId}"}}}`);
+      t.sent('subscriptions');
+      if (i % 100 === 99) await sleep(10);
     }
     // Hold (not reading) for the rest of the round, then read what came for up to 2 s and count it.
     const roundEnd = Math.min(r.until - 2_500, wall() + 15_000);
@@ -681,11 +679,13 @@ async function disk(r: Run) {
 async function previewFlood(r: Run) {
   const { tg, t } = r;
   const pts = heavyStroke('x', 0, 0, tg.size.pointsPerStroke, prng(tg.seed + 1)).points;
-  let points = pts.length;
+  // Points per message, for a new preview stroke and for an append: as many as the server accepts
+  // (a refusal naming "at most N points" at `.element` or `.append` sets them).
+  const size = { element: pts.length, append: pts.length };
+  const json = new Map<number, string>();
+  const slice = (n: number) => json.get(n) ?? (json.set(n, JSON.stringify(pts.slice(0, n))), json.get(n)!);
   let element = 0;
   let fresh = true;
-  let badStreak = 0;
-  let lastBad = 0;
   while (live(r)) {
     const ws = openWs(tg, '/trpc?connectionParams=1', t, 'socket');
     t.sent('sockets');
@@ -705,42 +705,40 @@ async function previewFlood(r: Run) {
       }
       if (!m.error) return;
       const code = m.error.data?.code ?? 'error';
-      t.refused(`preview: ${m.id === '~' ? 'lane' : 'trpc'} ${code}`, m.error.message ?? '');
-      if (code !== 'TOO_MANY_REQUESTS') {
-        // Refused for its size: start a new stroke; refused again and again: fewer points.
-        fresh = true;
-        const now = wall();
-        badStreak = now - lastBad < 1_000 ? badStreak + 1 : 1;
-        lastBad = now;
-        if (badStreak >= 3) {
-          points = Math.max(1, Math.floor(points / 2));
-          badStreak = 0;
-        }
+      const message = m.error.message ?? '';
+      const most = /at most ([\d,]+)/.exec(message);
+      const at = /\.(element|append)\b/.exec(message);
+      t.refused(`preview: ${m.id === '~' ? 'lane' : 'trpc'} ${code}${at ? ` (${at[1]})` : ''}`, message);
+      if (code === 'TOO_MANY_REQUESTS') return;
+      if (most && at) {
+        const n = Number(most[1]!.replace(/,/g, ''));
+        if (n >= 1) size[at[1] as 'element' | 'append'] = Math.min(size[at[1] as 'element' | 'append'], n);
       }
+      // Refused for its size, or the stroke is full: go on with a new stroke.
+      fresh = true;
     });
     const end = closed(ws);
     let open = true;
     void end.then(() => (open = false));
     const period = 1000 / tg.size.previewsPerSecond;
     let due = wall();
-    let sliceOf = { points: -1, json: '' };
     while (open && live(r)) {
       if (due < wall() - 1_000) due = wall(); // fell behind (a busy machine): no catching up in a burst
       while (open && wall() >= due) {
-        if (sliceOf.points !== points) sliceOf = { points, json: JSON.stringify(pts.slice(0, points)) };
-        const slice = sliceOf.json;
         let body: string;
         if (fresh) {
           if (element > 0) ws.send(`~[{"type":"preview","boardId":"${tg.normalBoardId}","elementId":"pf${tg.seed}_${element - 1}","done":true}]`);
-          element++;
+          const id = `pf${tg.seed}_${element++}`;
           fresh = false;
-          body = `"elementId":"pf${tg.seed}_${element - 1}","element":{"type":"stroke","id":"pf${tg.seed}_${element - 1}","x":300,"y":300,"z":"a0","strokeColor":"#e03131","strokeWidth":2,"opacity":1,"points":${slice}}`;
-        } else body = `"elementId":"${`pf${tg.seed}_${element - 1}`}","append":${slice}`;
+          body = `"elementId":"${id}","element":{"type":"stroke","id":"${id}","x":300,"y":300,"z":"a0","strokeColor":"#e03131","strokeWidth":2,"opacity":1,"points":${slice(size.element)}}`;
+          t.sent('preview strokes');
+        } else body = `"elementId":"pf${tg.seed}_${element - 1}","append":${slice(size.append)}`;
         const msg = `~[{"type":"preview","boardId":"${tg.normalBoardId}",${body}}]`;
         ws.send(msg);
         t.sent('previews');
         t.add('MB sent', msg.length / 1e6);
-        t.figure('points per preview (last)', points);
+        t.figure('points per new stroke (last)', size.element);
+        t.figure('points per append (last)', size.append);
         due += period;
       }
       await sleep(1);

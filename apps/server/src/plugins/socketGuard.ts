@@ -5,6 +5,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { isSharedFrame } from './frameEncoder.js';
 import type { Metrics } from './metrics.js';
+import { CLOSE_AUTH_ENDED } from '../auth/connections.js';
 import type { Context } from '../trpc/context.js';
 
 /** What one WebSocket may cost the server; each is a setting (config.ts) or a constant here. */
@@ -194,10 +195,15 @@ export class SocketGuard {
     return state.signedIn;
   }
 
+  /**
+   * Closes a socket that did not sign in: 4400 when tRPC has no context for it yet (no params, or
+   * too much before them: retrying may help), 4401 when its credentials were checked and there are
+   * none (the client stops and asks the person to sign in).
+   */
   private refuseHandshake(ws: WebSocket, state: SocketState, reason: string): void {
     this.metrics?.refused.inc({ kind: 'ws_handshake' });
     this.logs?.warn('ws_handshake', { ip: state.ip, received: state.received }, `WebSocket closed before signing in: ${reason}`);
-    this.cut(ws, state, CLOSE_HANDSHAKE, reason);
+    this.cut(ws, state, this.contextOf(ws) ? CLOSE_AUTH_ENDED : CLOSE_HANDSHAKE, reason);
   }
 
   private cut(ws: WebSocket, state: SocketState, code: number, reason: string): void {

@@ -775,7 +775,9 @@ function median(values: number[]): number {
 /** Runs one attack until `until` (wall ms) or until `stop` aborts. */
 export async function runAttack(attack: AttackName, tg: AttackTargets, until: number, stop: AbortSignal): Promise<AttackStats> {
   const t = new Tally(attack);
+  const t0 = wall();
   await RUNNERS[attack]({ tg, t, until, stop, rand: prng(tg.seed) });
+  t.figure('seconds attacking', (wall() - t0) / 1000);
   return t.stats;
 }
 

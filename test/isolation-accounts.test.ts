@@ -7,6 +7,7 @@
 import { request } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { httpClient, outcome, signIn, signUp, sleep, until, watch, wsClient, type WsClient } from './helpers/auth.js';
+import { createPgDatabase, deleteRedisKeys, REDIS_URL } from './helpers/cluster.js';
 import { sqliteOf, startServer, testUser, type TestServer } from './helpers/server.js';
 
 const PASSWORD = 'correct horse battery staple';
@@ -27,8 +28,8 @@ afterAll(async () => {
   await server.destroy();
 });
 
-function ws(opts: Parameters<typeof wsClient>[1]): WsClient {
-  const c = wsClient(server.url, opts);
+function ws(opts: Parameters<typeof wsClient>[1], url = server.url): WsClient {
+  const c = wsClient(url, opts);
   cleanups.push(() => c.close());
   return c;
 }
@@ -62,8 +63,8 @@ function callFrom(from: string, path: string, input: unknown): Promise<FromRespo
 }
 
 /** An open socket (a board subscription on it), to see it closed by the server. */
-async function liveSocket(auth: { cookie?: string; token?: string }, boardId: string) {
-  const client = ws(auth.cookie ? { ...auth, origin: server.url } : auth);
+async function liveSocket(auth: { cookie?: string; token?: string }, boardId: string, url = server.url) {
+  const client = ws(auth.cookie ? { ...auth, origin: url } : auth, url);
   const w = watch(client, boardId);
   await until(() => w.frames.length >= 1, 'first frame', 10_000);
   return { client, w };
@@ -183,6 +184,37 @@ describe('sign out everywhere', () => {
     // A fresh sign-in works.
     expect((await signIn(server.url, username, PASSWORD)).user.id).toBe(a.user.id);
     console.log(`sign out everywhere: 2 sessions + 2 tokens ended, their 4 sockets closed within ${slowest} ms`);
+  });
+});
+
+describe('two server processes (PostgreSQL + Redis)', () => {
+  it('sign out everywhere and a change of password close the sockets held on the other process', async () => {
+    const db = await createPgDatabase();
+    cleanups.push(() => db.drop());
+    const prefix = `inkboard-accounts-${Date.now()}-`;
+    cleanups.push(() => deleteRedisKeys(prefix));
+    const [a, b] = [await startServer({ databaseUrl: db.url, redisUrl: REDIS_URL, redisPrefix: prefix }), await startServer({ databaseUrl: db.url, redisUrl: REDIS_URL, redisPrefix: prefix })];
+    cleanups.push(() => a.destroy(), () => b.destroy());
+
+    const username = unique('two-');
+    const first = await signUp(a.url, username, PASSWORD);
+    const second = await signIn(b.url, username, PASSWORD);
+    const apiA = httpClient(a.url, { cookie: first.cookie });
+    const board = await apiA.board.create.mutate({ title: 'Two processes' });
+    const onB = await liveSocket({ cookie: second.cookie }, board.id, b.url);
+    const started = Date.now();
+    expect(await apiA.auth.changePassword.mutate({ currentPassword: PASSWORD, newPassword: NEW_PASSWORD })).toEqual({ endedSessions: 1 });
+    await until(() => onB.client.sockets.some((s) => s.closeCode === 4401), 'the other session’s socket on process B closed', 5_000);
+    const changeMs = onB.client.sockets.find((s) => s.closeCode === 4401)!.closedAt! - started;
+
+    const { token } = await apiA.token.create.mutate({ name: 'script' });
+    const tokenOnB = await liveSocket({ token }, board.id, b.url);
+    const cookieOnB = await liveSocket({ cookie: first.cookie }, board.id, b.url);
+    const everywhere = Date.now();
+    expect(await apiA.auth.signOutEverywhere.mutate()).toEqual({ endedSessions: 1, revokedTokens: 1 });
+    await until(() => [tokenOnB, cookieOnB].every((s) => s.client.sockets.some((r) => r.closeCode === 4401)), 'both sockets on process B closed', 5_000);
+    const everywhereMs = Math.max(...[tokenOnB, cookieOnB].map((s) => s.client.sockets.find((r) => r.closeCode === 4401)!.closedAt! - everywhere));
+    console.log(`two processes: change of password closed the other session's socket on B in ${changeMs} ms; sign out everywhere closed B's sockets in ${everywhereMs} ms`);
   });
 });
 

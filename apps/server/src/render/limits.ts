@@ -37,8 +37,8 @@ export const DEFAULT_RENDER_LIMITS: RenderLimits = {
 /** Largest PNG side in pixels (on top of the pixel budget). */
 export const MAX_PNG_SIDE = 8192;
 /**
- * Longest SVG handed to resvg for a PNG: resvg's memory is outside the worker's heap limit (about
- * 10-15 bytes a byte of SVG), so its input is bounded separately from the SVG export.
+ * Longest SVG handed to resvg for a PNG: resvg's memory is outside the worker's heap limit (72 MB
+ * of SVG took a process to 1.2 GB), so its input is bounded separately from the SVG export.
  */
 export const MAX_PNG_SOURCE_BYTES = 24 * MiB;
 /** Board list previews: vector up to `vectorMaxLength`, else a `width` x `height` PNG of the topmost elements within `sourceMaxLength`. */

@@ -13,6 +13,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { rawCall, signUp, sleep, until } from './helpers/auth.js';
 import { startServer, testUser, type TestServer } from './helpers/server.js';
 import type { Config } from '../apps/server/src/config.js';
+import { PasswordHasher } from '../apps/server/src/auth/secrets.js';
+import { jsonDeeperThan } from '../apps/server/src/plugins/httpGuard.js';
 
 const PASSWORD = 'correct horse battery staple';
 const INDEX_HTML = '<!doctype html><html><head><script type="module" src="/assets/app.js"></script></head><body></body></html>';
@@ -371,10 +373,56 @@ describe('cookie mutations and browser-facing headers', () => {
     }
   });
 
+  it("SVG exports keep their own stricter policy (routes/export.ts), not the app's", async () => {
+    const s = await server();
+    const { token } = testUser(s.url, 'exporter');
+    const created = await rawCall(s.url, 'board.create', { title: 'Export' }, { token });
+    const boardId = (created.body.result!.data as { id: string }).id;
+    const res = await fetch(`${s.url}/api/boards/${boardId}/export.svg`, { headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-security-policy')).toMatch(/sandbox/);
+    expect(res.headers.get('content-security-policy')).not.toContain("script-src 'self'");
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+
   it('over https (INKBOARD_PUBLIC_URL), HSTS and upgrade-insecure-requests are added', async () => {
     const s = await server({ publicUrl: 'https://board.example' });
     const res = await fetch(`${s.url}/`);
     expect(res.headers.get('strict-transport-security')).toMatch(/max-age=\d+/);
     expect(res.headers.get('content-security-policy')).toContain('upgrade-insecure-requests');
+  });
+});
+
+describe('the pieces, without a server', () => {
+  it('jsonDeeperThan counts brackets outside strings only', () => {
+    expect(jsonDeeperThan('[[[1]]]', 3)).toBe(false);
+    expect(jsonDeeperThan('[[[[1]]]]', 3)).toBe(true);
+    expect(jsonDeeperThan('{"a":"[[[[[[[[","b":"\\"[[[[[["}', 1)).toBe(false);
+    expect(jsonDeeperThan('{"a":[{"b":[1]}]}', 4)).toBe(false);
+    expect(jsonDeeperThan('{"a":[{"b":[1]}]}', 3)).toBe(true);
+    expect(jsonDeeperThan('', 1)).toBe(false);
+  });
+
+  it('PasswordHasher: sign-ins go ahead of waiting sign-ups, bump the newest when full, and nothing waits past the bound', async () => {
+    const hasher = new PasswordHasher({ N: 2 ** 10, r: 8, p: 1 }, { concurrency: 1, maxWaiting: 2 });
+    const order: string[] = [];
+    const track = <T>(name: string, p: Promise<T>) =>
+      p.then(
+        () => order.push(name),
+        (err: Error) => order.push(`${name}:${err.message.startsWith('The server is busy') ? 'busy' : err.message}`),
+      );
+    const stored = await hasher.hash('pw');
+    const jobs = [
+      track('up1', hasher.hash('a')), // runs
+      track('up2', hasher.hash('b')), // waits
+      track('up3', hasher.hash('c')), // waits (queue full)
+      track('up4', hasher.hash('d')), // refused at once
+      track('in1', hasher.verify('pw', stored)), // full: bumps up3, then runs before up2
+    ];
+    await Promise.all(jobs);
+    expect(order).toEqual(['up4:busy', 'up3:busy', 'up1', 'in1', 'up2']);
+    expect(hasher.stats()).toEqual({ running: 0, waiting: 0 });
+    expect(await hasher.verify('pw', stored)).toBe(true);
+    expect(await hasher.verify('wrong', stored)).toBe(false);
   });
 });

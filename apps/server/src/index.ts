@@ -14,6 +14,14 @@ const app = await buildApp(config).catch((err: Error) => {
   process.exit(1);
 });
 
+// libuv's thread pool (4 threads unless UV_THREADPOOL_SIZE is set before Node starts: the module
+// loader has started it by the time this line runs) serves file reads and scrypt alike; password
+// hashes must leave threads free for the files (auth/secrets.ts).
+const threadPool = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+if (config.hashConcurrency >= threadPool) {
+  app.log.warn({ hashConcurrency: config.hashConcurrency, threadPool }, 'INKBOARD_HASH_CONCURRENCY leaves no libuv thread for file reads: lower it or start Node with a larger UV_THREADPOOL_SIZE');
+}
+
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
     app.log.info({ signal }, 'shutting down');

@@ -78,6 +78,19 @@ export function textProblem(value: string, oneLine: boolean): string | null {
   return null;
 }
 
+const CONTROL_CHARACTERS = new RegExp(CONTROL_CHARACTER.source, 'gu');
+const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/gu;
+
+/**
+ * `value` without what the character rules refuse: carriage returns (CRLF too) become newlines, other
+ * control characters are removed; with `oneLine`, bidi controls are removed and line breaks and tabs made spaces.
+ * For editors that must not lose a person's text (e.g. one stored before the rules) to a refusal.
+ */
+export function stripControlCharacters(value: string, oneLine = false): string {
+  const clean = value.replace(/\r\n?/g, '\n').replace(CONTROL_CHARACTERS, '');
+  return oneLine ? clean.replace(BIDI_CONTROLS, '').replace(/[\t\n\u2028\u2029]/g, ' ') : clean;
+}
+
 /** `schema` with the character rules of free text: no control characters; with `oneLine`, no line breaks, tabs or bidi controls either. */
 export function plainText(schema: z.ZodString, oneLine: boolean): z.ZodString {
   return schema.superRefine((value, ctx) => {

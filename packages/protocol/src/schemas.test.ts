@@ -6,7 +6,7 @@ import { normalizeElement, newId } from './builders.js';
 import { DEFAULT_STYLE, ELEMENT_TYPES, elementInputSchema, elementPatchSchema, elementSchema, type Element } from './elements/index.js';
 import { boardEventSchema, frameSchema } from './events.js';
 import { addOpSchema, clearOpSchema, deleteOpSchema, opSchema, updateOpSchema } from './ops.js';
-import { idSchema, LIMITS, MAX_COORD, nameSchema } from './primitives.js';
+import { idSchema, LIMITS, MAX_COORD, nameSchema, stripControlCharacters } from './primitives.js';
 
 const style = { z: 'a0', strokeColor: '#1e1e1e', strokeWidth: 2, opacity: 1 };
 
@@ -377,6 +377,17 @@ describe('control characters', () => {
     const fixed = applyOp(elements, { type: 'update', opId: 'o2', updates: [{ id: 't1', patch: { text: 'new text' } }] });
     expect(fixed.ok && fixed.elements.get('t1')).toMatchObject({ text: 'new text' });
     expect(elementPatchSchema.safeParse({ text: 'again \u0001' }).success).toBe(false);
+  });
+});
+
+describe('stripControlCharacters', () => {
+  it('removes exactly what the rules refuse, so the result passes them', () => {
+    const dirty = 'a\u0001b\r\nc\u001b[2J\u007f\u0085\ud800 d\te\u202ef';
+    expect(stripControlCharacters(dirty)).toBe('ab\nc[2J d\te\u202ef');
+    expect(stripControlCharacters(dirty, true)).toBe('ab c[2J d ef');
+    expect(elementSchema.safeParse({ ...examples.text, text: stripControlCharacters(dirty) }).success).toBe(true);
+    expect(nameSchema.safeParse(stripControlCharacters('Ann\u0000\nLee\u2066', true)).success).toBe(true);
+    expect(stripControlCharacters('Zoë 😀 漢字\nok')).toBe('Zoë 😀 漢字\nok');
   });
 });
 

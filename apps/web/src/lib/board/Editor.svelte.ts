@@ -1,4 +1,4 @@
-import { LIMITS, newId, type Box, type Element, type Op, type Text } from '@inkboard/protocol';
+import { LIMITS, newId, stripControlCharacters, type Box, type Element, type Op, type Text } from '@inkboard/protocol';
 import { boundsOf } from '../canvas/geometryCache.js';
 import { unionBoxes } from '../canvas/hitTest.js';
 import type { Overlay, Scene } from '../canvas/renderScene.js';
@@ -149,7 +149,8 @@ export class Editor implements ToolHost {
     const t = this.textEditing;
     if (!t) return;
     this.textEditing = null;
-    const value = text.replace(/\s+$/, '').slice(0, LIMITS.textLength);
+    // Pasted control characters (or ones an old text kept) would get the edit refused: drop them.
+    const value = stripControlCharacters(text).replace(/\s+$/, '').slice(0, LIMITS.textLength);
     const empty = value.trim() === '';
     const current = t.existing ? this.elements.get(t.id) : undefined;
     if (t.existing) {

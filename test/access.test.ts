@@ -163,8 +163,9 @@ describe('authorization matrix', () => {
   let expiredCookie: string;
 
   beforeAll(async () => {
-    // Short sessions, so that one can expire; the other callers use API tokens.
-    server = await startServer({ sessionMaxMs: 1_000 });
+    // Short sessions, so that one can expire; the other callers use API tokens. Every case makes a
+    // board of the same owner: more than the 200 one person may own by default.
+    server = await startServer({ sessionMaxMs: 1_000, budgets: { maxOwnedBoards: 100_000 } });
     people = Object.fromEntries((['owner', 'editor', 'viewer', 'outsider', 'target'] as Person[]).map((p) => [p, testUser(server.url, p)])) as typeof people;
     testUser(server.url, 'signin-target');
     const expiring = await signIn(server.url, 'owner', 'password');

@@ -165,8 +165,9 @@ describe('accounts over HTTP', () => {
     );
     const codes = results.map((r) => r.body.error?.data?.code);
     expect(codes.every((c) => c === 'UNAUTHORIZED' || c === 'TOO_MANY_REQUESTS')).toBe(true);
-    // At most 3 guesses (the free ones) were actually checked against the password.
-    expect(codes.filter((c) => c === 'UNAUTHORIZED').length).toBeLessThanOrEqual(3);
+    // At most 5 guesses were actually checked against the password: the 3 free ones, and at most a
+    // couple more that waited out the 1 s, 2 s back-off while the others were being hashed.
+    expect(codes.filter((c) => c === 'UNAUTHORIZED').length).toBeLessThanOrEqual(5);
     expect(codes.filter((c) => c === 'TOO_MANY_REQUESTS').length).toBeGreaterThanOrEqual(20);
   });
 

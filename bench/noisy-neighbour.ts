@@ -269,11 +269,6 @@ async function setupWorld(): Promise<World> {
   const normalBoardId = board.data!.id;
   const link = await callRetrying<{ code: string }>(port, own.address, 'share.createLink', { boardId: normalBoardId, role: 'editor' }, { token: ownerToken }, deadline);
   const code = link.data!.code;
-  const tokens = await pool(opts.clients, 4, async (i) => {
-    const token = await makeUser(port, userAddress(i + 1), `student${i}`, deadline);
-    await callRetrying(port, userAddress(i + 1), 'share.accept', { code }, { token }, deadline);
-    return token;
-  });
   // The attacker: one free account, and one that joined the normal board through its link.
   const at = { port, address: opts.attackerAddress };
   const token = await makeUser(port, at.address, 'mallory', deadline);
@@ -286,7 +281,14 @@ async function setupWorld(): Promise<World> {
   const diskBoardId = await boardOf('disk');
   const rect = (id: string, x: number, y: number) => ({ type: 'rectangle', id, x, y, z: 'a0', width: 10, height: 10, fillColor: '#a5d8ff', strokeColor: '#1e1e1e', strokeWidth: 2, opacity: 1 });
   await callRetrying(port, at.address, 'board.push', { boardId: wideBoardId, ops: [{ type: 'add', opId: 'wide', elements: [rect('w0', 0, 0), rect('w1', 7990, 7990)] }] }, { token }, deadline);
-  const heavy = await fillHeavyBoard(port, at.address, token, heavyBoardId);
+  // The heavy board fills (at the rate the server allows) while the normal users sign up.
+  const filling = fillHeavyBoard(port, at.address, token, heavyBoardId);
+  const tokens = await pool(opts.clients, 4, async (i) => {
+    const token = await makeUser(port, userAddress(i + 1), `student${i}`, deadline);
+    await callRetrying(port, userAddress(i + 1), 'share.accept', { code }, { token }, deadline);
+    return token;
+  });
+  const heavy = await filling;
   const targets: AttackTargets = { port, address: at.address, token, previewToken, normalBoardId, heavyBoardId, wideBoardId, pushBoardId, diskBoardId, seed: opts.seed, size: DEFAULT_SIZE };
   return { server, normalBoardId, ownerToken, tokens, targets, heavy, setupS: round1((wall() - t0) / 1000) };
 }

@@ -10,6 +10,7 @@
  * `trpc TOO_MANY_REQUESTS`, `ws close 4408`, `lane BAD_REQUEST`, `timeout`, ...) with the first
  * message of each kind as a sample, so the report shows what the server said.
  */
+import { setMaxListeners } from 'node:events';
 import http from 'node:http';
 import net from 'node:net';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
@@ -796,6 +797,7 @@ export interface AttackerData {
 if (!isMainThread && (workerData as AttackerData | undefined)?.role === 'attacker') {
   const data = workerData as AttackerData;
   const ctl = new AbortController();
+  setMaxListeners(0, ctl.signal); // one listener per request in flight
   parentPort!.on('message', (m: { type: string; until?: number }) => {
     if (m.type === 'stop') ctl.abort();
     if (m.type !== 'go' || m.until === undefined) return;

@@ -134,6 +134,9 @@ const ROWS: Row[] = [
   { path: 'share.members', type: 'query', least: 'viewer', input: (fx) => ({ boardId: fx.boardId }) },
   { path: 'share.setRole', type: 'mutation', least: 'owner', input: (fx) => ({ boardId: fx.boardId, userId: people.target.id, role: 'viewer' }) },
   { path: 'share.removeMember', type: 'mutation', least: 'owner', input: (fx) => ({ boardId: fx.boardId, userId: people.target.id }) },
+  { path: 'share.removed', type: 'query', least: 'owner', input: (fx) => ({ boardId: fx.boardId }) },
+  // The target is a member, not removed: the owner is told so.
+  { path: 'share.readmit', type: 'mutation', least: 'owner', input: (fx) => ({ boardId: fx.boardId, userId: people.target.id, role: 'viewer' }), special: { owner: 'NOT_FOUND' } },
   // The matrix's signed-in callers use API tokens, and a token cannot mint tokens.
   { path: 'token.create', type: 'mutation', least: 'authed', input: () => ({ name: 'matrix' }), special: { nonMember: 'FORBIDDEN', viewer: 'FORBIDDEN', editor: 'FORBIDDEN', owner: 'FORBIDDEN' } },
   { path: 'token.list', type: 'query', least: 'authed', input: () => undefined },

@@ -190,6 +190,22 @@ describe('sign-up floods (issue 13 item 4)', () => {
     ws.send(JSON.stringify(Array.from({ length: 5 }, (_, i) => ({ id: 100 + i, method: 'query', params: { path: 'auth.me' } }))));
     await until(() => messages.filter((m) => m.result).length === 5, 'five answers');
   });
+
+  it('sign-ups over a WebSocket (50 in one message) meet the same per-address limit', async () => {
+    const s = await server({ signUpsPerAddressPerMinute: 5, signUpsPerMinute: 1_000 });
+    const { ws, messages } = await tokenSocket(s.url, testUser(s.url, 'ws-flooder').token);
+    ws.send(
+      JSON.stringify(
+        Array.from({ length: 50 }, (_, i) => ({ id: i + 1, method: 'mutation', params: { path: 'auth.signUp', input: { username: `wsflood-${i}`, password: PASSWORD } } })),
+      ),
+    );
+    await until(() => messages.length >= 50, 'fifty answers', 15_000);
+    expect(messages.filter((m) => m.result)).toHaveLength(5);
+    const refused = messages.filter((m) => m.error);
+    expect(refused).toHaveLength(45);
+    expect(refused.every((m) => m.error!.data?.code === 'TOO_MANY_REQUESTS' && /from this address/.test(m.error!.message))).toBe(true);
+    expect((await fetch(`${s.url}/healthz`)).status).toBe(200);
+  });
 });
 
 describe('HTTP timeouts and connection limits (issue 13 item 5)', () => {

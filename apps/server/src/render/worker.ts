@@ -90,8 +90,10 @@ function render(p: Protocol, job: RenderJob, elements: Element[]): string | Uint
     case 'png': {
       const svg = p.renderSvg(elements, { maxLength: job.maxSvgLength });
       const { width, height } = sizeOf(svg);
-      // Fit within the side and pixel bounds (scaled down, never refused).
-      const zoom = Math.min(job.scale, job.maxSide / width, job.maxSide / height, Math.sqrt(job.maxPixels / (width * height)));
+      // Fit within the side and pixel bounds (scaled down, never refused); a hair under them, so
+      // resvg's rounding up of the size cannot step over.
+      const fit = Math.min(job.maxSide / width, job.maxSide / height, Math.sqrt(job.maxPixels / (width * height))) * 0.9999;
+      const zoom = Math.min(job.scale, fit);
       return rasterize(svg, zoom);
     }
     case 'thumbnail': {

@@ -7,7 +7,7 @@ import { appRouter, type AppRouter } from '../trpc/routers/_app.js';
 import { TokenBuckets } from '../auth/TokenBucket.js';
 import { createFrameEncoder, sendSplicedAsText } from './frameEncoder.js';
 import { installLane } from './lane.js';
-import { MAX_BATCH_SIZE } from './httpGuard.js';
+import { isOwnOrAllowedOrigin, MAX_BATCH_SIZE } from './httpGuard.js';
 
 /** Largest WebSocket message a client may send (the `ws` default is 100 MiB). */
 export const MAX_WS_MESSAGE_BYTES = 512 * 1024;
@@ -31,15 +31,14 @@ export const trpcPlugin = fp<{ inner: InnerContext; allowedOrigins: string[]; up
       if (req.headers.upgrade?.toLowerCase() !== 'websocket') return;
       if (!upgrades.take(req.ip)) {
         opts.inner.metrics.refused.inc({ kind: 'upgrade' });
-        req.log.warn({ ip: req.ip }, 'too many WebSocket upgrades from one address');
+        opts.inner.sockets.guard.warn('upgrade', { ip: req.ip }, 'too many WebSocket upgrades from one address');
         return reply.code(429).send({ error: 'Too Many Requests', message: 'Too many connection attempts from this address; retry in a minute.' });
       }
       const origin = req.headers.origin;
       const hasSession = req.cookies[SESSION_COOKIE] !== undefined;
       if (!origin || !hasSession) return;
-      const own = `${req.protocol}://${req.headers.host ?? ''}`;
-      if (origin === own || opts.allowedOrigins.includes(origin)) return;
-      req.log.warn({ origin }, 'refused a cookie WebSocket from a foreign origin');
+      if (isOwnOrAllowedOrigin(req, origin, opts.allowedOrigins)) return;
+      opts.inner.sockets.guard.warn('foreign_origin', { origin }, 'refused a cookie WebSocket from a foreign origin');
       return reply.code(403).send({ error: 'Forbidden', message: `Origin ${origin} may not open a signed-in connection.` });
     });
     await app.register(fastifyTRPCPlugin, {

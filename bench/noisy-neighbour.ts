@@ -3,7 +3,7 @@
  * N normal clients on another board draw (a ~120-point stroke every 2 s, with live previews) and
  * move their cursors at 30 Hz. Measured per phase: the normal clients' cursor round trip (p50/p99),
  * their committed ops (ack p99, seen by others p99), /healthz from a separate prober at 10 Hz, a
- * normal person's sign-in every 2 s, the frame gaps a viewer of the normal board sees, the server's
+ * normal person's sign-in every 3 s, the frame gaps a viewer of the normal board sees, the server's
  * peak RSS, whether it is alive afterwards and how long it took to answer promptly again, and what
  * the server answered the attacker (refusals by kind). A baseline phase without attack comes first.
  *
@@ -561,8 +561,8 @@ async function runPhase(world: World, phase: 'baseline' | AttackName): Promise<P
     loadgen.postMessage({ type: 'start', tStart, tM0, tM1 });
     await sleep(tM0 - wall());
     healthz = startHttpProbe(100, () => httpRequest({ port, address: '127.0.0.1', method: 'GET', path: '/healthz', timeoutMs: 10_000 }).then((r) => r.status));
-    // A normal person signing in (student0, from its own address) every 2 s.
-    signIn = startHttpProbe(2_000, () =>
+    // A normal person signing in (student0, from its own address) every 3 s (each costs a password hash).
+    signIn = startHttpProbe(3_000, () =>
       httpRequest({ port, address: userAddress(250), method: 'POST', path: '/trpc/auth.signIn', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'student0', password: PASSWORD }), timeoutMs: 30_000 }).then((r) => r.status),
     );
     viewer.start();

@@ -139,6 +139,11 @@ export class SocketGuard {
     this.timer.unref();
   }
 
+  /** A warning about a WebSocket, at most 10 lines per kind in 10 s (LogLimiter). */
+  warn(kind: string, fields: Record<string, unknown>, message: string): void {
+    this.logs?.warn(kind, fields, message);
+  }
+
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
@@ -206,12 +211,12 @@ export class SocketGuard {
     this.cut(ws, state, this.contextOf(ws) ? CLOSE_AUTH_ENDED : CLOSE_HANDSHAKE, reason);
   }
 
-  private cut(ws: WebSocket, state: SocketState, code: number, reason: string): void {
+  private cut(ws: WebSocket, state: SocketState, code: number, reason: string, terminate = true): void {
     state.cut = true;
     ws.close(code, reason);
-    // A client that does not read never sees the close frame (it waits behind the unsent bytes):
-    // terminate() frees the buffer; it is a no-op once the socket has closed.
-    setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
+    // A client that does not read never sees the close frame (it waits behind the unsent bytes), and
+    // `ws` would keep the socket for its 30 s close timeout: terminate() frees it (a no-op once closed).
+    if (terminate) setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
   }
 
   /** Counts a new subscription on `ws`; refuses one past the limit. Returns its release. */
@@ -271,7 +276,10 @@ export class SocketGuard {
     this.metrics?.refused.inc({ kind });
     const context = this.contextOf(ws);
     this.logs?.warn(kind, { userId: context?.user?.id, clientId: context?.clientId, unsent }, kind === 'slow_consumer' ? 'slow consumer cut off' : 'server-wide unsent bytes over the limit: the socket holding most cut off');
-    this.cut(ws, state, CLOSE_TOO_SLOW, 'too slow: reconnect and resume');
+    // A socket cut off with a small buffer keeps the close handshake, so a client that is merely slow
+    // still reads the 4408; one holding megabytes, or cut for the server's total, is freed at once.
+    const terminate = kind === 'unsent_total' || unsent > 4 * this.limits.slowConsumerBytes;
+    this.cut(ws, state, CLOSE_TOO_SLOW, 'too slow: reconnect and resume', terminate);
   }
 
   /** Checks every socket: handshake time, keep-alive, its unsent bytes, and everyone's together. */

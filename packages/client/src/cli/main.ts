@@ -16,7 +16,7 @@ const USAGE = `Usage: inkboard <command> [options]
 
 Accounts
   signup [--username U] [--password P]     create an account, save an API token
-  login  [--username U] [--password P]     sign in, save an API token
+  login  [--username U] [--password P]     sign in, save an API token (also: signin)
   logout [--everywhere]                    revoke the saved token and forget it; with --everywhere
                                            also end every session and token of the account (signout)
   password [--password P] [--new-password N]  change your password (ends your other sessions)
@@ -62,7 +62,7 @@ async function main(argv: string[]): Promise<void> {
     },
   });
   const [given, ...args] = positionals;
-  const command = given === 'signout' ? 'logout' : given;
+  const command = given === 'signout' ? 'logout' : given === 'signin' ? 'login' : given;
   if (!command || values.help) {
     console.log(USAGE);
     return;

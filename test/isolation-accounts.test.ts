@@ -286,6 +286,20 @@ describe('share links and removed members', () => {
     }
   });
 
+  it('a board has at most 100 share links and a user at most 100 API tokens (BAD_REQUEST, nothing written)', async () => {
+    const { api, boardId } = await ownerWithBoard();
+    const { access, auth } = server.app.boards;
+    const ownerId = (await api.auth.me.query())!.id;
+    for (let i = 0; i < 100; i++) await access.createLink(boardId, 'viewer', ownerId);
+    const link = await outcome(() => api.share.createLink.mutate({ boardId, role: 'editor' }));
+    expect(link).toMatchObject({ ok: false, code: 'BAD_REQUEST', message: expect.stringMatching(/already has 100 share links, the most allowed .*revoke ones you no longer need first/) });
+    expect(await api.share.links.query({ boardId })).toHaveLength(100);
+    for (let i = 0; i < 100; i++) await auth.createToken(ownerId, `t${i}`);
+    const token = await outcome(() => api.token.create.mutate({ name: 'one more' }));
+    expect(token).toMatchObject({ ok: false, code: 'BAD_REQUEST', message: expect.stringMatching(/already have 100 API tokens, the most allowed/) });
+    expect(await api.token.list.query()).toHaveLength(100);
+  });
+
   it('concurrent accepts of a one-use link admit exactly one person', async () => {
     const { api, boardId } = await ownerWithBoard();
     const once = await api.share.createLink.mutate({ boardId, role: 'editor', maxUses: 1 });

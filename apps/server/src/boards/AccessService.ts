@@ -113,7 +113,7 @@ export class AccessService {
   /** A new link; `expiresInHours` and `maxUses` bound when and how often it works. The code is returned this once. */
   async createLink(boardId: string, role: 'editor' | 'viewer', createdBy: string, limits: { expiresInHours?: number | undefined; maxUses?: number | undefined } = {}) {
     if ((await this.storage.linksOf(boardId)).length >= MAX_LINKS_PER_BOARD) {
-      throw new TRPCError({ code: 'BAD_REQUEST', message: `This board already has ${MAX_LINKS_PER_BOARD} share links, the most allowed: revoke ones you no longer need first.` });
+      throw new TRPCError({ code: 'BAD_REQUEST', message: `This board already has ${MAX_LINKS_PER_BOARD} share links, the most allowed (expired and used-up ones count too): revoke ones you no longer need first.` });
     }
     const code = randomSecret(18);
     const createdAt = Date.now();

@@ -273,6 +273,10 @@ describe(`render pool (seed ${SEED})`, () => {
     const { worstMs } = await health.end();
     console.log(`concurrency: one user ${statuses.join(',')}; four users ${crowdStatuses.join(',')}; /healthz worst ${worstMs} ms`);
     expect(worstMs).toBeLessThan(MAX_STALL_MS);
+    // The refusals are counted by kind for the operator.
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toMatch(/inkboard_refused_total\{kind="render_per_user"\} [1-9]/);
+    if (busy.length) expect(metrics).toMatch(/inkboard_refused_total\{kind="render_busy"\} [1-9]/);
   });
 
   it('results are cached per board seq: the same export again is served from the cache; a new seq renders again', async () => {

@@ -53,13 +53,14 @@ export async function buildApp(config: Config, options: { logStream?: NodeJS.Wri
 
   await app.register(fastifyCookie);
   await app.register(storagePlugin, { databaseUrl: config.databaseUrl, dbPath: config.dbPath });
+  const storage = app.storage;
+  let metrics: Metrics | null = null;
   // Exports and previews render in worker threads that read the board from the same database.
   await app.register(renderPlugin, {
     source: config.databaseUrl ? { kind: 'pg', url: config.databaseUrl } : { kind: 'sqlite', path: resolve(config.dbPath) },
     limits: config.render ?? {},
+    refused: (kind: string) => metrics?.refused.inc({ kind }),
   });
-  const storage = app.storage;
-  let metrics: Metrics | null = null;
   const onFlush = (delayMs: number, subscribers: number) => {
     metrics?.fanout.observe(delayMs / 1000);
     metrics?.frames.inc(subscribers);

@@ -50,7 +50,11 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
-type Log = { warn(obj: object, msg: string): void };
+/** What the pool reports: failures to the log, refusals (by kind, e.g. `render_busy`) to the metrics. */
+export interface RenderObserver {
+  log?: { warn(obj: object, msg: string): void };
+  refused?: (kind: string) => void;
+}
 
 const here = import.meta.url;
 /** Run from TypeScript source (tests): the worker is loaded through tsx, the protocol from its source. */
@@ -96,7 +100,7 @@ export class RenderPool {
     source: BoardSource,
     limits: Partial<RenderLimits>,
     private readonly seqOf: (boardId: string) => Promise<number | undefined>,
-    private readonly log?: Log,
+    private readonly observe: RenderObserver = {},
   ) {
     this.limits = { ...DEFAULT_RENDER_LIMITS, ...limits };
     this.cache = new ByteLru(this.limits.cacheBytes);
@@ -188,6 +192,7 @@ export class RenderPool {
     if (known) return known;
     const active = this.perUser.get(userId) ?? 0;
     if (active >= this.limits.perUser) {
+      this.observe.refused?.('render_per_user');
       const wait = this.retryAfter();
       throw new RenderError(
         'TOO_MANY_REQUESTS',
@@ -196,6 +201,7 @@ export class RenderPool {
       );
     }
     if (this.queue.length >= this.limits.maxQueue) {
+      this.observe.refused?.('render_busy');
       const wait = this.retryAfter();
       throw new RenderError('TOO_MANY_REQUESTS', `The server is busy rendering (${this.queue.length} exports waiting); retry in about ${wait} s.`, wait);
     }
@@ -264,6 +270,7 @@ export class RenderPool {
       case 'not-found':
         throw new RenderError('NOT_FOUND', `Board "${job.boardId}" does not exist (it may have been deleted).`);
       case 'too-large':
+        this.observe.refused?.('render_too_large');
         throw new RenderError(
           'PAYLOAD_TOO_LARGE',
           job.kind === 'png'
@@ -271,7 +278,7 @@ export class RenderPool {
             : `This board's SVG would exceed ${mb(job.maxSvgLength)} (the export limit, INKBOARD_EXPORT_MAX_SVG_MB); split it into smaller boards.`,
         );
       case 'failed':
-        this.log?.warn({ boardId: job.boardId, kind: job.kind }, 'render failed');
+        this.observe.log?.warn({ boardId: job.boardId, kind: job.kind }, 'render failed');
         throw new RenderError('INTERNAL_SERVER_ERROR', 'The board could not be rendered; retry later, and report it if it keeps failing.');
     }
   }
@@ -280,6 +287,7 @@ export class RenderPool {
     if (err instanceof RenderError) return err;
     const e = err as { name?: string; code?: string };
     if (e?.name === 'AbortError' && !this.closed) {
+      this.observe.refused?.('render_timeout');
       return new RenderError(
         'PAYLOAD_TOO_LARGE',
         `Rendering this board took longer than ${this.limits.timeoutMs / 1000} s and was stopped (the render time limit); export at a smaller scale or split the board.`,
@@ -288,9 +296,10 @@ export class RenderPool {
       );
     }
     if (e?.code === 'ERR_WORKER_OUT_OF_MEMORY') {
+      this.observe.refused?.('render_memory');
       return new RenderError('PAYLOAD_TOO_LARGE', `Rendering this board needed more than ${this.limits.heapMb} MB (the render memory limit) and was stopped; split the board.`);
     }
-    this.log?.warn({ boardId: job.boardId, kind: job.kind, err: String(err) }, 'render failed');
+    this.observe.log?.warn({ boardId: job.boardId, kind: job.kind, err: String(err) }, 'render failed');
     return new RenderError('INTERNAL_SERVER_ERROR', this.closed ? 'The server is shutting down; retry in a moment.' : 'The board could not be rendered; retry later.');
   }
 

@@ -13,9 +13,9 @@ declare module 'fastify' {
 
 /** Starts the render pool on the app's database and ends its workers when the app closes. */
 export const renderPlugin = fp(
-  async (app: FastifyInstance, opts: { source: BoardSource; limits?: Partial<RenderLimits> }) => {
+  async (app: FastifyInstance, opts: { source: BoardSource; limits?: Partial<RenderLimits>; refused?: (kind: string) => void }) => {
     const storage = app.storage;
-    const pool = new RenderPool(opts.source, opts.limits ?? {}, (boardId) => storage.boardSeq(boardId), app.log);
+    const pool = new RenderPool(opts.source, opts.limits ?? {}, (boardId) => storage.boardSeq(boardId), { log: app.log, refused: opts.refused });
     app.decorate('render', pool);
     app.addHook('onClose', () => pool.close());
   },

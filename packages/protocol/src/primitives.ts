@@ -16,6 +16,8 @@ export const LIMITS = {
   /** Default budget of a board in total (the server's INKBOARD_BOARD_MAX_POINTS / _MB may change it). */
   pointsPerBoard: 2_000_000,
   bytesPerBoard: 20 * 1024 * 1024,
+  /** Points one push may carry (added elements and patched point lists): validating them holds the server's event loop. */
+  pointsPerPush: 50_000,
   /** Points one preview message may carry (its element's or appended). */
   pointsPerPreview: 1_000,
   /** Points of previews one person may send a second, in bursts of up to twice that (the server's rate bucket). */

@@ -152,6 +152,14 @@ export function tooManyBoards(owned: number, budgets: BoardBudgets): TRPCError {
   });
 }
 
+/** BAD_REQUEST for a push of more points than one push may carry (checked before it is validated). */
+export function pushTooLarge(points: number): TRPCError {
+  return new TRPCError({
+    code: 'BAD_REQUEST',
+    message: `A push may carry at most ${count(LIMITS.pointsPerPush)} points; this one carries ${count(points)}. Nothing was applied; send the elements in several pushes.`,
+  });
+}
+
 /**
  * Points a push carries, read from its input as sent (before validation): the lengths of the
  * `points` arrays of added elements and of patches. Cheap (no walk over the points themselves), so

@@ -2,6 +2,7 @@ import { tracked } from '@trpc/server';
 import {
   createBoardInput,
   cursorInput,
+  LIMITS,
   previewInput,
   pushInput,
   renameBoardInput,
@@ -13,7 +14,7 @@ import {
 } from '@inkboard/protocol';
 import { EPHEMERAL_RULES, publicUser, publishEphemeral } from '../../boards/ephemeral.js';
 import { FrameQueue, RESYNC } from '../../boards/frameQueue.js';
-import { rawPushPoints } from '../../boards/budgets.js';
+import { pushTooLarge, rawPushPoints } from '../../boards/budgets.js';
 import { chargeSize } from '../sizeRates.js';
 import { TRPCError } from '@trpc/server';
 import { authedProcedure, boardProcedure, rateLimited, router } from '../trpc.js';
@@ -63,9 +64,11 @@ export const boardRouter = router({
    * seen before is acknowledged again with its original seq and not applied twice.
    */
   push: boardProcedure('editor')
-    // Points are charged before validation (its cost grows with them), bytes after it (measured as stored).
+    // Points are counted and charged before validation (its cost grows with them), bytes after it (measured as stored).
     .use(async ({ ctx, getRawInput, next }) => {
-      chargeSize(ctx, 'points', rawPushPoints(await getRawInput()));
+      const points = rawPushPoints(await getRawInput());
+      if (points > LIMITS.pointsPerPush) throw pushTooLarge(points);
+      chargeSize(ctx, 'points', points);
       return next();
     })
     .input(pushInput)

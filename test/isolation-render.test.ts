@@ -173,6 +173,23 @@ describe(`render pool (seed ${SEED})`, () => {
     expect(worstMs).toBeLessThan(MAX_STALL_MS);
   });
 
+  it('six 8192-pixel PNG exports at once (item 6): pixels bounded, one shared render, the server keeps answering', async () => {
+    const boardId = await newBoard('wide');
+    // 2,048 units wide: scale 4 asks for an 8192 x 8192 image (256 MB of pixels on the old code).
+    store(server, boardId, [{ type: 'rectangle', id: 'wide', x: 0, y: 0, z: 'a0', strokeColor: '#1e1e1e', strokeWidth: 2, opacity: 1, width: 2_016, height: 2_016, fillColor: '#ff0000' }]);
+    const health = healthWatch(server.url);
+    const answers = await Promise.all(Array.from({ length: 6 }, () => exportOf(boardId, 'png?scale=4')));
+    const pngs = await Promise.all(answers.map(async (r) => new Uint8Array(await r.arrayBuffer())));
+    const { worstMs } = await health.end();
+    console.log(`six 8192-pixel PNGs: ${answers.map((r) => r.status).join(',')}; ${pngs[0]!.length} bytes each; /healthz worst ${worstMs} ms`);
+    expect(answers.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200]);
+    const { width, height } = pngSize(pngs[0]!);
+    expect(width * height).toBeLessThanOrEqual(1_000_000);
+    expect(width).toBeGreaterThan(900);
+    for (const png of pngs) expect(Buffer.from(png).equals(Buffer.from(pngs[0]!))).toBe(true);
+    expect(worstMs).toBeLessThan(MAX_STALL_MS);
+  });
+
   it('exports carry nosniff, and SVG a sandboxing CSP', async () => {
     const boardId = await newBoard('headers');
     store(server, boardId, longStrokes(1, SEED + 2));

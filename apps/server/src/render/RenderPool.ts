@@ -237,8 +237,10 @@ export class RenderPool {
       },
       (err: unknown) => {
         settle();
-        // Deterministic refusals are remembered for this seq: asking again costs nothing.
-        if (err instanceof RenderError && err.code === 'PAYLOAD_TOO_LARGE' && !err.transient) this.cache.set(key, { seq: -1, error: err }, 1024);
+        // Deterministic refusals are remembered for this seq: asking again costs nothing. A preview
+        // is best effort: any failure is remembered, so listing boards again does not render again.
+        const remembered = err instanceof RenderError && ((err.code === 'PAYLOAD_TOO_LARGE' && !err.transient) || job.kind === 'thumbnail');
+        if (remembered) this.cache.set(key, { seq: -1, error: err }, 1024);
       },
     );
     return promise;
@@ -250,7 +252,7 @@ export class RenderPool {
       this.running++;
       const started = performance.now();
       this.pool
-        .run(next.job, { signal: AbortSignal.timeout(this.limits.timeoutMs) })
+        .run(next.job, { signal: AbortSignal.timeout(next.job.kind === 'thumbnail' ? Math.min(this.limits.timeoutMs, THUMBNAIL.timeoutMs) : this.limits.timeoutMs) })
         .then(
           (outcome: RenderOutcome) => next.resolve(this.accept(next.job, outcome)),
           (err: unknown) => next.reject(this.explain(next.job, err)),

@@ -51,4 +51,6 @@ export const THUMBNAIL = {
   waitMs: 3_000,
   /** Preview jobs waiting or running at once (the rest are made on a later list). */
   jobs: 2,
+  /** A preview taking longer is stopped (and not retried at the same seq: the placeholder stays). */
+  timeoutMs: 10_000,
 };

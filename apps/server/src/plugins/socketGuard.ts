@@ -287,8 +287,17 @@ export class SocketGuard {
     const { handshakeMs, pingMs, pongWaitMs, maxTotalUnsentBytes } = this.limits;
     let total = 0;
     const holding: [WebSocket, SocketState, number][] = [];
+    // Cut off but still in their close handshake: their bytes are still held.
+    const closing: [WebSocket, number][] = [];
     for (const [ws, state] of this.sockets) {
-      if (state.cut || ws.readyState !== ws.OPEN) continue;
+      if (state.cut || ws.readyState !== ws.OPEN) {
+        const unsent = ws.bufferedAmount;
+        if (unsent > 0 && ws.readyState === ws.CLOSING) {
+          total += unsent;
+          closing.push([ws, unsent]);
+        }
+        continue;
+      }
       if (!state.signedIn && now - state.opened > handshakeMs && !this.checkSignedIn(ws, state)) {
         this.refuseHandshake(ws, state, `not signed in within ${handshakeMs / 1000} s: send the connection params with a token, or sign in first`);
         continue;
@@ -310,7 +319,13 @@ export class SocketGuard {
       holding.push([ws, state, unsent]);
     }
     if (total > maxTotalUnsentBytes) {
-      // Past the server's budget: the sockets holding most (each over its share) go first.
+      // Past the server's budget: first the sockets already cut off, then the ones holding most
+      // (each over its share).
+      for (const [ws, unsent] of closing.sort((a, b) => b[1] - a[1])) {
+        if (total <= maxTotalUnsentBytes) break;
+        ws.terminate();
+        total -= unsent;
+      }
       const share = maxTotalUnsentBytes / holding.length;
       holding.sort((a, b) => b[2] - a[2]);
       for (const [ws, state, unsent] of holding) {

@@ -225,6 +225,28 @@ describe('subscriptions', () => {
     expect(body).toMatch(/METHOD_NOT_SUPPORTED/);
     expect(body).toMatch(/over the WebSocket/);
   });
+  it('400 subscriptions of a tiny board on one socket that does not read: 4 live, 396 refused, the server answers, few log lines', async () => {
+    const logs = logCollector();
+    server = await startServer({ logLevel: 'warn' }, undefined, { logStream: logs.stream });
+    const owner = connect(server.url, 'owner');
+    cleanups.push(() => owner.close());
+    const { id: boardId } = await owner.trpc.board.create.mutate({ title: 'Tiny' });
+    const raw = await signedIn('owner');
+    for (let id = 1; id <= 400; id++) subscribe(raw, id, boardId);
+    // Read the answers for a while, then stop reading (the kernel's buffers fill).
+    await waitFor(() => server.app.boards.hub.stats().subscriptions >= 4, 'the first subscriptions', 20_000);
+    await waitFor(() => (server.app.boards.hub.stats().subscriptions === 4 && raw.received.filter((m) => m.includes('TOO_MANY_REQUESTS')).length === 396) || !raw.isOpen(), 'every subscription answered', 20_000);
+    stopReading(raw);
+    const refused = raw.received.filter((m) => m.includes('At most 4 boards per connection')).length;
+    // Some traffic on the board while it does not read.
+    for (let i = 0; i < 20; i++) await owner.trpc.board.push.mutate({ boardId, ops: [{ type: 'add', opId: newId(), elements: [{ type: 'rectangle', id: newId(), x: i, y: 0, z: zAbove(null), width: 10, height: 10, strokeColor: '#1e1e1e', strokeWidth: 1, opacity: 1, fillColor: 'transparent' }] }] });
+    await alive();
+    const warnings = logs.lines.filter((l) => l.includes('"level":40')).length;
+    console.log(`400 subscriptions on one socket: ${server.app.boards.hub.stats().subscriptions} live, ${refused} refused with TOO_MANY_REQUESTS, ${warnings} warning lines`);
+    expect(refused).toBe(396);
+    expect(server.app.boards.hub.stats().subscriptions).toBeLessThanOrEqual(4);
+    expect(warnings).toBeLessThanOrEqual(11);
+  }, 60_000);
 });
 
 describe('unsent bytes', () => {

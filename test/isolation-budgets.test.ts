@@ -238,6 +238,22 @@ describe('budgets by size (issue 13)', () => {
     await healthy(url);
   });
 
+  it('item 6: pushes over the WebSocket are counted the same way', async () => {
+    server = await startServer();
+    const client = connect(server.url, 'mallory', { allOverWebSocket: true });
+    cleanups.push(() => client.close());
+    const boardId = (await client.trpc.board.create.mutate({ title: 'Over the socket' })).id;
+    // Short points keep each push under the WebSocket's 512 KiB messages.
+    const strokes = (n: number) => Array.from({ length: n }, () => ({ ...longStroke(1, seeded(n)), id: newId(), points: Array.from({ length: 5_000 }, (): StrokePoint => [1, 2]) }));
+    const tooLarge = await rejection(client.trpc.board.push.mutate({ boardId, ops: [add(...strokes(11))] }), 'a push of 55,000 points');
+    expect(tooLarge.message).toBe('A push may carry at most 50,000 points; this one carries 55,000. Nothing was applied; send the elements in several pushes.');
+    await client.trpc.board.push.mutate({ boardId, ops: [add(...strokes(10))] });
+    await client.trpc.board.push.mutate({ boardId, ops: [add(...strokes(10))] });
+    const tooMany = await rejection(client.trpc.board.push.mutate({ boardId, ops: [add(...strokes(10))] }), 'a third push of 50,000 points at once');
+    expect(tooMany.data?.code).toBe('TOO_MANY_REQUESTS');
+    expect(tooMany.message).toMatch(/^Too many points: this carries 50,000 points/);
+  });
+
   it('item 7: adding heavy elements and deleting them, round after round, no longer grows the database', async () => {
     // A 256 KiB log budget keeps the test quick; the default is 8 MiB per board.
     server = await startServer({ budgets: { opLogMaxBytes: 256 * 1024 } });

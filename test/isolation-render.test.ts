@@ -7,6 +7,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Element } from '@inkboard/protocol';
+import { createPgDatabase } from './helpers/cluster.js';
 import { connect, sqliteOf, startServer, testUser, waitFor, type TestServer } from './helpers/server.js';
 
 const SEED = 1313;
@@ -365,6 +366,40 @@ describe('render pool time and memory limits', () => {
       expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
     } finally {
       await server.destroy();
+    }
+  });
+});
+
+describe('render pool on PostgreSQL', () => {
+  it('exports and previews render from PostgreSQL too (the worker reads the board through its own connection)', async () => {
+    const db = await createPgDatabase();
+    const server = await startServer({ databaseUrl: db.url });
+    try {
+      const call = async (path: string, input: unknown, cookie?: string) => {
+        const res = await fetch(`${server.url}/trpc/${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) },
+          body: JSON.stringify(input),
+        });
+        return { res, body: (await res.json()) as { result?: { data: unknown } } };
+      };
+      const up = await call('auth.signUp', { username: 'pg-render', password: 'correct horse battery staple' });
+      const cookie = up.res.headers.get('set-cookie')!.split(';')[0]!;
+      const { id } = (await call('board.create', { title: 'on pg' }, cookie)).body.result!.data as { id: string };
+      const rect = { type: 'rectangle', id: 'pg1', x: 0, y: 0, z: 'a0', strokeColor: '#1e1e1e', strokeWidth: 2, opacity: 1, width: 40, height: 30, fillColor: '#ff0000' };
+      expect((await call('board.push', { boardId: id, ops: [{ type: 'add', opId: 'pg-op1', elements: [rect] }] }, cookie)).res.status).toBe(200);
+      const svg = await fetch(`${server.url}/api/boards/${id}/export.svg`, { headers: { cookie } });
+      expect(svg.status).toBe(200);
+      expect(svg.headers.get('x-board-seq')).toBe('1');
+      expect(await svg.text()).toContain('data-id="pg1"');
+      const png = await fetch(`${server.url}/api/boards/${id}/export.png?scale=1`, { headers: { cookie } });
+      expect(png.status).toBe(200);
+      expect(pngSize(new Uint8Array(await png.arrayBuffer())).width).toBeGreaterThan(40);
+      const list = (await (await fetch(`${server.url}/trpc/board.list`, { headers: { cookie } })).json()) as { result: { data: { id: string; thumbnail: string }[] } };
+      expect(list.result.data.find((b) => b.id === id)!.thumbnail).toContain('data-id="pg1"');
+    } finally {
+      await server.destroy();
+      await db.drop();
     }
   });
 });

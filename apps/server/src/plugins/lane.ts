@@ -78,13 +78,16 @@ export function installLane(wss: WebSocketServer, contexts: SocketContexts): voi
           refuseBusy(contexts.peek(ws), ws);
           return true;
         }
-        pending += data.length;
+        const size = data.length;
+        pending += size;
         const text = data.toString('utf8');
         // Never rejects: a failure is answered and logged inside, and must not stop later messages.
         chain = chain
           .then(() => handleLaneMessage(ws, text, contexts))
           .catch(() => {})
-          .finally(() => (pending -= data.length));
+          .then(() => {
+            pending -= size;
+          });
         return true;
       }
       return emit(event, ...args);

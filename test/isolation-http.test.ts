@@ -14,7 +14,7 @@ import { rawCall, signUp, sleep, until } from './helpers/auth.js';
 import { startServer, testUser, type TestServer } from './helpers/server.js';
 import type { Config } from '../apps/server/src/config.js';
 import { PasswordHasher } from '../apps/server/src/auth/secrets.js';
-import { jsonDeeperThan } from '../apps/server/src/plugins/httpGuard.js';
+import { addressKey, jsonDeeperThan } from '../apps/server/src/plugins/httpGuard.js';
 
 const PASSWORD = 'correct horse battery staple';
 const INDEX_HTML = '<!doctype html><html><head><script type="module" src="/assets/app.js"></script></head><body></body></html>';
@@ -417,6 +417,16 @@ describe('the pieces, without a server', () => {
     expect(jsonDeeperThan('{"a":[{"b":[1]}]}', 4)).toBe(false);
     expect(jsonDeeperThan('{"a":[{"b":[1]}]}', 3)).toBe(true);
     expect(jsonDeeperThan('', 1)).toBe(false);
+  });
+
+  it('addressKey: IPv4 as it is, IPv6 by its /64 (one client usually holds a whole /64)', () => {
+    expect(addressKey('203.0.113.7')).toBe('203.0.113.7');
+    expect(addressKey('::ffff:203.0.113.7')).toBe('203.0.113.7');
+    expect(addressKey('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64');
+    expect(addressKey('2001:0db8:0001:0002:ffff:0:0:9')).toBe('2001:db8:1:2::/64');
+    expect(addressKey('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(addressKey('::1')).toBe('0:0:0:0::/64');
+    expect(addressKey('fe80::1:2:3:4')).toBe('fe80:0:0:0::/64');
   });
 
   it('PasswordHasher: sign-ins go ahead of waiting sign-ups, bump the newest when full, and nothing waits past the bound', async () => {

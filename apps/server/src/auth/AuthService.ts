@@ -5,6 +5,7 @@ import { colorFor } from '../trpc/context.js';
 import { SignInLimiter } from './RateLimiter.js';
 import { PasswordHasher, randomSecret, sha256, type HashQueueOptions, type ScryptParams } from './secrets.js';
 import { TokenBuckets } from './TokenBucket.js';
+import { addressKey } from '../plugins/httpGuard.js';
 
 export interface AuthOptions {
   scrypt: ScryptParams;
@@ -60,7 +61,7 @@ export class AuthService {
 
   /** `address` is the caller's (sign-ups are limited per address and in total before any hashing). */
   async signUp(username: string, password: string, name: string | undefined, address: string): Promise<SignedIn> {
-    if (!this.signUpsPerAddress.take(address)) {
+    if (!this.signUpsPerAddress.take(addressKey(address))) {
       throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: `Too many new accounts from this address (at most ${this.options.signUps.perAddressPerMinute} a minute); try again in a minute.` });
     }
     if (!this.signUpsTotal.take('all')) {

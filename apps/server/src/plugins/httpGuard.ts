@@ -80,6 +80,24 @@ export function jsonDeeperThan(text: string, max: number): boolean {
   return false;
 }
 
+/**
+ * The key of per-address limits: an IPv4 address as it is (an IPv4-mapped IPv6 one as IPv4), an
+ * IPv6 address by its /64 prefix, since one client (one home or server) usually holds a whole /64.
+ */
+export function addressKey(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return mapped[1]!;
+  if (!address.includes(':')) return address;
+  const [head = '', tail] = address.split('::', 2);
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? left : [...left, ...new Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => (parseInt(g, 16) || 0).toString(16))
+    .join(':')}::/64`;
+}
+
 /** The page's origin is the server's own, or one it was told to trust. */
 export function isOwnOrAllowedOrigin(req: FastifyRequest, origin: string, allowedOrigins: readonly string[]): boolean {
   return origin === `${req.protocol}://${req.headers.host ?? ''}` || allowedOrigins.includes(origin);
@@ -104,7 +122,7 @@ export function limitConnections(server: Server, limits: ConnectionLimits, refus
   const perAddress = new Map<string, number>();
   let open = 0;
   server.on('connection', (socket: Socket) => {
-    const address = socket.remoteAddress ?? 'unknown';
+    const address = addressKey(socket.remoteAddress ?? 'unknown');
     const mine = perAddress.get(address) ?? 0;
     const kind = open >= limits.total ? 'total' : limits.perAddress > 0 && mine >= limits.perAddress ? 'address' : null;
     if (kind) {

@@ -8,7 +8,9 @@ import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPgStorage } from '../apps/server/src/storage/PgStorage.js';
+import { openPgStorage, PG_MIGRATIONS_DIR } from '../apps/server/src/storage/PgStorage.js';
+import { drizzle as pgDrizzle } from 'drizzle-orm/node-postgres';
+import { migrate as pgMigrate } from 'drizzle-orm/node-postgres/migrator';
 import { openSqliteStorage, SQLITE_MIGRATIONS_DIR } from '../apps/server/src/storage/SqliteStorage.js';
 import { OwnedBoardsLimitError, type BoardState, type BoardWrite, type Storage, type TokenRecord, type UserRecord } from '../apps/server/src/storage/Storage.js';
 import { addOp, deleteOp, moveOp, rect, stroke } from './helpers/elements.js';
@@ -707,32 +709,69 @@ describe.each(backends.map((b) => [b.name, b] as const))('%s storage', (_name, b
   });
 });
 
-describe('SQLite storage from before the budgets', () => {
-  it('backfills element points and bytes, op bytes and the log bytes when it migrates', async () => {
+/** The migrations in `dir` up to the one before the budgets, copied to `into`. */
+function migrationsBeforeBudgets(dir: string, into: string): string {
+  cpSync(dir, into, { recursive: true });
+  const journalPath = join(into, 'meta', '_journal.json');
+  const journal = JSON.parse(readFileSync(journalPath, 'utf8')) as { entries: { tag: string }[] };
+  const first = journal.entries.findIndex((e) => e.tag.includes('board_budgets'));
+  expect(first).toBeGreaterThan(0);
+  writeFileSync(journalPath, JSON.stringify({ ...journal, entries: journal.entries.slice(0, first) }));
+  return into;
+}
+
+/** Elements (one with characters of 2 and 4 UTF-8 bytes) and an op as a database from before the budgets holds them. */
+const oldRows = () => ({
+  elements: [stroke(3), rect(), { ...rect(), type: 'text', text: 'héllo 👋', fontSize: 20 }].map((e) => JSON.stringify(e)),
+  op: JSON.stringify(addOp(rect())),
+});
+
+describe('storage from before the budgets', () => {
+  it('PostgreSQL: backfills element points and bytes, op bytes and the log bytes when it migrates', async () => {
+    const db = await createDatabase();
+    const dir = mkdtempSync(join(tmpdir(), 'inkboard-storage-'));
+    try {
+      const client = new pg.Client(db.url);
+      await client.connect();
+      await pgMigrate(pgDrizzle({ client }), { migrationsFolder: migrationsBeforeBudgets(PG_MIGRATIONS_DIR, join(dir, 'migrations')) });
+      const { elements: el, op } = oldRows();
+      await client.query('insert into users (id, username, password_hash, name, color, created_at) values ($1, $2, $3, $4, $5, $6)', ['u1', 'ada', 'x', 'Ada', '#1971c2', T0]);
+      await client.query('insert into boards (id, title, owner_id, seq, element_count, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7)', ['b1', 'Old', 'u1', 1, el.length, T0, T0]);
+      for (const [i, data] of el.entries()) await client.query('insert into elements (board_id, id, data) values ($1, $2, $3)', ['b1', `e${i}`, data]);
+      await client.query('insert into ops (board_id, seq, op_id, author_id, author_name, data, created_at) values ($1, $2, $3, $4, $5, $6, $7)', ['b1', 1, 'o1', 'u1', 'Ada', op, T0]);
+      await client.end();
+
+      const storage = await openPgStorage(db.url);
+      try {
+        expect(await storage.board('b1')).toMatchObject({ elementPoints: 3, elementBytes: el.reduce((n, e) => n + Buffer.byteLength(e), 0) });
+        expect(await storage.logBytes('b1')).toBe(Buffer.byteLength(op));
+        expect(await storage.ownerUsage('u1')).toEqual({ boards: 1, elementBytes: el.reduce((n, e) => n + Buffer.byteLength(e), 0) });
+      } finally {
+        await storage.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await dropDatabase(db.name);
+    }
+  });
+
+  it('SQLite: backfills element points and bytes, op bytes and the log bytes when it migrates', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'inkboard-storage-'));
     try {
       // The migrations up to the one before the budgets, applied to a new file.
-      const migrations = join(dir, 'migrations');
-      cpSync(SQLITE_MIGRATIONS_DIR, migrations, { recursive: true });
-      const journalPath = join(migrations, 'meta', '_journal.json');
-      const journal = JSON.parse(readFileSync(journalPath, 'utf8')) as { entries: { tag: string }[] };
-      const first = journal.entries.findIndex((e) => e.tag.includes('board_budgets'));
-      expect(first).toBeGreaterThan(0);
-      writeFileSync(journalPath, JSON.stringify({ ...journal, entries: journal.entries.slice(0, first) }));
       const path = join(dir, 'old.db');
       const old = new Database(path);
-      migrate(drizzle(old), { migrationsFolder: migrations });
-      const el = [stroke(3), rect()].map((e) => JSON.stringify(e));
-      const op = JSON.stringify(addOp(rect()));
+      migrate(drizzle(old), { migrationsFolder: migrationsBeforeBudgets(SQLITE_MIGRATIONS_DIR, join(dir, 'migrations')) });
+      const { elements: el, op } = oldRows();
       old.prepare('insert into users (id, username, password_hash, name, color, created_at) values (?, ?, ?, ?, ?, ?)').run('u1', 'ada', 'x', 'Ada', '#1971c2', T0);
-      old.prepare('insert into boards (id, title, owner_id, seq, element_count, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?)').run('b1', 'Old', 'u1', 1, 2, T0, T0);
+      old.prepare('insert into boards (id, title, owner_id, seq, element_count, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?)').run('b1', 'Old', 'u1', 1, el.length, T0, T0);
       for (const [i, data] of el.entries()) old.prepare('insert into elements (board_id, id, data) values (?, ?, ?)').run('b1', `e${i}`, data);
       old.prepare('insert into ops (board_id, seq, op_id, author_id, author_name, data, created_at) values (?, ?, ?, ?, ?, ?, ?)').run('b1', 1, 'o1', 'u1', 'Ada', op, T0);
       old.close();
 
       const storage = openSqliteStorage(path);
       try {
-        expect(await storage.board('b1')).toMatchObject({ elementPoints: 3, elementBytes: Buffer.byteLength(el[0]!) + Buffer.byteLength(el[1]!) });
+        expect(await storage.board('b1')).toMatchObject({ elementPoints: 3, elementBytes: el.reduce((n, e) => n + Buffer.byteLength(e), 0) });
         expect(await storage.logBytes('b1')).toBe(Buffer.byteLength(op));
         expect(storage.sqlite.prepare('select bytes from ops').get()).toEqual({ bytes: Buffer.byteLength(op) });
       } finally {

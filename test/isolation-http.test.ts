@@ -296,21 +296,28 @@ describe('anonymous bodies (issue 13 item 6)', () => {
     expect(anonymous.status).toBe(413);
     expect(((await anonymous.json()) as Outcome).error?.message).toMatch(/sign in.*first/i);
     // A chunked body (no Content-Length) is counted as it arrives.
-    const chunked = await new Promise<number>((resolve, reject) => {
+    const chunked = await new Promise<{ status: number; body: string }>((resolve, reject) => {
       const req = http.request(`${s.url}/trpc/board.create`, { method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
       });
       req.on('error', reject);
       req.write(big.slice(0, 10_000));
       setTimeout(() => req.end(big.slice(10_000)), 50);
     });
-    expect(chunked).toBe(413);
+    expect(chunked.status).toBe(413);
+    expect((JSON.parse(chunked.body) as Outcome).error?.message).toMatch(/Without signing in, a request may carry at most 16 KiB/);
     // A signed-in caller's 40 KB body is read and judged by the schema (the title is too long).
     const { token } = testUser(s.url, 'big-body');
     const authed = await rawCall(s.url, 'board.create', JSON.parse(big), { token });
     expect(authed.status).toBe(400);
     expect(authed.body.error?.message).toMatch(/title/i);
+    // Past 2 MiB even a signed-in caller is refused, in tRPC's shape.
+    const huge = await rawCall(s.url, 'board.create', { title: 'x'.repeat(2 * 1024 * 1024 + 10) }, { token });
+    expect(huge.status).toBe(413);
+    expect(huge.body.error?.data?.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(huge.body.error?.message).toMatch(/at most 2 MiB/);
   });
 
   it('JSON nested deeper than 32 levels is refused before parsing, also in a query string', async () => {

@@ -204,6 +204,25 @@ export const httpGuardPlugin = fp<HttpGuardOptions>(
     });
     app.decorate('httpConnections', connections);
 
+    // What fails before tRPC sees the request (a body over a limit, a broken body) is answered in
+    // tRPC's shape too, so clients show the message.
+    app.addHook('onRoute', (route) => {
+      if (route.url !== TRPC_ROUTE) return;
+      route.errorHandler = (error: Error & { statusCode?: number }, req, reply) => {
+        const status = error.statusCode ?? 500;
+        if (status === 413) {
+          const message = error.message.startsWith('Without signing in') || error.message.startsWith('Requests to auth')
+            ? error.message
+            : `A request may carry at most ${BODY_LIMIT / 1024 / 1024} MiB; send less at a time (e.g. several pushes).`;
+          return refuse(reply, 'PAYLOAD_TOO_LARGE', 413, message);
+        }
+        if (status === 415) return refuse(reply, 'UNSUPPORTED_MEDIA_TYPE', 415, 'Calls are sent as application/json.');
+        if (status >= 400 && status < 500) return refuse(reply, 'BAD_REQUEST', 400, `The request could not be read: ${error.message}`);
+        req.log.error({ err: error }, 'request failed before tRPC');
+        return refuse(reply, 'INTERNAL_SERVER_ERROR', 500, 'The server could not handle this request; nothing was applied. Retry.');
+      };
+    });
+
     app.addHook('onRequest', async (req, reply) => {
       if (req.routeOptions.url !== TRPC_ROUTE || req.headers.upgrade) return;
       const paths = procedurePaths(req);

@@ -250,6 +250,19 @@ describe(`render pool (seed ${SEED})`, () => {
     expect(worstMs).toBeLessThan(MAX_STALL_MS);
   });
 
+  it('board.list shows the previews of many light boards on its first call (previews queue behind exports, not one by one)', async () => {
+    const client = connect(server.url, 'many-boards');
+    closers.push(() => client.close());
+    const ids: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const id = (await client.trpc.board.create.mutate({ title: `light ${i}` })).id;
+      store(server, id, [{ type: 'ellipse', id: `e${i}`, x: i * 10, y: 0, z: 'a0', strokeColor: '#1e1e1e', strokeWidth: 2, opacity: 1, width: 40, height: 30, fillColor: 'transparent' }]);
+      ids.push(id);
+    }
+    const list = await client.trpc.board.list.query();
+    expect(ids.map((id, i) => list.find((b) => b.id === id)!.thumbnail.includes(`data-id="e${i}"`))).toEqual(ids.map(() => true));
+  });
+
   it('a third export of one user at once gets 429 with Retry-After; a full queue refuses others the same way; the server keeps answering', async () => {
     const boards = [await newBoard('c1'), await newBoard('c2'), await newBoard('c3')];
     boards.forEach((b, i) => store(server, b, longStrokes(1, SEED + 10 + i, 2_500)));

@@ -85,13 +85,14 @@ export class RenderPool {
   readonly limits: RenderLimits;
   private readonly pool: Piscina;
   private readonly queue: Pending[] = [];
+  /** Previews wait here and run only when no export waits: they never hold an export back by more than one job. */
+  private readonly previewQueue: Pending[] = [];
   private running = 0;
   private readonly perUser = new Map<string, number>();
   private readonly inflight = new Map<string, Promise<Rendered>>();
   private readonly cache: ByteLru<Cached>;
   /** Each board's latest preview, shown while a newer one renders. */
   private readonly lastThumbnail = new ByteLru<string>(8 * MiB);
-  private thumbnailJobs = 0;
   /** Moving average of a job's run time, for Retry-After. */
   private avgRunMs = 1_000;
   private closed = false;
@@ -149,15 +150,11 @@ export class RenderPool {
     const key = keyOf(job, seq);
     let pending = this.fromCache(key) ?? this.inflight.get(key);
     if (!pending) {
-      if (this.thumbnailJobs >= THUMBNAIL.jobs || this.queue.length >= this.limits.maxQueue) return fallback();
-      this.thumbnailJobs++;
+      if (this.previewQueue.length >= THUMBNAIL.queue) return fallback();
       pending = this.start(key, job, null);
       pending.then(
-        (done) => {
-          this.thumbnailJobs--;
-          this.lastThumbnail.set(boardId, new TextDecoder().decode(done.bytes), done.bytes.byteLength);
-        },
-        () => this.thumbnailJobs--,
+        (done) => this.lastThumbnail.set(boardId, new TextDecoder().decode(done.bytes), done.bytes.byteLength),
+        () => {},
       );
     }
     let timer: NodeJS.Timeout | undefined;
@@ -174,12 +171,12 @@ export class RenderPool {
 
   /** Jobs waiting and running, and the cache's size (for tests and metrics). */
   stats() {
-    return { queued: this.queue.length, running: this.running, cachedBytes: this.cache.bytes, cached: this.cache.size };
+    return { queued: this.queue.length, previews: this.previewQueue.length, running: this.running, cachedBytes: this.cache.bytes, cached: this.cache.size };
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const p of this.queue.splice(0)) p.reject(new RenderError('INTERNAL_SERVER_ERROR', 'The server is shutting down; retry in a moment.'));
+    for (const p of [...this.queue.splice(0), ...this.previewQueue.splice(0)]) p.reject(new RenderError('INTERNAL_SERVER_ERROR', 'The server is shutting down; retry in a moment.'));
     await this.pool.destroy();
   }
 
@@ -218,7 +215,7 @@ export class RenderPool {
   private start(key: string, job: RenderJob, userId: string | null): Promise<Rendered> {
     if (userId) this.perUser.set(userId, (this.perUser.get(userId) ?? 0) + 1);
     const promise = new Promise<Rendered>((resolve, reject) => {
-      this.queue.push({ job, userId, resolve, reject });
+      (job.kind === 'thumbnail' ? this.previewQueue : this.queue).push({ job, userId, resolve, reject });
       this.pump();
     });
     this.inflight.set(key, promise);
@@ -247,8 +244,8 @@ export class RenderPool {
   }
 
   private pump(): void {
-    while (this.running < this.limits.threads && this.queue.length) {
-      const next = this.queue.shift()!;
+    while (this.running < this.limits.threads && (this.queue.length || this.previewQueue.length)) {
+      const next = (this.queue.shift() ?? this.previewQueue.shift())!;
       this.running++;
       const started = performance.now();
       this.pool

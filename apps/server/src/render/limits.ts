@@ -49,8 +49,8 @@ export const THUMBNAIL = {
   sourceMaxLength: 4 * MiB,
   /** `board.list` waits this long for missing previews, then answers with what it has. */
   waitMs: 3_000,
-  /** Preview jobs waiting or running at once (the rest are made on a later list). */
-  jobs: 2,
+  /** Previews waiting, behind every export (more get the placeholder and are made on a later list). */
+  queue: 64,
   /** A preview taking longer is stopped (and not retried at the same seq: the placeholder stays). */
   timeoutMs: 10_000,
 };

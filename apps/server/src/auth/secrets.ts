@@ -55,8 +55,11 @@ export function defaultHashConcurrency(cores = availableParallelism()): number {
   return Math.max(1, Math.min(3, Math.floor(cores / 2)));
 }
 
-/** Hashes allowed to wait for a turn by default; more are refused, never queued forever. */
-export const DEFAULT_HASH_QUEUE = 16;
+/**
+ * Hashes allowed to wait for a turn by default; more are refused, never queued forever. 32 lets a
+ * class of 30 sign in at once (the last waits about 13 s at one 0.4 s hash at a time).
+ */
+export const DEFAULT_HASH_QUEUE = 32;
 
 export interface HashQueueOptions {
   /** Hashes computed at once. */

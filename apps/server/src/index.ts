@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
 
@@ -34,7 +35,8 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 
 try {
   await app.listen({ port: config.port, host: config.host });
-  console.log(`Inkboard is running at http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port} (${config.databaseUrl ? 'PostgreSQL' : `database: ${config.dbPath}`}${config.redisUrl ? ', sharing boards through Redis' : ''})`);
+  const port = (app.server.address() as AddressInfo | null)?.port ?? config.port; // PORT=0 picks a free one
+  console.log(`Inkboard is running at http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port} (${config.databaseUrl ? 'PostgreSQL' : `database: ${config.dbPath}`}${config.redisUrl ? ', sharing boards through Redis' : ''})`);
 } catch (err) {
   const e = err as NodeJS.ErrnoException;
   console.error(e.code === 'EADDRINUSE' ? `Port ${config.port} is in use: set PORT to a free port, e.g. PORT=3001 npm start` : e.message);

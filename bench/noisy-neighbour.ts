@@ -11,7 +11,7 @@
  *        [--attacks unauth-lane,heavy-export,subscriptions,signup-flood,slowloris,expensive,disk,preview-flood]
  *        [--clients 20] [--drawers 5] [--sampled 4] [--no-baseline] [--seed 13] [--server apps/server/dist/index.js]
  *        [--attacker-address 127.0.0.2] [--server-nice N] [--rss-kill-mb 3072] [--recover-seconds 20]
- *        [--heavy-strokes 200] [--setup-seconds 45]
+ *        [--heavy-strokes 200] [--setup-seconds 60]
  *
  * The server runs as `npm start` would (default settings), only PORT, HOST=127.0.0.1 and a fresh
  * temporary INKBOARD_DB are set. Normal users sign up from their own loopback addresses
@@ -83,7 +83,7 @@ function parseArgs(argv: string[]) {
     rssKillMb: num('rss-kill-mb', 3072),
     recoverS: num('recover-seconds', quick ? 10 : 20),
     heavyStrokes: num('heavy-strokes', quick ? 100 : 200),
-    setupS: num('setup-seconds', quick ? 30 : 45),
+    setupS: num('setup-seconds', quick ? 30 : 60),
     warmupS: num('warmup', 2),
   };
   if (o.clients < 2 || o.drawers > o.clients || o.sampled < 1) throw new Error('--clients needs at least 2, --drawers at most --clients, --sampled at least 1');

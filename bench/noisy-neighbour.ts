@@ -10,7 +10,7 @@
  *   npx turbo run build && node --import tsx bench/noisy-neighbour.ts [--quick] [--attack-seconds 30]
  *        [--attacks unauth-lane,heavy-export,subscriptions,signup-flood,slowloris,expensive,disk,preview-flood]
  *        [--clients 20] [--drawers 5] [--sampled 4] [--no-baseline] [--seed 13] [--server apps/server/dist/index.js]
- *        [--attacker-address 127.0.0.2] [--server-nice N] [--rss-kill-mb 3072] [--recover-seconds 20]
+ *        [--attacker-address 127.0.0.2] [--server-nice N] [--attacker-nice N] [--rss-kill-mb 3072] [--recover-seconds 20]
  *        [--heavy-strokes 200] [--setup-seconds 60]
  *
  * The server runs as `npm start` would (default settings), only PORT, HOST=127.0.0.1 and a fresh
@@ -29,7 +29,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import WebSocket from 'ws';
-import { ATTACKS, DEFAULT_SIZE, errorKind, heavyPushBody, heavyStroke, httpRequest, prng, trpcCall, type AttackName, type AttackStats, type AttackTargets } from './lib/attacks.js';
+import { ATTACKS, DEFAULT_SIZE, errorKind, heavyPushBody, heavyStroke, httpRequest, prng, trpcCall, type AttackerData, type AttackName, type AttackStats, type AttackTargets } from './lib/attacks.js';
 import type { ShardConfig, ShardReport } from './lib/loadgen.js';
 import { wsConnect } from './lib/setup.js';
 import { histAdd, histSummary, newHist, procRssMb, round1, round2, sleep, wall, type HistSummary } from './lib/util.js';
@@ -49,7 +49,7 @@ function parseArgs(argv: string[]) {
     else if (argv[i + 1] && !argv[i + 1]!.startsWith('--')) flags.set(k, argv[++i]!);
     else flags.set(k, true);
   }
-  const known = ['quick', 'attack-seconds', 'attacks', 'clients', 'drawers', 'sampled', 'no-baseline', 'seed', 'server', 'attacker-address', 'server-nice', 'rss-kill-mb', 'recover-seconds', 'heavy-strokes', 'setup-seconds', 'warmup', 'help'];
+  const known = ['quick', 'attack-seconds', 'attacks', 'clients', 'drawers', 'sampled', 'no-baseline', 'seed', 'server', 'attacker-address', 'server-nice', 'rss-kill-mb', 'recover-seconds', 'heavy-strokes', 'setup-seconds', 'warmup', 'attacker-nice', 'help'];
   for (const k of flags.keys()) if (!known.includes(k)) throw new Error(`Unknown option --${k} (see --help)`);
   if (flags.has('help')) {
     console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('*/')[0]);
@@ -78,7 +78,13 @@ function parseArgs(argv: string[]) {
     server: resolve(ROOT, String(flags.get('server') ?? 'apps/server/dist/index.js')),
     attackerAddress: String(flags.get('attacker-address') ?? '127.0.0.2'),
     /** As bench/classroom.ts: the load generator stands in for other machines; -10 as root keeps it from preempting the server. */
-    serverNice: flags.has('server-nice') ? num('server-nice', 0) : process.getuid?.() === 0 ? -10 : 0,
+    serverNice: flags.has('server-nice') ? Number(flags.get('server-nice')) : process.getuid?.() === 0 ? -10 : 0,
+    /**
+     * Priority of the attacker's thread alone (0: as the load generator). On a machine of two cores a
+     * positive value keeps it from delaying the load generator's thread (whose lag is in the figures)
+     * while it still takes every CPU cycle the others leave.
+     */
+    attackerNice: flags.has('attacker-nice') ? Number(flags.get('attacker-nice')) : 0,
     /** Safety limit for the shared machine: the server is killed above it (reported as a failure). */
     rssKillMb: num('rss-kill-mb', 3072),
     recoverS: num('recover-seconds', quick ? 10 : 20),
@@ -87,6 +93,8 @@ function parseArgs(argv: string[]) {
     warmupS: num('warmup', 2),
   };
   if (o.clients < 2 || o.drawers > o.clients || o.sampled < 1) throw new Error('--clients needs at least 2, --drawers at most --clients, --sampled at least 1');
+  for (const [k, v] of [['server-nice', o.serverNice], ['attacker-nice', o.attackerNice]] as const)
+    if (!Number.isInteger(v) || v < -20 || v > 19) throw new Error(`--${k} takes an integer from -20 to 19`);
   if (!/^127\.\d+\.\d+\.\d+$/.test(o.attackerAddress)) throw new Error('--attacker-address must be a loopback address (127.x.x.x): the attacks only go to this machine');
   return o;
 }
@@ -551,7 +559,7 @@ async function runPhase(world: World, phase: 'baseline' | AttackName): Promise<P
   let signIn: ReturnType<typeof startHttpProbe> | null = null;
   let viewer: ReturnType<typeof startViewer> | null = null;
   // The attacker's thread is loaded before the window (it starts on 'go').
-  if (phase !== 'baseline') attacker = new Worker(workerBoot(new URL('./lib/attacks.ts', import.meta.url).href), { eval: true, workerData: { role: 'attacker', attack: phase, targets: world.targets } });
+  if (phase !== 'baseline') attacker = new Worker(workerBoot(new URL('./lib/attacks.ts', import.meta.url).href), { eval: true, workerData: { role: 'attacker', attack: phase, targets: world.targets, nice: opts.attackerNice } satisfies AttackerData });
   try {
     await Promise.all([waitFor(loadgen, 'ready', 60_000, 'normal clients'), attacker ? waitFor(attacker, 'ready', 60_000, 'attacker') : null]);
     viewer = startViewer(port, world.ownerToken, world.normalBoardId);

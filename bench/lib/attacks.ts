@@ -13,6 +13,7 @@
 import { setMaxListeners } from 'node:events';
 import http from 'node:http';
 import net from 'node:net';
+import os from 'node:os';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import WebSocket from 'ws';
 import { sleep, wall } from './util.js';
@@ -810,6 +811,8 @@ export interface AttackerData {
   role: 'attacker';
   attack: AttackName;
   targets: AttackTargets;
+  /** Scheduling priority of the attacker's thread (Linux: `setpriority` on the calling thread only). */
+  nice: number;
 }
 
 /**
@@ -818,6 +821,7 @@ export interface AttackerData {
  */
 if (!isMainThread && (workerData as AttackerData | undefined)?.role === 'attacker') {
   const data = workerData as AttackerData;
+  if (data.nice) os.setPriority(data.nice);
   const ctl = new AbortController();
   setMaxListeners(0, ctl.signal); // one listener per request in flight
   parentPort!.on('message', (m: { type: string; until?: number }) => {

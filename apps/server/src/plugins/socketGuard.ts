@@ -52,6 +52,8 @@ export const CLOSE_HANDSHAKE = 4400;
 export const CLOSE_TOO_SLOW = 4408;
 /** How long a client gets to complete the close handshake before its connection is cut. */
 const CLOSE_GRACE_MS = 1_000;
+/** A slow consumer cut off with a small buffer gets this long to read it and the 4408, then it is freed (not ws's 30 s). */
+const SLOW_CLOSE_GRACE_MS = 5_000;
 
 /**
  * At most `perWindow` lines per kind in each window; the rest are counted and summed up in one line
@@ -211,12 +213,12 @@ export class SocketGuard {
     this.cut(ws, state, this.contextOf(ws) ? CLOSE_AUTH_ENDED : CLOSE_HANDSHAKE, reason);
   }
 
-  private cut(ws: WebSocket, state: SocketState, code: number, reason: string, terminate = true): void {
+  private cut(ws: WebSocket, state: SocketState, code: number, reason: string, graceMs = CLOSE_GRACE_MS): void {
     state.cut = true;
     ws.close(code, reason);
     // A client that does not read never sees the close frame (it waits behind the unsent bytes), and
     // `ws` would keep the socket for its 30 s close timeout: terminate() frees it (a no-op once closed).
-    if (terminate) setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
+    setTimeout(() => ws.terminate(), graceMs).unref();
   }
 
   /** Counts a new subscription on `ws`; refuses one past the limit. Returns its release. */
@@ -279,7 +281,7 @@ export class SocketGuard {
     // A socket cut off with a small buffer keeps the close handshake, so a client that is merely slow
     // still reads the 4408; one holding megabytes, or cut for the server's total, is freed at once.
     const terminate = kind === 'unsent_total' || unsent > 4 * this.limits.slowConsumerBytes;
-    this.cut(ws, state, CLOSE_TOO_SLOW, 'too slow: reconnect and resume', terminate);
+    this.cut(ws, state, CLOSE_TOO_SLOW, 'too slow: reconnect and resume', terminate ? CLOSE_GRACE_MS : SLOW_CLOSE_GRACE_MS);
   }
 
   /** Checks every socket: handshake time, keep-alive, its unsent bytes, and everyone's together. */

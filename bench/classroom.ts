@@ -204,6 +204,10 @@ async function startServer(system: System, label: string, extraEnv: NodeJS.Proce
     LOG_LEVEL: 'warn',
     INKBOARD_DB: join(tmp, 'bench.db'),
     INKBOARD_UPGRADES_PER_MINUTE: '1000000',
+    // Likewise the per-address connection cap and the sign-up limits (every student signs up from 127.0.0.1).
+    INKBOARD_CONNECTIONS_PER_ADDRESS: '0',
+    INKBOARD_SIGNUPS_PER_ADDRESS_PER_MINUTE: '1000000',
+    INKBOARD_SIGNUPS_PER_MINUTE: '1000000',
     INKBOARD_SCRYPT_LOG_N: '10',
     ...extraEnv,
   };

@@ -29,7 +29,16 @@ try {
   );
   for (let i = 0; i < elements.length; i += 1000) {
     const op: Op = { type: 'add', opId: newId(), elements: elements.slice(i, i + 1000) };
-    await client.trpc.board.push.mutate({ boardId, ops: [op] });
+    // Pushes are charged by points and bytes (issue 13): when refused as too many, wait and resend.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await client.trpc.board.push.mutate({ boardId, ops: [op] });
+        break;
+      } catch (err) {
+        if (attempt >= 100 || !/too many|slow down/i.test((err as Error).message)) throw err;
+        await new Promise((done) => setTimeout(done, 500));
+      }
+    }
   }
   const times: number[] = [];
   for (let t = 0; t < 9; t++) {

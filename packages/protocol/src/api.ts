@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { elementSchema, strokePointSchema } from './elements/index.js';
+import { elementSchema, pointListSchema } from './elements/index.js';
 import { opSchema } from './ops.js';
 import { coordSchema, idSchema, LIMITS, plainText } from './primitives.js';
 import { PROTOCOL_VERSION } from './events.js';
@@ -38,10 +38,12 @@ export const previewInput = z
     boardId: boardIdSchema,
     elementId: idSchema,
     element: elementSchema.optional(),
-    append: z
-      .array(strokePointSchema)
-      .max(LIMITS.pointsPerPreview, `a preview appends at most ${LIMITS.pointsPerPreview} points at a time; send the rest in later previews`)
-      .optional(),
+    append: pointListSchema({
+      pressure: true,
+      min: 0,
+      max: LIMITS.pointsPerPreview,
+      tooMany: `a preview appends at most ${LIMITS.pointsPerPreview} points at a time; send the rest in later previews`,
+    }).optional(),
     done: z.boolean().optional(),
   })
   .refine((p) => p.element !== undefined || p.append !== undefined || p.done === true, {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { elementSchema, storedElementPatchSchema, storedElementSchema, strokePointSchema } from './elements/index.js';
+import { elementSchema, pointListSchema, storedElementPatchSchema, storedElementSchema } from './elements/index.js';
 import { addOpSchema, clearOpSchema, deleteOpSchema, updateOpSchema } from './ops.js';
 import { colorSchema, coordSchema, idSchema, LIMITS } from './primitives.js';
 
@@ -87,7 +87,7 @@ export const previewEventSchema = z.object({
   clientId: z.string(),
   elementId: idSchema,
   element: elementSchema.optional(),
-  append: z.array(strokePointSchema).max(LIMITS.pointsPerStroke).optional(),
+  append: pointListSchema({ pressure: true, min: 0, max: LIMITS.pointsPerStroke }).optional(),
   done: z.boolean().optional(),
 });
 export const chatEventSchema = z.object({ type: z.literal('chat'), message: chatMessageSchema });

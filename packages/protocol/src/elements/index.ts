@@ -2,9 +2,11 @@ import { z } from 'zod';
 import { colorSchema, coordSchema, fillSchema, opacitySchema, strokeWidthSchema, zIndexSchema, LIMITS } from '../primitives.js';
 import { arrowSchema, lineSchema } from './line.js';
 import { ellipseSchema, rectangleSchema } from './shapes.js';
-import { strokePointSchema, strokeSchema } from './stroke.js';
+import { pointListSchema } from './points.js';
+import { strokeSchema } from './stroke.js';
 import { storedTextSchema, textSchema } from './text.js';
 
+export * from './points.js';
 export * from './stroke.js';
 export * from './line.js';
 export * from './shapes.js';
@@ -70,7 +72,7 @@ const patchSchema = (text: typeof textSchema.shape.text) =>
       fillColor: fillSchema,
       width: rectangleSchema.shape.width,
       height: rectangleSchema.shape.height,
-      points: z.array(strokePointSchema).min(1).max(LIMITS.pointsPerStroke),
+      points: pointListSchema({ pressure: true, min: 1, max: LIMITS.pointsPerStroke }),
       text,
       fontSize: textSchema.shape.fontSize,
     })

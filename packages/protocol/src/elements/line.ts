@@ -1,17 +1,22 @@
 import { z } from 'zod';
 import { LIMITS } from '../primitives.js';
-import { commonFields, relativePointSchema } from './common.js';
+import { commonFields } from './common.js';
+import { pointListSchema } from './points.js';
 
-const linePoints = z
-  .array(relativePointSchema)
-  .min(2, 'needs at least two points')
-  .max(LIMITS.pointsPerLine);
+/** The points of a line or arrow: 2 to `LIMITS.pointsPerLine` of `relativePointSchema`, checked in one loop. */
+export const linePointsSchema = pointListSchema({
+  pressure: false,
+  min: 2,
+  max: LIMITS.pointsPerLine,
+  tooFew: 'needs at least two points',
+  tooMany: `a line or arrow holds at most ${LIMITS.pointsPerLine} points`,
+});
 
 /** A straight (poly)line; points relative to `x`, `y`. */
 export const lineSchema = z.strictObject({
   type: z.literal('line'),
   ...commonFields,
-  points: linePoints,
+  points: linePointsSchema,
 });
 export type Line = z.infer<typeof lineSchema>;
 
@@ -19,6 +24,6 @@ export type Line = z.infer<typeof lineSchema>;
 export const arrowSchema = z.strictObject({
   type: z.literal('arrow'),
   ...commonFields,
-  points: linePoints,
+  points: linePointsSchema,
 });
 export type Arrow = z.infer<typeof arrowSchema>;

@@ -102,6 +102,8 @@ export async function buildApp(config: Config, options: { logStream?: NodeJS.Wri
   await auth.pruneSessions();
   app.decorate('boards', { storage, service, hub, access, auth });
   service.thumbnailRenderer = (boardId) => app.render.thumbnail(boardId);
+  // Joining subscribers' snapshots of big boards are serialized by the render workers too.
+  service.snapshotSource = app.render;
   const evictTimer = setInterval(() => service.evictIdle(), 60_000);
   evictTimer.unref();
   app.addHook('onClose', async () => {
@@ -128,7 +130,7 @@ export async function buildApp(config: Config, options: { logStream?: NodeJS.Wri
   });
   const cookie = { secure: config.publicUrl?.startsWith('https:') ?? false, maxAgeSeconds: Math.floor(config.sessionMaxMs / 1000) };
   await app.register(trpcPlugin, {
-    inner: { storage, service, hub, access, auth, connections, sockets, cookie, limits: createRateLimiters(), violations: new ViolationCounter(), metrics, log: app.log },
+    inner: { storage, service, hub, access, auth, connections, sockets, cookie, limits: createRateLimiters(config.snapshotBytesPerSecond ? { snapshotBytes: { rate: config.snapshotBytesPerSecond, burst: 2 * config.snapshotBytesPerSecond } } : {}), violations: new ViolationCounter(), metrics, log: app.log },
     upgradesPerMinute: config.upgradesPerMinute,
     allowedOrigins: [...config.allowedOrigins, ...(config.publicUrl ? [new URL(config.publicUrl).origin] : [])],
   });

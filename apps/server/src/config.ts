@@ -47,6 +47,9 @@ const envSchema = z.object({
   INKBOARD_RENDER_CACHE_MB: z.coerce.number().min(0).default(DEFAULT_RENDER_LIMITS.cacheBytes / 1024 / 1024),
   INKBOARD_EXPORT_MAX_SVG_MB: z.coerce.number().positive().default(DEFAULT_RENDER_LIMITS.maxSvgBytes / 1024 / 1024),
   INKBOARD_EXPORT_MAX_MEGAPIXELS: z.coerce.number().positive().max(67).default(DEFAULT_RENDER_LIMITS.maxPngPixels / 1024 / 1024),
+  INKBOARD_SNAPSHOT_MB_PER_SECOND: z.coerce.number().positive().default(64),
+  INKBOARD_SNAPSHOT_INLINE_KB: z.coerce.number().min(0).default(DEFAULT_RENDER_LIMITS.snapshotInlineBytes / 1024),
+  INKBOARD_SNAPSHOT_CACHE_MB: z.coerce.number().min(0).default(DEFAULT_RENDER_LIMITS.snapshotCacheBytes / 1024 / 1024),
   INKBOARD_METRICS: z.enum(METRICS_MODES).default('local'),
   INKBOARD_METRICS_TOKEN: z.string().min(METRICS_TOKEN_MIN_LENGTH, `must have at least ${METRICS_TOKEN_MIN_LENGTH} characters`).optional(),
   INKBOARD_BOARD_MAX_POINTS: z.coerce.number().int().min(1).default(DEFAULT_BUDGETS.maxPoints),
@@ -118,6 +121,8 @@ export interface Config {
   wsMaxTotalUnsentBytes: number;
   /** Render pool budgets (exports, previews; render/limits.ts); left out: the defaults. */
   render?: Partial<RenderLimits>;
+  /** Bytes of board snapshots one person's subscriptions may receive a second (bursts of twice that); left out: 64 MiB. */
+  snapshotBytesPerSecond?: number;
   /** Budgets by size: per board, per owner, per op log (boards/budgets.ts); left out: the defaults. */
   budgets?: Partial<BoardBudgets>;
 }
@@ -171,7 +176,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       cacheBytes: Math.round(e.INKBOARD_RENDER_CACHE_MB * 1024 * 1024),
       maxSvgBytes: Math.round(e.INKBOARD_EXPORT_MAX_SVG_MB * 1024 * 1024),
       maxPngPixels: Math.round(e.INKBOARD_EXPORT_MAX_MEGAPIXELS * 1024 * 1024),
+      snapshotInlineBytes: Math.round(e.INKBOARD_SNAPSHOT_INLINE_KB * 1024),
+      snapshotCacheBytes: Math.round(e.INKBOARD_SNAPSHOT_CACHE_MB * 1024 * 1024),
     },
+    snapshotBytesPerSecond: Math.round(e.INKBOARD_SNAPSHOT_MB_PER_SECOND * 1024 * 1024),
     budgets: {
       maxPoints: e.INKBOARD_BOARD_MAX_POINTS,
       maxBytes: Math.round(e.INKBOARD_BOARD_MAX_MB * MIB),

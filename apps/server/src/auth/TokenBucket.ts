@@ -55,12 +55,16 @@ export const RATE_LIMITS = {
   bytes: { rate: 1024 * 1024, burst: 4 * 1024 * 1024 },
   /** Points in live previews (an element's, or appended). */
   previewPoints: { rate: LIMITS.previewPointsPerSecond, burst: 2 * LIMITS.previewPointsPerSecond },
+  /** Bytes of board snapshots sent to a person's joining subscriptions (a board at its budget is about 10-20 MB; INKBOARD_SNAPSHOT_MB_PER_SECOND). */
+  snapshotBytes: { rate: 64 * 1024 * 1024, burst: 128 * 1024 * 1024 },
   chat: { rate: 2, burst: 10 },
   typing: { rate: 4, burst: 8 },
   boards: { rate: 2, burst: 20 },
 } as const;
 export type RateLimitKind = keyof typeof RATE_LIMITS;
 
-export function createRateLimiters(): Record<RateLimitKind, TokenBuckets> {
-  return Object.fromEntries(Object.entries(RATE_LIMITS).map(([k, v]) => [k, new TokenBuckets(v.rate, v.burst)])) as Record<RateLimitKind, TokenBuckets>;
+/** The buckets of RATE_LIMITS, with `overrides` (settings) in place of the defaults. */
+export function createRateLimiters(overrides: Partial<Record<RateLimitKind, { rate: number; burst: number }>> = {}): Record<RateLimitKind, TokenBuckets> {
+  const limits = { ...RATE_LIMITS, ...overrides };
+  return Object.fromEntries(Object.entries(limits).map(([k, v]) => [k, new TokenBuckets(v.rate, v.burst)])) as Record<RateLimitKind, TokenBuckets>;
 }

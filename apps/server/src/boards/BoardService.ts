@@ -1,5 +1,5 @@
 import { TRPCError } from '@trpc/server';
-import { newId, renderSvg, utf8Length, sortElements, type Element, type Op, type OpEvent, type SnapshotEvent, type User } from '@inkboard/protocol';
+import { newId, renderSvg, toWireFrame, utf8Length, sortElements, type Element, type Op, type OpEvent, type SnapshotEvent, type User } from '@inkboard/protocol';
 import { OwnedBoardsLimitError, type BoardState, type BoardWrite, type Storage } from '../storage/Storage.js';
 import { advance, budgetProblem, DEFAULT_BUDGETS, ElementCosts, tooManyBoards, touchedBy, type BoardBudgets, type Totals } from './budgets.js';
 import type { BoardHub } from './BoardHub.js';
@@ -28,6 +28,19 @@ interface PendingPush {
   ops: readonly Op[];
   resolve: (acks: PushAck[]) => void;
   reject: (err: unknown) => void;
+}
+
+/** Serializes joining subscribers' snapshots, off the event loop for big boards (the render pool, `RenderPool.snapshot`). */
+export interface SnapshotSource {
+  readonly limits: { snapshotInlineBytes: number };
+  snapshot(boardId: string, minSeq: number, inline?: () => Promise<SnapshotBytes>): Promise<SnapshotBytes>;
+  cachedSnapshotBytes(boardId: string, minSeq: number): number | undefined;
+}
+
+/** A snapshot event as JSON bytes (packed with `toWireFrame`), and its seq. */
+export interface SnapshotBytes {
+  seq: number;
+  bytes: Uint8Array;
 }
 
 /** Thumbnails draw the topmost elements only, to stay small. */
@@ -167,6 +180,33 @@ export class BoardService {
   async snapshot(boardId: string): Promise<SnapshotEvent> {
     const board = await this.fresh(boardId);
     return { type: 'snapshot', seq: board.seq, elements: [...board.elements.values()] };
+  }
+
+  /** Set by buildApp (the render pool). */
+  snapshotSource: SnapshotSource | null = null;
+
+  /**
+   * The board's snapshot event for a subscriber joining now, as JSON bytes, at the board's current
+   * seq or later (call it after registering with the hub). Serialized once per board and seq and
+   * shared: on the event loop when the board holds fewer element bytes than the inline threshold,
+   * else by a render worker reading the database itself. `charge` is told what the join costs first
+   * (the cached snapshot's size, else the board's element bytes) and may throw to refuse it.
+   */
+  async snapshotBytes(boardId: string, charge: (bytes: number) => void): Promise<SnapshotBytes> {
+    const source = this.snapshotSource;
+    if (!source) throw new Error('BoardService.snapshotSource is not set (buildApp sets it)');
+    const row = await this.requireBoard(boardId);
+    const elementBytes = Math.max(row.elementBytes, this.live.get(boardId)?.bytes ?? 0);
+    charge(source.cachedSnapshotBytes(boardId, row.seq) ?? elementBytes);
+    const inline =
+      elementBytes < source.limits.snapshotInlineBytes
+        ? async (): Promise<SnapshotBytes> => {
+            const snapshot = await this.snapshot(boardId);
+            const [event] = toWireFrame({ seq: snapshot.seq, events: [snapshot] }).events;
+            return { seq: snapshot.seq, bytes: Buffer.from(JSON.stringify(event)) };
+          }
+        : undefined;
+    return source.snapshot(boardId, row.seq, inline);
   }
 
   /** Ops after `seq` when the log still reaches back that far, else null (send a snapshot). */

@@ -6,6 +6,24 @@ const QUOTED_MARK = JSON.stringify(MARK);
 
 /** Messages made by the frame encoder: bytes of JSON text, to be sent as text frames. */
 const spliced = new WeakSet<Uint8Array>();
+/** Of those, the messages that carry one subscriber's own answer (a first frame), not a tick's shared frame. */
+const answers = new WeakSet<Uint8Array>();
+/** Frames whose JSON was made beforehand, in parts (a snapshot serialized once, by a worker). */
+const prebuilt = new WeakMap<object, readonly Uint8Array[]>();
+
+/**
+ * A frame `{seq, events: [<snapshot>, ...rest]}` whose snapshot event is JSON bytes made elsewhere
+ * (a render worker, shared by every subscriber joining at that seq): the frame encoder copies those
+ * bytes into the subscriber's message instead of serializing the elements. The returned object is a
+ * placeholder only the frame encoder can send (subscriptions run over the WebSocket only).
+ */
+export function withSnapshotBytes<F extends { seq: number; events: unknown[] }>(seq: number, snapshotJson: Uint8Array, rest: F['events']): F {
+  const head = Buffer.from(`{"seq":${JSON.stringify(seq)},"events":[`);
+  const tail = Buffer.from(`${rest.map((e) => ',' + JSON.stringify(e)).join('')}]}`);
+  const frame = Object.freeze({ seq, events: [] }) as unknown as F;
+  prebuilt.set(frame, [head, snapshotJson, tail]);
+  return frame;
+}
 
 /**
  * tRPC's WebSocket adapter serializes every message for every subscriber. A board frame is the
@@ -21,20 +39,32 @@ export function createFrameEncoder(): Encoder {
     encode(message) {
       const frame = (message as { result?: { data?: { data?: unknown } } } | null)?.result?.data?.data;
       if (frame === null || typeof frame !== 'object' || !Object.isFrozen(frame)) return jsonEncoder.encode(message);
-      let body = cache.get(frame);
-      if (body === undefined) {
-        body = Buffer.from(JSON.stringify(frame));
-        cache.set(frame, body);
+      const parts = prebuilt.get(frame);
+      let body: readonly Uint8Array[];
+      if (parts) body = parts;
+      else {
+        let bytes = cache.get(frame);
+        if (bytes === undefined) {
+          bytes = Buffer.from(JSON.stringify(frame));
+          cache.set(frame, bytes);
+        }
+        body = [bytes];
       }
       const envelope = JSON.stringify(message, (_key, value: unknown) => (value === frame ? MARK : value));
       const at = envelope.indexOf(QUOTED_MARK);
       const head = envelope.slice(0, at);
       const tail = envelope.slice(at + QUOTED_MARK.length);
-      const out = Buffer.allocUnsafe(Buffer.byteLength(head) + body.length + Buffer.byteLength(tail));
+      let size = Buffer.byteLength(head) + Buffer.byteLength(tail);
+      for (const part of body) size += part.byteLength;
+      const out = Buffer.allocUnsafe(size);
       let n = out.write(head, 0, 'utf8');
-      n += body.copy(out, n);
+      for (const part of body) {
+        out.set(part, n);
+        n += part.byteLength;
+      }
       out.write(tail, n, 'utf8');
       spliced.add(out);
+      if (parts) answers.add(out);
       return out as Uint8Array<ArrayBuffer>;
     },
     decode: jsonEncoder.decode,
@@ -43,7 +73,7 @@ export function createFrameEncoder(): Encoder {
 
 /** Whether `data` is a board frame shared by a tick's subscribers (the socket guard tells them from replies and snapshots). */
 export function isSharedFrame(data: unknown): boolean {
-  return data instanceof Uint8Array && spliced.has(data);
+  return data instanceof Uint8Array && spliced.has(data) && !answers.has(data);
 }
 
 /** Makes `ws.send` send the frame encoder's bytes as text frames (tRPC passes no options). */

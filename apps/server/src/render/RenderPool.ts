@@ -5,7 +5,7 @@ import { TRPCError } from '@trpc/server';
 import { Piscina } from 'piscina';
 import { ByteLru } from './ByteLru.js';
 import type { BoardSource, RenderJob, RenderOutcome, WorkerData } from './jobs.js';
-import { DEFAULT_RENDER_LIMITS, MAX_PNG_SIDE, MAX_PNG_SOURCE_BYTES, MiB, THUMBNAIL, type RenderLimits } from './limits.js';
+import { DEFAULT_RENDER_LIMITS, MAX_PNG_SIDE, MAX_PNG_SOURCE_BYTES, MiB, SNAPSHOT_QUEUE, THUMBNAIL, type RenderLimits } from './limits.js';
 
 /** Shown in the board list while a board's first preview is not ready (or it cannot be previewed). */
 export const THUMBNAIL_PLACEHOLDER =
@@ -48,6 +48,14 @@ interface Pending {
   userId: string | null;
   resolve: (value: Rendered) => void;
   reject: (err: unknown) => void;
+  /** Told when a worker takes the job. */
+  started?: () => void;
+}
+
+interface SnapshotJob {
+  minSeq: number;
+  reading: { started: boolean };
+  promise: Promise<Rendered>;
 }
 
 /** What the pool reports: failures to the log, refusals (by kind, e.g. `render_busy`) to the metrics. */
@@ -87,6 +95,12 @@ export class RenderPool {
   private readonly queue: Pending[] = [];
   /** Previews wait here and run only when no export waits: they never hold an export back by more than one job. */
   private readonly previewQueue: Pending[] = [];
+  /** Snapshots for joining subscribers wait here and go first: someone is waiting to see the board. */
+  private readonly snapshotQueue: Pending[] = [];
+  /** The latest serialized snapshot of each board (keyed by board id). */
+  private readonly snapshots: ByteLru<Rendered>;
+  /** Snapshots being made or waiting per board: the least seq each will have, and whether it started reading. */
+  private readonly snapshotsInflight = new Map<string, SnapshotJob[]>();
   private running = 0;
   private readonly perUser = new Map<string, number>();
   private readonly inflight = new Map<string, Promise<Rendered>>();
@@ -105,6 +119,8 @@ export class RenderPool {
   ) {
     this.limits = { ...DEFAULT_RENDER_LIMITS, ...limits };
     this.cache = new ByteLru(this.limits.cacheBytes);
+    // One board's snapshot may take half the budget (a board at its element budget packs to about 10 MB).
+    this.snapshots = new ByteLru(this.limits.snapshotCacheBytes, Math.floor(this.limits.snapshotCacheBytes / 2));
     this.pool = new Piscina({
       ...workerOptions(source),
       minThreads: this.limits.threads,
@@ -169,14 +185,75 @@ export class RenderPool {
     }
   }
 
+  /**
+   * The board's snapshot event (packed, `toWireFrame`) as JSON bytes, at a seq of at least `minSeq`
+   * (a subscriber reads the board's seq after it registered with the hub: any later op reaches it
+   * live). Serialized once per board and seq and shared by everyone joining meanwhile: by a worker,
+   * which reads the board itself in one read transaction, or by `inline` on the event loop when the
+   * caller knows the board is small. The latest snapshot of each board stays cached.
+   */
+  snapshot(boardId: string, minSeq: number, inline?: () => Promise<Rendered>): Promise<Rendered> {
+    const cached = this.snapshots.get(boardId);
+    if (cached && cached.seq >= minSeq) return Promise.resolve(cached);
+    // A job that has not started reading yet will read a seq at least as recent as any known now.
+    const jobs = this.snapshotsInflight.get(boardId) ?? [];
+    const shared = jobs.find((j) => !j.reading.started || j.minSeq >= minSeq);
+    if (shared) return shared.promise;
+    if (this.closed) return Promise.reject(new RenderError('INTERNAL_SERVER_ERROR', 'The server is shutting down; retry in a moment.'));
+    if (!inline && this.snapshotQueue.length >= SNAPSHOT_QUEUE) {
+      this.observe.refused?.('snapshot_busy');
+      const wait = this.retryAfter();
+      return Promise.reject(
+        new RenderError('TOO_MANY_REQUESTS', `The server is busy preparing board snapshots (${this.snapshotQueue.length} boards waiting); subscribe again in about ${wait} s.`, wait),
+      );
+    }
+    const reading = { started: Boolean(inline) };
+    const promise = inline
+      ? inline()
+      : new Promise<Rendered>((resolve, reject) => {
+          this.snapshotQueue.push({ job: { kind: 'snapshot', boardId }, userId: null, resolve, reject, started: () => (reading.started = true) });
+          this.pump();
+        });
+    const job: SnapshotJob = { minSeq, reading, promise };
+    this.snapshotsInflight.set(boardId, [...jobs, job]);
+    const settle = () => {
+      const left = (this.snapshotsInflight.get(boardId) ?? []).filter((j) => j !== job);
+      if (left.length) this.snapshotsInflight.set(boardId, left);
+      else this.snapshotsInflight.delete(boardId);
+    };
+    job.promise.then(
+      (done) => {
+        settle();
+        const current = this.snapshots.get(boardId);
+        if (!current || current.seq < done.seq) this.snapshots.set(boardId, done, done.bytes.byteLength);
+      },
+      settle,
+    );
+    return job.promise;
+  }
+
+  /** Bytes of the board's cached snapshot when it is at `minSeq` or later (what joining costs then). */
+  cachedSnapshotBytes(boardId: string, minSeq: number): number | undefined {
+    const cached = this.snapshots.get(boardId);
+    return cached && cached.seq >= minSeq ? cached.bytes.byteLength : undefined;
+  }
+
   /** Jobs waiting and running, and the cache's size (for tests and metrics). */
   stats() {
-    return { queued: this.queue.length, previews: this.previewQueue.length, running: this.running, cachedBytes: this.cache.bytes, cached: this.cache.size };
+    return {
+      queued: this.queue.length,
+      previews: this.previewQueue.length,
+      snapshots: this.snapshotQueue.length,
+      running: this.running,
+      cachedBytes: this.cache.bytes,
+      cached: this.cache.size,
+      snapshotBytes: this.snapshots.bytes,
+    };
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const p of [...this.queue.splice(0), ...this.previewQueue.splice(0)]) p.reject(new RenderError('INTERNAL_SERVER_ERROR', 'The server is shutting down; retry in a moment.'));
+    for (const p of [...this.snapshotQueue.splice(0), ...this.queue.splice(0), ...this.previewQueue.splice(0)]) p.reject(new RenderError('INTERNAL_SERVER_ERROR', 'The server is shutting down; retry in a moment.'));
     await this.pool.destroy();
   }
 
@@ -244,8 +321,9 @@ export class RenderPool {
   }
 
   private pump(): void {
-    while (this.running < this.limits.threads && (this.queue.length || this.previewQueue.length)) {
-      const next = (this.queue.shift() ?? this.previewQueue.shift())!;
+    while (this.running < this.limits.threads && (this.snapshotQueue.length || this.queue.length || this.previewQueue.length)) {
+      const next = (this.snapshotQueue.shift() ?? this.queue.shift() ?? this.previewQueue.shift())!;
+      next.started?.();
       this.running++;
       const started = performance.now();
       this.pool
@@ -269,6 +347,8 @@ export class RenderPool {
       case 'not-found':
         throw new RenderError('NOT_FOUND', `Board "${job.boardId}" does not exist (it may have been deleted).`);
       case 'too-large':
+        // Snapshots have no size limit in the worker (the board's budgets bound them).
+        if (job.kind === 'snapshot') throw new RenderError('INTERNAL_SERVER_ERROR', 'The board could not be read; subscribe again later.');
         this.observe.refused?.('render_too_large');
         throw new RenderError(
           'PAYLOAD_TOO_LARGE',
@@ -285,6 +365,11 @@ export class RenderPool {
   private explain(job: RenderJob, err: unknown): RenderError {
     if (err instanceof RenderError) return err;
     const e = err as { name?: string; code?: string };
+    if (job.kind === 'snapshot' && !this.closed && (e?.name === 'AbortError' || e?.code === 'ERR_WORKER_OUT_OF_MEMORY')) {
+      this.observe.refused?.(e.name === 'AbortError' ? 'snapshot_timeout' : 'snapshot_memory');
+      this.observe.log?.warn({ boardId: job.boardId, err: String(err) }, 'snapshot failed');
+      return new RenderError('INTERNAL_SERVER_ERROR', 'Preparing this board for you took too long (the server is busy); subscribe again in a moment.', null, true);
+    }
     if (e?.name === 'AbortError' && !this.closed) {
       this.observe.refused?.('render_timeout');
       return new RenderError(

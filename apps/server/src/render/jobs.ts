@@ -19,9 +19,13 @@ export type RenderJob =
   | (JobBase & { kind: 'svg' })
   | (JobBase & { kind: 'png'; scale: number; maxPixels: number; maxSide: number })
   /** A board list preview: vector when small, else a small PNG of the topmost elements inside an SVG. */
-  | (JobBase & { kind: 'thumbnail'; vectorMaxLength: number; width: number; height: number });
+  | (JobBase & { kind: 'thumbnail'; vectorMaxLength: number; width: number; height: number })
+  /** A joining subscriber's snapshot event, packed (`toWireFrame`) and serialized to JSON bytes. */
+  | { kind: 'snapshot'; boardId: string };
 
 export type RenderKind = RenderJob['kind'];
+/** The jobs that draw the board (exports and previews). */
+export type DrawJob = Exclude<RenderJob, { kind: 'snapshot' }>;
 
 export type RenderOutcome =
   | { ok: true; seq: number; bytes: Uint8Array }

@@ -18,6 +18,13 @@ export interface RenderLimits {
   maxPngPixels: number;
   /** Rendered results kept in memory (least recently used dropped first). */
   cacheBytes: number;
+  /** Serialized snapshots kept in memory, the latest of each board (least recently used dropped first). */
+  snapshotCacheBytes: number;
+  /**
+   * A board holding fewer element bytes than this is serialized for a joining subscriber on the event
+   * loop (faster than a round trip to a worker); a larger one by a render worker.
+   */
+  snapshotInlineBytes: number;
 }
 
 export const MiB = 1024 * 1024;
@@ -32,7 +39,12 @@ export const DEFAULT_RENDER_LIMITS: RenderLimits = {
   maxSvgBytes: 64 * MiB,
   maxPngPixels: 16 * MiB,
   cacheBytes: 64 * MiB,
+  snapshotCacheBytes: 64 * MiB,
+  snapshotInlineBytes: 256 * 1024,
 };
+
+/** Snapshot jobs waiting for a worker (they go before exports and previews); more are refused (429). */
+export const SNAPSHOT_QUEUE = 64;
 
 /** Largest PNG side in pixels (on top of the pixel budget). */
 export const MAX_PNG_SIDE = 8192;

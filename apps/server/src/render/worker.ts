@@ -6,15 +6,22 @@
  * the pool (a job past its time, or past the worker's heap, ends the worker, not the server).
  */
 import { createRequire } from 'node:module';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Resvg } from '@resvg/resvg-js';
 import { move, transferableSymbol, valueSymbol, workerData } from 'piscina';
 import type { Element } from '@inkboard/protocol';
-import type { RenderJob, RenderOutcome, WorkerData } from './jobs.js';
+import type { DrawJob, RenderJob, RenderOutcome, WorkerData } from './jobs.js';
 
 type Protocol = typeof import('@inkboard/protocol');
 
 const data = workerData as WorkerData;
-type Reader = (boardId: string) => Promise<{ seq: number; elements: Element[] } | null>;
+/** A stored element: its id and its JSON as stored. */
+interface Row {
+  id: string;
+  data: string;
+}
+type Reader = (boardId: string) => Promise<{ seq: number; rows: Row[] } | null>;
 
 /**
  * The protocol package. From source (tests) it is TypeScript loaded through tsx's require hook:
@@ -34,11 +41,11 @@ async function openReader(): Promise<Reader> {
     const { default: Database } = await import('better-sqlite3');
     const db = new Database(source.path, { readonly: true, fileMustExist: true });
     const seqOf = db.prepare<[string], { seq: number }>('select seq from boards where id = ?');
-    const rowsOf = db.prepare<[string], string>('select data from elements where board_id = ?').pluck();
+    const rowsOf = db.prepare<[string], Row>('select id, data from elements where board_id = ?');
     // One read transaction: the elements are exactly those of the seq read.
     const read = db.transaction((boardId: string) => {
       const board = seqOf.get(boardId);
-      return board ? { seq: board.seq, elements: parseRows(rowsOf.all(boardId)) } : null;
+      return board ? { seq: board.seq, rows: rowsOf.all(boardId) } : null;
     });
     return async (boardId) => read(boardId);
   }
@@ -56,8 +63,8 @@ async function openReader(): Promise<Reader> {
       const board = await client.query<{ seq: number }>('select seq from boards where id = $1', [boardId]);
       const seq = board.rows[0]?.seq;
       if (seq === undefined) return null;
-      const rows = await client.query<{ data: string }>('select data from elements where board_id = $1', [boardId]);
-      return { seq: Number(seq), elements: parseRows(rows.rows.map((r) => r.data)) };
+      const rows = await client.query<Row>('select id, data from elements where board_id = $1', [boardId]);
+      return { seq: Number(seq), rows: rows.rows };
     } finally {
       await client.query('commit');
     }
@@ -79,11 +86,40 @@ function own(bytes: Uint8Array): Uint8Array {
   return copy;
 }
 
+/**
+ * A full garbage collection of this worker. resvg's pixmaps (4 bytes a pixel: 64 MB for a
+ * 16-megapixel PNG) are native memory V8 does not see: they are freed only when a collection finds
+ * their small JS wrappers unreachable, and a worker whose heap barely grows made none for dozens of
+ * PNGs (measured: RSS +64 MB per 4096 x 4096 export, never given back). A heavy board's parsed
+ * elements likewise stayed in the heap until V8 felt pressure. `gc` is taken from a fresh context
+ * with the flag set for that moment only (V8 flags are shared by the process's threads).
+ */
+const collect = ((): (() => void) => {
+  setFlagsFromString('--expose-gc');
+  try {
+    return runInNewContext('gc') as () => void;
+  } finally {
+    setFlagsFromString('--no-expose-gc');
+  }
+})();
+/** After a job, a worker heap above this (or any raster made) is collected at once. */
+const COLLECT_ABOVE_HEAP_BYTES = 64 * 1024 * 1024;
+let rasterized = false;
+
+/** Collects after the result is on its way (piscina posts it before the next turn of this worker's loop). */
+function collectSoon(): void {
+  setImmediate(() => {
+    if (rasterized || getHeapStatistics().used_heap_size > COLLECT_ABOVE_HEAP_BYTES) collect();
+    rasterized = false;
+  });
+}
+
 function rasterize(svg: string, zoom: number): Uint8Array {
+  rasterized = true;
   return own(new Resvg(svg, { fitTo: { mode: 'zoom', value: zoom }, font: FONT }).render().asPng());
 }
 
-function render(p: Protocol, job: RenderJob, elements: Element[]): string | Uint8Array {
+function render(p: Protocol, job: DrawJob, elements: Element[]): string | Uint8Array {
   switch (job.kind) {
     case 'svg':
       return p.renderSvg(elements, { maxLength: job.maxSvgLength });
@@ -116,13 +152,53 @@ function render(p: Protocol, job: RenderJob, elements: Element[]): string | Uint
   }
 }
 
+/**
+ * Each element's packed JSON as last sent, per board, with the stored JSON it was made from: a board
+ * edited since its last snapshot repacks only what changed (packing 1 M points takes about a second).
+ * Bounded by `PACKED_CACHE_CHARS`; the boards used least recently are forgotten first.
+ */
+const packedCache = new Map<string, { chars: number; elements: Map<string, { row: string; json: string }> }>();
+let packedChars = 0;
+const PACKED_CACHE_CHARS = 96 * 1024 * 1024;
+
+/** The snapshot event as a joining subscriber receives it: packed like every frame (`toWireFrame`), as JSON text. */
+function snapshotJson(p: Protocol, boardId: string, seq: number, rows: readonly Row[]): string {
+  const before = packedCache.get(boardId);
+  packedCache.delete(boardId);
+  if (before) packedChars -= before.chars;
+  const elements = new Map<string, { row: string; json: string }>();
+  let chars = 0;
+  const parts: string[] = [];
+  for (const row of rows) {
+    let packed = before?.elements.get(row.id);
+    if (!packed || packed.row !== row.data) {
+      const element = JSON.parse(row.data) as Element;
+      const [event] = p.toWireFrame({ seq, events: [{ type: 'snapshot', seq, elements: [element] }] }).events;
+      packed = { row: row.data, json: JSON.stringify((event as { elements: unknown[] }).elements[0]) };
+    }
+    elements.set(row.id, packed);
+    chars += packed.row.length + packed.json.length;
+    parts.push(packed.json);
+  }
+  if (chars <= PACKED_CACHE_CHARS) {
+    packedCache.set(boardId, { chars, elements });
+    packedChars += chars;
+    for (const [id, board] of packedCache) {
+      if (packedChars <= PACKED_CACHE_CHARS) break;
+      packedCache.delete(id);
+      packedChars -= board.chars;
+    }
+  }
+  return `{"type":"snapshot","seq":${seq},"elements":[${parts.join(',')}]}`;
+}
+
 /** One render job. Expected refusals are values; anything else is a failure. */
 async function run(p: Protocol, read: Reader, job: RenderJob): Promise<RenderOutcome> {
   const board = await read(job.boardId);
   if (!board) return { ok: false, seq: 0, reason: 'not-found' };
   let out: string | Uint8Array;
   try {
-    out = render(p, job, board.elements);
+    out = job.kind === 'snapshot' ? snapshotJson(p, job.boardId, board.seq, board.rows) : render(p, job, parseRows(board.rows.map((r) => r.data)));
   } catch (err) {
     if (err instanceof p.SvgTooLargeError) return { ok: false, seq: board.seq, reason: 'too-large' };
     return { ok: false, seq: board.seq, reason: 'failed' };
@@ -142,5 +218,5 @@ async function run(p: Protocol, read: Reader, job: RenderJob): Promise<RenderOut
 export default (async () => {
   const p = await loadProtocol(data.protocol);
   const read = await openReader();
-  return (job: RenderJob) => run(p, read, job);
+  return (job: RenderJob) => run(p, read, job).finally(collectSoon);
 })();

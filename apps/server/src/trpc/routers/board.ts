@@ -10,12 +10,15 @@ import {
   type BoardEvent,
   toWireFrame,
   type WireEvent,
+  type WireFrame,
   type WireOpEvent,
 } from '@inkboard/protocol';
 import { EPHEMERAL_RULES, publicUser, publishEphemeral } from '../../boards/ephemeral.js';
 import { FrameQueue, RESYNC } from '../../boards/frameQueue.js';
 import { pushTooLarge, rawPushPoints } from '../../boards/budgets.js';
 import { chargeSize } from '../sizeRates.js';
+import { withSnapshotBytes } from '../../plugins/frameEncoder.js';
+import type { Context } from '../context.js';
 import { TRPCError } from '@trpc/server';
 import { authedProcedure, boardProcedure, rateLimited, router } from '../trpc.js';
 
@@ -126,13 +129,23 @@ export const boardRouter = router({
     try {
       const last = input.lastEventId == null ? null : Number(input.lastEventId);
       const backlog = last === null ? null : await service.opsSince(boardId, last);
-      const snapshot = backlog ? null : await service.snapshot(boardId);
-      const first: BoardEvent[] = backlog ?? [snapshot!];
-      let seq = backlog ? (backlog.at(-1)?.seq ?? last!) : snapshot!.seq;
-      await hub.join(boardId, seq, entry);
-      joined = true;
-      first.push({ type: 'presence', clients: await hub.presence(boardId), self: ctx.clientId });
-      yield tracked(String(seq), toWireFrame({ seq, events: first }));
+      let seq: number;
+      if (backlog) {
+        seq = backlog.at(-1)?.seq ?? last!;
+        await hub.join(boardId, seq, entry);
+        joined = true;
+        const first: BoardEvent[] = [...backlog, { type: 'presence', clients: await hub.presence(boardId), self: ctx.clientId }];
+        yield tracked(String(seq), toWireFrame({ seq, events: first }));
+      } else {
+        // The snapshot is serialized once per board and seq, off the event loop when the board is
+        // big, and its bytes are copied into this subscriber's message (plugins/frameEncoder.ts).
+        const snapshot = await service.snapshotBytes(boardId, (bytes) => chargeSnapshot(ctx, bytes));
+        seq = snapshot.seq;
+        await hub.join(boardId, seq, entry);
+        joined = true;
+        const presence: WireEvent = { type: 'presence', clients: await hub.presence(boardId), self: ctx.clientId };
+        yield tracked(String(seq), withSnapshotBytes<WireFrame>(seq, snapshot.bytes, [presence]));
+      }
 
       /** The ops after `seq` from the database (or a snapshot when the log no longer reaches back). */
       const missed = async (): Promise<WireEvent[]> => {
@@ -185,6 +198,24 @@ export const boardRouter = router({
     }
   }),
 });
+
+const mb = (bytes: number) => `${Math.max(1, Math.round(bytes / 1024 / 1024))} MB`;
+
+/**
+ * Charges a joining subscription's snapshot (its bytes) to the caller's `snapshotBytes` bucket, or
+ * refuses it with TOO_MANY_REQUESTS: re-subscribing to a big board in a loop would make the server
+ * send megabytes per call.
+ */
+function chargeSnapshot(ctx: Pick<Context, 'app' | 'user' | 'address'>, bytes: number): void {
+  const bucket = ctx.app.limits.snapshotBytes;
+  const wait = bucket.spend(ctx.user?.id ?? ctx.address, bytes);
+  if (wait === 0) return;
+  ctx.app.metrics.refused.inc({ kind: 'snapshot_bytes' });
+  throw new TRPCError({
+    code: 'TOO_MANY_REQUESTS',
+    message: `Too many board snapshots: joining this board sends about ${mb(bytes)}, and one person may receive ${mb(bucket.rate)} of snapshots a second (bursts up to ${mb(bucket.burst)}). Subscribe again in ${Math.max(1, Math.ceil(wait))} s, or resume with lastEventId (no snapshot needed).`,
+  });
+}
 
 function opsAscending(events: readonly WireEvent[]): boolean {
   let last = -Infinity;

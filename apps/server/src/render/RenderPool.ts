@@ -128,6 +128,10 @@ export class RenderPool {
       // The pool's own queue stays empty: jobs wait in ours, so a job's time limit starts when it runs.
       maxQueue: this.limits.threads,
       concurrentTasksPerWorker: 1,
+      // Not piscina's default ('sync'): an idle worker blocked in Atomics.wait never turns its event
+      // loop, so resvg's native pixmaps (64 MB for a 16-megapixel PNG), freed by finalizers that run on
+      // that loop, were never given back: RSS grew ~60 MB per PNG export until the process was killed.
+      atomics: 'disabled',
       resourceLimits: { maxOldGenerationSizeMb: this.limits.heapMb, maxYoungGenerationSizeMb: 32 },
       closeTimeout: 2_000,
     });

@@ -4,6 +4,7 @@ import { OwnedBoardsLimitError, type BoardState, type BoardWrite, type Storage }
 import { advance, budgetProblem, DEFAULT_BUDGETS, ElementCosts, tooManyBoards, touchedBy, type BoardBudgets, type Totals } from './budgets.js';
 import type { BoardHub } from './BoardHub.js';
 import { PreviewStrokes } from './ephemeral.js';
+import { ByteLru } from '../render/ByteLru.js';
 
 /** A board held in memory: this process's copy of its elements at `seq`, with their running totals. */
 interface LiveBoard extends Totals {
@@ -43,6 +44,9 @@ export interface SnapshotBytes {
   bytes: Uint8Array;
 }
 
+/** Serialized backlogs kept for subscribers resuming at once (least recently used dropped first). */
+export const BACKLOG_CACHE_BYTES = 32 * 1024 * 1024;
+
 /** Thumbnails draw the topmost elements only, to stay small. */
 const THUMBNAIL_MAX_ELEMENTS = 1_000;
 
@@ -65,6 +69,8 @@ export class BoardService {
   private flushing: Promise<void> | null = null;
   private flushScheduled = false;
   private readonly costs = new ElementCosts();
+  /** Serialized backlogs by board and starting seq (backlogBytes); a board's op log holds at most 8 MiB by default. */
+  private readonly backlogs = new ByteLru<SnapshotBytes>(BACKLOG_CACHE_BYTES, BACKLOG_CACHE_BYTES / 2);
   /** Points of live previews per connection and element (ephemeral.ts). */
   readonly previews = new PreviewStrokes();
 
@@ -207,6 +213,28 @@ export class BoardService {
           }
         : undefined;
     return source.snapshot(boardId, row.seq, inline);
+  }
+
+  /**
+   * The ops after `after` as a resuming subscriber receives them (packed op events, JSON joined by
+   * commas) and the seq they reach, or null when the log no longer reaches back (send a snapshot).
+   * Kept per board and starting seq while the board has no newer op: subscribers resuming from the
+   * same seq at once (a group's connection came back) share one read and one serialization.
+   */
+  async backlogBytes(boardId: string, after: number): Promise<SnapshotBytes | null> {
+    const board = await this.fresh(boardId);
+    if (after > board.seq) return null;
+    if (after === board.seq) return { seq: after, bytes: new Uint8Array(0) };
+    const key = `${boardId}:${after}`;
+    const cached = this.backlogs.get(key);
+    if (cached && cached.seq >= board.seq) return cached;
+    const ops = await this.opsSince(boardId, after);
+    if (!ops) return null;
+    const seq = ops.at(-1)?.seq ?? after;
+    const json = toWireFrame({ seq, events: ops }).events.map((e) => JSON.stringify(e)).join(',');
+    const backlog = { seq, bytes: Buffer.from(json) };
+    this.backlogs.set(key, backlog, backlog.bytes.byteLength);
+    return backlog;
   }
 
   /** Ops after `seq` when the log still reaches back that far, else null (send a snapshot). */

@@ -12,16 +12,17 @@ const answers = new WeakSet<Uint8Array>();
 const prebuilt = new WeakMap<object, readonly Uint8Array[]>();
 
 /**
- * A frame `{seq, events: [<snapshot>, ...rest]}` whose snapshot event is JSON bytes made elsewhere
- * (a render worker, shared by every subscriber joining at that seq): the frame encoder copies those
- * bytes into the subscriber's message instead of serializing the elements. The returned object is a
- * placeholder only the frame encoder can send (subscriptions run over the WebSocket only).
+ * A frame `{seq, events: [...first, ...rest]}` whose first events are JSON bytes made elsewhere and
+ * shared (a snapshot made by a render worker, a backlog of ops; `firstJson` is their JSON joined by
+ * commas, empty for none): the frame encoder copies those bytes into the subscriber's message
+ * instead of serializing the events again. The returned object is a placeholder only the frame
+ * encoder can send (subscriptions run over the WebSocket only).
  */
-export function withSnapshotBytes<F extends { seq: number; events: unknown[] }>(seq: number, snapshotJson: Uint8Array, rest: F['events']): F {
+export function withEventBytes<F extends { seq: number; events: unknown[] }>(seq: number, firstJson: Uint8Array, rest: F['events']): F {
   const head = Buffer.from(`{"seq":${JSON.stringify(seq)},"events":[`);
-  const tail = Buffer.from(`${rest.map((e) => ',' + JSON.stringify(e)).join('')}]}`);
+  const tail = Buffer.from(`${rest.map((e, i) => (i > 0 || firstJson.byteLength > 0 ? ',' : '') + JSON.stringify(e)).join('')}]}`);
   const frame = Object.freeze({ seq, events: [] }) as unknown as F;
-  prebuilt.set(frame, [head, snapshotJson, tail]);
+  prebuilt.set(frame, [head, firstJson, tail]);
   return frame;
 }
 

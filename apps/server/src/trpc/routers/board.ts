@@ -17,7 +17,7 @@ import { EPHEMERAL_RULES, publicUser, publishEphemeral } from '../../boards/ephe
 import { FrameQueue, RESYNC } from '../../boards/frameQueue.js';
 import { pushTooLarge, rawPushPoints } from '../../boards/budgets.js';
 import { chargeSize } from '../sizeRates.js';
-import { withSnapshotBytes } from '../../plugins/frameEncoder.js';
+import { withEventBytes } from '../../plugins/frameEncoder.js';
 import type { Context } from '../context.js';
 import { TRPCError } from '@trpc/server';
 import { authedProcedure, boardProcedure, rateLimited, router } from '../trpc.js';
@@ -128,14 +128,15 @@ export const boardRouter = router({
     let joined = false;
     try {
       const last = input.lastEventId == null ? null : Number(input.lastEventId);
-      const backlog = last === null ? null : await service.opsSince(boardId, last);
+      // The ops after lastEventId, serialized once for everyone resuming from there (BoardService.backlogBytes).
+      const backlog = last === null ? null : await service.backlogBytes(boardId, last);
       let seq: number;
       if (backlog) {
-        seq = backlog.at(-1)?.seq ?? last!;
+        seq = backlog.seq;
         await hub.join(boardId, seq, entry);
         joined = true;
-        const first: BoardEvent[] = [...backlog, { type: 'presence', clients: await hub.presence(boardId), self: ctx.clientId }];
-        yield tracked(String(seq), toWireFrame({ seq, events: first }));
+        const presence: WireEvent = { type: 'presence', clients: await hub.presence(boardId), self: ctx.clientId };
+        yield tracked(String(seq), withEventBytes<WireFrame>(seq, backlog.bytes, [presence]));
       } else {
         // The snapshot is serialized once per board and seq, off the event loop when the board is
         // big, and its bytes are copied into this subscriber's message (plugins/frameEncoder.ts).
@@ -144,7 +145,7 @@ export const boardRouter = router({
         await hub.join(boardId, seq, entry);
         joined = true;
         const presence: WireEvent = { type: 'presence', clients: await hub.presence(boardId), self: ctx.clientId };
-        yield tracked(String(seq), withSnapshotBytes<WireFrame>(seq, snapshot.bytes, [presence]));
+        yield tracked(String(seq), withEventBytes<WireFrame>(seq, snapshot.bytes, [presence]));
       }
 
       /** The ops after `seq` from the database (or a snapshot when the log no longer reaches back). */

@@ -14,6 +14,10 @@ import {
   arrowSchema,
   clearOpSchema,
   coordSchema,
+  measureElement,
+  toWireFrame,
+  type Frame,
+  type PushInput,
   deleteOpSchema,
   ellipseSchema,
   lineSchema,
@@ -133,4 +137,39 @@ for (const c of cases) {
   console.log(
     `| ${c.name} | ${mb} MB | ${median(parseMs).toFixed(1)} ms | ${f(ms.old)} | ${f(ms.new)} | ${(median(ms.old) / median(ms.new)).toFixed(0)}x | ${((median(ms.old) * 1000) / c.points).toFixed(2)} µs / ${((median(ms.new) * 1e6) / c.points).toFixed(0)} ns | ${issues.old.toLocaleString('en')} / ${issues.new} |`,
   );
+}
+
+// What else a push at the per-push limit costs in pure work on the event loop, now that its points
+// are checked cheaply (the database write and the sending are not included).
+{
+  const json = cases[0]!.json;
+  const steps: [string, (push: PushInput) => unknown][] = [
+    ['`pushInput` validation', (push) => pushInput.parse(push)],
+    ['`measureElement` of each element (budgets: `JSON.stringify`)', (push) => push.ops.flatMap((op) => (op.type === 'add' ? op.elements.map(measureElement) : []))],
+    ['`JSON.stringify` of the op (op log)', (push) => push.ops.map((op) => JSON.stringify(op))],
+    [
+      '`toWireFrame` + `JSON.stringify` (the op event, packed points)',
+      (push) => {
+        const frame: Frame = { seq: 2, events: push.ops.map((op) => ({ type: 'op', seq: 2, author: { id: 'u1', name: 'ann' }, op })) };
+        return JSON.stringify(toWireFrame(frame));
+      },
+    ],
+  ];
+  const times = new Map<string, number[]>([['`JSON.parse` of the body', []], ...steps.map(([name]) => [name, []] as [string, number[]])]);
+  for (let run = 0; run < WARMUP + RUNS; run++) {
+    let t0 = performance.now();
+    JSON.parse(json);
+    if (run >= WARMUP) times.get('`JSON.parse` of the body')!.push(performance.now() - t0);
+    // A fresh copy for each step: the wire packing caches per element object.
+    for (const [name, step] of steps) {
+      const input = pushInput.parse(JSON.parse(json));
+      t0 = performance.now();
+      step(input);
+      if (run >= WARMUP) times.get(name)!.push(performance.now() - t0);
+    }
+  }
+  console.log(`\nOther pure work of the ${cases[0]!.name} push (median of ${RUNS} runs):\n`);
+  console.log('| step | median (min-max) |');
+  console.log('| --- | --- |');
+  for (const [name, xs] of times) console.log(`| ${name} | ${median(xs).toFixed(1)} ms (${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)}) |`);
 }

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { colorSchema, coordSchema, idSchema, opacitySchema, strokeWidthSchema, zIndexSchema } from '../primitives.js';
 
 /** Fields every element has. */
@@ -14,5 +13,3 @@ export const commonFields = {
 
 /** Fields a patch may never change. */
 export const FROZEN_KEYS = ['id', 'type'] as const;
-
-export const relativePointSchema = z.tuple([coordSchema, coordSchema]);

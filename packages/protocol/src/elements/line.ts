@@ -3,7 +3,7 @@ import { LIMITS } from '../primitives.js';
 import { commonFields } from './common.js';
 import { pointListSchema } from './points.js';
 
-/** The points of a line or arrow: 2 to `LIMITS.pointsPerLine` of `relativePointSchema`, checked in one loop. */
+/** The points of a line or arrow: 2 to `LIMITS.pointsPerLine` points `[x, y]`, checked in one loop. */
 export const linePointsSchema = pointListSchema({
   pressure: false,
   min: 2,

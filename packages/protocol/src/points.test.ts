@@ -1,8 +1,8 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
-import { previewInput, pushInput } from './api.js';
-import { elementPatchSchema, linePointsSchema, lineSchema, pointListSchema, strokePointsSchema, strokeSchema } from './elements/index.js';
+import { previewInput, pushInput, type PreviewInput } from './api.js';
+import { elementPatchSchema, linePointsSchema, lineSchema, pointListSchema, strokePointsSchema, strokeSchema, type Arrow, type ElementPatch, type Line, type Stroke, type StrokePoint } from './elements/index.js';
 import { previewEventSchema } from './events.js';
 import { coordSchema, LIMITS, MAX_COORD, pressureSchema } from './primitives.js';
 
@@ -94,6 +94,18 @@ function sameVerdict(a: z.ZodType, b: z.ZodType, input: unknown): void {
 }
 
 describe('point lists accept exactly what the tuple schemas accepted', () => {
+  it('with the same types (checked by tsc)', () => {
+    type Old = z.infer<ReturnType<typeof old.list>>;
+    expectTypeOf<Stroke['points']>().toEqualTypeOf<([number, number] | [number, number, number])[]>();
+    expectTypeOf<Stroke['points']>().toEqualTypeOf<StrokePoint[]>();
+    expectTypeOf<z.input<typeof strokeSchema>['points']>().toEqualTypeOf<StrokePoint[]>();
+    expectTypeOf<Line['points']>().toEqualTypeOf<[number, number][]>();
+    expectTypeOf<Arrow['points']>().toEqualTypeOf<[number, number][]>();
+    expectTypeOf<ElementPatch['points']>().toEqualTypeOf<StrokePoint[] | undefined>();
+    expectTypeOf<PreviewInput['append']>().toEqualTypeOf<StrokePoint[] | undefined>();
+    expectTypeOf<Stroke['points']>().toExtend<Old>();
+  });
+
   it('for any bounds, with and without pressure (property, seed printed on failure)', () => {
     fc.assert(
       fc.property(fc.boolean(), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 6 }), list, (pressure, min, span, input) => {

@@ -13,6 +13,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromWireFrame, type Element, type Op, type WireFrame } from '@inkboard/protocol';
+import { BoardSession } from '../packages/client/src/index.js';
+import { createPgDatabase } from './helpers/cluster.js';
 import { connect, grantAccess, openSession, startServer, testUser, waitFor, type TestServer } from './helpers/server.js';
 
 const SEED = 1319;
@@ -304,4 +306,81 @@ describe(`joining a big board (seed ${SEED})`, () => {
       await editor.close();
     }
   }, 120_000);
+});
+
+describe('snapshots and backlogs from PostgreSQL', () => {
+  it('every join is served by a render worker reading PostgreSQL; resuming gets the shared backlog; clients end identical', async () => {
+    const db = await createPgDatabase();
+    // Every snapshot through a worker, however small the board.
+    const server = await startServer({ databaseUrl: db.url, render: { snapshotInlineBytes: 0 } });
+    const closers: (() => Promise<unknown>)[] = [];
+    try {
+      const call = async (path: string, input: unknown, cookie?: string) => {
+        const res = await fetch(`${server.url}/trpc/${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) },
+          body: JSON.stringify(input),
+        });
+        return (await res.json()) as { result?: { data: unknown }; error?: unknown };
+      };
+      const signUp = await fetch(`${server.url}/trpc/auth.signUp`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'pg-joiner', password: 'correct horse battery staple' }),
+      });
+      const cookie = signUp.headers.get('set-cookie')!.split(';')[0]!;
+      const { id: boardId } = (await call('board.create', { title: 'on pg' }, cookie)).result!.data as { id: string };
+      const { token } = (await call('token.create', { name: 'test' }, cookie)).result!.data as { token: string };
+      const open = () => {
+        const client = connect(server.url, 'unused', { token, allOverWebSocket: true });
+        const session = new BoardSession(client, boardId).start();
+        closers.push(async () => {
+          session.close();
+          await client.close();
+        });
+        return session;
+      };
+      const first = open();
+      await waitFor(() => first.status === 'live', 'first session live', 30_000);
+      const rnd = random(SEED + 2);
+      for (let i = 0; i < 5; i++) await first.apply({ type: 'add', opId: `pg-op-${i}`, elements: strokes(1, Math.floor(rnd() * 1e9), 30, `pg${i}-`) });
+      // A second joiner: a snapshot made by the worker from PostgreSQL at the current seq.
+      const second = open();
+      await waitFor(() => second.status === 'live' && second.seq === first.seq, 'second session at the first one\'s seq', 30_000);
+      expect(second.elements.size).toBe(5);
+      // Two resumes from the same seq share one backlog; both reach the board's seq with every op.
+      const from = first.seq;
+      for (let i = 5; i < 8; i++) await first.apply({ type: 'add', opId: `pg-op-${i}`, elements: strokes(1, Math.floor(rnd() * 1e9), 30, `pg${i}-`) });
+      const frames: { seq: number; ops: number }[] = [];
+      for (let k = 0; k < 2; k++) {
+        const client = connect(server.url, 'unused', { token, allOverWebSocket: true });
+        closers.push(() => client.close());
+        const frame = await new Promise<WireFrame>((resolve, reject) => {
+          const sub = client.trpc.board.onEvents.subscribe(
+            { boardId, lastEventId: String(from) },
+            {
+              onData: ({ data }) => {
+                sub.unsubscribe();
+                resolve(data);
+              },
+              onError: reject,
+            },
+          );
+        });
+        frames.push({ seq: frame.seq, ops: frame.events.filter((e) => e.type === 'op').length });
+        expect(frame.events.map((e) => e.type)).toEqual(['op', 'op', 'op', 'presence']);
+      }
+      expect(frames).toEqual([
+        { seq: from + 3, ops: 3 },
+        { seq: from + 3, ops: 3 },
+      ]);
+      await waitFor(() => second.seq === first.seq, 'second session caught up', 30_000);
+      expect([...second.elements.keys()].sort()).toEqual([...first.elements.keys()].sort());
+      expect(second.gaps).toBe(0);
+    } finally {
+      for (const close of closers) await close();
+      await server.destroy();
+      await db.drop();
+    }
+  }, 90_000);
 });

@@ -11,7 +11,9 @@ import { z } from 'zod';
 import {
   LIMITS,
   addOpSchema,
+  applyOp,
   arrowSchema,
+  type Element,
   clearOpSchema,
   coordSchema,
   measureElement,
@@ -24,6 +26,7 @@ import {
   pressureSchema,
   pushInput,
   rectangleSchema,
+  storedTextSchema,
   strokeSchema,
   textSchema,
   updateOpSchema,
@@ -172,4 +175,38 @@ for (const c of cases) {
   console.log('| step | median (min-max) |');
   console.log('| --- | --- |');
   for (const [name, xs] of times) console.log(`| ${name} | ${median(xs).toFixed(1)} ms (${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)}) |`);
+}
+
+// An update that moves every stroke of a full board: it carries no points (so the per-push points
+// limit does not count it), but `applyOp` checks each merged element again with the element schema,
+// points included. 400 strokes of 5,000 points (the board's 2,000,000-point budget), 400 patches.
+{
+  const rand = random(5);
+  const elements = new Map<string, Element>();
+  for (let i = 0; i < 400; i++) {
+    const el = strokeSchema.parse(stroke(`s${i}`, 5_000, rand, false));
+    elements.set(el.id, el);
+  }
+  const op = { type: 'update' as const, opId: 'move', updates: [...elements.keys()].map((id) => ({ id, patch: { x: 200, y: 300 } })) };
+  const oldStored = z.discriminatedUnion('type', [
+    strokeSchema.extend({ points: z.array(oldStrokePoint).min(1).max(LIMITS.pointsPerStroke) }),
+    lineSchema.extend({ points: oldLinePoints }),
+    arrowSchema.extend({ points: oldLinePoints }),
+    rectangleSchema,
+    ellipseSchema,
+    storedTextSchema,
+  ]);
+  const ms = { old: [] as number[], new: [] as number[] };
+  for (let run = 0; run < WARMUP + Math.min(RUNS, 7); run++) {
+    let t0 = performance.now();
+    // What applyOp did per patch with the old schemas.
+    for (const { id, patch } of op.updates) if (!oldStored.safeParse({ ...elements.get(id)!, ...patch }).success) throw new Error('refused');
+    const old = performance.now() - t0;
+    t0 = performance.now();
+    if (!applyOp(elements, op).ok) throw new Error('refused');
+    const now = performance.now() - t0;
+    if (run >= WARMUP) (ms.old.push(old), ms.new.push(now));
+  }
+  const f = (xs: number[]) => `${median(xs).toFixed(1)} ms (${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)})`;
+  console.log(`\nAn update moving all 400 strokes of a 2,000,000-point board (median of ${ms.old.length} runs): re-checking the merged elements, old ${f(ms.old)}; applyOp now ${f(ms.new)}`);
 }

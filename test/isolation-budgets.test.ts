@@ -254,6 +254,28 @@ describe('budgets by size (issue 13)', () => {
     expect(tooMany.message).toMatch(/^Too many points: this carries 50,000 points/);
   });
 
+  it('item 6: a push costs the elements it adds or updates: 10 ops of 2,000 moves are refused before validation, and moves are throttled', async () => {
+    server = await startServer();
+    const client = connect(server.url, 'mover');
+    cleanups.push(() => client.close());
+    const boardId = (await client.trpc.board.create.mutate({ title: 'Moves' })).id;
+    const rects = Array.from({ length: 2_000 }, (_, i) => ({ ...bigText(1), type: 'rectangle', id: `r${i}`, width: 5, height: 5, fillColor: 'transparent' }) as unknown as Element);
+    for (const e of rects) delete (e as Record<string, unknown>).text, delete (e as Record<string, unknown>).fontSize;
+    await client.trpc.board.push.mutate({ boardId, ops: [add(...rects)] });
+    const move = (dx: number): Op => ({ type: 'update', opId: newId(), updates: rects.map((r) => ({ id: r.id, patch: { x: dx } })) }) as Op;
+    // Before the fix: one token an op; 100 ops of 2,000 moves (200,000 element validations, sent in
+    // bodies under the 2 MiB limit) held the event loop for seconds. Ten of them show the cap.
+    const huge = await rejection(client.trpc.board.push.mutate({ boardId, ops: Array.from({ length: 10 }, (_, i) => move(i)) }), 'a push of 20,000 moves');
+    expect(huge.data?.code).toBe('BAD_REQUEST');
+    expect(huge.message).toBe(`A push may add or update at most ${LIMITS.elementChangesPerPush.toLocaleString('en-US')} elements; this one carries 20,000. Nothing was applied; send the ops in several pushes.`);
+    const refusals: string[] = [];
+    for (let i = 0; i < 12 && !refusals.length; i++) {
+      await client.trpc.board.push.mutate({ boardId, ops: [move(i), move(i + 1)] }).catch((err: Error) => refusals.push(err.message));
+    }
+    expect(refusals[0]).toMatch(/^Too many added or updated elements: this carries 4,000 added or updated elements/);
+    expect((await fetch(`${server.url}/healthz`)).ok).toBe(true);
+  });
+
   it('item 7: adding heavy elements and deleting them, round after round, no longer grows the database', async () => {
     // A 256 KiB log budget keeps the test quick; the default is 8 MiB per board.
     server = await startServer({ budgets: { opLogMaxBytes: 256 * 1024 } });

@@ -193,3 +193,42 @@ describe('applyOps', () => {
     expect(result.ok && result.elements).not.toBe(before);
   });
 });
+
+describe('applyOp: updates of long strokes (issue 13: their cost must not grow with the points they leave alone)', () => {
+  const long = (id: string, n: number): Stroke => ({
+    type: 'stroke', id, x: 0, y: 0, ...style, points: Array.from({ length: n }, (_, i) => [i, i % 7, 0.5] as [number, number, number]),
+  });
+
+  it('a move keeps the very same points, reads none past the first two, and still checks the moved fields', () => {
+    const plain = long('s1', 5_000);
+    // Records the furthest point the update reads: the stored points are valid already.
+    let furthest = -1;
+    const points = new Proxy(plain.points, {
+      get(target, key, receiver) {
+        if (typeof key === 'string' && /^\d+$/.test(key)) furthest = Math.max(furthest, Number(key));
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    const s: Stroke = { ...plain, points };
+    const next = ok(board(s), upd('o1', { id: 's1', patch: { x: 40, strokeColor: '#e03131' } }));
+    const moved = next.get('s1') as Stroke;
+    expect(moved).toMatchObject({ x: 40, strokeColor: '#e03131', y: 0 });
+    expect(moved.points).toBe(s.points);
+    expect(furthest).toBeLessThan(2);
+    expect(err(board(s), upd('o2', { id: 's1', patch: { strokeWidth: -1 } }))).toMatch(/does not fit a stroke: strokeWidth/);
+  });
+
+  it('a patch that carries points is checked in full', () => {
+    const s = long('s1', 10);
+    const bad = Array.from({ length: 10 }, (_, i) => [i, i === 7 ? Number.NaN : i]);
+    expect(err(board(s), upd('o1', { id: 's1', patch: { points: bad } }))).toMatch(/does not fit a stroke: points/);
+    const next = ok(board(s), upd('o2', { id: 's1', patch: { points: [[1, 2]] } }));
+    expect((next.get('s1') as Stroke).points).toEqual([[1, 2]]);
+  });
+
+  it('a line keeps its points through a move (two stand in for them while the rest is checked)', () => {
+    const line: Element = { type: 'line', id: 'l1', x: 0, y: 0, ...style, points: [[0, 0], [5, 5], [9, 1]] };
+    const next = ok(board(line), upd('o1', { id: 'l1', patch: { y: 3 } }));
+    expect(next.get('l1')).toEqual({ ...line, y: 3 });
+  });
+});

@@ -53,13 +53,17 @@ export function applyOpInPlace(elements: Map<string, Element>, op: Op): string |
         for (const key of FROZEN_KEYS) if (key in patch) return `update of "${id}" may not change its ${key}`;
         // The patch's own values were checked with the input schemas; the stored element may predate
         // the character rules (a board with such a text must stay editable), so only its shape is checked.
-        const parsed = storedElementSchema.safeParse({ ...current, ...patch });
+        // The stored points are valid already: a patch that leaves them alone (a move, a colour) is
+        // checked with the first two standing in for them, so its cost does not grow with the stroke.
+        const keepPoints = 'points' in current && !('points' in patch) ? current.points : null;
+        const candidate = keepPoints ? { ...current, ...patch, points: keepPoints.slice(0, 2) } : { ...current, ...patch };
+        const parsed = storedElementSchema.safeParse(candidate);
         if (!parsed.success) {
           const issue = parsed.error.issues[0];
           const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
           return `update of "${id}" does not fit a ${current.type}: ${where}${issue?.message ?? 'invalid'}`;
         }
-        merged.set(id, parsed.data);
+        merged.set(id, keepPoints ? ({ ...parsed.data, points: keepPoints } as Element) : parsed.data);
       }
       for (const [id, el] of merged) elements.set(id, el);
       return null;

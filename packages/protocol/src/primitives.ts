@@ -18,6 +18,8 @@ export const LIMITS = {
   bytesPerBoard: 20 * 1024 * 1024,
   /** Points one push may carry (added elements and patched point lists): validating them holds the server's event loop. */
   pointsPerPush: 50_000,
+  /** Elements one push may add or update (each is validated, so the work grows with them). */
+  elementChangesPerPush: 5_000,
   /** Points one preview message may carry (its element's or appended). */
   pointsPerPreview: 1_000,
   /** Points of previews one person may send a second, in bursts of up to twice that (the server's rate bucket). */

@@ -51,6 +51,8 @@ export const RATE_LIMITS = {
   preview: { rate: 120, burst: 240 },
   /** Points in pushes (added strokes, lines, arrows, patched point lists): a push costs its size, not 1. */
   points: { rate: 20_000, burst: 100_000 },
+  /** Elements added or updated by pushes (each one is validated and merged: a move of 2,000 elements costs 2,000, not 1). */
+  elementChanges: { rate: 5_000, burst: 20_000 },
   /** UTF-8 bytes of element data in pushes. */
   bytes: { rate: 1024 * 1024, burst: 4 * 1024 * 1024 },
   /** Points in live previews (an element's, or appended). */

@@ -160,6 +160,26 @@ export function pushTooLarge(points: number): TRPCError {
   });
 }
 
+/** BAD_REQUEST for a push that adds or updates more elements than one push may (checked before it is validated). */
+export function pushTooManyChanges(changes: number): TRPCError {
+  return new TRPCError({
+    code: 'BAD_REQUEST',
+    message: `A push may add or update at most ${count(LIMITS.elementChangesPerPush)} elements; this one carries ${count(changes)}. Nothing was applied; send the ops in several pushes.`,
+  });
+}
+
+/** Elements a push adds or updates, read from its input as sent (before validation): the lengths of `elements` and `updates`. */
+export function rawPushChanges(raw: unknown): number {
+  const ops = isRecord(raw) && Array.isArray(raw.ops) ? raw.ops : [];
+  let changes = 0;
+  for (const op of ops) {
+    if (!isRecord(op)) continue;
+    if (Array.isArray(op.elements)) changes += op.elements.length;
+    else if (Array.isArray(op.updates)) changes += op.updates.length;
+  }
+  return changes;
+}
+
 /**
  * Points a push carries, read from its input as sent (before validation): the lengths of the
  * `points` arrays of added elements and of patches. Cheap (no walk over the points themselves), so

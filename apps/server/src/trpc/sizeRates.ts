@@ -4,7 +4,7 @@ import type { Context } from './context.js';
 import { CLOSE_FLOODING, FLOOD_REFUSALS } from './trpc.js';
 
 /** The rate buckets charged by size (auth/TokenBucket.ts), and how a refusal names what they count. */
-const UNITS = { points: 'points', bytes: 'bytes of element data', previewPoints: 'preview points' } as const;
+const UNITS = { points: 'points', elementChanges: 'added or updated elements', bytes: 'bytes of element data', previewPoints: 'preview points' } as const;
 export type SizeRateKind = keyof typeof UNITS;
 
 const count = (n: number) => Math.round(n).toLocaleString('en-US');

@@ -15,7 +15,7 @@ import {
 } from '@inkboard/protocol';
 import { EPHEMERAL_RULES, publicUser, publishEphemeral } from '../../boards/ephemeral.js';
 import { FrameQueue, RESYNC } from '../../boards/frameQueue.js';
-import { pushTooLarge, rawPushPoints } from '../../boards/budgets.js';
+import { pushTooLarge, pushTooManyChanges, rawPushChanges, rawPushPoints } from '../../boards/budgets.js';
 import { chargeSize } from '../sizeRates.js';
 import { withEventBytes } from '../../plugins/frameEncoder.js';
 import type { Context } from '../context.js';
@@ -69,9 +69,13 @@ export const boardRouter = router({
   push: boardProcedure('editor')
     // Points are counted and charged before validation (its cost grows with them), bytes after it (measured as stored).
     .use(async ({ ctx, getRawInput, next }) => {
-      const points = rawPushPoints(await getRawInput());
+      const raw = await getRawInput();
+      const points = rawPushPoints(raw);
       if (points > LIMITS.pointsPerPush) throw pushTooLarge(points);
+      const changes = rawPushChanges(raw);
+      if (changes > LIMITS.elementChangesPerPush) throw pushTooManyChanges(changes);
       chargeSize(ctx, 'points', points);
+      chargeSize(ctx, 'elementChanges', changes);
       return next();
     })
     .input(pushInput)

@@ -4,6 +4,7 @@ import {
   dropPending,
   emptyClientBoard,
   fromWireFrame,
+  pushableRun,
   receiveFrame,
   visibleElements,
   type BoardEvent,
@@ -173,7 +174,10 @@ export class BoardSession {
   /** One push in flight at a time keeps the server's order the order the ops were made. */
   private sendPending(): void {
     if (this.sending || this.status === 'closed') return;
-    const ops = this.board.pending.filter((op) => !this.acked.has(op.opId)).slice(0, this.singly > 0 ? 1 : 100);
+    const unsent = this.board.pending.filter((op) => !this.acked.has(op.opId));
+    // Within the server's per-push limits (ops, points, added or updated elements), so a burst of big
+    // edits goes as several pushes instead of being refused whole.
+    const ops = unsent.slice(0, this.singly > 0 ? 1 : pushableRun(unsent));
     if (!ops.length) return;
     this.sending = true;
     this.client.trpc.board.push.mutate({ boardId: this.boardId, ops }).then(

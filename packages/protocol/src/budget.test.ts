@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { measureElement, pointsInOp, pointsOf, utf8Length } from './budget.js';
+import { measureElement, pointsInOp, pointsOf, pushableRun, utf8Length } from './budget.js';
+import type { Op } from './ops.js';
+import { LIMITS } from './primitives.js';
 import type { Element } from './elements/index.js';
 
 const stroke: Element = { type: 'stroke', id: 's', x: 0, y: 0, z: 'a0', points: [[0, 0], [1, 2, 0.5]], strokeColor: '#1e1e1e', strokeWidth: 2, opacity: 1 };
@@ -23,5 +25,19 @@ describe('budget', () => {
     expect(pointsInOp({ type: 'update', opId: 'o', updates: [{ id: 's', patch: { points: [[0, 0], [1, 1], [2, 2]] } }, { id: 't', patch: { x: 1 } }] })).toBe(3);
     expect(pointsInOp({ type: 'delete', opId: 'o', ids: ['s'] })).toBe(0);
     expect(pointsInOp({ type: 'clear', opId: 'o' })).toBe(0);
+  });
+});
+
+describe('pushableRun (what one push may carry)', () => {
+  const move = (n: number): Op => ({ type: 'update', opId: `m${n}`, updates: Array.from({ length: 2_000 }, (_, i) => ({ id: `e${i}`, patch: { x: n } })) }) as Op;
+  const del = (n: number): Op => ({ type: 'delete', opId: `d${n}`, ids: ['a'] });
+
+  it('stops before the ops, points or element changes of one push would pass their limits, and always takes one op', () => {
+    expect(pushableRun([])).toBe(0);
+    expect(pushableRun(Array.from({ length: 150 }, (_, i) => del(i)))).toBe(LIMITS.opsPerPush);
+    // 2,000 changes each: two fit in 5,000, a third does not.
+    expect(pushableRun([move(1), move(2), move(3), move(4)])).toBe(2);
+    const big: Op = { type: 'add', opId: 'big', elements: Array.from({ length: 6_000 }, (_, i) => ({ type: 'rectangle', id: `r${i}` })) } as unknown as Op;
+    expect(pushableRun([big, del(1)])).toBe(1);
   });
 });

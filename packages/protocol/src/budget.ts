@@ -1,6 +1,7 @@
 import type { Element } from './elements/index.js';
 import type { Op } from './ops.js';
 import { assertNever } from './applyOp.js';
+import { LIMITS } from './primitives.js';
 
 /** What an element costs a board's budget: its points and the bytes of its JSON (as stored). */
 export interface ElementCost {
@@ -32,6 +33,28 @@ export function pointsOf(element: Element): number {
 /** The element's points and the UTF-8 bytes of its JSON: what it counts against a board's budget. */
 export function measureElement(element: Element): ElementCost {
   return { points: pointsOf(element), bytes: utf8Length(JSON.stringify(element)) };
+}
+
+/** Elements an op adds or updates: what a push costs in the element-changes budget (`LIMITS.elementChangesPerPush`). */
+export function changesInOp(op: Op): number {
+  return op.type === 'add' ? op.elements.length : op.type === 'update' ? op.updates.length : 0;
+}
+
+/**
+ * The longest run of `ops` from the start that one push may carry (at least one op): within the
+ * per-push limits of ops, points and added or updated elements.
+ */
+export function pushableRun(ops: readonly Op[]): number {
+  let points = 0;
+  let changes = 0;
+  let n = 0;
+  for (const op of ops) {
+    points += pointsInOp(op);
+    changes += changesInOp(op);
+    if (n > 0 && (n >= LIMITS.opsPerPush || points > LIMITS.pointsPerPush || changes > LIMITS.elementChangesPerPush)) break;
+    n++;
+  }
+  return n;
 }
 
 /**

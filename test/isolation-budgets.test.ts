@@ -65,7 +65,9 @@ const body = (boardId, strokes) => {
 };
 const push = async (text) => {
   const res = await fetch(url + '/trpc/board.push?batch=1', { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer ' + token }, body: text });
-  return (await res.json())[0];
+  // A refusal before tRPC reads the body (its size budget) is one error, not a batch of them.
+  const json = await res.json();
+  return Array.isArray(json) ? json[0] : json;
 };
 (async () => {
   // The push first: every stroke at once.
@@ -80,7 +82,7 @@ const push = async (text) => {
       try {
         const reply = await push(text);
         if (reply.result) out.accepted++;
-        else if (reply.error.data.code === 'TOO_MANY_REQUESTS') { out.refused++; out.message = reply.error.message; }
+        else if (reply.error.data.code === 'TOO_MANY_REQUESTS') { out.refused++; if (reply.error.message.startsWith('Too many points')) out.message = reply.error.message; }
         else out.other.push(reply.error.message);
       } catch (err) {
         out.other.push(String(err));

@@ -320,6 +320,31 @@ describe('anonymous bodies (issue 13 item 6)', () => {
     expect(huge.body.error?.message).toMatch(/at most 2 MiB/);
   });
 
+  it('a signed-in person has a budget of large bodies: 2 MiB pushes past it get 429 with Retry-After before they are read', async () => {
+    const s = await server();
+    const { token } = testUser(s.url, 'heavy-pusher');
+    // Almost 2 MiB of JSON (the issue's 2 MB push): each one took tens of ms of the event loop to parse.
+    const body = JSON.stringify({ boardId: 'nope', ops: [{ type: 'clear', opId: 'c1', pad: 'x'.repeat(2 * 1024 * 1024 - 200) }] });
+    const statuses: number[] = [];
+    let refusal: { status: number; retryAfter: string | null; body: Outcome } | undefined;
+    for (let i = 0; i < 8 && !refusal; i++) {
+      const r = await fetch(`${s.url}/trpc/board.push`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body });
+      statuses.push(r.status);
+      if (r.status === 429) refusal = { status: r.status, retryAfter: r.headers.get('retry-after'), body: (await r.json()) as Outcome };
+      else await r.arrayBuffer();
+    }
+    console.log(`2 MiB pushes: statuses ${statuses.join(',')}`);
+    // The burst (8 MiB) lets about four through (refused later by the schema), then the budget answers.
+    expect(statuses.slice(0, 3).every((st) => st !== 429)).toBe(true);
+    expect(refusal?.body.error?.data?.code).toBe('TOO_MANY_REQUESTS');
+    expect(refusal?.body.error?.message).toMatch(/^Too many large requests: this one carries 2\.0 MiB and one person may send 2 MiB of them a second/);
+    expect(Number(refusal?.retryAfter)).toBeGreaterThanOrEqual(1);
+    // Someone else is not affected.
+    const other = testUser(s.url, 'someone-else');
+    const theirs = await fetch(`${s.url}/trpc/board.push`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${other.token}` }, body });
+    expect(theirs.status).not.toBe(429);
+  });
+
   it('JSON nested deeper than 32 levels is refused before parsing, also in a query string', async () => {
     const s = await server();
     const post = await fetch(`${s.url}/trpc/auth.signIn`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: deep(4_000) });

@@ -6,6 +6,7 @@ import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { AuthService } from '../auth/AuthService.js';
+import { TokenBuckets } from '../auth/TokenBucket.js';
 import type { Config } from '../config.js';
 import { identify, SESSION_COOKIE } from '../trpc/context.js';
 import type { Metrics } from './metrics.js';
@@ -17,6 +18,13 @@ export const BODY_LIMIT = 2 * 1024 * 1024;
  * a sign-in is a few hundred bytes, and nothing unauthenticated should make the server read megabytes.
  */
 export const ANONYMOUS_BODY_LIMIT = 16 * 1024;
+/**
+ * Bytes of request bodies over the small limit one person may send a second (bursts of 8 MiB),
+ * charged by Content-Length before the body is read: parsing a 2 MiB JSON body holds the event loop
+ * for tens of milliseconds, whatever the procedure later refuses.
+ */
+export const BODY_BYTES_PER_SECOND = 2 * 1024 * 1024;
+export const BODY_BYTES_BURST = 8 * 1024 * 1024;
 /** Deepest nesting of `{`/`[` in a tRPC request's JSON (a push needs about 8), checked before it is parsed. */
 export const MAX_JSON_DEPTH = 32;
 /** Calls in one tRPC batch (HTTP `?batch=1`, or a WebSocket message that is a JSON array). */
@@ -245,17 +253,27 @@ export const httpGuardPlugin = fp<HttpGuardOptions>(
       }
     });
 
-    // Past the small limit, the body is read only for a signed-in caller of a non-anonymous procedure.
+    // Past the small limit, the body is read only for a signed-in caller of a non-anonymous procedure,
+    // within that person's budget of body bytes.
+    const bodyBytes = new TokenBuckets(BODY_BYTES_PER_SECOND, BODY_BYTES_BURST);
     app.addHook('preParsing', async (req, reply, payload) => {
       if (req.routeOptions.url !== TRPC_ROUTE) return payload;
       const length = Number(headerValue(req.headers['content-length']) ?? NaN);
       if (length <= ANONYMOUS_BODY_LIMIT) return payload;
       const anonymousPath = procedurePaths(req).some((p) => p.startsWith(ANONYMOUS_PREFIX));
-      const signedIn = !anonymousPath && (await identify(opts.auth, req.headers)) !== null;
+      const who = anonymousPath ? null : await identify(opts.auth, req.headers);
       const message = anonymousPath
         ? `Requests to auth.* may carry at most ${ANONYMOUS_BODY_LIMIT / 1024} KiB.`
         : `Without signing in, a request may carry at most ${ANONYMOUS_BODY_LIMIT / 1024} KiB; sign in (or pass a valid API token) first.`;
-      if (signedIn) return payload;
+      if (who) {
+        const wait = Number.isFinite(length) ? bodyBytes.spend(who.user.id, length) : 0;
+        if (wait === 0) return payload;
+        refused('body_rate');
+        reply.header('retry-after', String(Math.ceil(wait)));
+        const mib = (n: number) => `${(n / 1024 / 1024).toFixed(n % (1024 * 1024) ? 1 : 0)} MiB`;
+        await refuse(reply, 'TOO_MANY_REQUESTS', 429, `Too many large requests: this one carries ${mib(length)} and one person may send ${mib(BODY_BYTES_PER_SECOND)} of them a second (bursts up to ${mib(BODY_BYTES_BURST)}). Nothing was applied; retry in ${Math.ceil(wait)} s, or send less at a time.`);
+        return payload;
+      }
       if (Number.isFinite(length)) {
         refused('body');
         await refuse(reply, 'PAYLOAD_TOO_LARGE', 413, message);

@@ -6,6 +6,7 @@
  * the pool (a job past its time, or past the worker's heap, ends the worker, not the server).
  */
 import { createRequire } from 'node:module';
+import { getPriority, setPriority } from 'node:os';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Resvg } from '@resvg/resvg-js';
@@ -16,6 +17,17 @@ import type { DrawJob, RenderJob, RenderOutcome, WorkerData } from './jobs.js';
 type Protocol = typeof import('@inkboard/protocol');
 
 const data = workerData as WorkerData;
+
+/**
+ * Renders and snapshots yield the CPU to the event loop that serves everyone: on Linux each thread
+ * has its own nice value, and pid 0 means this thread. Ten steps lower than the server (at most 19).
+ */
+export const RENDER_NICE_STEPS = 10;
+try {
+  setPriority(0, Math.min(19, getPriority(0) + RENDER_NICE_STEPS));
+} catch {
+  // Not permitted or not supported here: renders keep the server's priority.
+}
 /** A stored element: its id and its JSON as stored. */
 interface Row {
   id: string;

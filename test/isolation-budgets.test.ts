@@ -5,6 +5,7 @@ import { LIMITS, newId, zAbove, type Element, type Op, type StrokePoint } from '
 import type { LaneRefusal } from '../packages/client/src/index.js';
 import { rejection, sleep, watch, type Watcher } from './helpers/live.js';
 import { connect, grantAccess, sqliteOf, startServer, testUser, waitFor, type TestServer } from './helpers/server.js';
+import { mulberry32 } from './helpers/fuzz.js';
 
 /**
  * Issue 13, budgets by size: what one client can make the server hold or send is bounded by size,
@@ -22,17 +23,8 @@ afterEach(async () => {
   server = undefined;
 });
 
-/** A seeded generator (mulberry32), so every run sends the same shapes. */
-function seeded(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The shared seeded generator (mulberry32). */
+const seeded = mulberry32;
 
 /** A stroke of `n` integer points (compact JSON, as an attacker would send). */
 function longStroke(n: number, random: () => number): Element {

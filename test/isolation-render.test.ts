@@ -9,19 +9,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Element } from '@inkboard/protocol';
 import { createPgDatabase } from './helpers/cluster.js';
 import { connect, sqliteOf, startServer, testUser, waitFor, type TestServer } from './helpers/server.js';
+import { mulberry32 } from './helpers/fuzz.js';
 
 const SEED = 1313;
-/** A seeded generator (the seed is printed, so a failure can be repeated). */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The shared seeded generator (mulberry32). */
+const random = mulberry32;
 
 /** `count` strokes of 5,000 points (the per-stroke cap) scattered over a 2,000 x 2,000 area: the attack's board. */
 function longStrokes(count: number, seed: number, points = 5_000): Element[] {

@@ -16,18 +16,11 @@ import { fromWireFrame, type Element, type Op, type WireFrame } from '@inkboard/
 import { BoardSession } from '../packages/client/src/index.js';
 import { createPgDatabase } from './helpers/cluster.js';
 import { connect, grantAccess, openSession, startServer, testUser, waitFor, type TestServer } from './helpers/server.js';
+import { mulberry32 } from './helpers/fuzz.js';
 
 const SEED = 1319;
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The shared seeded generator (mulberry32). */
+const random = mulberry32;
 
 /** `count` strokes of `points` points each (5,000 is the per-stroke cap). */
 function strokes(count: number, seed: number, points = 5_000, prefix = 'heavy'): Element[] {

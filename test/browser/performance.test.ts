@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId, zRangeAbove, type Element, type Op } from '@inkboard/protocol';
-import { connect, testUser, type TestServer } from '../helpers/server.js';
+import { connect, pushPatiently, testUser, type TestServer } from '../helpers/server.js';
 import { launchBrowser, newPerson, screenshots, startWebServer, waitForSummary, elementCount, type Person } from './helpers.js';
 import { mulberry32 } from '../helpers/fuzz.js';
 
@@ -127,7 +127,7 @@ describe('drawing performance', () => {
   });
 
   it(`pans smoothly over ${ELEMENTS} elements`, async ({ onTestFailed }) => {
-    onTestFailed(async () => void (await screenshots([person], 'failed-performance')));
+    onTestFailed(async () => void (await screenshots(person ? [person] : [], 'failed-performance')));
     // Seed through the API as the same account the browser signs in with.
     testUser(server.url, 'perf');
     const client = connect(server.url, 'perf');
@@ -135,7 +135,7 @@ describe('drawing performance', () => {
     const elements = seedElements(ELEMENTS);
     const ops: Op[] = [];
     for (let i = 0; i < elements.length; i += 250) ops.push({ type: 'add', opId: newId(), elements: elements.slice(i, i + 250) });
-    for (const op of ops) await client.trpc.board.push.mutate({ boardId, ops: [op] });
+    for (const op of ops) await pushPatiently(client, boardId, [op]);
     await client.close();
 
     person = await newPerson(browser, 'perf');

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import WebSocket from 'ws';
+import type { Op } from '@inkboard/protocol';
 import { buildApp } from '../../apps/server/src/app.js';
 import { sha256 } from '../../apps/server/src/auth/secrets.js';
 import type { SqliteStorage } from '../../apps/server/src/storage/SqliteStorage.js';
@@ -171,4 +172,23 @@ export function dropConnection(client: InkboardClient): void {
 /** Elements as a sorted, comparable list. */
 export function canonical(elements: ReadonlyMap<string, unknown> | Iterable<[string, unknown]>) {
   return [...(elements instanceof Map ? elements.entries() : elements)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/**
+ * Pushes as a script should: a push refused as too many (pushes are charged by points, elements and
+ * bytes) is sent again after the wait the server names. For tests that build big boards.
+ */
+export async function pushPatiently(client: InkboardClient, boardId: string, ops: Op[], timeoutMs = 60_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await client.trpc.board.push.mutate({ boardId, ops });
+      return;
+    } catch (err) {
+      const code = (err as { data?: { code?: string } }).data?.code;
+      if (code !== 'TOO_MANY_REQUESTS' || Date.now() > until) throw err;
+      const seconds = Number(/retry in (\d+) s/.exec((err as Error).message)?.[1] ?? 1);
+      await new Promise((r) => setTimeout(r, seconds * 1000));
+    }
+  }
 }

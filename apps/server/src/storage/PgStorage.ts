@@ -309,18 +309,7 @@ export class PgStorage implements Storage {
 
   async boardsOf(userId: string): Promise<MemberBoard[]> {
     return this.db
-      .select({
-        id: boards.id,
-        title: boards.title,
-        ownerId: boards.ownerId,
-        seq: boards.seq,
-        elementCount: boards.elementCount,
-        elementPoints: boards.elementPoints,
-        elementBytes: boards.elementBytes,
-        createdAt: boards.createdAt,
-        updatedAt: boards.updatedAt,
-        role: boardMembers.role,
-      })
+      .select({ ...BOARD_COLUMNS, role: boardMembers.role })
       .from(boardMembers)
       .innerJoin(boards, eq(boardMembers.boardId, boards.id))
       .where(eq(boardMembers.userId, userId))

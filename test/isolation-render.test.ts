@@ -8,7 +8,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Element } from '@inkboard/protocol';
 import { createPgDatabase } from './helpers/cluster.js';
-import { connect, sqliteOf, startServer, testUser, waitFor, type TestServer } from './helpers/server.js';
+import { connect, sqliteOf, startServer, testUser, waitFor, watchHealth, type TestServer } from './helpers/server.js';
 import { mulberry32 } from './helpers/fuzz.js';
 
 const SEED = 1313;
@@ -49,33 +49,14 @@ afterEach(async () => {
   for (const w of watches) await w.end();
 });
 
-/** Polls /healthz as another client would, recording the longest wait for an answer. */
+/** Polls /healthz as another client would (helpers' watchHealth), reporting the longest wait. */
 function healthWatch(url: string) {
-  let worst = 0;
-  let answered = 0;
-  let failed = 0;
-  let stop = false;
-  const loop = (async () => {
-    while (!stop) {
-      const started = performance.now();
-      try {
-        const res = await fetch(`${url}/healthz`);
-        await res.arrayBuffer();
-        if (res.status === 200) answered++;
-        else failed++;
-      } catch {
-        failed++;
-      }
-      worst = Math.max(worst, performance.now() - started);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  })();
+  const polling = watchHealth(url);
   const watch = {
     async end() {
-      stop = true;
       watches.delete(watch);
-      await loop;
-      return { worstMs: Math.round(worst), answered, failed };
+      const { waits, failed } = await polling.end();
+      return { worstMs: Math.round(Math.max(0, ...waits)), answered: waits.length - failed, failed };
     },
   };
   watches.add(watch);

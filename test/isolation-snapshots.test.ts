@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromWireFrame, type Element, type Op, type WireFrame } from '@inkboard/protocol';
 import { BoardSession } from '../packages/client/src/index.js';
 import { createPgDatabase } from './helpers/cluster.js';
-import { connect, grantAccess, openSession, startServer, testUser, waitFor, type TestServer } from './helpers/server.js';
+import { connect, grantAccess, openSession, startServer, testUser, waitFor, watchHealth, type TestServer } from './helpers/server.js';
 import { mulberry32 } from './helpers/fuzz.js';
 
 const SEED = 1319;
@@ -114,33 +114,7 @@ function attack(options: { url: string; token: string; boardId: string; sockets:
   });
 }
 
-/** Polls /healthz as another client would, recording each wait. */
-function healthWatch(url: string) {
-  const waits: number[] = [];
-  let failed = 0;
-  let stop = false;
-  const loop = (async () => {
-    while (!stop) {
-      const started = performance.now();
-      try {
-        const res = await fetch(`${url}/healthz`);
-        await res.arrayBuffer();
-        if (res.status !== 200) failed++;
-      } catch {
-        failed++;
-      }
-      waits.push(performance.now() - started);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  })();
-  return {
-    async end() {
-      stop = true;
-      await loop;
-      return { waits, failed };
-    },
-  };
-}
+const healthWatch = watchHealth;
 
 /**
  * Normal client's p99 (ack of a small push, /healthz) while the attack runs: generous for a loaded

@@ -192,3 +192,31 @@ export async function pushPatiently(client: InkboardClient, boardId: string, ops
     }
   }
 }
+
+/** Polls /healthz every 20 ms as another client would, recording each wait, until `end()`. */
+export function watchHealth(url: string): { end(): Promise<{ waits: number[]; failed: number }> } {
+  const waits: number[] = [];
+  let failed = 0;
+  let stop = false;
+  const loop = (async () => {
+    while (!stop) {
+      const started = performance.now();
+      try {
+        const res = await fetch(`${url}/healthz`);
+        await res.arrayBuffer();
+        if (res.status !== 200) failed++;
+      } catch {
+        failed++;
+      }
+      waits.push(performance.now() - started);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  return {
+    async end() {
+      stop = true;
+      await loop;
+      return { waits, failed };
+    },
+  };
+}

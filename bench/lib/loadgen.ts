@@ -21,9 +21,11 @@ export interface ShardConfig {
   system: System;
   /** Server processes: client idx connects to ports[idx % ports.length]. */
   ports: number[];
-  boardId: string;
-  /** token: the client's API token on a server with accounts, else null. */
-  clients: { idx: number; drawer: boolean; sampled: boolean; token: string | null }[];
+  /**
+   * token: the client's API token on a server with accounts, else null; board: the board (socket.io:
+   * the room) the client joins and sends to (one for a classroom, one per 10 clients for a school).
+   */
+  clients: { idx: number; board: string; drawer: boolean; sampled: boolean; token: string | null }[];
   cursorHz: number;
   previewHz: number;
   strokeMs: number;
@@ -114,6 +116,7 @@ const sent = { cursors: 0, previews: 0, ops: 0 };
 
 interface Client {
   idx: number;
+  board: string;
   drawer: boolean;
   sampled: boolean;
   token: string | null;
@@ -264,7 +267,7 @@ function connectInkboard(c: Client): Promise<void> {
     const timer = setTimeout(() => reject(new Error(`client ${c.idx}: no snapshot within 30 s`)), 30_000);
     ws.on('open', () => {
       if (first) ws.send(first);
-      ws.send(JSON.stringify({ id: 1, method: 'subscription', params: { path: 'board.onEvents', input: { boardId: cfg.boardId } } }));
+      ws.send(JSON.stringify({ id: 1, method: 'subscription', params: { path: 'board.onEvents', input: { boardId: c.board } } }));
     });
     ws.on('message', (data: Buffer) => {
       inkboardMessage(c, data);
@@ -303,7 +306,7 @@ function sioRawMessage(c: Client, buf: Buffer) {
     return;
   }
   if (b0 === 0x30) return c.ws!.send('40'); // engine.io open -> socket.io connect
-  if (b0 === 0x34 && buf[1] === 0x30) return c.ws!.send(`420["join","${cfg.boardId}"]`); // connected -> join the room
+  if (b0 === 0x34 && buf[1] === 0x30) return c.ws!.send(`420["join","${c.board}"]`); // connected -> join the room
   if (b0 === 0x34 && buf[1] === 0x33 && buf[2] === 0x30) c.ready = true; // ack of the join
 }
 
@@ -314,7 +317,7 @@ function connectSio(c: Client): Promise<void> {
       const socket = ioClient(`http://127.0.0.1:${portOf(c)}`, { transports: ['websocket'], forceNew: true, reconnection: false });
       c.sio = socket;
       socket.on('connect', () => {
-        socket.emit('join', cfg.boardId, () => {
+        socket.emit('join', c.board, () => {
           c.ready = true;
           clearTimeout(timer);
           resolve();
@@ -378,8 +381,8 @@ function sendCursor(c: Client) {
   const t = wall();
   const x = stampX(t);
   c.lastCursorX = x;
-  if (cfg.system === 'inkboard' && useLane) c.ws!.send(`~[{"type":"cursor","boardId":"${cfg.boardId}","x":${x},"y":${c.idx}}]`);
-  else if (cfg.system === 'inkboard') inkboardMutation(c, 'board.cursor', `{"boardId":"${cfg.boardId}","x":${x},"y":${c.idx}}`);
+  if (cfg.system === 'inkboard' && useLane) c.ws!.send(`~[{"type":"cursor","boardId":"${c.board}","x":${x},"y":${c.idx}}]`);
+  else if (cfg.system === 'inkboard') inkboardMutation(c, 'board.cursor', `{"boardId":"${c.board}","x":${x},"y":${c.idx}}`);
   else sioEmit(c, 'cursor', `{"x":${x},"y":${c.idx}}`, () => ({ x, y: c.idx }));
   if (inWindow(t)) sent.cursors++;
 }
@@ -404,8 +407,8 @@ function sendPreview(c: Client, t: number) {
 }
 
 function sendPreviewBody(c: Client, body: string) {
-  if (cfg.system === 'inkboard' && useLane) c.ws!.send(`~[{"type":"preview","boardId":"${cfg.boardId}",${body}}]`);
-  else if (cfg.system === 'inkboard') inkboardMutation(c, 'board.preview', `{"boardId":"${cfg.boardId}",${body}}`);
+  if (cfg.system === 'inkboard' && useLane) c.ws!.send(`~[{"type":"preview","boardId":"${c.board}",${body}}]`);
+  else if (cfg.system === 'inkboard') inkboardMutation(c, 'board.preview', `{"boardId":"${c.board}",${body}}`);
   else sioEmit(c, 'preview', `{${body}}`, () => JSON.parse(`{${body}}`));
 }
 
@@ -417,7 +420,7 @@ function commitStroke(c: Client) {
   const element = `{"type":"stroke","id":"k${opId.slice(1)}","x":${100 + c.idx},"y":200,"z":"a0","points":${JSON.stringify(c.points)},${STYLE}}`;
   const op = `{"type":"add","opId":"${opId}","elements":[${element}]}`;
   if (cfg.system === 'inkboard') {
-    const id = inkboardMutation(c, 'board.push', `{"boardId":"${cfg.boardId}","ops":[${op}]}`);
+    const id = inkboardMutation(c, 'board.push', `{"boardId":"${c.board}","ops":[${op}]}`);
     c.pendingPush.set(id, { opId, t });
   } else sioEmit(c, 'op', `{"opId":"${opId}","elements":[${element}]}`, () => JSON.parse(`{"opId":"${opId}","elements":[${element}]}`));
   if (inWindow(t)) {

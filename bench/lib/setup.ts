@@ -7,6 +7,8 @@
 
 export interface Classroom {
   boardId: string;
+  /** Every board (a classroom: one; a school: one per board of clients). */
+  boardIds: string[];
   /** Owner's token (creates the board), or null on a server without accounts. */
   ownerToken: string | null;
   /** One token per client, or nulls. */
@@ -72,22 +74,30 @@ async function pool<T>(count: number, concurrency: number, task: (i: number) => 
   return out;
 }
 
-/** The owner's board and `n` users who may edit it. */
-export async function setupClassroom(port: number, n: number, title: string): Promise<Classroom> {
+/**
+ * The owner's board and `n` users who may edit it; with `school`, `school.boards` boards and user i an
+ * editor of board `school.boardOf(i)` only.
+ */
+export async function setupClassroom(port: number, n: number, title: string, school?: { boards: number; boardOf: (i: number) => number }): Promise<Classroom> {
   const t0 = performance.now();
+  const boards = school?.boards ?? 1;
+  const boardOf = school?.boardOf ?? (() => 0);
   if (!(await hasAccounts(port))) {
-    const { data } = await trpcHttp<{ id: string }>(port, 'board.create', { title });
-    return { boardId: data.id, ownerToken: null, tokens: new Array(n).fill(null), setupMs: performance.now() - t0 };
+    const boardIds = await pool(boards, 8, async (b) => (await trpcHttp<{ id: string }>(port, 'board.create', { title: `${title} #${b + 1}` })).data.id);
+    return { boardId: boardIds[0]!, boardIds, ownerToken: null, tokens: new Array(n).fill(null), setupMs: performance.now() - t0 };
   }
   const ownerToken = await makeUser(port, 'teacher');
-  const { data: board } = await trpcHttp<{ id: string }>(port, 'board.create', { title }, { token: ownerToken });
-  const { data: link } = await trpcHttp<{ code: string }>(port, 'share.createLink', { boardId: board.id, role: 'editor' }, { token: ownerToken });
+  const made = await pool(boards, 4, async (b) => {
+    const { data: board } = await trpcHttp<{ id: string }>(port, 'board.create', { title: boards > 1 ? `${title} #${b + 1}` : title }, { token: ownerToken });
+    const { data: link } = await trpcHttp<{ code: string }>(port, 'share.createLink', { boardId: board.id, role: 'editor' }, { token: ownerToken });
+    return { id: board.id, code: link.code };
+  });
   const tokens = await pool(n, 8, async (i) => {
     const token = await makeUser(port, `student${i}`);
-    await trpcHttp(port, 'share.accept', { code: link.code }, { token });
+    await trpcHttp(port, 'share.accept', { code: made[boardOf(i)]!.code }, { token });
     return token;
   });
-  return { boardId: board.id, ownerToken, tokens, setupMs: performance.now() - t0 };
+  return { boardId: made[0]!.id, boardIds: made.map((b) => b.id), ownerToken, tokens, setupMs: performance.now() - t0 };
 }
 
 /** WebSocket URL and first message for a token (tRPC connection params), or the plain URL. */

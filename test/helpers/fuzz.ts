@@ -132,6 +132,8 @@ export function randomElement(rng: Rng, id: string, z: string): Element {
       return { type, ...common, width: rng.int(0, 400), height: rng.int(0, 400), fillColor: rng.pick(FILLS) };
     case 'text':
       return { type, ...common, text: rng.pick(WORDS), fontSize: rng.int(8, 64) };
+    case 'note':
+      return { type, ...common, width: rng.int(0, 400), height: rng.int(0, 400), fillColor: rng.pick(FILLS), text: rng.pick(WORDS), fontSize: rng.int(8, 64) };
   }
 }
 
@@ -159,6 +161,8 @@ export function randomPatch(rng: Rng, el: Element, board: Elements, misfit = fal
         return { text: 'not on a shape' };
       case 'text':
         return { width: 10 };
+      case 'note':
+        return { points: [[0, 0]] };
       case 'line':
       case 'arrow':
         return { points: [[0, 0]] }; // a line needs two points
@@ -171,7 +175,7 @@ export function randomPatch(rng: Rng, el: Element, board: Elements, misfit = fal
     case 'move':
       return rng.chance(0.8) ? { x: rng.coord(), y: rng.coord() } : { x: el.x + rng.int(-20, 20) };
     case 'recolour':
-      if ((el.type === 'rectangle' || el.type === 'ellipse') && rng.chance(0.5)) {
+      if ((el.type === 'rectangle' || el.type === 'ellipse' || el.type === 'note') && rng.chance(0.5)) {
         return rng.chance(0.5) ? { fillColor: rng.pick(FILLS) } : { fillColor: rng.pick(FILLS), strokeColor: rng.pick(COLORS) };
       }
       return { strokeColor: rng.pick(COLORS) };
@@ -179,6 +183,7 @@ export function randomPatch(rng: Rng, el: Element, board: Elements, misfit = fal
       switch (el.type) {
         case 'rectangle':
         case 'ellipse':
+        case 'note':
           return rng.chance(0.7) ? { width: rng.int(0, 600), height: rng.int(0, 600) } : { width: rng.int(0, 600) };
         case 'text':
           return rng.chance(0.6) ? { fontSize: rng.int(8, 96) } : { text: rng.pick(WORDS), fontSize: rng.int(8, 96) };

@@ -1,6 +1,9 @@
 import { DEFAULT_STYLE, elementSchema, type Element, type ElementInput } from './elements/index.js';
 
-/** Fills what an input left out (id, z, style) and validates the result as a full element. */
+/**
+ * Fills what an input left out (id, z, every style field: colours, stroke width, opacity, font size; a
+ * note's text) and validates the result as a full element. Optional fields (`angle`, `groupIds`, ...) stay out.
+ */
 export function normalizeElement(input: ElementInput, defaults: { id: string; z: string }): Element {
   const withDefaults: Record<string, unknown> = {
     ...input,
@@ -12,6 +15,11 @@ export function normalizeElement(input: ElementInput, defaults: { id: string; z:
   };
   if ((input.type === 'rectangle' || input.type === 'ellipse') && input.fillColor === undefined) {
     withDefaults.fillColor = DEFAULT_STYLE.fillColor;
+  }
+  if (input.type === 'text' || input.type === 'note') withDefaults.fontSize = input.fontSize ?? DEFAULT_STYLE.fontSize;
+  if (input.type === 'note') {
+    withDefaults.fillColor = input.fillColor ?? DEFAULT_STYLE.noteColor;
+    withDefaults.text = input.text ?? '';
   }
   return elementSchema.parse(withDefaults);
 }

@@ -1,6 +1,6 @@
 import type { Elements } from './applyOp.js';
 import { assertNever } from './applyOp.js';
-import type { Element, ElementPatch } from './elements/index.js';
+import { missingFieldValue, type Element, type ElementPatch } from './elements/index.js';
 import type { Op } from './ops.js';
 
 /**
@@ -42,7 +42,11 @@ export function invertOp(before: Elements, op: Op, opId: string): Op | null {
         const el = before.get(id) as Record<string, unknown> | undefined;
         if (el === undefined) continue;
         const back: Record<string, unknown> = {};
-        for (const key of Object.keys(patch)) if (el[key] !== undefined) back[key] = el[key];
+        for (const key of Object.keys(patch)) {
+          // A field the element was stored without (angle, locked, ...) goes back to what its absence meant.
+          const value = el[key] !== undefined ? el[key] : missingFieldValue(el as Element, key);
+          if (value !== undefined) back[key] = value;
+        }
         if (Object.keys(back).length) updates.push({ id, patch: back as ElementPatch });
       }
       return updates.length ? { type: 'update', opId, updates } : null;

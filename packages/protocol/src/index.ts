@@ -11,6 +11,7 @@ export * from './clientBoard.js';
 export * from './geometry.js';
 export * from './zorder.js';
 export * from './svg.js';
+export * from './textLayout.js';
 export * from './builders.js';
 export * from './wire.js';
 export * from './lane.js';

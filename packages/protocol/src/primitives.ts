@@ -6,6 +6,8 @@ export const MAX_COORD = 1_000_000;
 /** Limits that every boundary enforces (documented in docs/limits.md). */
 export const LIMITS = {
   idLength: 64,
+  /** Nested groups an element may belong to (`groupIds`). */
+  groupDepth: 8,
   pointsPerStroke: 5_000,
   pointsPerLine: 1_000,
   textLength: 5_000,

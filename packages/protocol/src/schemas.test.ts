@@ -18,6 +18,7 @@ const examples: Record<Element['type'], Element> = {
   rectangle: { type: 'rectangle', id: 'r1', x: 1, y: 2, ...style, width: 30, height: 40, fillColor: 'transparent' },
   ellipse: { type: 'ellipse', id: 'e1', x: 1, y: 2, ...style, width: 30, height: 0, fillColor: '#ff000080' },
   text: { type: 'text', id: 't1', x: 3, y: 4, ...style, text: 'hello\nworld', fontSize: 16 },
+  note: { type: 'note', id: 'n1', x: 3, y: 4, ...style, width: 200, height: 200, fillColor: '#fff3bf', text: 'to do', fontSize: 20 },
 };
 
 const rejects = (el: unknown) => expect(elementSchema.safeParse(el).success).toBe(false);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Element } from './elements/index.js';
-import { elementToSvg, escapeXml, renderSvg, SvgTooLargeError, textBaseline } from './svg.js';
+import { elementToSvg, escapeXml, renderSvg, SvgTooLargeError } from './svg.js';
+import { textBaseline } from './textLayout.js';
 import { arrowHead } from './geometry.js';
 
 const style = { z: 'a0', strokeColor: '#1e1e1e', strokeWidth: 2, opacity: 1 };
@@ -11,6 +12,7 @@ const els = {
   rectangle: { type: 'rectangle', id: 'rect1', x: 5, y: 6, ...style, width: 40, height: 30, fillColor: '#ff0000' },
   ellipse: { type: 'ellipse', id: 'ell1', x: 300, y: -40, ...style, width: 60, height: 20, fillColor: 'transparent' },
   text: { type: 'text', id: 'text1', x: 0, y: 400, ...style, text: 'a <b> & "c"\n\nlast', fontSize: 20 },
+  note: { type: 'note', id: 'note1', x: 500, y: 0, ...style, width: 120, height: 100, fillColor: '#fff3bf', text: 'buy milk & <eggs>', fontSize: 16 },
 } satisfies Record<Element['type'], Element>;
 const all: Element[] = Object.values(els);
 

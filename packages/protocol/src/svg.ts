@@ -1,10 +1,12 @@
 import { getStroke } from 'perfect-freehand';
 import { assertNever } from './applyOp.js';
 import type { Element, Stroke } from './elements/index.js';
-import { arrowHead, unionBounds, TEXT_LINE_HEIGHT, type Box } from './geometry.js';
+import { arrowHead, elementCenter, unionBounds, type Box } from './geometry.js';
+import { FONT_FAMILIES, layoutNote, layoutText, type TextLayout } from './textLayout.js';
 import { sortElements } from './zorder.js';
 
-export const FONT_FAMILY = 'ui-sans-serif, system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
+/** The font of texts without a `fontFamily` (all texts stored before issue 14): `FONT_FAMILIES.sans`. */
+export const FONT_FAMILY = FONT_FAMILIES.sans;
 
 /** Outline polygon of a freehand stroke (perfect-freehand), in the element's own coordinates. */
 export function strokeOutline(el: Pick<Stroke, 'points' | 'strokeWidth'>, last = true): number[][] {
@@ -52,8 +54,36 @@ export function escapeXml(s: string): string {
 
 const polyline = (points: readonly (readonly number[])[]) => points.map((p) => `${fmt(p[0]!)},${fmt(p[1]!)}`).join(' ');
 
-/** One element as an SVG fragment in world coordinates. */
-export function elementToSvg(el: Element): string {
+/** Looks an element up by id (a label's container). */
+export type ElementLookup = (id: string) => Element | undefined;
+
+const ANCHOR = { left: 'start', center: 'middle', right: 'end' } as const;
+
+/** SVG `rotate(...)` of an angle in radians about (cx, cy). */
+function rotation(angle: number, cx: number, cy: number): string {
+  return `rotate(${fmt((angle * 180) / Math.PI)} ${fmt(cx)} ${fmt(cy)})`;
+}
+
+/** A laid-out text as an SVG `<text>` (turned by the layout's angle). */
+function textToSvg(layout: TextLayout, attrs: string): string {
+  const tspans = layout.lines.map((line) => `<tspan x="${fmt(line.x)}" y="${fmt(line.baseline)}">${escapeXml(line.text) || ' '}</tspan>`).join('');
+  const turn = layout.angle ? ` transform="${rotation(layout.angle, layout.cx, layout.cy)}"` : '';
+  const anchor = layout.align === 'left' ? '' : ` text-anchor="${ANCHOR[layout.align]}"`;
+  return `<text${attrs} font-family="${escapeXml(FONT_FAMILIES[layout.fontFamily])}" font-size="${fmt(layout.fontSize)}"${anchor} fill="${layout.color}" xml:space="preserve"${turn}>${tspans}</text>`;
+}
+
+/**
+ * One element as an SVG fragment in world coordinates. `lookup` finds a label's container (a text
+ * with `containerId`); without it, or when the container is gone, the label is drawn as a free text.
+ */
+export function elementToSvg(el: Element, lookup?: ElementLookup): string {
+  const angle = el.type === 'text' ? 0 : (el.angle ?? 0); // a text turns inside its layout
+  if (angle === 0) return unrotatedSvg(el, lookup);
+  const [cx, cy] = elementCenter(el);
+  return `<g transform="${rotation(angle, cx, cy)}">${unrotatedSvg(el, lookup)}</g>`;
+}
+
+function unrotatedSvg(el: Element, lookup: ElementLookup | undefined): string {
   const common = el.opacity < 1 ? ` opacity="${fmt(el.opacity)}"` : '';
   const stroke = `stroke="${el.strokeColor}" stroke-width="${fmt(el.strokeWidth)}" stroke-linecap="round" stroke-linejoin="round"`;
   switch (el.type) {
@@ -76,21 +106,20 @@ export function elementToSvg(el: Element): string {
       return `<rect data-id="${escapeXml(el.id)}" x="${fmt(el.x)}" y="${fmt(el.y)}" width="${fmt(el.width)}" height="${fmt(el.height)}" rx="${fmt(Math.min(8, el.width / 4, el.height / 4))}" fill="${fillAttr(el.fillColor)}" ${stroke}${common}/>`;
     case 'ellipse':
       return `<ellipse data-id="${escapeXml(el.id)}" cx="${fmt(el.x + el.width / 2)}" cy="${fmt(el.y + el.height / 2)}" rx="${fmt(el.width / 2)}" ry="${fmt(el.height / 2)}" fill="${fillAttr(el.fillColor)}" ${stroke}${common}/>`;
-    case 'text': {
-      const lines = el.text.split('\n');
-      const tspans = lines
-        .map((line, i) => `<tspan x="${fmt(el.x)}" y="${fmt(textBaseline(el.y, el.fontSize, i))}">${escapeXml(line) || ' '}</tspan>`)
-        .join('');
-      return `<text data-id="${escapeXml(el.id)}" font-family="${escapeXml(FONT_FAMILY)}" font-size="${fmt(el.fontSize)}" fill="${el.strokeColor}" xml:space="preserve"${common}>${tspans}</text>`;
+    case 'text':
+      return textToSvg(layoutText(el, lookup), ` data-id="${escapeXml(el.id)}"${common}`);
+    case 'note': {
+      const border = el.fillColor === 'transparent' ? `stroke="${el.strokeColor}" stroke-width="${fmt(el.strokeWidth)}"` : 'stroke="none"';
+      return (
+        `<g data-id="${escapeXml(el.id)}"${common}>` +
+        `<rect x="${fmt(el.x)}" y="${fmt(el.y)}" width="${fmt(el.width)}" height="${fmt(el.height)}" rx="${fmt(Math.min(4, el.width / 4, el.height / 4))}" fill="${fillAttr(el.fillColor)}" ${border}/>` +
+        (el.text === '' ? '' : textToSvg(layoutNote({ ...el, angle: 0 }), '')) +
+        `</g>`
+      );
     }
     default:
       return assertNever(el);
   }
-}
-
-/** Baseline of line `i` of a text element whose top is `y` (shared with the canvas renderer). */
-export function textBaseline(y: number, fontSize: number, i: number): number {
-  return y + fontSize * (0.9 + i * TEXT_LINE_HEIGHT);
 }
 
 function fillAttr(fill: string): string {
@@ -123,12 +152,14 @@ export class SvgTooLargeError extends Error {
 
 /** The elements' fragments, in paint order, within `budget` characters (or the `SvgTooLargeError`). */
 function fragments(sorted: readonly Element[], budget: number, maxLength: number, keepTop: boolean): string {
-  if (budget === Infinity) return sorted.map(elementToSvg).join('');
+  const byId = new Map(sorted.map((el) => [el.id, el]));
+  const lookup: ElementLookup = (id) => byId.get(id);
+  if (budget === Infinity) return sorted.map((el) => elementToSvg(el, lookup)).join('');
   const parts: string[] = [];
   let used = 0;
   // Top-down for a preview, so what is dropped is what lies underneath.
   for (let k = 0; k < sorted.length; k++) {
-    const part = elementToSvg(sorted[keepTop ? sorted.length - 1 - k : k]!);
+    const part = elementToSvg(sorted[keepTop ? sorted.length - 1 - k : k]!, lookup);
     if (used + part.length > budget) {
       if (keepTop) break;
       throw new SvgTooLargeError(maxLength);

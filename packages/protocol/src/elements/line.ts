@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LIMITS } from '../primitives.js';
+import { idSchema, LIMITS } from '../primitives.js';
 import { commonFields } from './common.js';
 import { pointListSchema } from './points.js';
 
@@ -20,10 +20,27 @@ export const lineSchema = z.strictObject({
 });
 export type Line = z.infer<typeof lineSchema>;
 
-/** A line with an arrowhead at its last point. */
+/**
+ * Where an arrow's end is attached: the shape `elementId` (a rectangle, ellipse or note) and a point
+ * of that shape's box, normalized: `fixedPoint` `[0, 0]` is the top-left of its unrotated box, `[1, 1]`
+ * the bottom-right, `[0.5, 0.5]` the centre; the point turns with the shape's `angle`. When the shape
+ * moves, resizes or turns (by anyone), the end follows that point (`bindingPatches` in bindings.ts).
+ * Bound by id, so concurrent moves of the shape never detach it; a deleted shape leaves the end where it was.
+ */
+export const bindingSchema = z.strictObject({
+  elementId: idSchema,
+  fixedPoint: z.tuple([z.number().min(0).max(1), z.number().min(0).max(1)]),
+});
+export type Binding = z.infer<typeof bindingSchema>;
+
+/**
+ * A (poly)line with an arrowhead at its last point, along its last segment. `startBinding` binds the first point, `endBinding` the last; `null` or missing: free.
+ */
 export const arrowSchema = z.strictObject({
   type: z.literal('arrow'),
   ...commonFields,
   points: linePointsSchema,
+  startBinding: bindingSchema.nullable().optional(),
+  endBinding: bindingSchema.nullable().optional(),
 });
 export type Arrow = z.infer<typeof arrowSchema>;

@@ -2,14 +2,15 @@ import { z } from 'zod';
 import { MAX_COORD, fillSchema } from '../primitives.js';
 import { commonFields } from './common.js';
 
-const size = z.number().min(0, 'must not be negative').max(2 * MAX_COORD);
+/** Width or height of a box (rectangle, ellipse, note). */
+export const boxSize = z.number().min(0, 'must not be negative').max(2 * MAX_COORD);
 
-/** Axis-aligned rectangle; `x`, `y` is its top-left corner. */
+/** Rectangle; `x`, `y` is the top-left corner of its unrotated box (it turns by `angle` about the box's centre). */
 export const rectangleSchema = z.strictObject({
   type: z.literal('rectangle'),
   ...commonFields,
-  width: size,
-  height: size,
+  width: boxSize,
+  height: boxSize,
   fillColor: fillSchema,
 });
 export type Rectangle = z.infer<typeof rectangleSchema>;
@@ -18,8 +19,8 @@ export type Rectangle = z.infer<typeof rectangleSchema>;
 export const ellipseSchema = z.strictObject({
   type: z.literal('ellipse'),
   ...commonFields,
-  width: size,
-  height: size,
+  width: boxSize,
+  height: boxSize,
   fillColor: fillSchema,
 });
 export type Ellipse = z.infer<typeof ellipseSchema>;

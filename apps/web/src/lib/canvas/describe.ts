@@ -7,6 +7,7 @@ const NOUNS: Record<Element['type'], [string, string]> = {
   rectangle: ['rectangle', 'rectangles'],
   ellipse: ['ellipse', 'ellipses'],
   text: ['text', 'texts'],
+  note: ['sticky note', 'sticky notes'],
 };
 
 /**
@@ -21,7 +22,8 @@ export function describeBoard(elements: readonly Element[], maxTexts = 10): stri
     counts.set(el.type, (counts.get(el.type) ?? 0) + 1);
     switch (el.type) {
       case 'text':
-        if (texts.length < maxTexts) texts.push(`“${el.text.length > 60 ? `${el.text.slice(0, 60)}…` : el.text}”`);
+      case 'note':
+        if (el.text !== '' && texts.length < maxTexts) texts.push(`“${el.text.length > 60 ? `${el.text.slice(0, 60)}…` : el.text}”`);
         break;
       case 'stroke':
       case 'line':

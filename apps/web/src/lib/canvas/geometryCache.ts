@@ -1,4 +1,4 @@
-import { FONT_FAMILY, TEXT_LINE_HEIGHT, arrowHead, elementBounds, strokePath, assertNever, type Box, type Element, type Text } from '@inkboard/protocol';
+import { TEXT_LINE_HEIGHT, arrowHead, elementBounds, elementCenter, fontStack, rotatedBoxBounds, strokePath, assertNever, type Box, type Element, type Text } from '@inkboard/protocol';
 
 /**
  * Elements are immutable: an update makes a new object. So the object itself is the
@@ -9,7 +9,7 @@ const paths = new WeakMap<Element, Path2D>();
 /** Paths of strokes still being drawn: their end is left open (perfect-freehand's `last: false`). */
 const livePaths = new WeakMap<Element, Path2D>();
 
-/** The element's world bounding box (cached). */
+/** The element's world bounding box (cached; around its turned outline when it has an `angle`). */
 export function boundsOf(el: Element): Box {
   let box = bounds.get(el);
   if (!box) {
@@ -28,15 +28,20 @@ let measurer: CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D | nul
 function measuredTextBounds(el: Text): Box | null {
   if (measurer === undefined) measurer = typeof OffscreenCanvas === 'undefined' ? null : new OffscreenCanvas(1, 1).getContext('2d');
   if (!measurer) return null;
-  measurer.font = `${el.fontSize}px ${FONT_FAMILY}`;
+  measurer.font = `${el.fontSize}px ${fontStack(el.fontFamily)}`;
   const lines = el.text.split('\n');
   const width = Math.max(...lines.map((line) => measurer!.measureText(line).width));
-  return { minX: el.x, minY: el.y, maxX: el.x + width, maxY: el.y + lines.length * el.fontSize * TEXT_LINE_HEIGHT };
+  const box = { minX: el.x, minY: el.y, maxX: el.x + width, maxY: el.y + lines.length * el.fontSize * TEXT_LINE_HEIGHT };
+  const angle = el.angle ?? 0;
+  if (angle === 0) return box;
+  const [cx, cy] = elementCenter(el);
+  return rotatedBoxBounds(box, cx, cy, angle);
 }
 
 /**
- * The element's outline in world coordinates, built with the protocol's geometry (the same as the
- * SVG export): a filled outline for strokes, a stroked path for the other kinds. Text has none.
+ * The element's outline in world coordinates, unrotated (the renderer turns the context by the
+ * element's `angle`), built with the protocol's geometry (the same as the SVG export): a filled
+ * outline for strokes, a stroked path for the other kinds, a note's box. Text has none.
  */
 export function pathOf(el: Element, live = false): Path2D | null {
   if (el.type === 'text') return null;
@@ -70,6 +75,9 @@ function buildPath(el: Exclude<Element, { type: 'text' }>, last: boolean): Path2
     }
     case 'rectangle':
       path.roundRect(el.x, el.y, el.width, el.height, Math.min(8, el.width / 4, el.height / 4));
+      return path;
+    case 'note':
+      path.roundRect(el.x, el.y, el.width, el.height, Math.min(4, el.width / 4, el.height / 4));
       return path;
     case 'ellipse':
       path.ellipse(el.x + el.width / 2, el.y + el.height / 2, el.width / 2, el.height / 2, 0, 0, Math.PI * 2);

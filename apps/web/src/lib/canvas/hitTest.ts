@@ -1,4 +1,4 @@
-import { assertNever, type Box, type Element } from '@inkboard/protocol';
+import { assertNever, elementCenter, rotatePoint, type Box, type Element } from '@inkboard/protocol';
 import { boundsOf } from './geometryCache.js';
 import { boxContains, boxesIntersect } from './viewport.js';
 
@@ -23,11 +23,19 @@ function nearPolyline(points: readonly (readonly number[])[], ox: number, oy: nu
 
 /**
  * Whether the world point touches the element. `tolerance` is in world units (a few screen pixels).
- * Like Excalidraw, an unfilled shape is hit on its outline only, a filled one anywhere inside.
+ * Like Excalidraw, an unfilled shape is hit on its outline only, a filled one (and a note) anywhere
+ * inside. A rotated element is tested in its own frame (the point turned back by its `angle`).
  */
-export function hitElement(el: Element, px: number, py: number, tolerance: number): boolean {
+export function hitElement(el: Element, wx: number, wy: number, tolerance: number): boolean {
   const box = boundsOf(el);
-  if (px < box.minX - tolerance || px > box.maxX + tolerance || py < box.minY - tolerance || py > box.maxY + tolerance) return false;
+  if (wx < box.minX - tolerance || wx > box.maxX + tolerance || wy < box.minY - tolerance || wy > box.maxY + tolerance) return false;
+  const angle = el.angle ?? 0;
+  let px = wx;
+  let py = wy;
+  if (angle !== 0) {
+    const [cx, cy] = elementCenter(el);
+    [px, py] = rotatePoint(wx, wy, cx, cy, -angle);
+  }
   switch (el.type) {
     case 'stroke':
       return nearPolyline(el.points, el.x, el.y, px, py, el.strokeWidth * 1.25 + tolerance);
@@ -51,17 +59,33 @@ export function hitElement(el: Element, px: number, py: number, tolerance: numbe
       const distance = r < 1e-9 ? Math.min(rx, ry) : Math.abs(1 - 1 / r) * Math.hypot(dx, dy);
       return distance <= el.strokeWidth / 2 + tolerance;
     }
-    case 'text':
-      return true; // inside its (padded) box
+    case 'note':
+      return px >= el.x - tolerance && px <= el.x + el.width + tolerance && py >= el.y - tolerance && py <= el.y + el.height + tolerance;
+    case 'text': {
+      if (angle === 0) return true; // inside its (padded) box
+      const own = unrotatedTextBox(el);
+      return px >= own.minX - tolerance && px <= own.maxX + tolerance && py >= own.minY - tolerance && py <= own.maxY + tolerance;
+    }
     default:
       return assertNever(el);
   }
 }
 
+/** A text's box before its turn: its cached bounds are around the turned box, so it is rebuilt here. */
+function unrotatedTextBox(el: Extract<Element, { type: 'text' }>): Box {
+  return boundsOf({ ...el, angle: 0 });
+}
+
+export interface HitOptions {
+  /** Skip locked elements (a click does not select them until they are unlocked). */
+  skipLocked?: boolean;
+}
+
 /** The topmost element under the point, or null. `elements` is in paint order. */
-export function elementAt(elements: readonly Element[], px: number, py: number, tolerance: number): Element | null {
+export function elementAt(elements: readonly Element[], px: number, py: number, tolerance: number, options: HitOptions = {}): Element | null {
   for (let i = elements.length - 1; i >= 0; i--) {
     const el = elements[i]!;
+    if (options.skipLocked && el.locked) continue;
     if (hitElement(el, px, py, tolerance)) return el;
   }
   return null;

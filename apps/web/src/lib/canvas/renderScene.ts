@@ -1,4 +1,4 @@
-import { FONT_FAMILY, textBaseline, type Box, type Element, type Text } from '@inkboard/protocol';
+import { elementCenter, FONT_FAMILIES, layoutNote, layoutText, type Box, type Element, type TextLayout } from '@inkboard/protocol';
 import { boundsOf, pathOf } from './geometryCache.js';
 import { boxesIntersect, visibleBox, type Viewport } from './viewport.js';
 
@@ -46,12 +46,13 @@ export function setCamera(ctx: CanvasRenderingContext2D | OffscreenCanvasRenderi
 export function drawStaticLayer(ctx: Ctx, scene: Scene, view: Box): number {
   const minSize = 0.5 / scene.viewport.zoom;
   const moving = scene.moving?.ids;
+  const lookup = lookupIn(scene.elements);
   let drawn = 0;
   for (const el of scene.elements) {
-    if (scene.hidden.has(el.id) || moving?.has(el.id)) continue;
+    if (scene.hidden.has(el.id) || (moving && isMoving(el, moving))) continue;
     const box = boundsOf(el);
     if (!boxesIntersect(box, view) || (box.maxX - box.minX < minSize && box.maxY - box.minY < minSize)) continue;
-    drawElement(ctx, el, scene.faded.has(el.id) ? 0.25 : 1, false);
+    drawElement(ctx, el, scene.faded.has(el.id) ? 0.25 : 1, false, lookup);
     drawn++;
   }
   ctx.globalAlpha = 1;
@@ -64,11 +65,12 @@ export function drawDynamicLayer(ctx: Ctx, scene: Scene, view: Box): void {
   if (moving) {
     ctx.save();
     ctx.translate(moving.dx, moving.dy);
-    for (const el of scene.elements) if (moving.ids.has(el.id) && !scene.hidden.has(el.id)) drawElement(ctx, el, 1, false);
+    const lookup = lookupIn(scene.elements);
+    for (const el of scene.elements) if (isMoving(el, moving.ids) && !scene.hidden.has(el.id)) drawElement(ctx, el, 1, false, lookup);
     ctx.restore();
   }
   for (const overlay of scene.overlays) {
-    if (boxesIntersect(boundsOf(overlay.element), view)) drawElement(ctx, overlay.element, 1, overlay.live);
+    if (boxesIntersect(boundsOf(overlay.element), view)) drawElement(ctx, overlay.element, 1, overlay.live, lookupIn(scene.elements));
   }
   ctx.globalAlpha = 1;
   drawSelection(ctx, scene, scene.viewport.zoom);
@@ -88,13 +90,48 @@ export function renderScene(ctx: Ctx, scene: Scene, width: number, height: numbe
   drawDynamicLayer(ctx, scene, view);
 }
 
-/** Draws one element in world coordinates on a context already set to the camera. */
-export function drawElement(ctx: Ctx, el: Element, alpha = 1, live = false): void {
+/** A label moves with its container: it is drawn with the moving selection when its container is in it. */
+function isMoving(el: Element, ids: ReadonlySet<string>): boolean {
+  return ids.has(el.id) || (el.type === 'text' && !!el.containerId && ids.has(el.containerId));
+}
+
+type Lookup = (id: string) => Element | undefined;
+/** Elements by id per list version (the list is replaced, never changed), built only when a label asks. */
+const indexes = new WeakMap<readonly Element[], Map<string, Element>>();
+function lookupIn(elements: readonly Element[]): Lookup {
+  return (id) => {
+    let index = indexes.get(elements);
+    if (!index) {
+      index = new Map(elements.map((el) => [el.id, el]));
+      indexes.set(elements, index);
+    }
+    return index.get(id);
+  };
+}
+
+/**
+ * Draws one element in world coordinates on a context already set to the camera, turned by its
+ * `angle` about its centre (as svg.ts does). `lookup` finds a label's container.
+ */
+export function drawElement(ctx: Ctx, el: Element, alpha = 1, live = false, lookup?: Lookup): void {
   ctx.globalAlpha = el.opacity * alpha;
   if (el.type === 'text') {
-    drawText(ctx, el);
+    drawLayout(ctx, layoutText(el, lookup)); // turns inside its layout (a label with its container)
     return;
   }
+  const angle = el.angle ?? 0;
+  if (angle !== 0) {
+    const [cx, cy] = elementCenter(el);
+    ctx.save();
+    ctx.translate(cx, cy);
+    ctx.rotate(angle);
+    ctx.translate(-cx, -cy);
+  }
+  drawShape(ctx, el, live);
+  if (angle !== 0) ctx.restore();
+}
+
+function drawShape(ctx: Ctx, el: Exclude<Element, { type: 'text' }>, live: boolean): void {
   const path = pathOf(el, live);
   if (!path) return;
   if (el.type === 'stroke') {
@@ -102,20 +139,41 @@ export function drawElement(ctx: Ctx, el: Element, alpha = 1, live = false): voi
     ctx.fill(path);
     return;
   }
-  if ((el.type === 'rectangle' || el.type === 'ellipse') && el.fillColor !== 'transparent') {
+  if ((el.type === 'rectangle' || el.type === 'ellipse' || el.type === 'note') && el.fillColor !== 'transparent') {
     ctx.fillStyle = el.fillColor;
     ctx.fill(path);
+  }
+  if (el.type === 'note') {
+    if (el.fillColor === 'transparent') {
+      ctx.strokeStyle = el.strokeColor;
+      ctx.lineWidth = el.strokeWidth;
+      ctx.stroke(path);
+    }
+    if (el.text !== '') drawLayout(ctx, layoutNote({ ...el, angle: 0 }));
+    return;
   }
   ctx.strokeStyle = el.strokeColor;
   ctx.lineWidth = el.strokeWidth;
   ctx.stroke(path);
 }
 
-function drawText(ctx: Ctx, el: Text): void {
-  ctx.fillStyle = el.strokeColor;
-  ctx.font = `${el.fontSize}px ${FONT_FAMILY}`;
+const ALIGN = { left: 'left', center: 'center', right: 'right' } as const;
+
+/** Draws laid-out lines (textLayout.ts, the same layout as the SVG export). */
+function drawLayout(ctx: Ctx, layout: TextLayout): void {
+  if (layout.angle !== 0) {
+    ctx.save();
+    ctx.translate(layout.cx, layout.cy);
+    ctx.rotate(layout.angle);
+    ctx.translate(-layout.cx, -layout.cy);
+  }
+  ctx.fillStyle = layout.color;
+  ctx.font = `${layout.fontSize}px ${FONT_FAMILIES[layout.fontFamily]}`;
   ctx.textBaseline = 'alphabetic';
-  el.text.split('\n').forEach((line, i) => ctx.fillText(line, el.x, textBaseline(el.y, el.fontSize, i)));
+  ctx.textAlign = ALIGN[layout.align];
+  for (const line of layout.lines) ctx.fillText(line.text, line.x, line.baseline);
+  ctx.textAlign = 'left';
+  if (layout.angle !== 0) ctx.restore();
 }
 
 function drawSelection(ctx: Ctx, scene: Scene, zoom: number): void {

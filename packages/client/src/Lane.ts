@@ -1,4 +1,4 @@
-import { encodeLane, LANE_MAX_EVENTS, LANE_REPLY_ID, laneErrorSchema, type LaneEvent, type PreviewInput } from '@inkboard/protocol';
+import { encodeLane, LANE_MAX_EVENTS, LANE_REPLY_ID, laneErrorSchema, type LaneEvent, type PreviewInput, type ViewInput } from '@inkboard/protocol';
 import type { createWSClient } from '@trpc/client';
 
 type WsClient = ReturnType<typeof createWSClient>;
@@ -33,10 +33,17 @@ export class Lane {
 
   constructor(private readonly ws: WsClient) {}
 
-  cursor(boardId: string, x: number, y: number): void {
+  /** `laser`: the position is part of a laser pointer's trail (others draw it fading). */
+  cursor(boardId: string, x: number, y: number, laser = false): void {
     // Only the latest position of a turn matters.
     this.queue = this.queue.filter((e) => !(e.type === 'cursor' && e.boardId === boardId));
-    this.send({ type: 'cursor', boardId, x, y });
+    this.send(laser ? { type: 'cursor', boardId, x, y, laser: true } : { type: 'cursor', boardId, x, y });
+  }
+
+  /** Announces the world rectangle the screen shows, for people following this connection. */
+  view(input: ViewInput): void {
+    this.queue = this.queue.filter((e) => !(e.type === 'view' && e.boardId === input.boardId));
+    this.send({ type: 'view', ...input });
   }
 
   preview(input: PreviewInput): void {

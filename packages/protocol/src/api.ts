@@ -31,7 +31,29 @@ export const subscribeInput = z.strictObject({
     .nullish(),
 });
 
-export const cursorInput = z.strictObject({ boardId: boardIdSchema, x: coordSchema, y: coordSchema });
+export const cursorInput = z.strictObject({
+  boardId: boardIdSchema,
+  x: coordSchema,
+  y: coordSchema,
+  /** The pointer is drawing with the laser pointer: others draw a fading trail through these positions (never stored). */
+  laser: z.literal(true).optional(),
+});
+
+/** Side of the largest view a person may announce (world units): a whole board at the smallest zoom. */
+export const MAX_VIEW_SIZE = 4_000_000;
+
+/**
+ * The world rectangle a person's screen shows (top-left corner and size), announced when it changes
+ * (at most about 10 per second) so that others can follow it. Ephemeral: never stored.
+ */
+export const viewInput = z.strictObject({
+  boardId: boardIdSchema,
+  x: coordSchema,
+  y: coordSchema,
+  w: z.number().positive('w must be positive').max(MAX_VIEW_SIZE, `must be at most ${MAX_VIEW_SIZE}`),
+  h: z.number().positive('h must be positive').max(MAX_VIEW_SIZE, `must be at most ${MAX_VIEW_SIZE}`),
+});
+export type ViewInput = z.infer<typeof viewInput>;
 
 export const previewInput = z
   .strictObject({

@@ -76,6 +76,17 @@ export const cursorEventSchema = z.object({
   clientId: z.string(),
   x: coordSchema,
   y: coordSchema,
+  /** Drawn with the laser pointer: a fading trail goes through the positions that carry it. */
+  laser: z.literal(true).optional(),
+});
+/** The world rectangle a connection's screen shows (sent when it changes): what a follower shows. */
+export const viewEventSchema = z.object({
+  type: z.literal('view'),
+  clientId: z.string(),
+  x: coordSchema,
+  y: coordSchema,
+  w: z.number().positive(),
+  h: z.number().positive(),
 });
 
 /**
@@ -104,6 +115,7 @@ export const boardEventSchema = z.discriminatedUnion('type', [
   previewEventSchema,
   chatEventSchema,
   typingEventSchema,
+  viewEventSchema,
 ]);
 export type BoardEvent = z.infer<typeof boardEventSchema>;
 export type BoardEventType = BoardEvent['type'];
@@ -111,6 +123,7 @@ export type CursorEvent = z.infer<typeof cursorEventSchema>;
 export type PreviewEvent = z.infer<typeof previewEventSchema>;
 export type ChatEvent = z.infer<typeof chatEventSchema>;
 export type TypingEvent = z.infer<typeof typingEventSchema>;
+export type ViewEvent = z.infer<typeof viewEventSchema>;
 export type PresenceEvent = z.infer<typeof presenceEventSchema>;
 export type JoinEvent = z.infer<typeof joinEventSchema>;
 export type LeaveEvent = z.infer<typeof leaveEventSchema>;

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { boardRefInput, cursorInput, previewInput } from './api.js';
+import { boardRefInput, cursorInput, previewInput, viewInput } from './api.js';
 
 /**
- * The ephemeral lane: cursor moves, live previews and typing signals sent on the board's WebSocket
+ * The ephemeral lane: cursor moves (laser pointer included), live previews, typing signals and views sent on the board's WebSocket
  * as plain messages without a reply, beside tRPC. They are fire-and-forget by nature (only the
  * latest cursor matters), and a tRPC mutation with its reply cost the server several times the
  * message itself (docs/benchmarks.md). A lane message is `~` followed by a JSON array of lane
@@ -24,8 +24,10 @@ export const LANE_MAX_EVENTS = 64;
 export const laneCursorSchema = cursorInput.extend({ type: z.literal('cursor') });
 export const lanePreviewSchema = previewInput.extend({ type: z.literal('preview') });
 export const laneTypingSchema = boardRefInput.extend({ type: z.literal('typing') });
+/** Lane only (no mutation): what the sender's screen shows, for people following them. */
+export const laneViewSchema = viewInput.extend({ type: z.literal('view') });
 
-export const laneEventSchema = z.discriminatedUnion('type', [laneCursorSchema, lanePreviewSchema, laneTypingSchema]);
+export const laneEventSchema = z.discriminatedUnion('type', [laneCursorSchema, lanePreviewSchema, laneTypingSchema, laneViewSchema]);
 export type LaneEvent = z.infer<typeof laneEventSchema>;
 
 export const laneMessageSchema = z.array(laneEventSchema).min(1, 'a lane message needs at least one event').max(LANE_MAX_EVENTS);

@@ -83,4 +83,19 @@ describe('packed stroke points', () => {
     const plain = JSON.stringify(frame).length;
     expect(json.length).toBeLessThan(plain * 0.5);
   });
+
+  it('carries a laser pointer’s position whole, flag included, beside the packed cursors; a view as it is', () => {
+    const frame: Frame = {
+      seq: 4,
+      events: [
+        { type: 'cursor', clientId: 'c1', x: 1, y: 2 },
+        { type: 'cursor', clientId: 'c2', x: 3.5, y: -4, laser: true },
+        { type: 'view', clientId: 'c2', x: -10, y: 20, w: 1280, h: 800 },
+      ],
+    };
+    const wire = toWireFrame(frame);
+    expect(wire.events.map((e) => e.type)).toEqual(['cursors', 'cursor', 'view']);
+    expect(fromWireFrame(JSON.parse(JSON.stringify(wire))).events).toEqual(expect.arrayContaining(frame.events));
+    expect(fromWireFrame(JSON.parse(JSON.stringify(wire))).events).toHaveLength(3);
+  });
 });

@@ -132,19 +132,22 @@ export type WireSnapshotEvent = Omit<SnapshotEvent, 'elements'> & { elements: Wi
  */
 export const wireCursorsEventSchema = z.object({ type: z.literal('cursors'), c: z.array(z.union([z.string(), z.number()])) });
 export type WireCursorsEvent = z.infer<typeof wireCursorsEventSchema>;
-export type WireEvent = Exclude<BoardEvent, OpEvent | SnapshotEvent | CursorEvent> | WireOpEvent | WireSnapshotEvent | WireCursorsEvent;
+/** A laser pointer's position travels whole (rare, and the flag must reach the others). */
+export type WireLaserEvent = CursorEvent & { laser: true };
+export type WireEvent = Exclude<BoardEvent, OpEvent | SnapshotEvent | CursorEvent> | WireOpEvent | WireSnapshotEvent | WireCursorsEvent | WireLaserEvent;
 /** A frame as it travels: like `Frame`, with committed strokes packed and the cursors in one event. */
 export interface WireFrame {
   seq: number;
   events: WireEvent[];
 }
 
-/** Packs a frame (server side, once per frame): committed strokes, and the cursors into one event where the first was. */
+/** Packs a frame (server side, once per frame): committed strokes, and the cursors (not laser ones) into one event where the first was. */
 export function toWireFrame(frame: Frame): WireFrame {
   const events: WireEvent[] = [];
   let cursors: WireCursorsEvent | null = null;
   for (const e of frame.events) {
-    if (e.type === 'cursor') {
+    if (e.type === 'cursor' && e.laser) events.push({ ...e, laser: true });
+    else if (e.type === 'cursor') {
       if (!cursors) events.push((cursors = { type: 'cursors', c: [] }));
       cursors.c.push(e.clientId, e.x, e.y);
     } else if (e.type === 'snapshot') events.push({ ...e, elements: e.elements.map(packElement) });

@@ -61,6 +61,8 @@ export const RATE_LIMITS = {
   snapshotBytes: { rate: 64 * 1024 * 1024, burst: 128 * 1024 * 1024 },
   chat: { rate: 2, burst: 10 },
   typing: { rate: 4, burst: 8 },
+  /** Views announced for followers (the web app sends at most 10 a second, only while the view changes). */
+  view: { rate: 15, burst: 30 },
   boards: { rate: 2, burst: 20 },
 } as const;
 export type RateLimitKind = keyof typeof RATE_LIMITS;

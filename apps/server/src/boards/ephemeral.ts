@@ -13,6 +13,7 @@ export const EPHEMERAL_RULES = {
   cursor: { least: 'viewer', limit: 'cursor' },
   preview: { least: 'editor', limit: 'preview' },
   typing: { least: 'viewer', limit: 'typing' },
+  view: { least: 'viewer', limit: 'view' },
 } as const satisfies Record<LaneEvent['type'], { least: Role; limit: RateLimitKind }>;
 
 /** What others see of a person: never the sign-in name. */
@@ -24,13 +25,15 @@ export function publicUser(user: User): User {
 export function ephemeralEvent(input: LaneEvent, clientId: string, user: User): BoardEvent {
   switch (input.type) {
     case 'cursor':
-      return { type: 'cursor', clientId, x: input.x, y: input.y };
+      return input.laser ? { type: 'cursor', clientId, x: input.x, y: input.y, laser: true } : { type: 'cursor', clientId, x: input.x, y: input.y };
     case 'preview': {
       const { type: _type, boardId: _boardId, ...preview } = input;
       return { type: 'preview', clientId, ...preview };
     }
     case 'typing':
       return { type: 'typing', clientId, user: publicUser(user) };
+    case 'view':
+      return { type: 'view', clientId, x: input.x, y: input.y, w: input.w, h: input.h };
     default: {
       const unknown: never = input;
       throw new Error(`unknown ephemeral input ${JSON.stringify(unknown)}`);

@@ -67,6 +67,7 @@ function describeRaw(event: BoardEvent, presence: ReadonlyMap<string, PresenceEn
     case 'cursor':
     case 'preview':
     case 'typing':
+    case 'view':
       return null;
     default: {
       const never: never = event;

@@ -5,6 +5,7 @@ import type { Overlay, Scene } from '../canvas/renderScene.js';
 import { fitBox, initialViewport, panBy, steppedZoom, toWorld, zoomAt, type Viewport } from '../canvas/viewport.js';
 import type { BoardSync } from '../sync/BoardSync.svelte.js';
 import { eraserTool } from '../tools/eraser.js';
+import { laserTool } from '../tools/laser.js';
 import { penTool } from '../tools/pen.js';
 import { selectTool } from '../tools/select.js';
 import { shapeTool } from '../tools/shape.js';
@@ -69,6 +70,7 @@ export class Editor implements ToolHost {
       ellipse: shapeTool(this, 'ellipse'),
       text: textTool(this),
       eraser: eraserTool(this),
+      laser: laserTool(sync),
     };
     if (!canEdit) this.tool = 'hand';
     const saved = readViewport(sync.boardId);

@@ -12,6 +12,7 @@ export const TOOL_KEYS: Record<ToolName, { key: string; digit?: string }> = {
   pen: { key: 'p', digit: '7' },
   text: { key: 't', digit: '8' },
   eraser: { key: 'e', digit: '0' },
+  laser: { key: 'k' },
 };
 
 const byKey = new Map<string, ToolName>();

@@ -1,6 +1,7 @@
 import { BoardSession, type InkboardClient, type SessionStatus } from '@inkboard/client';
 import {
   MAX_COORD,
+  MAX_VIEW_SIZE,
   emptyHistory,
   newId,
   record,
@@ -15,9 +16,12 @@ import {
   type Op,
   type PresenceEntry,
   type User,
+  type ViewEvent,
+  type ViewInput,
 } from '@inkboard/protocol';
 import { errorCode, errorMessage } from '../trpc.js';
 import { PreviewSender, Throttle } from './PreviewSender.js';
+import { LaserTrails } from './LaserTrails.js';
 import { applyPreview, dropClientPreviews, prunePreviews, type RemotePreview } from './remotePreviews.js';
 
 export type ConnectionStatus = 'connecting' | 'live' | 'reconnecting' | 'offline';
@@ -31,6 +35,8 @@ export interface RemoteCursor {
 
 /** Cursor updates per second sent at most. */
 const CURSOR_HZ = 30;
+/** Views (for followers) sent per second at most. */
+const VIEW_HZ = 10;
 
 const clampCoord = (n: number) => Math.round(Math.max(-MAX_COORD, Math.min(MAX_COORD, n)) * 10) / 10;
 
@@ -56,12 +62,19 @@ export class BoardSync {
   cursors = $state.raw<ReadonlyMap<string, RemoteCursor>>(new Map());
   previews = $state.raw<ReadonlyMap<string, RemotePreview>>(new Map());
   history = $state.raw<History>(emptyHistory);
+  /** What each other connection's screen shows, as last announced (for following them); the latest announced last. */
+  views = $state.raw<ReadonlyMap<string, ViewEvent>>(new Map());
+  /** Laser pointer trails on screen, the own one included (never stored). */
+  readonly lasers = new LaserTrails();
+  /** The Laser tool is drawing: cursor moves carry the laser flag. */
+  laserDown = false;
   /** Set when the board can no longer be followed (access removed, signed out). */
   fatal = $state<string | null>(null);
 
   readonly preview: PreviewSender;
   private readonly session: BoardSession;
-  private readonly cursor: Throttle<[number, number]>;
+  private readonly cursor: Throttle<[number, number, boolean]>;
+  private readonly view: Throttle<Omit<ViewInput, 'boardId'>>;
   private readonly listeners = new Set<(event: BoardEvent) => void>();
   private lastBoard: ClientBoard | null = null;
   private pruneTimer: ReturnType<typeof setInterval> | null = null;
@@ -81,8 +94,11 @@ export class BoardSync {
     this.preview = new PreviewSender((message) => {
       if (this.sessionStatus === 'live') client.lane.preview({ boardId, ...message });
     });
-    this.cursor = new Throttle(1000 / CURSOR_HZ, ([x, y]) => {
-      if (this.sessionStatus === 'live') client.lane.cursor(boardId, clampCoord(x), clampCoord(y));
+    this.cursor = new Throttle(1000 / CURSOR_HZ, ([x, y, laser]) => {
+      if (this.sessionStatus === 'live') client.lane.cursor(boardId, clampCoord(x), clampCoord(y), laser);
+    });
+    this.view = new Throttle(1000 / VIEW_HZ, (view) => {
+      if (this.sessionStatus === 'live') client.lane.view({ boardId, ...view });
     });
   }
 
@@ -112,6 +128,7 @@ export class BoardSync {
     if (this.pruneTimer) clearInterval(this.pruneTimer);
     this.preview.dispose();
     this.cursor.dispose();
+    this.view.dispose();
     this.session.close();
     void this.client.close();
   }
@@ -147,7 +164,14 @@ export class BoardSync {
 
   /** Where this person's pointer is, in world coordinates (throttled). */
   moveCursor(x: number, y: number): void {
-    this.cursor.push([x, y]);
+    this.cursor.push([x, y, this.laserDown]);
+  }
+
+  /** Announces the world rectangle this screen shows, for followers (throttled; sent only while others are here). */
+  announceView(x: number, y: number, w: number, h: number): void {
+    if (![...this.presence.values()].some((e) => !this.isSelf(e.clientId, e.user.id))) return;
+    const round = (n: number) => Math.round(n * 10) / 10;
+    this.view.push({ x: clampCoord(x), y: clampCoord(y), w: Math.min(MAX_VIEW_SIZE, Math.max(0.1, round(w))), h: Math.min(MAX_VIEW_SIZE, Math.max(0.1, round(h))) });
   }
 
   /** Reconnects, e.g. so that others see a changed name or colour. */
@@ -198,18 +222,34 @@ export class BoardSync {
           this.cursors = cursors;
         }
         this.previews = dropClientPreviews(this.previews, event.clientId);
+        this.lasers.drop(event.clientId);
+        if (this.views.has(event.clientId)) {
+          const views = new Map(this.views);
+          views.delete(event.clientId);
+          this.views = views;
+        }
         break;
       }
       case 'cursor': {
         const entry = this.presence.get(event.clientId);
         if (!entry || this.isSelf(event.clientId, entry.user.id)) break;
         this.cursors = new Map(this.cursors).set(event.clientId, { clientId: event.clientId, user: entry.user, x: event.x, y: event.y });
+        if (event.laser) this.lasers.add(event.clientId, event.x, event.y, performance.now());
+        else this.lasers.lift(event.clientId);
         break;
       }
       case 'preview': {
         const entry = this.presence.get(event.clientId);
         if (entry && this.isSelf(event.clientId, entry.user.id)) break;
         this.previews = applyPreview(this.previews, event, this.session.elements, performance.now());
+        break;
+      }
+      case 'view': {
+        const entry = this.presence.get(event.clientId);
+        if (!entry || this.isSelf(event.clientId, entry.user.id)) break;
+        const views = new Map(this.views);
+        views.delete(event.clientId);
+        this.views = views.set(event.clientId, event);
         break;
       }
       case 'op':

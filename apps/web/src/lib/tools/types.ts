@@ -2,7 +2,7 @@ import type { Box, Element, Elements, Op, Text } from '@inkboard/protocol';
 import type { Scene } from '../canvas/renderScene.js';
 import type { PreviewSender } from '../sync/PreviewSender.js';
 
-export type ToolName = 'select' | 'hand' | 'pen' | 'line' | 'arrow' | 'rectangle' | 'ellipse' | 'text' | 'eraser';
+export type ToolName = 'select' | 'hand' | 'pen' | 'line' | 'arrow' | 'rectangle' | 'ellipse' | 'text' | 'eraser' | 'laser';
 
 /** The style new elements get (and that the style panel applies to a selection). */
 export interface Style {

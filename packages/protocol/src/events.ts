@@ -102,6 +102,10 @@ export const previewEventSchema = z.object({
   done: z.boolean().optional(),
 });
 export const chatEventSchema = z.object({ type: z.literal('chat'), message: chatMessageSchema });
+/** The owner renamed the board (not an op: the board's row keeps the title). */
+export const renamedEventSchema = z.object({ type: z.literal('renamed'), title: z.string().max(LIMITS.titleLength) });
+/** Who is a member changed (joined by a link, role changed, removed, readmitted): member lists are stale. */
+export const membersEventSchema = z.object({ type: z.literal('members') });
 export const typingEventSchema = z.object({ type: z.literal('typing'), clientId: z.string(), user: userSchema });
 
 /** Every event the server emits on a board. */
@@ -115,6 +119,8 @@ export const boardEventSchema = z.discriminatedUnion('type', [
   previewEventSchema,
   chatEventSchema,
   typingEventSchema,
+  renamedEventSchema,
+  membersEventSchema,
   viewEventSchema,
 ]);
 export type BoardEvent = z.infer<typeof boardEventSchema>;
@@ -123,6 +129,7 @@ export type CursorEvent = z.infer<typeof cursorEventSchema>;
 export type PreviewEvent = z.infer<typeof previewEventSchema>;
 export type ChatEvent = z.infer<typeof chatEventSchema>;
 export type TypingEvent = z.infer<typeof typingEventSchema>;
+export type RenamedEvent = z.infer<typeof renamedEventSchema>;
 export type ViewEvent = z.infer<typeof viewEventSchema>;
 export type PresenceEvent = z.infer<typeof presenceEventSchema>;
 export type JoinEvent = z.infer<typeof joinEventSchema>;

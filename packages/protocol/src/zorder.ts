@@ -22,3 +22,8 @@ export function zAbove(below: string | null): string {
 export function zRangeAbove(below: string | null, n: number): string[] {
   return generateNKeysBetween(below, null, n);
 }
+
+/** `n` increasing z values strictly between `below` and `above` (null: open on that side); `below` < `above`. */
+export function zRangeBetween(below: string | null, above: string | null, n: number): string[] {
+  return generateNKeysBetween(below, above, n);
+}

@@ -68,7 +68,10 @@ function describeRaw(event: BoardEvent, presence: ReadonlyMap<string, PresenceEn
     case 'preview':
     case 'typing':
     case 'view':
+    case 'members':
       return null;
+    case 'renamed':
+      return `${time()} the board was renamed to “${event.title}”`;
     default: {
       const never: never = event;
       return never;

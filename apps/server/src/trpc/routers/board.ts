@@ -44,6 +44,8 @@ export const boardRouter = router({
 
   rename: boardProcedure('owner').input(renameBoardInput).mutation(async ({ ctx, input }) => {
     await ctx.app.service.renameBoard(input.boardId, input.title);
+    // Everyone on the board sees the new title at once (not an op: no seq of its own).
+    ctx.app.hub.publish(input.boardId, ctx.app.service.knownSeq(input.boardId), [{ type: 'renamed', title: input.title }]);
     return { id: input.boardId, title: input.title };
   }),
 
@@ -56,6 +58,7 @@ export const boardRouter = router({
   leave: boardProcedure('viewer').mutation(async ({ ctx, input }) => {
     if (ctx.role === 'owner') throw new TRPCError({ code: 'BAD_REQUEST', message: 'The owner cannot leave their board; delete it instead.' });
     await ctx.app.access.removeMember(input.boardId, ctx.user.id);
+    ctx.app.hub.publish(input.boardId, ctx.app.service.knownSeq(input.boardId), [{ type: 'members' }]);
     return { id: input.boardId };
   }),
 

@@ -1,5 +1,11 @@
 import { acceptShareLinkInput, boardRefInput, createShareLinkInput, memberRefInput, readmitMemberInput, setMemberRoleInput, shareLinkRefInput } from '@inkboard/protocol';
+import type { Context } from '../context.js';
 import { authedProcedure, boardProcedure, router } from '../trpc.js';
+
+/** Tells everyone on the board that its members changed (their share dialogs reload the list). */
+function membersChanged(ctx: Context, boardId: string): void {
+  ctx.app.hub.publish(boardId, ctx.app.service.knownSeq(boardId), [{ type: 'members' }]);
+}
 
 export const shareRouter = router({
   /**
@@ -18,7 +24,11 @@ export const shareRouter = router({
   }),
 
   /** Joins the board of a share link. */
-  accept: authedProcedure.input(acceptShareLinkInput).mutation(({ ctx, input }) => ctx.app.access.acceptLink(input.code, ctx.user.id)),
+  accept: authedProcedure.input(acceptShareLinkInput).mutation(async ({ ctx, input }) => {
+    const joined = await ctx.app.access.acceptLink(input.code, ctx.user.id);
+    membersChanged(ctx, joined.boardId);
+    return joined;
+  }),
 
   /** Members with their roles; sign-in names only for the owner (others see display names). */
   members: boardProcedure('viewer')
@@ -29,6 +39,7 @@ export const shareRouter = router({
 
   setRole: boardProcedure('owner').input(setMemberRoleInput).mutation(async ({ ctx, input }) => {
     await ctx.app.access.setRole(input.boardId, input.userId, input.role);
+    membersChanged(ctx, input.boardId);
     return { ok: true };
   }),
 
@@ -38,12 +49,14 @@ export const shareRouter = router({
   /** Lets a removed person back in with `role` (and links work for them again). */
   readmit: boardProcedure('owner').input(readmitMemberInput).mutation(async ({ ctx, input }) => {
     await ctx.app.access.readmit(input.boardId, input.userId, input.role);
+    membersChanged(ctx, input.boardId);
     return { ok: true };
   }),
 
   /** Removes a member; their live connections to the board end at once, and no link lets them back in. */
   removeMember: boardProcedure('owner').input(memberRefInput).mutation(async ({ ctx, input }) => {
     await ctx.app.access.removeMember(input.boardId, input.userId, { byOwner: true });
+    membersChanged(ctx, input.boardId);
     return { ok: true };
   }),
 });

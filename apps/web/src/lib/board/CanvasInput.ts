@@ -35,6 +35,7 @@ export class CanvasInput {
       ['wheel', this.wheel],
       ['dblclick', this.dblclick],
       ['contextmenu', (e: Event) => e.preventDefault()],
+      ['pointerleave', () => (this.editor.pointer = null)],
     ];
     for (const [type, fn] of listeners) c.addEventListener(type, fn as EventListener, opts);
     return () => {
@@ -87,6 +88,7 @@ export class CanvasInput {
     const [sx, sy] = this.local(e);
     const [wx, wy] = this.editor.toWorld(sx, sy);
     this.editor.sync.moveCursor(wx, wy);
+    this.editor.pointer = { x: wx, y: wy };
     if (e.pointerType === 'touch' && this.touches.has(e.pointerId)) {
       this.touches.set(e.pointerId, { x: e.clientX, y: e.clientY });
       if (this.gesture.kind === 'pinch') {

@@ -50,6 +50,10 @@ export class Editor implements ToolHost {
   panning = $state(false);
   /** The pointer is over an element (Select tool): shows the move cursor. */
   hovering = $state(false);
+  /** Tool lock (Q): a drawing tool stays active after drawing instead of going back to Select. */
+  toolLocked = $state(false);
+  /** Where the pointer is over the canvas (world coordinates; null when it is elsewhere): pastes go there. */
+  pointer: { x: number; y: number } | null = null;
 
   selected = $derived.by(() => this.sync.sorted.filter((el) => this.selection.has(el.id)));
   scene = $derived.by((): Scene => this.buildScene());
@@ -164,7 +168,7 @@ export class Editor implements ToolHost {
       this.commit({ type: 'add', opId: newId(), elements: [el] });
       this.selection = new Set([el.id]);
     }
-    if (this.tool === 'text') this.tool = 'select';
+    if (this.tool === 'text' && !this.toolLocked) this.tool = 'select';
   }
 
   deleteSelection(): void {

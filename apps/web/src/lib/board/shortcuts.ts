@@ -1,4 +1,5 @@
 import type { ToolName } from '../tools/types.js';
+import { arrangeSelection, duplicateSelection, nudgeSelection, zoomToSelection } from './actions.js';
 import type { Editor } from './Editor.svelte.js';
 
 /** Excalidraw's tool keys: a letter and a digit each. */
@@ -20,6 +21,9 @@ for (const [tool, { key, digit }] of Object.entries(TOOL_KEYS) as [ToolName, { k
   byKey.set(key, tool);
   if (digit) byKey.set(digit, tool);
 }
+
+/** Arrow keys nudge the selection by a pixel (Shift: ten). */
+const NUDGES: Record<string, [number, number]> = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
 
 function typingInField(target: EventTarget | null): boolean {
   return target instanceof HTMLElement && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
@@ -59,7 +63,31 @@ export function handleKeyDown(editor: Editor, e: KeyboardEvent): boolean {
     editor.zoomTo(1);
     return true;
   }
+  if (mod && key === 'd') {
+    duplicateSelection(editor);
+    return true;
+  }
+  // Ctrl+] / Ctrl+[ (with Shift: to the front / back); by code, as Shift changes the key on most layouts.
+  if (mod && (e.code === 'BracketRight' || e.code === 'BracketLeft')) {
+    const up = e.code === 'BracketRight';
+    arrangeSelection(editor, e.shiftKey ? (up ? 'front' : 'back') : up ? 'forward' : 'backward');
+    return true;
+  }
   if (mod || e.altKey) return false;
+  if (e.shiftKey && e.code === 'Digit2') {
+    zoomToSelection(editor);
+    return true;
+  }
+  const nudge = NUDGES[e.key];
+  if (nudge && editor.selection.size) {
+    const step = e.shiftKey ? 10 : 1;
+    nudgeSelection(editor, nudge[0] * step, nudge[1] * step);
+    return true;
+  }
+  if (key === 'q' && !e.shiftKey) {
+    editor.toolLocked = !editor.toolLocked;
+    return true;
+  }
   if (e.shiftKey && e.code === 'Digit1') {
     editor.zoomToFit();
     return true;

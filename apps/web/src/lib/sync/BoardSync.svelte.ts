@@ -257,6 +257,8 @@ export class BoardSync {
         break;
       case 'chat':
       case 'typing':
+      case 'renamed': // the board view and the share dialog listen for these
+      case 'members':
         break;
       default: {
         const never: never = event;

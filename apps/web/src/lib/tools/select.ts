@@ -1,4 +1,5 @@
-import { newId, type Element } from '@inkboard/protocol';
+import { newId, topZ, type Element } from '@inkboard/protocol';
+import { copyElements, withLabels } from '../board/arrange.js';
 import { elementAt, elementsInBox, unionBoxes } from '../canvas/hitTest.js';
 import { boundsOf } from '../canvas/geometryCache.js';
 import { boxFrom } from '../canvas/viewport.js';
@@ -16,6 +17,8 @@ export function selectTool(host: ToolHost): Tool {
   // One set per drag: the renderer keys its cached layer on it.
   let movingIds: ReadonlySet<string> = new Set();
   let base = new Set<string>();
+  // Alt held when the drag began: the drag leaves the selection in place and drops a copy (Excalidraw).
+  let copying = false;
 
   function insideSelection(p: ToolPointer): boolean {
     const box = unionBoxes([...host.selection].map((id) => host.elements.get(id)).filter((e) => e !== undefined).map(boundsOf));
@@ -35,6 +38,7 @@ export function selectTool(host: ToolHost): Tool {
     origin = null;
     moving = [];
     delta = [0, 0];
+    copying = false;
   }
 
   return {
@@ -58,6 +62,7 @@ export function selectTool(host: ToolHost): Tool {
         base = new Set(host.selection);
         mode = 'marquee';
       }
+      copying = mode === 'move' && p.alt;
       moving = mode === 'move' ? [...host.selection].map((id) => host.elements.get(id)).filter((e) => e !== undefined) : [];
       movingIds = new Set(moving.map((e) => e.id));
     },
@@ -73,7 +78,7 @@ export function selectTool(host: ToolHost): Tool {
         }
         delta = [dx, dy];
         host.setMoving({ ids: movingIds, dx, dy });
-        for (const el of moving.slice(0, MAX_LIVE_MOVE_PREVIEWS)) host.preview.update({ ...el, x: round2(el.x + dx), y: round2(el.y + dy) });
+        if (!copying) for (const el of moving.slice(0, MAX_LIVE_MOVE_PREVIEWS)) host.preview.update({ ...el, x: round2(el.x + dx), y: round2(el.y + dy) });
       } else if (mode === 'marquee') {
         const box = boxFrom(origin.x, origin.y, p.x, p.y);
         host.setMarquee(box);
@@ -82,7 +87,11 @@ export function selectTool(host: ToolHost): Tool {
     },
     up() {
       const [dx, dy] = delta;
-      if (mode === 'move' && Math.hypot(dx, dy) * host.zoom >= 1 && moving.length) {
+      if (copying && Math.hypot(dx, dy) * host.zoom >= 1 && moving.length) {
+        const copies = copyElements(withLabels(host.sorted, movingIds), { dx, dy, below: topZ(host.elements.values()), newId });
+        host.commit({ type: 'add', opId: newId(), elements: copies });
+        host.select(copies.filter((c) => (c as { containerId?: unknown }).containerId == null).map((c) => c.id));
+      } else if (mode === 'move' && Math.hypot(dx, dy) * host.zoom >= 1 && moving.length) {
         host.commit({
           type: 'update',
           opId: newId(),

@@ -78,6 +78,7 @@ export function shapeTool(host: ToolHost, kind: ShapeKind): Tool {
       const final = build(p);
       host.commit({ type: 'add', opId: newId(), elements: [final] });
       reset();
+      if (host.toolLocked) return;
       host.select([final.id]);
       host.setTool('select');
     },

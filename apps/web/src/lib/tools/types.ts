@@ -32,6 +32,8 @@ export interface ToolHost {
   readonly preview: PreviewSender;
   select(ids: Iterable<string>): void;
   nextZ(): string;
+  /** Tool lock (Q): after drawing, the tool stays active (and the new element is not selected). */
+  readonly toolLocked: boolean;
   commit(op: Op): void;
   setDraft(element: Element | null): void;
   setMoving(moving: Scene['moving']): void;

@@ -1,7 +1,9 @@
 /**
  * Summarizes a V8 .cpuprofile (e.g. from `classroom.ts --server-prof`): self time per function and
  * per package, and inclusive time of the functions whose name matches --match.
- *   node --import tsx bench/profile-summary.ts FILE.cpuprofile [--top 30] [--match regex]
+ *   node --import tsx bench/profile-summary.ts FILE.cpuprofile [--top 30] [--match regex] [--window FROM-TO] [--timeline]
+ * --window: only the samples FROM..TO seconds after the profile's start (e.g. the measured window,
+ * without the accounts' setup); --timeline prints the busy share of every second to find it.
  */
 import { readFileSync } from 'node:fs';
 
@@ -24,16 +26,27 @@ const file = args[0];
 if (!file) throw new Error('usage: profile-summary.ts FILE.cpuprofile [--top N] [--match REGEX]');
 const top = Number(args[args.indexOf('--top') + 1]) || 30;
 const match = args.includes('--match') ? new RegExp(args[args.indexOf('--match') + 1]!) : null;
+const [winFrom, winTo] = args.includes('--window') ? args[args.indexOf('--window') + 1]!.split('-').map(Number) : [0, Infinity];
 const prof = JSON.parse(readFileSync(file, 'utf8')) as Profile;
 
 const byId = new Map(prof.nodes.map((n) => [n.id, n]));
 const parent = new Map<number, number>();
 for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
 const selfUs = new Map<number, number>();
+const idleIds = new Set(prof.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id));
+const perSecond: { busy: number; all: number }[] = [];
+let tUs = 0;
 for (let i = 0; i < prof.samples.length; i++) {
   const dt = prof.timeDeltas[i + 1] ?? 0;
+  tUs += prof.timeDeltas[i] ?? 0;
+  const sec = Math.floor(tUs / 1e6);
+  const slot = (perSecond[sec] ??= { busy: 0, all: 0 });
+  slot.all += dt;
+  if (!idleIds.has(prof.samples[i]!)) slot.busy += dt;
+  if (tUs / 1e6 < winFrom! || tUs / 1e6 > winTo!) continue;
   selfUs.set(prof.samples[i]!, (selfUs.get(prof.samples[i]!) ?? 0) + dt);
 }
+if (args.includes('--timeline')) console.log('busy per second: ' + perSecond.map((s, i) => `${i}:${s ? Math.round((s.busy / Math.max(1, s.all)) * 100) : 0}%`).join(' '));
 const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
 const short = (url: string) => {
   const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);

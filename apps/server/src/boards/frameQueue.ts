@@ -22,6 +22,19 @@ export class FrameQueue {
     this.wake?.();
   };
 
+  /**
+   * Hands `frame` to `direct` instead of queueing it when nothing is ahead of it: the generator is
+   * waiting for a frame (not holding one, not suspended at a yield) and the queue is empty. `direct`
+   * returns false to have the frame queued after all (the generator then handles it).
+   */
+  offer(frame: WireFrame, direct: ((frame: WireFrame) => boolean) | null): void {
+    if (direct !== null && this.frames.length === 0 && this.wake !== null && this.waiting && !this.overflowed && !this.failure && direct(frame)) return;
+    this.push(frame);
+  }
+
+  /** The generator is parked in `drain` waiting for a frame. */
+  private waiting = false;
+
   resync = (): void => {
     if (this.frames.at(-1) !== RESYNC) this.push(RESYNC);
   };
@@ -45,7 +58,9 @@ export class FrameQueue {
           yield frame;
           continue;
         }
+        this.waiting = true;
         await new Promise<void>((resolve) => (this.wake = resolve));
+        this.waiting = false;
         this.wake = null;
       }
     } finally {

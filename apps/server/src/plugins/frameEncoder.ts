@@ -10,6 +10,18 @@ const spliced = new WeakSet<Uint8Array>();
 const answers = new WeakSet<Uint8Array>();
 /** Frames whose JSON was made beforehand, in parts (a snapshot serialized once, by a worker). */
 const prebuilt = new WeakMap<object, readonly Uint8Array[]>();
+/** The JSON-RPC envelope (id, jsonrpc) each prebuilt first frame was sent in: see `envelopeOf`. */
+const envelopes = new WeakMap<object, Envelope>();
+/** Per shared frame: the whole message for each envelope and tracked id, made once per tick. */
+const messages = new WeakMap<object, Map<string, Buffer>>();
+
+/** What tRPC's WebSocket adapter wraps a subscription's data in: the request's id and jsonrpc. */
+export interface Envelope {
+  id: string | number | null;
+  jsonrpc: string | undefined;
+  /** `{"id":...,"jsonrpc":...,"result":{"type":"data","id":"` as tRPC writes it. */
+  head: string;
+}
 
 /**
  * A frame `{seq, events: [...first, ...rest]}` whose first events are JSON bytes made elsewhere and
@@ -34,8 +46,9 @@ export function withEventBytes<F extends { seq: number; events: unknown[] }>(seq
  * The result is bytes, which `ws` would send as a binary frame: `sendSplicedAsText` on every
  * connection keeps them text frames, as clients expect.
  */
+const frameCache = new WeakMap<object, Buffer>();
+
 export function createFrameEncoder(): Encoder {
-  const cache = new WeakMap<object, Buffer>();
   return {
     encode(message) {
       const frame = (message as { result?: { data?: { data?: unknown } } } | null)?.result?.data?.data;
@@ -43,14 +56,7 @@ export function createFrameEncoder(): Encoder {
       const parts = prebuilt.get(frame);
       let body: readonly Uint8Array[];
       if (parts) body = parts;
-      else {
-        let bytes = cache.get(frame);
-        if (bytes === undefined) {
-          bytes = Buffer.from(JSON.stringify(frame));
-          cache.set(frame, bytes);
-        }
-        body = [bytes];
-      }
+      else body = [frameBytes(frame)];
       const envelope = JSON.stringify(message, (_key, value: unknown) => (value === frame ? MARK : value));
       const at = envelope.indexOf(QUOTED_MARK);
       const head = envelope.slice(0, at);
@@ -65,11 +71,60 @@ export function createFrameEncoder(): Encoder {
       }
       out.write(tail, n, 'utf8');
       spliced.add(out);
-      if (parts) answers.add(out);
+      if (parts) {
+        answers.add(out);
+        const { id, jsonrpc } = message as { id: string | number | null; jsonrpc?: string };
+        envelopes.set(frame, { id, jsonrpc, head: JSON.stringify({ id, jsonrpc, result: { type: 'data', id: '' } }).slice(0, -3) });
+      }
       return out as Uint8Array<ArrayBuffer>;
     },
     decode: jsonEncoder.decode,
   };
+}
+
+/**
+ * The envelope a subscription's first frame (made with `withEventBytes`) was sent in, once it was
+ * sent; undefined before, or when it did not go through the frame encoder.
+ */
+export function envelopeOf(firstFrame: object): Envelope | undefined {
+  return envelopes.get(firstFrame);
+}
+
+/**
+ * A tick's shared frame as the whole message tRPC would send for a tracked subscription item
+ * (`{id, jsonrpc, result: {type: 'data', id, data: {id, data: frame}}}`), made once per frame,
+ * envelope and tracked id: the subscribers of a board with the same request id and seq (nearly all)
+ * share one buffer. Marked as a shared frame: `sendSplicedAsText` sends it as text, the socket guard
+ * counts it as a tick's frame. This is the subscription's fast path (trpc/routers/board.ts).
+ */
+export function sharedFrameMessage(envelope: Envelope, trackedId: string, frame: object): Buffer {
+  let byKey = messages.get(frame);
+  if (byKey === undefined) {
+    byKey = new Map();
+    messages.set(frame, byKey);
+  }
+  const key = envelope.head + JSON.stringify(trackedId).slice(1, -1);
+  let out = byKey.get(key);
+  if (out === undefined) {
+    const id = JSON.stringify(trackedId);
+    const head = Buffer.from(`${key}","data":{"id":${id},"data":`);
+    const body = frameBytes(frame);
+    const tail = Buffer.from('}}}');
+    out = Buffer.concat([head, body, tail], head.length + body.length + tail.length);
+    spliced.add(out);
+    byKey.set(key, out);
+  }
+  return out;
+}
+
+/** The JSON of a frozen frame as UTF-8, made once (shared with the encoder). */
+function frameBytes(frame: object): Buffer {
+  let bytes = frameCache.get(frame);
+  if (bytes === undefined) {
+    bytes = Buffer.from(JSON.stringify(frame));
+    frameCache.set(frame, bytes);
+  }
+  return bytes;
 }
 
 /** Whether `data` is a board frame shared by a tick's subscribers (the socket guard tells them from replies and snapshots). */

@@ -17,7 +17,7 @@ import { EPHEMERAL_RULES, publicUser, publishEphemeral } from '../../boards/ephe
 import { FrameQueue, RESYNC } from '../../boards/frameQueue.js';
 import { pushTooLarge, pushTooManyChanges, rawPushChanges, rawPushPoints } from '../../boards/budgets.js';
 import { chargeSize } from '../sizeRates.js';
-import { withEventBytes } from '../../plugins/frameEncoder.js';
+import { envelopeOf, sharedFrameMessage, withEventBytes } from '../../plugins/frameEncoder.js';
 import type { Context } from '../context.js';
 import { TRPCError } from '@trpc/server';
 import { authedProcedure, boardProcedure, rateLimited, router } from '../trpc.js';
@@ -121,10 +121,12 @@ export const boardRouter = router({
     // A few boards per socket: each can start with a snapshot of megabytes (TOO_MANY_REQUESTS past it).
     const release = guard.openSubscription(socket);
     const queue = new FrameQueue();
+    /** The fast path, once the first frame is out (see below); null: every frame goes through the queue. */
+    let direct: ((frame: WireFrame) => boolean) | null = null;
     // Listen first, then read the backlog: nothing committed in between can be missed.
     const unsubscribe = await hub.subscribe(boardId, {
       userId: ctx.user.id,
-      frame: queue.push,
+      frame: (frame) => queue.offer(frame, direct),
       revoked: () => queue.fail(new TRPCError({ code: 'FORBIDDEN', message: 'You no longer have access to this board.' })),
       resync: queue.resync,
     }).catch((err: unknown) => {
@@ -138,12 +140,13 @@ export const boardRouter = router({
       // The ops after lastEventId, serialized once for everyone resuming from there (BoardService.backlogBytes).
       const backlog = last === null ? null : await service.backlogBytes(boardId, last);
       let seq: number;
+      let first: WireFrame;
       if (backlog) {
         seq = backlog.seq;
         await hub.join(boardId, seq, entry);
         joined = true;
         const presence: WireEvent = { type: 'presence', clients: await hub.presence(boardId), self: ctx.clientId };
-        yield tracked(String(seq), withEventBytes<WireFrame>(seq, backlog.bytes, [presence]));
+        first = withEventBytes<WireFrame>(seq, backlog.bytes, [presence]);
       } else {
         // The snapshot is serialized once per board and seq, off the event loop when the board is
         // big, and its bytes are copied into this subscriber's message (plugins/frameEncoder.ts).
@@ -152,7 +155,37 @@ export const boardRouter = router({
         await hub.join(boardId, seq, entry);
         joined = true;
         const presence: WireEvent = { type: 'presence', clients: await hub.presence(boardId), self: ctx.clientId };
-        yield tracked(String(seq), withEventBytes<WireFrame>(seq, snapshot.bytes, [presence]));
+        first = withEventBytes<WireFrame>(seq, snapshot.bytes, [presence]);
+      }
+      yield tracked(String(seq), first);
+
+      // The fast path (issue 19): a tick's frame that continues this subscriber's seq exactly is
+      // written to the socket by the hub's flush itself, as the very bytes tRPC would send for it
+      // (the envelope learnt from the first frame, plugins/frameEncoder.ts), shared by every
+      // subscriber of the board with the same request id: no generator step, promise or encoding
+      // per subscriber and frame. Only when nothing is ahead of it in the queue (FrameQueue.offer).
+      // Anything else (a gap or duplicate to mend, a resync, a slow consumer to cut) goes through the
+      // queue and the generator below, in order.
+      const envelope = envelopeOf(first);
+      if (envelope) {
+        direct = (item) => {
+          if (signal?.aborted || socket.readyState !== socket.OPEN || guard.cutIfSlow(socket)) return false;
+          let next = seq;
+          for (const e of item.events) {
+            if (e.type !== 'op') continue;
+            if (e.seq !== next + 1) return false;
+            next = e.seq;
+          }
+          if (item.seq > next) return false;
+          const message = sharedFrameMessage(envelope, String(next), item);
+          try {
+            socket.send(message);
+          } catch {
+            return false; // the generator sends it, or ends with the socket
+          }
+          seq = next;
+          return true;
+        };
       }
 
       /** The ops after `seq` from the database (or a snapshot when the log no longer reaches back). */

@@ -1,10 +1,11 @@
-import { LIMITS, newId, stripControlCharacters, type Box, type Element, type Op, type Text } from '@inkboard/protocol';
+import { fontFamilySchema, LIMITS, newId, stripControlCharacters, textAlignSchema, type Box, type Element, type Op, type Text } from '@inkboard/protocol';
 import { boundsOf } from '../canvas/geometryCache.js';
 import { unionBoxes } from '../canvas/hitTest.js';
 import type { Overlay, Scene } from '../canvas/renderScene.js';
 import { fitBox, initialViewport, panBy, steppedZoom, toWorld, zoomAt, type Viewport } from '../canvas/viewport.js';
 import type { BoardSync } from '../sync/BoardSync.svelte.js';
 import { eraserTool } from '../tools/eraser.js';
+import { laserTool } from '../tools/laser.js';
 import { laserTool } from '../tools/laser.js';
 import { penTool } from '../tools/pen.js';
 import { selectTool } from '../tools/select.js';
@@ -23,7 +24,7 @@ export interface TextEditing {
   existing: Text | null;
 }
 
-export const DEFAULT_STYLE: Style = { strokeColor: '#1e1e1e', strokeWidth: 2, fillColor: 'transparent', fontSize: 20 };
+export const DEFAULT_STYLE: Style = { strokeColor: '#1e1e1e', strokeWidth: 2, fillColor: 'transparent', fontSize: 20, textAlign: 'left', fontFamily: 'sans' };
 
 const STYLE_KEY = 'inkboard:style';
 const viewportKey = (boardId: string) => `inkboard:viewport:${boardId}`;
@@ -165,6 +166,9 @@ export class Editor implements ToolHost {
       else if (current.type === 'text' && current.text !== value) this.commit({ type: 'update', opId: newId(), updates: [{ id: t.id, patch: { text: value } }] });
     } else if (!empty) {
       const el: Text = { type: 'text', id: t.id, x: t.x, y: t.y, z: this.nextZ(), strokeColor: t.color, strokeWidth: 2, opacity: 1, text: value, fontSize: t.fontSize };
+      // The style's alignment and font, written only when not the defaults (older texts have neither).
+      if (this.style.textAlign !== 'left') el.textAlign = this.style.textAlign;
+      if (this.style.fontFamily !== 'sans') el.fontFamily = this.style.fontFamily;
       this.commit({ type: 'add', opId: newId(), elements: [el] });
       this.selection = new Set([el.id]);
     }
@@ -208,6 +212,8 @@ export class Editor implements ToolHost {
       if (patch.strokeWidth !== undefined && el.type !== 'text') p.strokeWidth = patch.strokeWidth;
       if (patch.fillColor !== undefined && (el.type === 'rectangle' || el.type === 'ellipse')) p.fillColor = patch.fillColor;
       if (patch.fontSize !== undefined && el.type === 'text') p.fontSize = patch.fontSize;
+      if (patch.textAlign !== undefined && (el.type === 'text' || el.type === 'note')) p.textAlign = patch.textAlign;
+      if (patch.fontFamily !== undefined && (el.type === 'text' || el.type === 'note')) p.fontFamily = patch.fontFamily;
       return Object.keys(p).length ? [{ id: el.id, patch: p }] : [];
     });
     if (updates.length) this.commit({ type: 'update', opId: newId(), updates });
@@ -295,6 +301,10 @@ function pick(saved: object): Partial<Style> {
   if (typeof s.fillColor === 'string' && (s.fillColor === 'transparent' || /^#[0-9a-f]{6}$/i.test(s.fillColor))) out.fillColor = s.fillColor;
   if (typeof s.strokeWidth === 'number' && s.strokeWidth >= 0.5 && s.strokeWidth <= 100) out.strokeWidth = s.strokeWidth;
   if (typeof s.fontSize === 'number' && s.fontSize >= 4 && s.fontSize <= 400) out.fontSize = s.fontSize;
+  const align = textAlignSchema.safeParse(s.textAlign);
+  if (align.success) out.textAlign = align.data;
+  const family = fontFamilySchema.safeParse(s.fontFamily);
+  if (family.success) out.fontFamily = family.data;
   return out;
 }
 

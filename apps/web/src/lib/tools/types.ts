@@ -1,4 +1,4 @@
-import type { Box, Element, Elements, Op, Text } from '@inkboard/protocol';
+import type { Box, Element, Elements, FontFamily, Op, Text, TextAlign } from '@inkboard/protocol';
 import type { Scene } from '../canvas/renderScene.js';
 import type { PreviewSender } from '../sync/PreviewSender.js';
 
@@ -10,6 +10,9 @@ export interface Style {
   strokeWidth: number;
   fillColor: string;
   fontSize: number;
+  /** Texts and notes: alignment of their lines and font family. */
+  textAlign: TextAlign;
+  fontFamily: FontFamily;
 }
 
 /** A pointer position in world coordinates, with what a tool needs from the event. */

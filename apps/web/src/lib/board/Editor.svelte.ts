@@ -6,7 +6,6 @@ import { fitBox, initialViewport, panBy, steppedZoom, toWorld, zoomAt, type View
 import type { BoardSync } from '../sync/BoardSync.svelte.js';
 import { eraserTool } from '../tools/eraser.js';
 import { laserTool } from '../tools/laser.js';
-import { laserTool } from '../tools/laser.js';
 import { penTool } from '../tools/pen.js';
 import { selectTool } from '../tools/select.js';
 import { shapeTool } from '../tools/shape.js';
@@ -117,13 +116,15 @@ export class Editor implements ToolHost {
     this.faded = ids;
   }
 
-  /** Commits an own op; big updates and deletes are split to fit the protocol's limits. */
+  /** Commits an own op; big adds, updates and deletes are split to fit the protocol's limits. */
   commit(op: Op): void {
     if (!this.canEdit) return;
     if (op.type === 'update' && op.updates.length > LIMITS.updatesPerOp) {
       for (let i = 0; i < op.updates.length; i += LIMITS.updatesPerOp) this.sync.commit({ ...op, opId: newId(), updates: op.updates.slice(i, i + LIMITS.updatesPerOp) });
     } else if (op.type === 'delete' && op.ids.length > LIMITS.updatesPerOp) {
       for (let i = 0; i < op.ids.length; i += LIMITS.updatesPerOp) this.sync.commit({ ...op, opId: newId(), ids: op.ids.slice(i, i + LIMITS.updatesPerOp) });
+    } else if (op.type === 'add' && op.elements.length > LIMITS.elementsPerOp) {
+      for (let i = 0; i < op.elements.length; i += LIMITS.elementsPerOp) this.sync.commit({ ...op, opId: newId(), elements: op.elements.slice(i, i + LIMITS.elementsPerOp) });
     } else this.sync.commit(op);
   }
 

@@ -94,9 +94,10 @@ const SHAPES = [
   { type: 'line', x: 0, y: 140, points: [[0, 0], [120, 30]] },
   { type: 'arrow', x: 160, y: 140, points: [[0, 0], [100, 0]], strokeColor: '#e03131' },
   { type: 'stroke', x: 0, y: 200, points: [[0, 0, 0.5], [10, 5, 0.6], [20, 3, 0.7], [30, 9, 0.5], [40, 4, 0.4]], strokeWidth: 3 },
+  { type: 'note', x: 300, y: 0, width: 160, height: 120, text: 'Ship it', fillColor: '#b2f2bb', angle: 0.1 },
 ] as const;
 
-/** A board of `user` made through the CLI, with the six shapes drawn on it through the CLI. */
+/** A board of `user` made through the CLI, with the seven shapes drawn on it through the CLI. */
 async function boardWithShapes(user: CliUser, title = 'Shapes'): Promise<string> {
   const boardId = (await user.ok(['boards', 'create', title])).trim();
   await user.ok(['draw', boardId, writeJson('shapes.json', SHAPES)]);
@@ -228,7 +229,7 @@ describe('inkboard CLI: boards, draw, export', SLOW, () => {
     await expect(clientOf(user).trpc.board.byId.query({ boardId: other })).rejects.toThrow(/does not exist/);
   });
 
-  it('draw adds a file of shapes of all six kinds (no ids) on top of the board', async () => {
+  it('draw adds a file of shapes of all seven kinds (no ids) on top of the board', async () => {
     const user = await signedUp('drawer');
     const boardId = (await user.ok(['boards', 'create', 'Drawing'])).trim();
     const client = clientOf(user);
@@ -237,13 +238,13 @@ describe('inkboard CLI: boards, draw, export', SLOW, () => {
 
     const out = await user.run(['draw', boardId, writeJson('shapes.json', SHAPES)]);
     expect(out.code, out.stderr).toBe(0);
-    expect(out.stdout.trim()).toBe(`Added 6 elements to ${boardId} (seq 2)`);
+    expect(out.stdout.trim()).toBe(`Added 7 elements to ${boardId} (seq 2)`);
 
     const { elements, seq } = await client.trpc.board.snapshot.query({ boardId });
     expect(seq).toBe(2);
     const added = elements.filter((e) => !before.elements.some((b) => b.id === e.id));
     expect(added.map((e) => e.type).sort()).toEqual([...ELEMENT_TYPES].sort());
-    expect(new Set(added.map((e) => e.id)).size).toBe(6);
+    expect(new Set(added.map((e) => e.id)).size).toBe(7);
     for (const input of SHAPES) {
       const el = added.find((e) => e.type === input.type)!;
       expect(el).toMatchObject(input); // every field given in the file is kept
@@ -260,7 +261,24 @@ describe('inkboard CLI: boards, draw, export', SLOW, () => {
     expect(again.seq).toBe(3);
     const now = await client.trpc.board.snapshot.query({ boardId });
     expect(now.elements.map((e) => e.id)).toContain(again.added[0]);
-    expect(now.elements).toHaveLength(8);
+    expect(now.elements).toHaveLength(9);
+  });
+
+  it('draw fills every style field a file leaves out: a text without fontSize, a note with only its box', async () => {
+    const user = await signedUp('terse');
+    const boardId = (await user.ok(['boards', 'create', 'Terse'])).trim();
+    const file = writeJson('terse.json', [
+      { type: 'text', x: 0, y: 0, text: 'no size given' },
+      { type: 'note', x: 0, y: 50, width: 150, height: 150 },
+      { type: 'text', x: 10, y: 300, text: 'label', containerId: 'nowhere', textAlign: 'center', fontFamily: 'hand' },
+    ]);
+    const out = await user.run(['draw', boardId, file]);
+    expect(out.code, out.stderr).toBe(0);
+    const { elements } = await clientOf(user).trpc.board.snapshot.query({ boardId });
+    expect(elements).toHaveLength(3);
+    expect(elements.find((e) => e.type === 'text' && e.text === 'no size given')).toMatchObject({ fontSize: 20, strokeColor: '#1e1e1e', strokeWidth: 2, opacity: 1 });
+    expect(elements.find((e) => e.type === 'note')).toMatchObject({ text: '', fontSize: 20, fillColor: '#fff3bf', strokeColor: '#1e1e1e' });
+    expect(elements.find((e) => e.type === 'text' && e.text === 'label')).toMatchObject({ containerId: 'nowhere', textAlign: 'center', fontFamily: 'hand' });
   });
 
   it('draw with invalid elements names each bad one with its index and reason, exits non-zero and adds nothing', async () => {
@@ -348,7 +366,7 @@ describe('inkboard CLI: boards, draw, export', SLOW, () => {
     const json = JSON.parse(await user.ok(['export', boardId, '--format', 'json'])) as Element[];
     const { elements } = await clientOf(user).trpc.board.snapshot.query({ boardId });
     expect([...json].sort(byId)).toEqual([...elements].sort(byId));
-    expect(json).toHaveLength(6);
+    expect(json).toHaveLength(7);
 
     expectOneLineError(await user.run(['export', boardId, '--format', 'gif']), /--format must be svg, png or json/);
     expectOneLineError(await user.run(['export', 'noSuchBoard', '--format', 'svg']), /does not exist/);
@@ -489,7 +507,7 @@ describe('inkboard CLI: live', SLOW, () => {
     const boardId = await boardWithShapes(user, 'Watched');
     const watcherId = (await clientOf(user).trpc.auth.me.query())!.id;
     const watch = spawnCli(user, ['watch', boardId]);
-    await watch.waitForLine(new RegExp(`^Watching ${boardId}: 6 elements at seq 1 \\(Ctrl\\+C to stop\\)$`));
+    await watch.waitForLine(new RegExp(`^Watching ${boardId}: 7 elements at seq 1 \\(Ctrl\\+C to stop\\)$`));
 
     const bob = openSession(server.url, boardId, 'bob');
     cleanups.push(bob.close);
@@ -526,7 +544,7 @@ describe('inkboard CLI: live', SLOW, () => {
     const stamp = /^\d\d:\d\d:\d\d /;
     const isPresence = (l: string) => /^\d\d:\d\d:\d\d \S+ (joined|left)$/.test(l);
     expect(watch.lines.filter((l) => !isPresence(l)).map((l) => l.replace(stamp, ''))).toEqual([
-      `Watching ${boardId}: 6 elements at seq 1 (Ctrl+C to stop)`,
+      `Watching ${boardId}: 7 elements at seq 1 (Ctrl+C to stop)`,
       '#2 bob added a stroke (12 points)',
       '[chat] bob: before the restart',
       '#3 carol added a stroke (3 points)',

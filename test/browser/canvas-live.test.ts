@@ -109,9 +109,12 @@ describe('live canvas: laser pointer, follow, text style', () => {
     await waitForSummary(bob.page, (s) => elementCount(s) === 1, 'Bob to see the rectangle');
     const seqBefore = server.app.boards.service.knownSeq(boardId);
 
+    // K picks the Laser pointer (its toolbar button says so).
     const laser = alice.page.getByRole('button', { name: 'Laser pointer' });
-    await laser.click();
-    expect(await laser.getAttribute('aria-pressed')).toBe('true');
+    expect(await laser.getAttribute('aria-pressed')).toBe('false');
+    await canvasOf(alice.page).focus();
+    await alice.page.keyboard.press('k');
+    await waitUntil(async () => (await laser.getAttribute('aria-pressed')) === 'true', 'the Laser pointer to be active');
     // Bob's page watches its laser layer from now on, every animation frame: red pixels where Alice
     // points (both have the same camera: y 550-620 on screen), none elsewhere.
     const bobSaw = bob.page.waitForFunction(

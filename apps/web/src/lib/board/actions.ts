@@ -1,9 +1,9 @@
-import { LIMITS, newId, topZ, type Element } from '@inkboard/protocol';
+import { duplicateElements, newId, type Element } from '@inkboard/protocol';
 import { boundsOf } from '../canvas/geometryCache.js';
 import { exportPng, exportSvg } from '../canvas/exportImage.js';
 import { unionBoxes } from '../canvas/hitTest.js';
 import { fitBox } from '../canvas/viewport.js';
-import { arrange, copyElements, nudgePatches, withLabels, type ArrangeMove } from './arrange.js';
+import { arrange, nudgePatches, withLabels, type ArrangeMove } from './arrange.js';
 import { parseClipboard, pasteOffset, serializeClipboard, textFromPaste } from './clipboard.js';
 import type { Editor } from './Editor.svelte.js';
 
@@ -23,9 +23,9 @@ export function arrangeSelection(editor: Editor, move: ArrangeMove): void {
 /** Adds copies of `elements` moved by (dx, dy) on top of the board and selects them (Ctrl+D, Alt+drag, paste). */
 export function addCopies(editor: Editor, elements: readonly Element[], dx: number, dy: number): void {
   if (!editor.canEdit || !elements.length) return;
-  const copies = copyElements(elements, { dx, dy, below: topZ(editor.elements.values()), newId });
-  for (let i = 0; i < copies.length; i += LIMITS.elementsPerOp) editor.commit({ type: 'add', opId: newId(), elements: copies.slice(i, i + LIMITS.elementsPerOp) });
-  editor.select(copies.filter((c) => (c as { containerId?: unknown }).containerId == null).map((c) => c.id));
+  const copies = duplicateElements(elements, editor.elements, { offset: [dx, dy] });
+  editor.commit({ type: 'add', opId: newId(), elements: copies });
+  editor.select(copies.filter((c) => !(c.type === 'text' && c.containerId)).map((c) => c.id));
 }
 
 /** Ctrl+D: the selection duplicated a step down and right. */

@@ -1,6 +1,6 @@
-import { sortElements, zRangeAbove, type Element, type Rectangle } from '@inkboard/protocol';
+import { sortElements, zRangeAbove, type Rectangle, type Text } from '@inkboard/protocol';
 import { describe, expect, it } from 'vitest';
-import { arrange, arrangedOrder, copyElements, longestIncreasing, nudgePatches, type ArrangeMove } from './arrange.js';
+import { arrange, arrangedOrder, longestIncreasing, nudgePatches, withLabels, type ArrangeMove } from './arrange.js';
 
 const rect = (id: string, z: string, extra: Partial<Rectangle> = {}): Rectangle => ({
   type: 'rectangle', id, z, x: 0, y: 0, width: 10, height: 10, strokeColor: '#000000', strokeWidth: 2, opacity: 1, fillColor: 'transparent', ...extra,
@@ -76,29 +76,17 @@ describe('longestIncreasing', () => {
   });
 });
 
-describe('copyElements', () => {
-  it('gives new ids and z values above the board, moves the copies and keeps references among them', () => {
-    let n = 0;
-    const newId = () => `new${n++}`;
-    const box = rect('box', 'a1', { groupIds: ['g1'] } as Partial<Rectangle>);
-    const label = { type: 'text', id: 'label', z: 'a2', x: 2, y: 3, strokeColor: '#000000', strokeWidth: 2, opacity: 1, text: 'Hi', fontSize: 20, containerId: 'box' } as Element;
-    const arrow = { type: 'arrow', id: 'arr', z: 'a3', x: 0, y: 0, strokeColor: '#000000', strokeWidth: 2, opacity: 1, points: [[0, 0], [5, 5]], startBinding: { elementId: 'box', fixedPoint: [1, 0.5] }, endBinding: { elementId: 'elsewhere', fixedPoint: [0, 0.5] } } as Element;
-    const copies = copyElements([box, label, arrow], { dx: 10, dy: 20, below: 'a9', newId }) as unknown as Record<string, unknown>[];
-    expect(copies.map((c) => c.id)).toEqual(['new0', 'new1', 'new2']);
-    expect(copies.every((c) => (c.z as string) > 'a9')).toBe(true);
-    expect(sortElements(copies as unknown as Element[]).map((c) => c.id)).toEqual(['new0', 'new1', 'new2']);
-    expect(copies[0]).toMatchObject({ x: 10, y: 20 });
-    expect((copies[0]!.groupIds as string[])[0]).not.toBe('g1');
-    expect(copies[1]!.containerId).toBe('new0');
-    expect(copies[2]!.startBinding).toEqual({ elementId: 'new0', fixedPoint: [1, 0.5] });
-    expect(copies[2]!.endBinding).toBeNull();
-    // The originals are untouched.
-    expect(box.id).toBe('box');
-  });
-});
-
 describe('nudgePatches', () => {
   it('moves by the step', () => {
     expect(nudgePatches([rect('a', 'a0', { x: 1.5, y: 2 })], 10, -1)).toEqual([{ id: 'a', patch: { x: 11.5, y: 1 } }]);
+  });
+});
+
+describe('withLabels', () => {
+  it('takes a selected container’s label along, in paint order', () => {
+    const [a, b] = board(['a', 'b']);
+    const label: Text = { type: 'text', id: 'l', z: 'a9', x: 0, y: 0, strokeColor: '#000000', strokeWidth: 2, opacity: 1, text: 'Hi', fontSize: 20, containerId: 'a' };
+    expect(withLabels([a!, b!, label], new Set(['a'])).map((e) => e.id)).toEqual(['a', 'l']);
+    expect(withLabels([a!, b!, label], new Set(['b'])).map((e) => e.id)).toEqual(['b']);
   });
 });

@@ -125,34 +125,7 @@ export function arrange(sorted: readonly Pick<Element, 'id' | 'z'>[], selected: 
 
 /** The selected elements and the labels inside them (a label goes where its container goes). */
 export function withLabels(sorted: readonly Element[], ids: ReadonlySet<string>): Element[] {
-  return sorted.filter((el) => ids.has(el.id) || (containerOf(el) !== null && ids.has(containerOf(el)!)));
-}
-
-function containerOf(el: Element): string | null {
-  const c = (el as { containerId?: unknown }).containerId;
-  return typeof c === 'string' ? c : null;
-}
-
-/**
- * Copies of `elements` with new ids, moved by (dx, dy), stacked above `below` in their own order.
- * References among the copies follow them (a label's container, an arrow's bound ends, groups get
- * new group ids); references to elements not copied are dropped (a free label, a free arrow end).
- */
-export function copyElements(elements: readonly Element[], options: { dx: number; dy: number; below: string | null; newId: () => string }): Element[] {
-  const ids = new Map(elements.map((el) => [el.id, options.newId()]));
-  const groups = new Map<string, string>();
-  const group = (g: string) => groups.get(g) ?? (groups.set(g, options.newId()), groups.get(g)!);
-  const zs = zRangeAbove(options.below, elements.length);
-  return elements.map((el, i) => {
-    const copy: Record<string, unknown> = { ...el, id: ids.get(el.id)!, z: zs[i]!, x: round2(el.x + options.dx), y: round2(el.y + options.dy) };
-    if (Array.isArray(copy.groupIds)) copy.groupIds = (copy.groupIds as string[]).map(group);
-    if (typeof copy.containerId === 'string') copy.containerId = ids.get(copy.containerId) ?? null;
-    for (const end of ['startBinding', 'endBinding']) {
-      const b = copy[end] as { elementId: string } | null | undefined;
-      if (b) copy[end] = ids.has(b.elementId) ? { ...b, elementId: ids.get(b.elementId)! } : null;
-    }
-    return copy as Element;
-  });
+  return sorted.filter((el) => ids.has(el.id) || (el.type === 'text' && !!el.containerId && ids.has(el.containerId)));
 }
 
 /** Moves of the selected elements by (dx, dy), as update patches. */

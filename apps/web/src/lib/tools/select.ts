@@ -1,5 +1,5 @@
-import { newId, topZ, type Element } from '@inkboard/protocol';
-import { copyElements, withLabels } from '../board/arrange.js';
+import { duplicateElements, newId, type Element } from '@inkboard/protocol';
+import { withLabels } from '../board/arrange.js';
 import { elementAt, elementsInBox, unionBoxes } from '../canvas/hitTest.js';
 import { boundsOf } from '../canvas/geometryCache.js';
 import { boxFrom } from '../canvas/viewport.js';
@@ -88,9 +88,9 @@ export function selectTool(host: ToolHost): Tool {
     up() {
       const [dx, dy] = delta;
       if (copying && Math.hypot(dx, dy) * host.zoom >= 1 && moving.length) {
-        const copies = copyElements(withLabels(host.sorted, movingIds), { dx, dy, below: topZ(host.elements.values()), newId });
+        const copies = duplicateElements(withLabels(host.sorted, movingIds), host.elements, { offset: [dx, dy] });
         host.commit({ type: 'add', opId: newId(), elements: copies });
-        host.select(copies.filter((c) => (c as { containerId?: unknown }).containerId == null).map((c) => c.id));
+        host.select(copies.filter((c) => !(c.type === 'text' && c.containerId)).map((c) => c.id));
       } else if (mode === 'move' && Math.hypot(dx, dy) * host.zoom >= 1 && moving.length) {
         host.commit({
           type: 'update',

@@ -32,11 +32,11 @@ export interface ToolHost {
   readonly zoom: number;
   readonly style: Style;
   readonly selection: ReadonlySet<string>;
+  /** Tool lock (Q): after drawing, the tool stays active (and the new element is not selected). */
+  readonly toolLocked: boolean;
   readonly preview: PreviewSender;
   select(ids: Iterable<string>): void;
   nextZ(): string;
-  /** Tool lock (Q): after drawing, the tool stays active (and the new element is not selected). */
-  readonly toolLocked: boolean;
   commit(op: Op): void;
   setDraft(element: Element | null): void;
   setMoving(moving: Scene['moving']): void;

@@ -162,10 +162,13 @@ export function unionBounds(elements: Iterable<Element>): Box | null {
   return box;
 }
 
-/** The two barbs of an arrowhead at the last point of `points`, as `[[x1,y1],[tip],[x2,y2]]`. */
+/** The two barbs of an arrowhead at the last point of `points` (along the last segment that has a length), as `[[x1,y1],[tip],[x2,y2]]`. */
 export function arrowHead(points: readonly (readonly number[])[], strokeWidth: number): [number, number][] {
   const tip = points[points.length - 1]!;
-  const from = points[points.length - 2] ?? tip;
+  // Along the last segment of some length (a polyline may end on repeated points).
+  let k = points.length - 2;
+  while (k > 0 && points[k]![0] === tip[0] && points[k]![1] === tip[1]) k--;
+  const from = points[k] ?? tip;
   const angle = Math.atan2(tip[1]! - from[1]!, tip[0]! - from[0]!);
   const len = Math.max(10, strokeWidth * 4);
   const barb = (a: number): [number, number] => [tip[0]! - len * Math.cos(a), tip[1]! - len * Math.sin(a)];

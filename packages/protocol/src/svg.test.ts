@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Element } from './elements/index.js';
 import { elementToSvg, escapeXml, renderSvg, SvgTooLargeError } from './svg.js';
-import { textBaseline } from './textLayout.js';
+import { FONT_FAMILIES, textBaseline } from './textLayout.js';
 import { arrowHead } from './geometry.js';
 
 const style = { z: 'a0', strokeColor: '#1e1e1e', strokeWidth: 2, opacity: 1 };
@@ -261,5 +261,76 @@ describe('renderSvg with maxLength', () => {
     expect(ids).toEqual(many.slice(50 - ids.length).map((e) => e.id));
     // The view still covers the whole board.
     expect(viewBox(svg)).toEqual(viewBox(full));
+  });
+});
+
+describe('issue 14: rotation, alignment, fonts, labels, notes, bindings', () => {
+  it('turns a rotated element about its centre', () => {
+    const svg = elementToSvg({ ...els.rectangle, angle: Math.PI / 2 });
+    checkXml(svg);
+    expect(svg).toMatch(/^<g transform="rotate\(90 25 21\)"><rect data-id="rect1" /);
+    const line = elementToSvg({ ...els.line, angle: Math.PI });
+    expect(line).toMatch(/^<g transform="rotate\(180 40 20\)"><polyline /);
+    const text = elementToSvg({ ...els.text, angle: -Math.PI / 4 });
+    expect(text).toMatch(/<text data-id="text1" [^>]*transform="rotate\(-45 /);
+    expect(elementToSvg(els.rectangle)).not.toContain('rotate');
+  });
+
+  it('aligns text lines and uses the font family', () => {
+    const right = elementToSvg({ ...els.text, text: 'ab\nabcd', textAlign: 'right', fontFamily: 'mono' });
+    expect(right).toContain('text-anchor="end"');
+    expect(right).toContain(`font-family="${escapeXml(FONT_FAMILIES.mono)}"`);
+    // Right-aligned within the block as wide as the longest line (4 characters of 0.6 em).
+    expect([...right.matchAll(/<tspan x="([\d.]+)"/g)].map((m) => Number(m[1]))).toEqual([48, 48]);
+    const centre = elementToSvg({ ...els.text, text: 'ab', textAlign: 'center', fontFamily: 'hand' });
+    expect(centre).toContain('text-anchor="middle"');
+    expect(centre).toContain('cursive');
+    expect(elementToSvg(els.text)).not.toContain('text-anchor');
+  });
+
+  it('centres a label in its container, wrapped to its width, turned with it', () => {
+    const box: Element = { ...els.rectangle, x: 0, y: 0, width: 120, height: 100, angle: Math.PI / 6 };
+    const label: Element = { ...els.text, id: 'lab', x: 999, y: 999, text: 'one two three four five', fontSize: 10, containerId: box.id };
+    const svg = renderSvg([box, label]);
+    checkXml(svg);
+    const text = /<text data-id="lab"[^>]*>.*?<\/text>/.exec(svg)![0];
+    expect(text).toContain('text-anchor="middle"');
+    expect(text).toContain('transform="rotate(30 60 50)"');
+    const lines = [...text.matchAll(/<tspan x="([\d.]+)" y="([\d.]+)">([^<]*)</g)];
+    expect(lines.length).toBeGreaterThan(1); // wrapped
+    for (const l of lines) {
+      expect(Number(l[1])).toBe(60);
+      expect(l[3]!.length * 10 * 0.6).toBeLessThanOrEqual(120 - 2 * 11);
+    }
+    // Vertically centred: the block's middle is the box's.
+    const first = Number(lines[0]![2]) - 9;
+    const height = lines.length * 12.5;
+    expect(first + height / 2).toBeCloseTo(50);
+    // Without its container it is a free text at its own place.
+    expect(renderSvg([label])).toContain('<tspan x="999"');
+  });
+
+  it('draws a note as a filled box with its text wrapped inside', () => {
+    const svg = elementToSvg(els.note);
+    expect(checkXml(svg)).toEqual(['g', 'rect', 'text', 'tspan', 'tspan']);
+    expect(svg).toContain('fill="#fff3bf" stroke="none"');
+    expect(svg).toContain('buy milk &amp;');
+    expect(svg).toContain('&lt;eggs&gt;');
+    expect(elementToSvg({ ...els.note, text: '' })).not.toContain('<text');
+    expect(elementToSvg({ ...els.note, angle: 1 })).toMatch(/^<g transform="rotate\(57.3 560 50\)"><g data-id="note1"/);
+  });
+
+  it('draws a bound arrow end on its shape as it is now, with the head along the last segment', () => {
+    const box: Element = { ...els.rectangle, x: 300, y: 0, width: 100, height: 100 };
+    const arrow: Element = { ...els.arrow, x: 0, y: 0, points: [[0, 0], [50, 50], [200, 50], [200, 50]], endBinding: { elementId: box.id, fixedPoint: [0, 0.5] } };
+    const svg = renderSvg([box, arrow]);
+    expect(svg).toContain('<polyline points="0,0 50,50 200,50 300,50"/>');
+    // Without the shape the stored points are drawn, and a repeated last point still gets a head.
+    const alone = elementToSvg(arrow);
+    const head = [...alone.matchAll(/<polyline points="([^"]+)"/g)][1]![1]!;
+    const [l, tip, r] = pairs(head);
+    expect(tip).toEqual([200, 50]);
+    expect(l![0]).toBeLessThan(200);
+    expect(l![1]).toBeCloseTo(100 - r![1]!);
   });
 });

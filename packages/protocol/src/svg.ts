@@ -1,6 +1,7 @@
 import { getStroke } from 'perfect-freehand';
 import { assertNever } from './applyOp.js';
 import type { Element, Stroke } from './elements/index.js';
+import { resolvedArrowPoints } from './bindings.js';
 import { arrowHead, elementCenter, unionBounds, type Box } from './geometry.js';
 import { FONT_FAMILIES, layoutNote, layoutText, type TextLayout } from './textLayout.js';
 import { sortElements } from './zorder.js';
@@ -97,11 +98,14 @@ function unrotatedSvg(el: Element, lookup: ElementLookup | undefined): string {
     }
     case 'line':
       return `<polyline data-id="${escapeXml(el.id)}" transform="translate(${fmt(el.x)} ${fmt(el.y)})" points="${polyline(el.points)}" fill="none" ${stroke}${common}/>`;
-    case 'arrow':
+    case 'arrow': {
+      // Bound ends are drawn on their shapes as they are now (bindings.ts), as the canvas draws them.
+      const points = lookup ? resolvedArrowPoints(el, lookup) : el.points;
       return (
         `<g data-id="${escapeXml(el.id)}" transform="translate(${fmt(el.x)} ${fmt(el.y)})" fill="none" ${stroke}${common}>` +
-        `<polyline points="${polyline(el.points)}"/><polyline points="${polyline(arrowHead(el.points, el.strokeWidth))}"/></g>`
+        `<polyline points="${polyline(points)}"/><polyline points="${polyline(arrowHead(points, el.strokeWidth))}"/></g>`
       );
+    }
     case 'rectangle':
       return `<rect data-id="${escapeXml(el.id)}" x="${fmt(el.x)}" y="${fmt(el.y)}" width="${fmt(el.width)}" height="${fmt(el.height)}" rx="${fmt(Math.min(8, el.width / 4, el.height / 4))}" fill="${fillAttr(el.fillColor)}" ${stroke}${common}/>`;
     case 'ellipse':

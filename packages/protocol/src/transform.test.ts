@@ -235,5 +235,11 @@ describe('two people transforming the same element', () => {
       a = res.elements;
     }
     expect(a.get('r')).toMatchObject({ x: 0, y: 0, width: 50, height: 100, angle: 0.5 });
+    // A turn of a lone box carries only its angle, so it never undoes a concurrent move or resize.
+    expect(bob.updates).toEqual([{ id: 'r', patch: { angle: 0.5 } }]);
+    const moved = applyOp(board, { type: 'update', opId: 'm', updates: resizeElements([r], 'nw', [-50, -50]) });
+    if (!moved.ok) throw new Error(moved.error);
+    const both = applyOp(moved.elements, bob);
+    expect(both.ok && both.elements.get('r')).toMatchObject({ x: -50, y: -50, width: 150, height: 150, angle: 0.5 });
   });
 });

@@ -272,11 +272,14 @@ export function turnElement(el: Element, turn: number, cx: number, cy: number): 
     case 'text': {
       const [ecx, ecy] = elementCenter(el);
       const [ncx, ncy] = rotatePoint(ecx, ecy, cx, cy, turn);
-      return {
-        x: clampCoord(round(el.x + ncx - ecx)),
-        y: clampCoord(round(el.y + ncy - ecy)),
-        angle: normalizeAngle((el.angle ?? 0) + turn),
-      };
+      // Only what changes: a lone box turning about its own centre keeps x, y out of the patch, so a
+      // concurrent move or resize by someone else is not undone by the turn.
+      const patch: ElementPatch = { angle: normalizeAngle((el.angle ?? 0) + turn) };
+      const x = clampCoord(round(el.x + ncx - ecx));
+      const y = clampCoord(round(el.y + ncy - ecy));
+      if (x !== el.x) patch.x = x;
+      if (y !== el.y) patch.y = y;
+      return patch;
     }
     default:
       return assertNever(el);

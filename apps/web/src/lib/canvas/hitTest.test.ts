@@ -30,6 +30,25 @@ describe('hit testing', () => {
     expect(elementAt([rect], 50, 25, 3)).toBeNull();
   });
 
+  it('hits a rotated element where it is drawn, not where its unrotated box is', () => {
+    const turned: Element = { ...filled, id: 'rot', x: 0, y: 0, width: 100, height: 20, angle: Math.PI / 2 };
+    // Turned a quarter about its centre (50, 10): it now spans x 40..60, y -40..60.
+    expect(hitElement(turned, 50, 50, 1)).toBe(true);
+    expect(hitElement(turned, 90, 10, 1)).toBe(false);
+    const outline: Element = { ...turned, fillColor: 'transparent' };
+    expect(hitElement(outline, 40, 0, 2)).toBe(true);
+    expect(hitElement(outline, 50, 0, 2)).toBe(false);
+  });
+
+  it('hits a note anywhere inside, and can skip locked elements', () => {
+    const note: Element = { ...common, id: 'n', type: 'note', x: 0, y: 0, width: 100, height: 100, fillColor: '#fff3bf', text: '', fontSize: 20 };
+    expect(hitElement(note, 50, 50, 1)).toBe(true);
+    const locked: Element = { ...note, id: 'locked', z: 'a1', locked: true };
+    expect(elementAt([note, locked], 50, 50, 1)?.id).toBe('locked');
+    expect(elementAt([note, locked], 50, 50, 1, { skipLocked: true })?.id).toBe('n');
+    expect(elementAt([locked], 50, 50, 1, { skipLocked: true })).toBeNull();
+  });
+
   it('selects what lies entirely inside a marquee', () => {
     expect(elementsInBox([rect, ellipse, stroke], { minX: -10, minY: -10, maxX: 150, maxY: 150 }).sort()).toEqual(['r', 's']);
   });

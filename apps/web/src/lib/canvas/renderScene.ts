@@ -1,4 +1,4 @@
-import { elementCenter, FONT_FAMILIES, layoutNote, layoutText, type Box, type Element, type TextLayout } from '@inkboard/protocol';
+import { elementCenter, FONT_FAMILIES, layoutNote, layoutText, resolvedArrowPoints, type Arrow, type Box, type Element, type TextLayout } from '@inkboard/protocol';
 import { boundsOf, pathOf } from './geometryCache.js';
 import { boxesIntersect, visibleBox, type Viewport } from './viewport.js';
 
@@ -127,8 +127,21 @@ export function drawElement(ctx: Ctx, el: Element, alpha = 1, live = false, look
     ctx.rotate(angle);
     ctx.translate(-cx, -cy);
   }
-  drawShape(ctx, el, live);
+  drawShape(ctx, el.type === 'arrow' && lookup ? boundArrow(el, lookup) : el, live);
   if (angle !== 0) ctx.restore();
+}
+
+/**
+ * The arrow with its bound ends on their shapes as they are now (as svg.ts draws it). Usually the
+ * stored points already are (the mover's op moves them too), and then the arrow itself is returned,
+ * so its cached path is used.
+ */
+function boundArrow(el: Arrow, lookup: Lookup): Arrow {
+  if (!el.startBinding && !el.endBinding) return el;
+  const points = resolvedArrowPoints(el, lookup);
+  const n = points.length - 1;
+  const same = (i: number) => points[i]![0] === el.points[i]![0] && points[i]![1] === el.points[i]![1];
+  return same(0) && same(n) ? el : { ...el, points };
 }
 
 function drawShape(ctx: Ctx, el: Exclude<Element, { type: 'text' }>, live: boolean): void {

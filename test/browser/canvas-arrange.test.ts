@@ -31,6 +31,21 @@ async function colorAt(page: Page, x: number, y: number): Promise<[number, numbe
   );
 }
 
+/** How many of every fourth pixel (each way) of the canvas pass `test`. */
+async function countColor(page: Page, test: (c: [number, number, number]) => boolean): Promise<number> {
+  const pixels = await canvasOf(page).evaluate((canvas) => {
+    const c = canvas as HTMLCanvasElement;
+    const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    const out: [number, number, number][] = [];
+    for (let y = 0; y < c.height; y += 4) for (let x = 0; x < c.width; x += 4) {
+      const i = (y * c.width + x) * 4;
+      out.push([data[i]!, data[i + 1]!, data[i + 2]!]);
+    }
+    return out;
+  });
+  return pixels.filter(test).length;
+}
+
 // The two fills of the overlapping rectangles: light red #ffc9c9 and light blue #a5d8ff.
 const isRed = ([r, , b]: [number, number, number]) => r > 240 && b < 225;
 const isBlue = ([r, , b]: [number, number, number]) => r < 190 && b > 240;
@@ -289,6 +304,23 @@ describe('arranging and the clipboard in the browser', () => {
       () => page.evaluate(async () => (await navigator.clipboard.read()).some((item) => item.types.includes('image/png'))),
       'a PNG on the clipboard',
     );
+  });
+
+  step('Shift+2 zooms to the selection, Shift+1 back to everything', async () => {
+    const { page } = alice;
+    const box = (await canvasOf(page).boundingBox())!;
+    const centre: [number, number] = [box.width / 2, box.height / 2];
+    await click(page, 550, 480);
+    expect(isBlue(await colorAt(page, ...centre))).toBe(false);
+    await page.keyboard.press('Shift+Digit2');
+    // The blue rectangle fills the screen: its fill is in the middle, the red one is out of sight at the right edge.
+    await waitColor(page, centre, isBlue, 'the blue rectangle in the middle of the screen');
+    const all = await countColor(page, () => true);
+    expect(await countColor(page, isBlue)).toBeGreaterThan(all / 2);
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Shift+Digit1');
+    await waitUntil(async () => (await countColor(page, isBlue)) < all / 4 && (await countColor(page, isRed)) > 100, 'both rectangles small in view again');
+    await page.keyboard.press('Control+0');
   });
 
   step('tool lock: the rectangle tool stays after drawing; Q unlocks; undone', async () => {

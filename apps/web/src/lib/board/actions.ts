@@ -2,7 +2,7 @@ import { duplicateElements, newId, type Element } from '@inkboard/protocol';
 import { boundsOf } from '../canvas/geometryCache.js';
 import { exportPng, exportSvg } from '../canvas/exportImage.js';
 import { unionBoxes } from '../canvas/hitTest.js';
-import { fitBox } from '../canvas/viewport.js';
+import { clampZoom } from '../canvas/viewport.js';
 import { arrange, nudgePatches, withLabels, type ArrangeMove } from './arrange.js';
 import { parseClipboard, pasteOffset, serializeClipboard, textFromPaste } from './clipboard.js';
 import type { Editor } from './Editor.svelte.js';
@@ -122,9 +122,18 @@ export async function copySelectionAsPng(editor: Editor): Promise<void> {
   await navigator.clipboard.write([new ClipboardItem({ 'image/png': exportPng(elements, 2) })]);
 }
 
-/** Shift+2: zooms and pans so the selection fills the screen (nothing selected: nothing happens). */
-export function zoomToSelection(editor: Editor): void {
+/** Zooming to a selection stops here (a dot would otherwise fill the screen). */
+const MAX_SELECTION_ZOOM = 8;
+
+/** Shift+2: zooms (in or out) and pans so the selection fills the screen (nothing selected: nothing happens). */
+export function zoomToSelection(editor: Editor, padding = 48): void {
   const box = unionBoxes(editor.selected.map(boundsOf));
-  if (!box || !editor.size.width) return;
-  editor.setViewport(fitBox(box, editor.size.width, editor.size.height));
+  const { width, height } = editor.size;
+  if (!box || !width) return;
+  const w = Math.max(1, box.maxX - box.minX);
+  const h = Math.max(1, box.maxY - box.minY);
+  const zoom = clampZoom(Math.min(MAX_SELECTION_ZOOM, (width - 2 * padding) / w, (height - 2 * padding) / h));
+  const cx = (box.minX + box.maxX) / 2;
+  const cy = (box.minY + box.maxY) / 2;
+  editor.setViewport({ x: cx - width / 2 / zoom, y: cy - height / 2 / zoom, zoom });
 }

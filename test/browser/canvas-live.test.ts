@@ -62,7 +62,10 @@ describe('live canvas: laser pointer, follow, text style', () => {
     bob = await newPerson(browser, 'bob');
   });
 
+  const cleanup: (() => Promise<void>)[] = [];
+
   afterAll(async () => {
+    for (const c of cleanup) await c().catch(() => {});
     await browser?.close();
     await server?.destroy();
   });
@@ -235,5 +238,40 @@ describe('live canvas: laser pointer, follow, text style', () => {
     await waitUntil(async () => (await bob.page.getByRole('button', { name: 'Align left' }).getAttribute('aria-pressed')) === 'true', 'Bob’s panel to show the left-aligned text');
     expect(await bob.page.getByRole('button', { name: 'Font Sans-serif' }).getAttribute('aria-pressed')).toBe('true');
     expect(stored().filter((e) => e.type === 'text')).toHaveLength(1);
+  });
+
+  step('a viewer follows the editor and points with the laser (nothing stored); the editor sees the trail', async () => {
+    await alice.page.getByRole('button', { name: 'Share' }).click();
+    await alice.page.getByRole('button', { name: 'Create viewer link' }).click();
+    const link = await alice.page.getByLabel('Viewer link').inputValue();
+    await alice.page.getByRole('button', { name: 'Close', exact: true }).click();
+    const carol = await newPerson(browser, 'carol');
+    cleanup.push(() => carol.context.close());
+    await signUp(carol, server.url, new URL(link).pathname);
+    await carol.page.getByRole('status', { name: /Connection: Live/ }).waitFor();
+    await presenceButton(carol, 'Follow alice').click();
+    await waitUntil(async () => same(await cameraOf(carol), await cameraOf(alice)), 'Carol to show Alice’s view');
+    const count = stored().length;
+    const seq = server.app.boards.service.knownSeq(boardId);
+
+    const laser = carol.page.getByRole('button', { name: 'Laser pointer' });
+    await laser.click();
+    expect(await laser.getAttribute('aria-pressed')).toBe('true');
+    let most = 0;
+    const watching = (async () => {
+      const start = Date.now();
+      while (Date.now() - start < 8_000 && most <= 200) {
+        most = Math.max(most, await laserInk(alice.page));
+        await alice.page.waitForTimeout(30);
+      }
+    })();
+    await drag(carol.page, [[500, 150], [700, 250], [900, 150]], 14);
+    await watching;
+    expect(most).toBeGreaterThan(200);
+    // Pointing is not panning: Carol still follows Alice.
+    await followChip(carol).waitFor();
+    await waitUntil(async () => (await laserInk(alice.page)) === 0, 'the viewer’s trail to fade', 5_000);
+    expect(stored()).toHaveLength(count);
+    expect(server.app.boards.service.knownSeq(boardId)).toBe(seq);
   });
 });

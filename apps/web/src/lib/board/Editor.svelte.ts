@@ -130,12 +130,14 @@ export class Editor implements ToolHost {
 
   /** The tool handling pointer gestures now (null: the hand, which pans). */
   get activeTool(): Tool | null {
-    if (!this.canEdit || this.tool === 'hand') return null;
+    if (this.tool === 'hand') return null;
+    // Viewers may point with the laser (nothing stored), not draw.
+    if (!this.canEdit) return this.tool === 'laser' ? this.tools.laser : null;
     return this.tools[this.tool];
   }
 
   setTool(tool: ToolName): void {
-    if (!this.canEdit && tool !== 'hand') return;
+    if (!this.canEdit && tool !== 'hand' && tool !== 'laser') return;
     this.activeTool?.cancel();
     this.tool = tool;
     if (tool !== 'select') this.selection = new Set();

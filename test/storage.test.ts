@@ -783,6 +783,50 @@ describe('storage from before the budgets', () => {
   });
 });
 
+describe('SQLite commits: on disk before they resolve, without waiting for the disk on the event loop', () => {
+  it('commits with synchronous=OFF, flushes the WAL before resolving, keeps FULL for everything else, and checkpoints itself', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'inkboard-sqlite-sync-'));
+    const path = join(dir, 'inkboard.db');
+    const storage = openSqliteStorage(path);
+    try {
+      const pragma = (name: string) => storage.sqlite.pragma(name, { simple: true });
+      // Automatic checkpoints are off: one run by a commit made with synchronous=OFF would not sync the database file.
+      expect(pragma('wal_autocheckpoint')).toBe(0);
+      const owner = { id: 'u1', username: 'ada', passwordHash: 'x', name: 'Ada', color: '#1971c2', createdAt: T0 };
+      await storage.insertUser(owner);
+      const board = await storage.createBoard({ id: 'b1', title: 'Sync', ownerId: owner.id, now: T0 });
+      let inside: unknown;
+      let seq = board.seq;
+      const big = 'x'.repeat(64 * 1024);
+      const frames = () => storage.sqlite.pragma('wal_checkpoint(PASSIVE)') as { busy: number; log: number; checkpointed: number }[];
+      // 80 commits of ~64 KiB: over the 4 MiB after which the store checkpoints by itself.
+      for (let i = 0; i < 80; i++) {
+        const op: Op = { type: 'add', opId: `o${i}`, elements: [{ ...rect(`e${i}`), type: 'text', text: big, fontSize: 16 } as Element] };
+        const done = storage.commit([{ boardId: board.id, knownSeq: seq, opIds: [op.opId] }], (states) => {
+          inside = pragma('synchronous');
+          const state = states.get(board.id)!;
+          return [write(board.id, { ops: [opEvent(state.seq + 1, op)], seq: state.seq + 1, upserts: op.elements })];
+        });
+        // Back to FULL at once (other writes, e.g. sign-ups, sync as before), while the flush is still under way.
+        expect(pragma('synchronous')).toBe(2);
+        await done;
+        seq++;
+      }
+      expect(inside).toBe(0);
+      expect(await storage.boardSeq(board.id)).toBe(80);
+      // The store checkpointed on its own (the WAL restarted): it holds far fewer frames than the
+      // ~2,500 pages of 80 commits of a 64 KiB op and a 64 KiB element.
+      const [state] = frames();
+      expect(state!.log).toBeLessThan(1_200);
+      // A read-only commit (a board's state) writes nothing and needs no flush.
+      await storage.commit([{ boardId: board.id, knownSeq: seq, opIds: [] }], () => []);
+    } finally {
+      await storage.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('PostgreSQL storage across processes', () => {
   let db: { name: string; url: string } | undefined;
   const opened: Storage[] = [];

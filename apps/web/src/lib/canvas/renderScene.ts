@@ -49,7 +49,7 @@ export function drawStaticLayer(ctx: Ctx, scene: Scene, view: Box): number {
   const lookup = lookupIn(scene.elements);
   let drawn = 0;
   for (const el of scene.elements) {
-    if (scene.hidden.has(el.id) || (moving && isMoving(el, moving))) continue;
+    if (scene.hidden.has(el.id) || (moving && (isMoving(el, moving) || isFollower(el, moving)))) continue;
     const box = boundsOf(el);
     if (!boxesIntersect(box, view) || (box.maxX - box.minX < minSize && box.maxY - box.minY < minSize)) continue;
     drawElement(ctx, el, scene.faded.has(el.id) ? 0.25 : 1, false, lookup);
@@ -68,6 +68,12 @@ export function drawDynamicLayer(ctx: Ctx, scene: Scene, view: Box): void {
     const lookup = lookupIn(scene.elements);
     for (const el of scene.elements) if (isMoving(el, moving.ids) && !scene.hidden.has(el.id)) drawElement(ctx, el, 1, false, lookup);
     ctx.restore();
+    // Arrows bound to what is dragged: their bound ends follow the dragged shapes.
+    const shifted: Lookup = (id) => {
+      const target = lookup(id);
+      return target && moving.ids.has(id) ? { ...target, x: target.x + moving.dx, y: target.y + moving.dy } : target;
+    };
+    for (const el of scene.elements) if (isFollower(el, moving.ids) && !scene.hidden.has(el.id)) drawElement(ctx, el, 1, false, shifted);
   }
   for (const overlay of scene.overlays) {
     if (boxesIntersect(boundsOf(overlay.element), view)) drawElement(ctx, overlay.element, 1, overlay.live, lookupIn(scene.elements));
@@ -93,6 +99,12 @@ export function renderScene(ctx: Ctx, scene: Scene, width: number, height: numbe
 /** A label moves with its container: it is drawn with the moving selection when its container is in it. */
 function isMoving(el: Element, ids: ReadonlySet<string>): boolean {
   return ids.has(el.id) || (el.type === 'text' && !!el.containerId && ids.has(el.containerId));
+}
+
+/** An arrow not dragged itself but bound to something dragged: drawn each frame with its ends following. */
+function isFollower(el: Element, ids: ReadonlySet<string>): boolean {
+  if (el.type !== 'arrow' || ids.has(el.id)) return false;
+  return (!!el.startBinding && ids.has(el.startBinding.elementId)) || (!!el.endBinding && ids.has(el.endBinding.elementId));
 }
 
 type Lookup = (id: string) => Element | undefined;

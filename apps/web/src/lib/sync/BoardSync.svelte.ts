@@ -203,6 +203,9 @@ export class BoardSync {
         if ([...this.cursors.keys()].some((id) => !this.presence.has(id))) {
           this.cursors = new Map([...this.cursors].filter(([id]) => this.presence.has(id)));
         }
+        if ([...this.views.keys()].some((id) => !this.presence.has(id))) {
+          this.views = new Map([...this.views].filter(([id]) => this.presence.has(id)));
+        }
         break;
       case 'join': {
         const { user } = event.client;

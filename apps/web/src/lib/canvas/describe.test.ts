@@ -15,4 +15,10 @@ describe('describeBoard', () => {
     expect(describeBoard(els)).toBe('4 elements: 2 freehand strokes, 1 rectangle, 1 text. Texts: “Hi”.');
     expect(describeBoard([])).toBe('The board is empty.');
   });
+
+  it('counts sticky notes and reads their text (an empty one has none)', () => {
+    const note = { ...common, type: 'note' as const, width: 100, height: 100, fillColor: '#fff3bf', fontSize: 20 };
+    const els: Element[] = [{ ...note, id: 'n1', text: 'Buy milk' }, { ...note, id: 'n2', text: '' }];
+    expect(describeBoard(els)).toBe('2 elements: 2 sticky notes. Texts: “Buy milk”.');
+  });
 });

@@ -49,6 +49,14 @@ describe('hit testing', () => {
     expect(elementAt([locked], 50, 50, 1, { skipLocked: true })).toBeNull();
   });
 
+  it('can take a label hit for its container', () => {
+    const box: Element = { ...rect, id: 'box', x: 0, y: 0, width: 200, height: 100 };
+    const label: Element = { ...text, id: 'lab', z: 'a1', x: 80, y: 40, containerId: 'box' };
+    expect(elementAt([box, label], 90, 50, 1)?.id).toBe('lab');
+    expect(elementAt([box, label], 90, 50, 1, { labelsAsContainer: true })?.id).toBe('box');
+    expect(elementAt([{ ...box, locked: true }, label], 90, 50, 1, { labelsAsContainer: true, skipLocked: true })).toBeNull();
+  });
+
   it('selects what lies entirely inside a marquee', () => {
     expect(elementsInBox([rect, ellipse, stroke], { minX: -10, minY: -10, maxX: 150, maxY: 150 }).sort()).toEqual(['r', 's']);
   });

@@ -79,6 +79,8 @@ function unrotatedTextBox(el: Extract<Element, { type: 'text' }>): Box {
 export interface HitOptions {
   /** Skip locked elements (a click does not select them until they are unlocked). */
   skipLocked?: boolean;
+  /** A label hit counts as a hit of its container (as in Excalidraw, a click on a label selects its box). */
+  labelsAsContainer?: boolean;
 }
 
 /** The topmost element under the point, or null. `elements` is in paint order. */
@@ -86,7 +88,15 @@ export function elementAt(elements: readonly Element[], px: number, py: number, 
   for (let i = elements.length - 1; i >= 0; i--) {
     const el = elements[i]!;
     if (options.skipLocked && el.locked) continue;
-    if (hitElement(el, px, py, tolerance)) return el;
+    if (!hitElement(el, px, py, tolerance)) continue;
+    if (options.labelsAsContainer && el.type === 'text' && el.containerId) {
+      const container = elements.find((c) => c.id === el.containerId);
+      if (container) {
+        if (options.skipLocked && container.locked) continue;
+        return container;
+      }
+    }
+    return el;
   }
   return null;
 }

@@ -107,11 +107,16 @@ function labelPlace(label: Text, container: Element): { x: number; y: number } {
  * containers (and take their angle). Arrows and labels that themselves changed are also re-placed.
  */
 export function bindingPatches(board: Elements, changed: Iterable<string>): ElementUpdate[] {
-  const ids = new Set(changed);
+  return followerPatches(board, new Map(), new Set(changed));
+}
+
+/** `bindingPatches` on `board` with the elements of `changes` standing in for theirs (no copy of the board). */
+function followerPatches(board: Elements, changes: ReadonlyMap<string, Element>, ids: ReadonlySet<string>): ElementUpdate[] {
   if (ids.size === 0) return [];
-  const lookup = (id: string) => board.get(id);
+  const lookup = (id: string) => changes.get(id) ?? board.get(id);
   const out: ElementUpdate[] = [];
-  for (const el of board.values()) {
+  for (const stored of board.values()) {
+    const el = changes.get(stored.id) ?? stored;
     if (el.type === 'arrow') {
       const s = el.startBinding?.elementId;
       const e = el.endBinding?.elementId;
@@ -127,7 +132,7 @@ export function bindingPatches(board: Elements, changed: Iterable<string>): Elem
       }
       if (Object.keys(patch).length) out.push({ id: el.id, patch });
     } else if (el.type === 'text' && el.containerId && (ids.has(el.containerId) || ids.has(el.id))) {
-      const container = board.get(el.containerId);
+      const container = lookup(el.containerId);
       if (!container || !isContainer(container)) continue;
       const { x, y } = labelPlace(el, container);
       const angle = container.angle ?? 0;
@@ -147,14 +152,14 @@ export function bindingPatches(board: Elements, changed: Iterable<string>): Elem
  * so one undo takes back both. Patches of the same id are merged (the follower's last).
  */
 export function followUpdates(board: Elements, updates: readonly ElementUpdate[]): ElementUpdate[] {
-  const next = new Map(board);
+  const changes = new Map<string, Element>();
   for (const { id, patch } of updates) {
-    const el = next.get(id);
-    if (el) next.set(id, { ...el, ...patch } as Element);
+    const el = changes.get(id) ?? board.get(id);
+    if (el) changes.set(id, { ...el, ...patch } as Element);
   }
   const merged = new Map<string, ElementPatch>();
   for (const { id, patch } of updates) merged.set(id, { ...merged.get(id), ...patch });
-  for (const { id, patch } of bindingPatches(next, updates.map((u) => u.id))) merged.set(id, { ...merged.get(id), ...patch });
+  for (const { id, patch } of followerPatches(board, changes, new Set(updates.map((u) => u.id)))) merged.set(id, { ...merged.get(id), ...patch });
   return [...merged].map(([id, patch]) => ({ id, patch }));
 }
 

@@ -12,7 +12,9 @@ import { elementCenter, elementFrame, TEXT_CHAR_WIDTH, TEXT_LINE_HEIGHT, type Bo
 export const FONT_FAMILIES: Record<FontFamily, string> = {
   hand: '"Virgil", "Excalifont", "Comic Sans MS", "Segoe Print", "Bradley Hand", "Chalkboard SE", "Comic Neue", cursive',
   sans: 'ui-sans-serif, system-ui, -apple-system, "Segoe UI", Roboto, sans-serif',
-  mono: 'ui-monospace, "SFMono-Regular", Menlo, Consolas, "DejaVu Sans Mono", "Liberation Mono", monospace',
+  // DejaVu first: the server's renderer (resvg) only tries the first family of a stack, and DejaVu is
+  // what it has; browsers without it go on down the list.
+  mono: '"DejaVu Sans Mono", ui-monospace, "SFMono-Regular", Menlo, Consolas, "Liberation Mono", monospace',
 };
 
 /** The CSS font stack of a text's or note's family (`sans` when it has none: texts stored before issue 14). */

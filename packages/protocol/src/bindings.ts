@@ -87,8 +87,11 @@ export function resolvedArrowPoints(arrow: Arrow, lookup: (id: string) => Elemen
   return points;
 }
 
-/** Where a label goes: `x`, `y` at the top-left of its block centred in the container. */
-function labelPlace(label: Text, container: Element): { x: number; y: number } {
+/**
+ * Where a label goes: `x`, `y` at the top-left of its block centred in the container (what a new
+ * label's `x`, `y` should be; `bindingPatches` keeps them there).
+ */
+export function labelPlace(label: Text, container: Element): { x: number; y: number } {
   const layout = layoutText(label, (id) => (id === container.id ? container : undefined));
   const top = (layout.lines[0]?.baseline ?? 0) - label.fontSize * 0.9;
   const [cx] = elementCenter(container);

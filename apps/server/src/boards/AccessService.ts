@@ -38,6 +38,15 @@ export class AccessService {
     return role;
   }
 
+  /**
+   * The role as cached, without waiting: undefined when it is not cached (or too old), so the caller
+   * takes the asynchronous way (`require`). Null: cached as no access.
+   */
+  cachedRole(boardId: string, userId: string, now = Date.now()): Role | null | undefined {
+    const cached = this.roles.get(`${boardId}\u0000${userId}`);
+    return cached && now - cached.at < ROLE_CACHE_MS ? cached.role : undefined;
+  }
+
   /** Forgets cached roles of a board on every process (after any membership change or deletion). */
   forget(boardId: string): void {
     this.hub.signal({ type: 'access-changed', boardId });
@@ -57,10 +66,8 @@ export class AccessService {
       }
       throw new TRPCError({ code: 'FORBIDDEN', message: 'You do not have access to this board. Ask its owner for a share link.' });
     }
-    if (ROLE_RANK[role] < ROLE_RANK[least]) {
-      const what = least === 'owner' ? 'Only the board owner can do this.' : 'You can view this board but not edit it (viewer).';
-      throw new TRPCError({ code: 'FORBIDDEN', message: what });
-    }
+    const refusal = roleTooLow(role, least);
+    if (refusal) throw refusal;
     return role;
   }
 
@@ -169,4 +176,10 @@ function linkSpent(link: { expiresAt: number | null; maxUses: number | null }, n
     return new TRPCError({ code: 'FORBIDDEN', message: `This share link has been used ${link.maxUses} time${link.maxUses === 1 ? '' : 's'}, its limit. Ask the owner for a new one.` });
   }
   return new TRPCError({ code: 'NOT_FOUND', message: 'This share link is not valid (it may have been revoked). Ask the owner for a new one.' });
+}
+
+/** The FORBIDDEN error when `role` is below `least`, else null. */
+export function roleTooLow(role: Role, least: Role): TRPCError | null {
+  if (ROLE_RANK[role] >= ROLE_RANK[least]) return null;
+  return new TRPCError({ code: 'FORBIDDEN', message: least === 'owner' ? 'Only the board owner can do this.' : 'You can view this board but not edit it (viewer).' });
 }

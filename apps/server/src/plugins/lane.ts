@@ -1,9 +1,10 @@
-import { LANE_PREFIX, LANE_REPLY_ID, laneMessageSchema, type LaneError } from '@inkboard/protocol';
+import { LANE_PREFIX, LANE_REPLY_ID, laneMessageSchema, type LaneError, type Role } from '@inkboard/protocol';
 import { TRPCError } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { z } from 'zod';
+import { roleTooLow } from '../boards/AccessService.js';
 import { EPHEMERAL_RULES, publishEphemeral } from '../boards/ephemeral.js';
 import type { Context } from '../trpc/context.js';
 import { requireUser, takeRate } from '../trpc/trpc.js';
@@ -78,9 +79,15 @@ export function installLane(wss: WebSocketServer, contexts: SocketContexts): voi
           refuseBusy(contexts.peek(ws), ws);
           return true;
         }
+        const text = data.toString('utf8');
+        // Nothing of this connection's waiting ahead of it, its context made and the roles it needs
+        // cached (nearly every cursor move and preview): handled now, without a promise (issue 19).
+        if (pending === 0) {
+          const ctx = contexts.peek(ws);
+          if (ctx && handleLaneMessageNow(ws, text, ctx)) return true;
+        }
         const size = data.length;
         pending += size;
-        const text = data.toString('utf8');
         // Never rejects: a failure is answered and logged inside, and must not stop later messages.
         chain = chain
           .then(() => handleLaneMessage(ws, text, contexts))
@@ -122,6 +129,44 @@ export async function handleLaneMessage(ws: WebSocket, text: string, contexts: S
   } catch (err) {
     refuse(ctx, ws, err, 'lane');
   }
+}
+
+/**
+ * `handleLaneMessage` without waiting, when every event's role is in the access cache: true when
+ * the message was handled (published or refused), false when it must take the asynchronous way
+ * (a role to read from the database, or no signed-in user), before anything of it was done.
+ */
+function handleLaneMessageNow(ws: WebSocket, text: string, ctx: Context): boolean {
+  const user = ctx.user;
+  if (!user) return false;
+  let json: unknown;
+  try {
+    json = JSON.parse(text.slice(LANE_PREFIX.length));
+  } catch {
+    return false; // the asynchronous way answers it
+  }
+  const parsed = laneMessageSchema.safeParse(json);
+  if (!parsed.success) return false;
+  const now = Date.now();
+  const roles: Role[] = [];
+  for (const event of parsed.data) {
+    const role = ctx.app.access.cachedRole(event.boardId, user.id, now);
+    // Not cached, or no access (NOT_FOUND or FORBIDDEN: the database tells which).
+    if (role == null) return false;
+    roles.push(role);
+  }
+  parsed.data.forEach((event, i) => {
+    try {
+      const rule = EPHEMERAL_RULES[event.type];
+      const refusal = roleTooLow(roles[i]!, rule.least);
+      if (refusal) throw refusal;
+      takeRate(ctx, rule.limit);
+      publishEphemeral(ctx.app, event, ctx.clientId, user);
+    } catch (err) {
+      refuse(ctx, ws, err, `lane.${event.type}`);
+    }
+  });
+  return true;
 }
 
 function refuseBusy(ctx: Context | null, ws: WebSocket): void {

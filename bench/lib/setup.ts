@@ -86,10 +86,13 @@ export async function setupClassroom(port: number, n: number, title: string, sch
     const boardIds = await pool(boards, 8, async (b) => (await trpcHttp<{ id: string }>(port, 'board.create', { title: `${title} #${b + 1}` })).data.id);
     return { boardId: boardIds[0]!, boardIds, ownerToken: null, tokens: new Array(n).fill(null), setupMs: performance.now() - t0 };
   }
-  const ownerToken = await makeUser(port, 'teacher');
+  // One teacher per 15 boards: a person may create 20 boards at once (then 2 a second).
+  const teachers = await pool(Math.ceil(boards / 15), 4, (t) => makeUser(port, t === 0 ? 'teacher' : `teacher${t}`));
+  const ownerToken = teachers[0]!;
   const made = await pool(boards, 4, async (b) => {
-    const { data: board } = await trpcHttp<{ id: string }>(port, 'board.create', { title: boards > 1 ? `${title} #${b + 1}` : title }, { token: ownerToken });
-    const { data: link } = await trpcHttp<{ code: string }>(port, 'share.createLink', { boardId: board.id, role: 'editor' }, { token: ownerToken });
+    const owner = teachers[Math.floor(b / 15)]!;
+    const { data: board } = await trpcHttp<{ id: string }>(port, 'board.create', { title: boards > 1 ? `${title} #${b + 1}` : title }, { token: owner });
+    const { data: link } = await trpcHttp<{ code: string }>(port, 'share.createLink', { boardId: board.id, role: 'editor' }, { token: owner });
     return { id: board.id, code: link.code };
   });
   const tokens = await pool(n, 8, async (i) => {

@@ -613,6 +613,18 @@ describe.each(backends.map((b) => [b.name, b] as const))('%s storage', (_name, b
       expect(await storage.opsAfter(board.id, 0)).toEqual([opEvent(4, ops[3]!), opEvent(5, ops[4]!), opEvent(6, ops[5]!)]);
     });
 
+    it('remembers the ids of trimmed ops with their seqs, so a resent op is still known as applied', async () => {
+      const ada = await newUser();
+      const board = await newBoard(ada.id);
+      const ops = Array.from({ length: 6 }, () => addOp(rect()));
+      await append(board.id, ops.slice(0, 5));
+      await append(board.id, ops.slice(5), { trimUpTo: 3, logMaxBytes: 1 });
+      // The log keeps only the newest op (its byte budget), but every op id is still known.
+      expect(await storage.oldestOpSeq(board.id)).toBe(6);
+      const state = await stateOf(board.id, 6, [...ops.map((op) => op.opId), 'never-sent']);
+      expect(Object.fromEntries(state!.applied)).toEqual(Object.fromEntries(ops.map((op, i) => [op.opId, i + 1])));
+    });
+
     it('writes a commit larger than one PostgreSQL statement takes parameters for', async () => {
       const ada = await newUser();
       const board = await newBoard(ada.id);

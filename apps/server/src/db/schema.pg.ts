@@ -102,6 +102,23 @@ export const ops = pgTable(
   (t) => [primaryKey({ columns: [t.boardId, t.seq] }), uniqueIndex('ops_board_op_id').on(t.boardId, t.opId)],
 );
 
+/**
+ * Ids of ops trimmed from the op log, with the seq each got: a client that resends an op after the
+ * log no longer holds it (its acknowledgement was lost, and it came back later) is answered with
+ * that seq instead of the op being applied twice. Kept for the last OP_ID_MEMORY seqs of a board.
+ */
+export const trimmedOps = pgTable(
+  'trimmed_ops',
+  {
+    boardId: text('board_id')
+      .notNull()
+      .references(() => boards.id, { onDelete: 'cascade' }),
+    opId: text('op_id').notNull(),
+    seq: bigint('seq', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.boardId, t.opId] }), index('trimmed_ops_board_seq').on(t.boardId, t.seq)],
+);
+
 export const chatMessages = pgTable(
   'chat_messages',
   {

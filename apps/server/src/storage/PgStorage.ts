@@ -6,7 +6,7 @@ import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import type { ChatMessage, Element, Op, OpEvent, Role } from '@inkboard/protocol';
 import * as schema from '../db/schema.pg.js';
-import { OwnedBoardsLimitError } from './Storage.js';
+import { OP_ID_MEMORY, OwnedBoardsLimitError } from './Storage.js';
 import type {
   BoardRecord,
   BoardState,
@@ -22,7 +22,7 @@ import type {
   UserRecord,
 } from './Storage.js';
 
-const { apiTokens, boardMembers, boardRemovals, boards, chatMessages, elements, ops, sessions, shareLinks, users } = schema;
+const { apiTokens, boardMembers, boardRemovals, boards, chatMessages, elements, ops, sessions, shareLinks, trimmedOps, users } = schema;
 
 /** A board's row as `BoardRecord` (the log's byte count stays inside the storage). */
 const BOARD_COLUMNS = {
@@ -438,6 +438,14 @@ async function readState(tx: Db, read: CommitRead, board: { seq: number; ownerId
       .from(ops)
       .where(and(eq(ops.boardId, boardId), sql`${ops.opId} = any(${sql.param(opIds)})`));
     const found = new Map(rows.map((r) => [r.opId, r.seq]));
+    const rest = opIds.filter((id) => !found.has(id));
+    if (rest.length > 0) {
+      const trimmed = await tx
+        .select({ opId: trimmedOps.opId, seq: trimmedOps.seq })
+        .from(trimmedOps)
+        .where(and(eq(trimmedOps.boardId, boardId), sql`${trimmedOps.opId} = any(${sql.param(rest)})`));
+      for (const r of trimmed) found.set(r.opId, r.seq);
+    }
     for (const opId of opIds) {
       const opSeq = found.get(opId);
       if (opSeq !== undefined) applied.set(opId, opSeq);
@@ -482,6 +490,7 @@ async function writeBoard(tx: Db, w: BoardWrite): Promise<void> {
   let logBytes = updated!.logBytes;
   let freed = 0;
   if (w.trimUpTo !== undefined) {
+    await rememberTrimmed(tx, boardId, w.trimUpTo);
     const trimmed = await tx.delete(ops).where(and(eq(ops.boardId, boardId), lte(ops.seq, w.trimUpTo))).returning({ bytes: ops.bytes });
     for (const r of trimmed) freed += r.bytes;
   }
@@ -502,6 +511,7 @@ async function writeBoard(tx: Db, w: BoardWrite): Promise<void> {
       .limit(1);
     const upTo = cut ?? (await tx.select({ seq: sql<number>`max(${ops.seq})`.mapWith(Number), total: sql<number>`coalesce(sum(${ops.bytes}), 0)`.mapWith(Number) }).from(ops).where(and(eq(ops.boardId, boardId), lt(ops.seq, firstNew))))[0];
     if (upTo && upTo.seq !== null && upTo.total > 0) {
+      await rememberTrimmed(tx, boardId, upTo.seq);
       await tx.delete(ops).where(and(eq(ops.boardId, boardId), lte(ops.seq, upTo.seq)));
       freed += upTo.total;
     }
@@ -509,7 +519,13 @@ async function writeBoard(tx: Db, w: BoardWrite): Promise<void> {
   if (freed > 0) {
     logBytes -= freed;
     await tx.update(boards).set({ logBytes }).where(eq(boards.id, boardId));
+    await tx.delete(trimmedOps).where(and(eq(trimmedOps.boardId, boardId), lte(trimmedOps.seq, w.seq - OP_ID_MEMORY)));
   }
+}
+
+/** Remembers the ids of the board's ops up to `upTo` (about to be trimmed) in trimmed_ops. */
+async function rememberTrimmed(tx: Db, boardId: string, upTo: number): Promise<void> {
+  await tx.execute(sql`insert into trimmed_ops (board_id, op_id, seq) select board_id, op_id, seq from ops where board_id = ${boardId} and seq <= ${upTo} on conflict do nothing`);
 }
 
 function* chunks<T>(items: readonly T[]): Generator<T[]> {

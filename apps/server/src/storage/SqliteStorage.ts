@@ -7,7 +7,7 @@ import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import type { ChatMessage, Element, Op, OpEvent, Role } from '@inkboard/protocol';
 import * as schema from '../db/schema.js';
-import { OwnedBoardsLimitError } from './Storage.js';
+import { OP_ID_MEMORY, OwnedBoardsLimitError } from './Storage.js';
 import type {
   BoardRecord,
   BoardState,
@@ -23,7 +23,7 @@ import type {
   UserRecord,
 } from './Storage.js';
 
-const { apiTokens, boardMembers, boardRemovals, boards, chatMessages, elements, ops, sessions, shareLinks, users } = schema;
+const { apiTokens, boardMembers, boardRemovals, boards, chatMessages, elements, ops, sessions, shareLinks, trimmedOps, users } = schema;
 
 /** A board's row as `BoardRecord` (the log's byte count stays inside the storage). */
 const BOARD_COLUMNS = {
@@ -85,6 +85,9 @@ export class SqliteStorage implements Storage {
   readonly kind = 'sqlite' as const;
   private readonly insertOp;
   private readonly findOpSeq;
+  private readonly findTrimmedSeq;
+  private readonly rememberTrimmed;
+  private readonly forgetTrimmed;
   private readonly upsertElement;
   private readonly deleteElement;
   private readonly oldestOps;
@@ -128,6 +131,13 @@ export class SqliteStorage implements Storage {
       .delete(elements)
       .where(and(eq(elements.boardId, sql.placeholder('boardId')), eq(elements.id, sql.placeholder('id'))))
       .prepare();
+    this.findTrimmedSeq = db
+      .select({ seq: trimmedOps.seq })
+      .from(trimmedOps)
+      .where(and(eq(trimmedOps.boardId, sql.placeholder('boardId')), eq(trimmedOps.opId, sql.placeholder('opId'))))
+      .prepare();
+    this.rememberTrimmed = db.$client.prepare('insert or ignore into trimmed_ops (board_id, op_id, seq) select board_id, op_id, seq from ops where board_id = ? and seq <= ?');
+    this.forgetTrimmed = db.$client.prepare('delete from trimmed_ops where board_id = ? and seq <= ?');
     // Raw, to iterate lazily: the log's oldest ops before a seq, with their sizes.
     this.oldestOps = db.$client.prepare('select seq, bytes from ops where board_id = ? and seq < ? order by seq');
   }
@@ -351,7 +361,8 @@ export class SqliteStorage implements Storage {
     const applied = new Map<string, number>();
     for (const opId of read.opIds) {
       const found = this.findOpSeq.get({ boardId: read.boardId, opId });
-      if (found) applied.set(opId, found.seq);
+      const seq = found?.seq ?? this.findTrimmedSeq.get({ boardId: read.boardId, opId })?.seq;
+      if (seq !== undefined) applied.set(opId, seq);
     }
     if (read.knownSeq === seq) return { seq, ops: [], elements: null, applied, ...owner };
     const oldest = this.oldest(read.boardId);
@@ -387,6 +398,7 @@ export class SqliteStorage implements Storage {
       .get()!.logBytes;
     let freed = 0;
     if (w.trimUpTo !== undefined) {
+      this.rememberTrimmed.run(boardId, w.trimUpTo);
       const trimmed = this.db.delete(ops).where(and(eq(ops.boardId, boardId), lte(ops.seq, w.trimUpTo))).returning({ bytes: ops.bytes }).all();
       for (const r of trimmed) freed += r.bytes;
     }
@@ -402,6 +414,7 @@ export class SqliteStorage implements Storage {
         if (sum >= need) break;
       }
       if (upTo !== undefined) {
+        this.rememberTrimmed.run(boardId, upTo);
         this.db.delete(ops).where(and(eq(ops.boardId, boardId), lte(ops.seq, upTo))).run();
         freed += sum;
       }
@@ -409,6 +422,7 @@ export class SqliteStorage implements Storage {
     if (freed > 0) {
       logBytes -= freed;
       this.db.update(boards).set({ logBytes }).where(eq(boards.id, boardId)).run();
+      this.forgetTrimmed.run(boardId, w.seq - OP_ID_MEMORY);
     }
     return added + written + 256 * (1 + w.deletes.length);
   }

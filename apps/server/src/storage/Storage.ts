@@ -115,6 +115,13 @@ export interface BoardState {
 }
 
 /** What a commit writes for one board. */
+/**
+ * Op ids trimmed from the log are remembered for this many seqs of their board (table trimmed_ops),
+ * so that an op resent after its log entry went (its acknowledgement was lost) is acknowledged with
+ * its seq, not applied again. About 100 bytes each: at most ~2 MB per board.
+ */
+export const OP_ID_MEMORY = 20_000;
+
 export interface BoardWrite {
   boardId: string;
   /** New ops, seqs contiguous from the state's seq + 1; appended to the log. */

@@ -1,3 +1,4 @@
+import { handleAt, handleCursor } from '../canvas/handles.js';
 import { elementAt } from '../canvas/hitTest.js';
 import { zoomAt } from '../canvas/viewport.js';
 import type { ToolPointer } from '../tools/types.js';
@@ -105,8 +106,11 @@ export class CanvasInput {
       const events = typeof e.getCoalescedEvents === 'function' ? e.getCoalescedEvents() : [];
       this.editor.activeTool?.move((events.length ? events : [e]).map((ev) => this.toolPointer(ev)));
     } else if (g.kind === 'none' && e.pointerType === 'mouse' && this.editor.tool === 'select' && this.editor.canEdit) {
-      // Over an element the Select tool shows the move cursor, as in Excalidraw.
-      this.editor.hovering = elementAt(this.editor.sorted, wx, wy, 6 / this.editor.zoom) !== null;
+      // Over an element the Select tool shows the move cursor, as in Excalidraw; over a handle, its own.
+      const frame = this.editor.handleFrame;
+      const handle = frame ? handleAt(frame, this.editor.zoom, wx, wy) : null;
+      this.editor.handleCursor = frame && handle ? handleCursor(handle, frame.angle) : null;
+      this.editor.hovering = elementAt(this.editor.sorted, wx, wy, 6 / this.editor.zoom, { skipLocked: true }) !== null;
     }
   };
 

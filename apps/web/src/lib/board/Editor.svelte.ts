@@ -1,5 +1,6 @@
-import { fontFamilySchema, LIMITS, newId, stripControlCharacters, textAlignSchema, type Box, type Element, type Op, type Text } from '@inkboard/protocol';
+import { fontFamilySchema, LIMITS, newId, selectionFrame, stripControlCharacters, textAlignSchema, type Box, type Element, type Op, type SelectionFrame, type Text } from '@inkboard/protocol';
 import { boundsOf } from '../canvas/geometryCache.js';
+import { outlineOf } from '../canvas/handles.js';
 import { unionBoxes } from '../canvas/hitTest.js';
 import type { Overlay, Scene } from '../canvas/renderScene.js';
 import { fitBox, initialViewport, panBy, steppedZoom, toWorld, zoomAt, type Viewport } from '../canvas/viewport.js';
@@ -10,7 +11,8 @@ import { penTool } from '../tools/pen.js';
 import { selectTool } from '../tools/select.js';
 import { shapeTool } from '../tools/shape.js';
 import { textTool } from '../tools/text.js';
-import type { Style, Tool, ToolHost, ToolName } from '../tools/types.js';
+import { transformTool, type TransformHost } from '../tools/transform.js';
+import type { Style, Tool, ToolName } from '../tools/types.js';
 
 /** A text being typed in the overlay: a new one, or an existing element being edited. */
 export interface TextEditing {
@@ -32,7 +34,7 @@ const viewportKey = (boardId: string) => `inkboard:viewport:${boardId}`;
  * The editing state of one open board: tool, style, camera, selection and the gesture in progress.
  * Tools talk to it through `ToolHost`; the canvas draws its `scene`.
  */
-export class Editor implements ToolHost {
+export class Editor implements TransformHost {
   readonly sync: BoardSync;
   readonly canEdit: boolean;
   tool = $state<ToolName>('select');
@@ -54,9 +56,16 @@ export class Editor implements ToolHost {
   toolLocked = $state(false);
   /** Where the pointer is over the canvas (world coordinates; null when it is elsewhere): pastes go there. */
   pointer: { x: number; y: number } | null = null;
+  /** The frame drawn while the selection is resized or turned (null: the selection's own). */
+  transformFrame = $state.raw<SelectionFrame | null>(null);
+  /** The cursor over a transform handle (null: not over one). */
+  handleCursor = $state<string | null>(null);
 
   selected = $derived.by(() => this.sync.sorted.filter((el) => this.selection.has(el.id)));
   scene = $derived.by((): Scene => this.buildScene());
+  /** The selection's frame (turned with a lone turned element); handles show when it can be transformed. */
+  frame = $derived.by(() => selectionFrame(this.selected));
+  handleFrame = $derived.by(() => (this.canEdit && this.tool === 'select' && !this.textEditing && !this.selected.some((el) => el.locked) ? this.frame : null));
 
   private readonly tools: Record<Exclude<ToolName, 'hand'>, Tool>;
   private saveTimer: ReturnType<typeof setTimeout> | null = null;
@@ -66,7 +75,7 @@ export class Editor implements ToolHost {
     this.sync = sync;
     this.canEdit = canEdit;
     this.tools = {
-      select: selectTool(this),
+      select: transformTool(this, selectTool(this)),
       pen: penTool(this),
       line: shapeTool(this, 'line'),
       arrow: shapeTool(this, 'arrow'),
@@ -114,6 +123,9 @@ export class Editor implements ToolHost {
   }
   setFaded(ids: ReadonlySet<string>): void {
     this.faded = ids;
+  }
+  setTransformFrame(frame: SelectionFrame | null): void {
+    this.transformFrame = frame;
   }
 
   /** Commits an own op; big adds, updates and deletes are split to fit the protocol's limits. */
@@ -186,7 +198,8 @@ export class Editor implements ToolHost {
 
   selectAll(): void {
     this.tool = 'select';
-    this.selection = new Set(this.sync.sorted.map((el) => el.id));
+    // Locked elements are left out (as a click or a marquee leaves them out).
+    this.selection = new Set(this.sync.sorted.filter((el) => !el.locked).map((el) => el.id));
   }
 
   clearBoard(): void {
@@ -271,15 +284,16 @@ export class Editor implements ToolHost {
     }
     if (this.textEditing?.existing) hidden.add(this.textEditing.id);
     if (this.draft) overlays.push({ element: this.draft, live: this.draft.type === 'stroke' });
-    const boxes = this.selected.filter((el) => !hidden.has(el.id)).map(boundsOf);
+    const shown = this.selected.filter((el) => !hidden.has(el.id));
+    const frame = this.transformFrame ?? (shown.length ? this.frame : null);
     return {
       elements: this.sync.sorted,
       hidden,
       overlays,
       faded: this.faded,
       moving: this.moving,
-      selection: boxes,
-      selectionBox: unionBoxes(boxes),
+      selection: this.moving?.replaced ? shown.map((el) => outlineOf(this.moving?.replaced?.get(el.id) ?? el)) : shown.map(outlineOf),
+      frame: frame && { frame, handles: this.handleFrame !== null },
       marquee: this.marquee,
       viewport: this.viewport,
       background: '#ffffff',

@@ -1,5 +1,6 @@
 import type { ToolName } from '../tools/types.js';
 import { arrangeSelection, duplicateSelection, nudgeSelection, zoomToSelection } from './actions.js';
+import { groupSelection, toggleSelectionLock, ungroupSelection } from './grouping.js';
 import type { Editor } from './Editor.svelte.js';
 
 /** Excalidraw's tool keys: a letter and a digit each. */
@@ -65,6 +66,15 @@ export function handleKeyDown(editor: Editor, e: KeyboardEvent): boolean {
   }
   if (mod && key === 'd') {
     duplicateSelection(editor);
+    return true;
+  }
+  if (mod && key === 'g') {
+    if (e.shiftKey) ungroupSelection(editor);
+    else groupSelection(editor);
+    return true;
+  }
+  if (mod && e.shiftKey && key === 'l') {
+    toggleSelectionLock(editor);
     return true;
   }
   // Ctrl+] / Ctrl+[ (with Shift: to the front / back); by code, as Shift changes the key on most layouts.

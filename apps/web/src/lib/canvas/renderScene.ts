@@ -1,5 +1,6 @@
-import { elementCenter, FONT_FAMILIES, layoutNote, layoutText, resolvedArrowPoints, type Arrow, type Box, type Element, type TextLayout } from '@inkboard/protocol';
+import { elementCenter, FONT_FAMILIES, layoutNote, layoutText, resolvedArrowPoints, type Arrow, type Box, type Element, type SelectionFrame, type TextLayout } from '@inkboard/protocol';
 import { boundsOf, pathOf } from './geometryCache.js';
+import { drawElementOutlines, drawFrame } from './handles.js';
 import { boxesIntersect, visibleBox, type Viewport } from './viewport.js';
 
 export const SELECTION_COLOR = '#6965db';
@@ -20,11 +21,15 @@ export interface Scene {
   overlays: readonly Overlay[];
   /** Drawn faded: about to be erased. */
   faded: ReadonlySet<string>;
-  /** A selection being dragged: these ids are drawn moved by dx, dy. */
-  moving: { ids: ReadonlySet<string>; dx: number; dy: number } | null;
-  /** Outlines of selected elements, and the box around all of them (world units). */
-  selection: readonly Box[];
-  selectionBox: Box | null;
+  /**
+   * A selection being dragged: these ids are drawn moved by dx, dy; while resized or turned, drawn as
+   * `replaced` has them (with their labels and bound arrows).
+   */
+  moving: { ids: ReadonlySet<string>; dx: number; dy: number; replaced?: ReadonlyMap<string, Element> } | null;
+  /** Outlines of selected elements (each its own frame, turned with it; world units). */
+  selection: readonly SelectionFrame[];
+  /** The selection's frame (turned with a lone turned element) and whether it shows transform handles. */
+  frame: { frame: SelectionFrame; handles: boolean } | null;
   marquee: Box | null;
   viewport: Viewport;
   background: string;
@@ -65,15 +70,17 @@ export function drawDynamicLayer(ctx: Ctx, scene: Scene, view: Box): void {
   if (moving) {
     ctx.save();
     ctx.translate(moving.dx, moving.dy);
-    const lookup = lookupIn(scene.elements);
-    for (const el of scene.elements) if (isMoving(el, moving.ids) && !scene.hidden.has(el.id)) drawElement(ctx, el, 1, false, lookup);
+    const replaced = moving.replaced;
+    const stored = lookupIn(scene.elements);
+    const lookup: Lookup = replaced ? (id) => replaced.get(id) ?? stored(id) : stored;
+    for (const el of scene.elements) if (isMoving(el, moving.ids) && !scene.hidden.has(el.id)) drawElement(ctx, replaced?.get(el.id) ?? el, 1, false, lookup);
     ctx.restore();
     // Arrows bound to what is dragged: their bound ends follow the dragged shapes.
     const shifted: Lookup = (id) => {
       const target = lookup(id);
       return target && moving.ids.has(id) ? { ...target, x: target.x + moving.dx, y: target.y + moving.dy } : target;
     };
-    for (const el of scene.elements) if (isFollower(el, moving.ids) && !scene.hidden.has(el.id)) drawElement(ctx, el, 1, false, shifted);
+    for (const el of scene.elements) if (isFollower(el, moving.ids) && !scene.hidden.has(el.id)) drawElement(ctx, replaced?.get(el.id) ?? el, 1, false, shifted);
   }
   for (const overlay of scene.overlays) {
     if (boxesIntersect(boundsOf(overlay.element), view)) drawElement(ctx, overlay.element, 1, overlay.live, lookupIn(scene.elements));
@@ -202,22 +209,15 @@ function drawLayout(ctx: Ctx, layout: TextLayout): void {
 }
 
 function drawSelection(ctx: Ctx, scene: Scene, zoom: number): void {
-  const px = 1 / zoom;
   const dx = scene.moving?.dx ?? 0;
   const dy = scene.moving?.dy ?? 0;
+  ctx.save();
+  ctx.translate(dx, dy);
+  if (scene.selection.length > 1) drawElementOutlines(ctx, scene.selection, zoom, SELECTION_COLOR);
+  if (scene.frame) drawFrame(ctx, scene.frame.frame, zoom, SELECTION_COLOR, scene.frame.handles);
+  ctx.restore();
   ctx.strokeStyle = SELECTION_COLOR;
-  ctx.lineWidth = px;
-  if (scene.selection.length > 1) {
-    ctx.setLineDash([4 * px, 4 * px]);
-    for (const b of scene.selection) ctx.strokeRect(b.minX - 2 * px + dx, b.minY - 2 * px + dy, b.maxX - b.minX + 4 * px, b.maxY - b.minY + 4 * px);
-    ctx.setLineDash([]);
-  }
-  const box = scene.selectionBox;
-  if (box) {
-    const pad = 6 * px;
-    ctx.lineWidth = 1.5 * px;
-    ctx.strokeRect(box.minX - pad + dx, box.minY - pad + dy, box.maxX - box.minX + 2 * pad, box.maxY - box.minY + 2 * pad);
-  }
+  ctx.lineWidth = 1.5 / zoom;
   const m = scene.marquee;
   if (m) {
     ctx.fillStyle = 'rgba(105, 101, 219, 0.08)';

@@ -1,4 +1,4 @@
-import { duplicateElements, newId, type Element } from '@inkboard/protocol';
+import { duplicateElements, newId, selectionForClick, type Element } from '@inkboard/protocol';
 import { withLabels } from '../board/arrange.js';
 import { elementAt, elementsInBox, unionBoxes } from '../canvas/hitTest.js';
 import { boundsOf } from '../canvas/geometryCache.js';
@@ -45,15 +45,20 @@ export function selectTool(host: ToolHost): Tool {
     down(p) {
       origin = p;
       delta = [0, 0];
-      const hit = elementAt(host.sorted, p.x, p.y, tolerance(host));
+      // Locked elements are not hit; a click on a grouped element takes its whole group.
+      const hit = elementAt(host.sorted, p.x, p.y, tolerance(host), { skipLocked: true });
+      const group = hit ? selectionForClick(host.elements, hit.id) : [];
       if (hit && p.shift) {
         const next = new Set(host.selection);
-        if (next.has(hit.id)) next.delete(hit.id);
-        else next.add(hit.id);
+        const removing = next.has(hit.id);
+        for (const id of group) {
+          if (removing) next.delete(id);
+          else next.add(id);
+        }
         host.select(next);
         mode = next.has(hit.id) ? 'move' : 'idle';
       } else if (hit) {
-        if (!host.selection.has(hit.id)) host.select([hit.id]);
+        if (!host.selection.has(hit.id)) host.select(group);
         mode = 'move';
       } else if (!p.shift && insideSelection(p)) {
         mode = 'move';
@@ -82,7 +87,7 @@ export function selectTool(host: ToolHost): Tool {
       } else if (mode === 'marquee') {
         const box = boxFrom(origin.x, origin.y, p.x, p.y);
         host.setMarquee(box);
-        host.select([...base, ...elementsInBox(host.sorted, box)]);
+        host.select([...base, ...elementsInBox(host.sorted, box).filter((id) => !host.elements.get(id)?.locked)]);
       }
     },
     up() {

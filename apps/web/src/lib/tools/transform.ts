@@ -1,0 +1,134 @@
+import {
+  angleBetween,
+  followUpdates,
+  newId,
+  resizeElements,
+  rotateElements,
+  selectionFrame,
+  snapAngle,
+  transformTargets,
+  handlePosition,
+  type Element,
+  type ElementUpdate,
+  type SelectionFrame,
+} from '@inkboard/protocol';
+import { handleAt, type HandleName } from '../canvas/handles.js';
+import type { Tool, ToolHost, ToolPointer } from './types.js';
+
+/** Resizes and turns of more elements than this are not previewed live to others (the op still syncs). */
+const MAX_LIVE_PREVIEWS = 20;
+
+/** What the transform gesture needs from the editor besides a tool's host. */
+export interface TransformHost extends ToolHost {
+  /** The selection's frame when it shows transform handles (null: no handles). */
+  readonly handleFrame: SelectionFrame | null;
+  /** The frame to draw while a transform is dragged (null: the selection's own). */
+  setTransformFrame(frame: SelectionFrame | null): void;
+}
+
+interface Gesture {
+  handle: HandleName;
+  /** The selection (with labels) as it was when the drag began. */
+  start: Element[];
+  frame: SelectionFrame;
+  ids: ReadonlySet<string>;
+  /** The press's offset from the exact handle point (handles are drawn outside the frame). */
+  offset: [number, number];
+  down: ToolPointer;
+  /** The last computed change (with followers), committed on release. */
+  updates: ElementUpdate[];
+  /** Ids previewed to others. */
+  previewed: Set<string>;
+}
+
+/**
+ * The Select tool with transform handles: a press on a handle of the selection resizes (Shift keeps
+ * the aspect ratio, Alt resizes from the centre) or turns it (Shift snaps to 15 degrees); anything
+ * else goes to the Select tool. While dragged, the change is drawn and previewed to others; on
+ * release it is one update op (with bound arrows and labels following, so one undo takes all back).
+ */
+export function transformTool(host: TransformHost, select: Tool): Tool {
+  let g: Gesture | null = null;
+
+  function begin(p: ToolPointer): boolean {
+    const frame = host.handleFrame;
+    const handle = frame ? handleAt(frame, host.zoom, p.x, p.y) : null;
+    if (!frame || !handle) return false;
+    const start = host.sorted.filter((el) => host.selection.has(el.id));
+    const exact = handle === 'rotate' ? [p.x, p.y] : handlePosition(frame, handle);
+    g = { handle, start, frame, ids: new Set(transformTargets(start).map((el) => el.id)), offset: [exact[0]! - p.x, exact[1]! - p.y], down: p, updates: [], previewed: new Set() };
+    return true;
+  }
+
+  /** The frame drawn while turning: the starting frame turned by the same angle as the elements. */
+  function turnedFrame(gesture: Gesture, turn: number): SelectionFrame {
+    return { box: gesture.frame.box, angle: gesture.frame.angle + turn };
+  }
+
+  function update(gesture: Gesture, p: ToolPointer): void {
+    const { box } = gesture.frame;
+    const cx = (box.minX + box.maxX) / 2;
+    const cy = (box.minY + box.maxY) / 2;
+    let own: ElementUpdate[];
+    if (gesture.handle === 'rotate') {
+      const delta = angleBetween(cx, cy, [gesture.down.x, gesture.down.y], [p.x, p.y]);
+      own = rotateElements(gesture.start, delta, { snap: p.shift });
+      const targets = transformTargets(gesture.start);
+      const lone = targets.length === 1 ? (targets[0]!.angle ?? 0) : null;
+      const turn = !p.shift ? delta : lone !== null ? snapAngle(lone + delta) - lone : snapAngle(delta);
+      host.setTransformFrame(turnedFrame(gesture, turn));
+    } else {
+      own = resizeElements(gesture.start, gesture.handle, [p.x + gesture.offset[0], p.y + gesture.offset[1]], { keepAspect: p.shift, fromCentre: p.alt });
+    }
+    const updates = followUpdates(host.elements, own);
+    gesture.updates = updates;
+    const replaced = new Map<string, Element>();
+    for (const { id, patch } of updates) {
+      const el = host.elements.get(id);
+      if (el) replaced.set(id, { ...el, ...patch } as Element);
+    }
+    if (gesture.handle !== 'rotate') {
+      const frame = selectionFrame(gesture.start.map((el) => replaced.get(el.id) ?? el));
+      host.setTransformFrame(frame);
+    }
+    host.setMoving({ ids: gesture.ids, dx: 0, dy: 0, replaced });
+    for (const el of replaced.values()) {
+      if (gesture.previewed.size >= MAX_LIVE_PREVIEWS && !gesture.previewed.has(el.id)) continue;
+      gesture.previewed.add(el.id);
+      host.preview.update(el);
+    }
+  }
+
+  function reset(): void {
+    if (g) for (const id of g.previewed) host.preview.end(id);
+    g = null;
+    host.setMoving(null);
+    host.setTransformFrame(null);
+  }
+
+  return {
+    // The Select tool's optional parts (hovering, finishing) pass through.
+    ...select,
+    down(p) {
+      if (!begin(p)) select.down(p);
+    },
+    move(points) {
+      const p = points.at(-1);
+      if (!g) select.move(points);
+      else if (p) update(g, p);
+    },
+    up(p) {
+      if (!g) {
+        select.up(p);
+        return;
+      }
+      const changed = g.updates.filter((u) => Object.keys(u.patch).length > 0);
+      if (changed.length) host.commit({ type: 'update', opId: newId(), updates: changed });
+      reset();
+    },
+    cancel() {
+      if (g) reset();
+      else select.cancel();
+    },
+  };
+}

@@ -134,7 +134,7 @@ describe('collaborating in the browser', () => {
   step('chat goes both ways, with unread count and typing indicator', async () => {
     await alice.page.getByRole('button', { name: 'Chat' }).click();
     await alice.page.getByLabel('Message', { exact: true }).fill('Hi Bob, nice drawing!');
-    await alice.page.getByRole('button', { name: 'Send' }).click();
+    await alice.page.getByRole('button', { name: 'Send', exact: true }).click();
     await alice.page.getByRole('list', { name: 'Conversation' }).getByText('Hi Bob, nice drawing!').waitFor();
 
     // Bob's chat is closed: an unread count shows on its button.

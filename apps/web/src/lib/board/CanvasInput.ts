@@ -1,6 +1,7 @@
 import { handleAt, handleCursor } from '../canvas/handles.js';
 import { elementAt } from '../canvas/hitTest.js';
 import { zoomAt } from '../canvas/viewport.js';
+import { editTextAt } from './labels.js';
 import type { ToolPointer } from '../tools/types.js';
 import type { Editor } from './Editor.svelte.js';
 
@@ -105,6 +106,8 @@ export class CanvasInput {
     } else if (g.kind === 'tool' && g.pointerId === e.pointerId) {
       const events = typeof e.getCoalescedEvents === 'function' ? e.getCoalescedEvents() : [];
       this.editor.activeTool?.move((events.length ? events : [e]).map((ev) => this.toolPointer(ev)));
+    } else if (g.kind === 'none' && this.editor.activeTool?.hover) {
+      this.editor.activeTool.hover(this.toolPointer(e));
     } else if (g.kind === 'none' && e.pointerType === 'mouse' && this.editor.tool === 'select' && this.editor.canEdit) {
       // Over an element the Select tool shows the move cursor, as in Excalidraw; over a handle, its own.
       const frame = this.editor.handleFrame;
@@ -182,14 +185,16 @@ export class CanvasInput {
     else this.editor.pan(-dx, -dy);
   };
 
-  /** Double-click edits a text, or starts a new one on empty space (Select and Text tools). */
+  /**
+   * Double-click ends a line drawn by clicks; with the Select and Text tools it edits a text, a box's
+   * label or a note's text, or starts a new text on empty space (labels.ts).
+   */
   private readonly dblclick = (e: MouseEvent) => {
     const ed = this.editor;
+    if (ed.activeTool?.finish?.()) return;
     if (!ed.canEdit || (ed.tool !== 'select' && ed.tool !== 'text')) return;
     const [sx, sy] = this.local(e);
     const [x, y] = ed.toWorld(sx, sy);
-    const hit = elementAt(ed.sorted, x, y, 4 / ed.zoom);
-    if (hit?.type === 'text') ed.editText(hit);
-    else if (!hit) ed.editText({ x, y: y - ed.style.fontSize * 0.625 });
+    editTextAt(ed, x, y);
   };
 }

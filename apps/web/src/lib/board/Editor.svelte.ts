@@ -5,8 +5,11 @@ import { unionBoxes } from '../canvas/hitTest.js';
 import type { Overlay, Scene } from '../canvas/renderScene.js';
 import { fitBox, initialViewport, panBy, steppedZoom, toWorld, zoomAt, type Viewport } from '../canvas/viewport.js';
 import type { BoardSync } from '../sync/BoardSync.svelte.js';
+import { openNote, type TextFrame } from './labels.js';
 import { eraserTool } from '../tools/eraser.js';
 import { laserTool } from '../tools/laser.js';
+import { lineTool } from '../tools/line.js';
+import { noteTool } from '../tools/note.js';
 import { penTool } from '../tools/pen.js';
 import { selectTool } from '../tools/select.js';
 import { shapeTool } from '../tools/shape.js';
@@ -23,6 +26,8 @@ export interface TextEditing {
   color: string;
   initial: string;
   existing: Text | null;
+  /** Typed into a box: a label of a rectangle, ellipse or note, or a note's own text (labels.ts). */
+  frame?: TextFrame;
 }
 
 export const DEFAULT_STYLE: Style = { strokeColor: '#1e1e1e', strokeWidth: 2, fillColor: 'transparent', fontSize: 20, textAlign: 'left', fontFamily: 'sans' };
@@ -47,6 +52,8 @@ export class Editor implements TransformHost {
   marquee = $state.raw<Box | null>(null);
   faded = $state.raw<ReadonlySet<string>>(new Set());
   textEditing = $state.raw<TextEditing | null>(null);
+  /** The outline of the shape an arrow end is about to bind to. */
+  highlight = $state.raw<Element | null>(null);
   /** Space is held: dragging pans. */
   spaceHeld = $state(false);
   panning = $state(false);
@@ -77,8 +84,9 @@ export class Editor implements TransformHost {
     this.tools = {
       select: transformTool(this, selectTool(this)),
       pen: penTool(this),
-      line: shapeTool(this, 'line'),
-      arrow: shapeTool(this, 'arrow'),
+      line: lineTool(this, 'line'),
+      arrow: lineTool(this, 'arrow'),
+      note: noteTool(this, (note) => openNote(this, note, true)),
       rectangle: shapeTool(this, 'rectangle'),
       ellipse: shapeTool(this, 'ellipse'),
       text: textTool(this),
@@ -123,6 +131,9 @@ export class Editor implements TransformHost {
   }
   setFaded(ids: ReadonlySet<string>): void {
     this.faded = ids;
+  }
+  setHighlight(element: Element | null): void {
+    this.highlight = element;
   }
   setTransformFrame(frame: SelectionFrame | null): void {
     this.transformFrame = frame;
@@ -175,7 +186,8 @@ export class Editor implements TransformHost {
     const value = stripControlCharacters(text).replace(/\s+$/, '').slice(0, LIMITS.textLength);
     const empty = value.trim() === '';
     const current = t.existing ? this.elements.get(t.id) : undefined;
-    if (t.existing) {
+    if (t.frame) t.frame.commit(value);
+    else if (t.existing) {
       if (!current) return;
       if (empty) this.commit({ type: 'delete', opId: newId(), ids: [t.id] });
       else if (current.type === 'text' && current.text !== value) this.commit({ type: 'update', opId: newId(), updates: [{ id: t.id, patch: { text: value } }] });
@@ -187,7 +199,7 @@ export class Editor implements TransformHost {
       this.commit({ type: 'add', opId: newId(), elements: [el] });
       this.selection = new Set([el.id]);
     }
-    if (this.tool === 'text' && !this.toolLocked) this.tool = 'select';
+    if ((this.tool === 'text' || this.tool === 'note') && !this.toolLocked) this.tool = 'select';
   }
 
   deleteSelection(): void {
@@ -283,7 +295,12 @@ export class Editor implements TransformHost {
       overlays.push({ element: p.element, live: p.doneAt === null && p.element.type === 'stroke' });
     }
     if (this.textEditing?.existing) hidden.add(this.textEditing.id);
+    if (this.textEditing?.frame?.hide) hidden.add(this.textEditing.frame.hide);
+    if (this.textEditing?.frame?.backdrop) overlays.push({ element: this.textEditing.frame.backdrop, live: false });
+    // A draft of a stored element (a line whose point is dragged) stands in for it.
+    if (this.draft && this.sync.elements.has(this.draft.id)) hidden.add(this.draft.id);
     if (this.draft) overlays.push({ element: this.draft, live: this.draft.type === 'stroke' });
+    if (this.highlight) overlays.push({ element: this.highlight, live: false });
     const shown = this.selected.filter((el) => !hidden.has(el.id));
     const frame = this.transformFrame ?? (shown.length ? this.frame : null);
     return {

@@ -1,4 +1,4 @@
-import { duplicateElements, newId, type Element } from '@inkboard/protocol';
+import { duplicateElements, followUpdates, newId, type Element } from '@inkboard/protocol';
 import { boundsOf } from '../canvas/geometryCache.js';
 import { exportPng, exportSvg } from '../canvas/exportImage.js';
 import { unionBoxes } from '../canvas/hitTest.js';
@@ -37,7 +37,7 @@ export function duplicateSelection(editor: Editor): void {
 export function nudgeSelection(editor: Editor, dx: number, dy: number): void {
   if (!editor.canEdit) return;
   const elements = withLabels(editor.sorted, editor.selection);
-  if (elements.length) editor.commit({ type: 'update', opId: newId(), updates: nudgePatches(elements, dx, dy) });
+  if (elements.length) editor.commit({ type: 'update', opId: newId(), updates: followUpdates(editor.elements, nudgePatches(elements, dx, dy)) });
 }
 
 /** The selection as clipboard text (null when nothing is selected). */

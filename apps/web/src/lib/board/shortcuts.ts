@@ -9,6 +9,7 @@ export const TOOL_KEYS: Record<ToolName, { key: string; digit?: string }> = {
   hand: { key: 'h' },
   rectangle: { key: 'r', digit: '2' },
   ellipse: { key: 'o', digit: '4' },
+  note: { key: 'n' },
   arrow: { key: 'a', digit: '5' },
   line: { key: 'l', digit: '6' },
   pen: { key: 'p', digit: '7' },
@@ -112,6 +113,7 @@ export function handleKeyDown(editor: Editor, e: KeyboardEvent): boolean {
     if (editor.canEdit) editor.setTool('select');
     return true;
   }
+  if (key === 'enter' && editor.activeTool?.finish?.()) return true;
   if (key === 'enter' && editor.selected.length === 1 && editor.selected[0]?.type === 'text') {
     editor.editText(editor.selected[0]);
     return true;

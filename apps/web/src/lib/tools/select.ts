@@ -1,4 +1,4 @@
-import { duplicateElements, newId, selectionForClick, type Element } from '@inkboard/protocol';
+import { duplicateElements, followUpdates, newId, selectionForClick, type Element } from '@inkboard/protocol';
 import { withLabels } from '../board/arrange.js';
 import { elementAt, elementsInBox, unionBoxes } from '../canvas/hitTest.js';
 import { boundsOf } from '../canvas/geometryCache.js';
@@ -46,7 +46,7 @@ export function selectTool(host: ToolHost): Tool {
       origin = p;
       delta = [0, 0];
       // Locked elements are not hit; a click on a grouped element takes its whole group.
-      const hit = elementAt(host.sorted, p.x, p.y, tolerance(host), { skipLocked: true });
+      const hit = elementAt(host.sorted, p.x, p.y, tolerance(host), { skipLocked: true, labelsAsContainer: true });
       const group = hit ? selectionForClick(host.elements, hit.id) : [];
       if (hit && p.shift) {
         const next = new Set(host.selection);
@@ -97,11 +97,9 @@ export function selectTool(host: ToolHost): Tool {
         host.commit({ type: 'add', opId: newId(), elements: copies });
         host.select(copies.filter((c) => !(c.type === 'text' && c.containerId)).map((c) => c.id));
       } else if (mode === 'move' && Math.hypot(dx, dy) * host.zoom >= 1 && moving.length) {
-        host.commit({
-          type: 'update',
-          opId: newId(),
-          updates: moving.map((el) => ({ id: el.id, patch: { x: round2(el.x + dx), y: round2(el.y + dy) } })),
-        });
+        // Bound arrow ends and labels follow the moved shapes in the same op (one undo step).
+        const updates = moving.map((el) => ({ id: el.id, patch: { x: round2(el.x + dx), y: round2(el.y + dy) } }));
+        host.commit({ type: 'update', opId: newId(), updates: followUpdates(host.elements, updates) });
       }
       reset();
     },

@@ -2,7 +2,7 @@ import type { Box, Element, Elements, FontFamily, Op, Text, TextAlign } from '@i
 import type { Scene } from '../canvas/renderScene.js';
 import type { PreviewSender } from '../sync/PreviewSender.js';
 
-export type ToolName = 'select' | 'hand' | 'pen' | 'line' | 'arrow' | 'rectangle' | 'ellipse' | 'text' | 'eraser' | 'laser';
+export type ToolName = 'select' | 'hand' | 'pen' | 'line' | 'arrow' | 'rectangle' | 'ellipse' | 'note' | 'text' | 'eraser' | 'laser';
 
 /** The style new elements get (and that the style panel applies to a selection). */
 export interface Style {
@@ -42,6 +42,8 @@ export interface ToolHost {
   setMoving(moving: Scene['moving']): void;
   setMarquee(box: Box | null): void;
   setFaded(ids: ReadonlySet<string>): void;
+  /** Outlines a shape an arrow end is about to bind to (null: none). */
+  setHighlight(element: Element | null): void;
   editText(target: { x: number; y: number } | Text): void;
   setTool(tool: ToolName): void;
 }
@@ -54,6 +56,10 @@ export interface Tool {
   up(p: ToolPointer): void;
   /** The gesture was interrupted (a second finger, Escape, lost capture). */
   cancel(): void;
+  /** The pointer moves with no button pressed (a line being drawn by clicks follows it). */
+  hover?(p: ToolPointer): void;
+  /** Double-click or Enter: ends what is in progress (a line by clicks); true when there was something. */
+  finish?(): boolean;
 }
 
 /** Hit tolerance in world units: a few screen pixels at any zoom. */

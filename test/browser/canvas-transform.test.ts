@@ -296,7 +296,7 @@ describe('transforming a selection in the browser', () => {
     const c = () => rects()[2]!;
     await click(page, 350, 330, ['Shift']);
     await click(page, 725, 360, ['Shift']);
-    await page.getByRole('button', { name: 'Align top' }).click();
+    await page.getByRole('button', { name: 'Align top edges' }).click();
     await waitStored(() => c().y === A.y, 'the third box aligned to the top');
     expect(rects().map((r) => r.y)).toEqual([A.y, A.y, A.y]);
     await waitColor(bob.page, [585, 340], isBlue, 'bob to see the third box at the top');

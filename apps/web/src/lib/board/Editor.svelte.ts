@@ -1,6 +1,6 @@
 import { fontFamilySchema, LIMITS, newId, selectionFrame, stripControlCharacters, textAlignSchema, type Box, type Element, type Op, type SelectionFrame, type Text } from '@inkboard/protocol';
 import { boundsOf } from '../canvas/geometryCache.js';
-import { outlineOf } from '../canvas/handles.js';
+import { outlineOf, showsHandles } from '../canvas/handles.js';
 import { unionBoxes } from '../canvas/hitTest.js';
 import type { Overlay, Scene } from '../canvas/renderScene.js';
 import { fitBox, initialViewport, panBy, steppedZoom, toWorld, zoomAt, type Viewport } from '../canvas/viewport.js';
@@ -72,7 +72,7 @@ export class Editor implements TransformHost {
   scene = $derived.by((): Scene => this.buildScene());
   /** The selection's frame (turned with a lone turned element); handles show when it can be transformed. */
   frame = $derived.by(() => selectionFrame(this.selected));
-  handleFrame = $derived.by(() => (this.canEdit && this.tool === 'select' && !this.textEditing && !this.selected.some((el) => el.locked) ? this.frame : null));
+  handleFrame = $derived.by(() => (this.canEdit && this.tool === 'select' && !this.textEditing && showsHandles(this.selected) ? this.frame : null));
 
   private readonly tools: Record<Exclude<ToolName, 'hand'>, Tool>;
   private saveTimer: ReturnType<typeof setTimeout> | null = null;

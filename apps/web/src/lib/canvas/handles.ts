@@ -38,6 +38,16 @@ export interface HandleSpot {
   y: number;
 }
 
+/**
+ * Whether a selection gets transform handles: not when any of it is locked, nor for a lone line or
+ * arrow of two points (its point handles move its ends; as in Excalidraw).
+ */
+export function showsHandles(selected: readonly Element[]): boolean {
+  if (selected.length === 0 || selected.some((el) => el.locked)) return false;
+  const only = selected.length === 1 ? selected[0]! : null;
+  return !(only && (only.type === 'line' || only.type === 'arrow') && only.points.length <= 2);
+}
+
 /** The frame grown by `pad` world units on every side (same centre and angle). */
 export function paddedFrame(frame: SelectionFrame, pad: number): SelectionFrame {
   const { box } = frame;
@@ -47,7 +57,7 @@ export function paddedFrame(frame: SelectionFrame, pad: number): SelectionFrame 
 /** The handles of `frame` at `zoom`: where they are drawn (on the padded frame), rotation handle first. */
 export function handleSpots(frame: SelectionFrame, zoom: number): HandleSpot[] {
   const padded = paddedFrame(frame, FRAME_PAD / zoom);
-  const { box } = padded;
+  const { box } = frame;
   const wide = (box.maxX - box.minX) * zoom >= MIN_SIDE_FOR_HANDLES;
   const tall = (box.maxY - box.minY) * zoom >= MIN_SIDE_FOR_HANDLES;
   const [rx, ry] = rotationHandlePosition(padded, ROTATE_DISTANCE / zoom);

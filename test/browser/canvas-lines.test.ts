@@ -184,14 +184,20 @@ describe('lines, arrows, labels and notes in the browser', () => {
     // bob drags the box by 100, 80.
     await waitForSummary(bob.page, (s) => kindCount(s, 'arrow') === 2 && kindCount(s, 'rectangle') === 1, 'bob to see the box and the bound arrow');
     await pickTool(bob.page, 'Select');
-    await drag(bob.page, [[720, 400], [770, 440], [820, 480]]);
+    await bob.page.mouse.move(...(await point(bob.page, 720, 400)));
+    await bob.page.mouse.down();
+    await bob.page.mouse.move(...(await point(bob.page, 820, 480)), { steps: 6 });
+    // While bob still holds the box, alice sees the arrow follow it (previews of the box and the arrow).
+    await waitUntil(async () => (await inkAt(page, 600, 480, 4)) > 0, 'the arrow following the dragged box on alice’s canvas');
+    expect(ofType('rectangle')[0]!.x).toBe(rect.x);
+    await bob.page.mouse.up();
     await waitUntil(() => ofType('rectangle')[0]!.x === rect.x + 100, 'the box moved by bob');
     const moved = ofType('arrow').find((a) => a.id === bound.id)!;
     expect(ofType('rectangle')[0]!.y).toBe(rect.y + 80);
     expect(near(worldPoints(moved).at(-1), [780, 440])).toBe(true);
     expect(near(worldPoints(moved)[0], [420, 520])).toBe(true);
     expect(moved.endBinding?.elementId).toBe(rect.id);
-    // alice's canvas draws the arrow to the box's new middle (its end segment passes near (730, 410)).
+    // alice's canvas draws the arrow to the box's new middle once the move is stored too.
     await waitUntil(async () => (await inkAt(page, 600, 480, 4)) > 0, 'the arrow drawn to the moved box on alice’s canvas');
 
     await undo(bob.page);
@@ -216,7 +222,12 @@ describe('lines, arrows, labels and notes in the browser', () => {
     expect(Math.abs(label.x + width / 2 - (rect.x + rect.width / 2))).toBeLessThan(2);
     await waitForSummary(bob.page, (s) => s.includes('“Hello”'), 'bob to see the label');
 
-    await drag(bob.page, [[740, 410], [690, 460], [640, 510]]);
+    await bob.page.mouse.move(...(await point(bob.page, 740, 410)));
+    await bob.page.mouse.down();
+    await bob.page.mouse.move(...(await point(bob.page, 640, 510)), { steps: 6 });
+    await waitUntil(async () => (await darkAt(page, 600, 458, 6)) > 0 && (await darkAt(page, 680, 360, 10)) === 0, 'the label following the dragged box on alice’s canvas');
+    expect(ofType('rectangle')[0]!.x).toBe(rect.x);
+    await bob.page.mouse.up();
     await waitUntil(() => ofType('rectangle')[0]!.x === rect.x - 100, 'the box moved by bob');
     const moved = ofType('text')[0] as Text;
     expect(moved.x).toBeCloseTo(label.x - 100, 1);
@@ -233,6 +244,12 @@ describe('lines, arrows, labels and notes in the browser', () => {
     await waitUntil(() => ofType('text')[0]?.text === 'Hello world', 'the label edited');
     expect(ofType('text')).toHaveLength(1);
     await waitForSummary(bob.page, (s) => s.includes('“Hello world”'), 'bob to see the edited label');
+    // Deleting the box deletes its label with it (one op: one undo brings both back).
+    await click(page, 640, 500);
+    await page.keyboard.press('Delete');
+    await waitUntil(() => ofType('rectangle').length === 0 && ofType('text').length === 0, 'the box and its label deleted');
+    await undo(page);
+    await waitUntil(() => ofType('rectangle').length === 1 && ofType('text')[0]?.text === 'Hello world', 'the box and its label back');
     await undo(page);
     await waitUntil(() => ofType('text')[0]?.text === 'Hello', 'the edit undone');
     await undo(page);

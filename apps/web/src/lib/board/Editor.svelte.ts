@@ -5,6 +5,7 @@ import { unionBoxes } from '../canvas/hitTest.js';
 import type { Overlay, Scene } from '../canvas/renderScene.js';
 import { fitBox, initialViewport, panBy, steppedZoom, toWorld, zoomAt, type Viewport } from '../canvas/viewport.js';
 import type { BoardSync } from '../sync/BoardSync.svelte.js';
+import { withLabels } from './arrange.js';
 import { openNote, type TextFrame } from './labels.js';
 import { eraserTool } from '../tools/eraser.js';
 import { laserTool } from '../tools/laser.js';
@@ -203,7 +204,8 @@ export class Editor implements TransformHost {
   }
 
   deleteSelection(): void {
-    const ids = this.selected.map((el) => el.id);
+    // A box's label goes with it.
+    const ids = withLabels(this.sync.sorted, this.selection).map((el) => el.id);
     if (ids.length) this.commit({ type: 'delete', opId: newId(), ids });
     this.selection = new Set();
   }

@@ -23,9 +23,10 @@ export interface Scene {
   faded: ReadonlySet<string>;
   /**
    * A selection being dragged: these ids are drawn moved by dx, dy; while resized or turned, drawn as
-   * `replaced` has them (with their labels and bound arrows).
+   * `replaced` has them (with their labels and bound arrows), or, for a big selection, as they are
+   * under the affine `matrix` (cached paths: no geometry rebuilt per frame; followers still as `replaced`).
    */
-  moving: { ids: ReadonlySet<string>; dx: number; dy: number; replaced?: ReadonlyMap<string, Element> } | null;
+  moving: { ids: ReadonlySet<string>; dx: number; dy: number; replaced?: ReadonlyMap<string, Element>; matrix?: readonly [number, number, number, number, number, number] } | null;
   /** Outlines of selected elements (each its own frame, turned with it; world units). */
   selection: readonly SelectionFrame[];
   /** The selection's frame (turned with a lone turned element) and whether it shows transform handles. */
@@ -70,10 +71,12 @@ export function drawDynamicLayer(ctx: Ctx, scene: Scene, view: Box): void {
   if (moving) {
     ctx.save();
     ctx.translate(moving.dx, moving.dy);
-    const replaced = moving.replaced;
+    const { replaced, matrix } = moving;
     const stored = lookupIn(scene.elements);
     const lookup: Lookup = replaced ? (id) => replaced.get(id) ?? stored(id) : stored;
-    for (const el of scene.elements) if (isMoving(el, moving.ids) && !scene.hidden.has(el.id)) drawElement(ctx, replaced?.get(el.id) ?? el, 1, false, lookup);
+    if (matrix) ctx.transform(...matrix);
+    const own = matrix ? undefined : replaced;
+    for (const el of scene.elements) if (isMoving(el, moving.ids) && !scene.hidden.has(el.id)) drawElement(ctx, own?.get(el.id) ?? el, 1, false, matrix ? stored : lookup);
     ctx.restore();
     // Arrows bound to what is dragged: their bound ends follow the dragged shapes.
     const shifted: Lookup = (id) => {
@@ -82,8 +85,12 @@ export function drawDynamicLayer(ctx: Ctx, scene: Scene, view: Box): void {
     };
     for (const el of scene.elements) if (isFollower(el, moving.ids) && !scene.hidden.has(el.id)) drawElement(ctx, replaced?.get(el.id) ?? el, 1, false, shifted);
   }
+  // An overlay's bound ends and label follow the overlays of their shapes (a shape someone drags).
+  const stored = lookupIn(scene.elements);
+  const overlaid = scene.overlays.length > 1 ? new Map(scene.overlays.map((o) => [o.element.id, o.element])) : null;
+  const overlayLookup: Lookup = overlaid ? (id) => overlaid.get(id) ?? stored(id) : stored;
   for (const overlay of scene.overlays) {
-    if (boxesIntersect(boundsOf(overlay.element), view)) drawElement(ctx, overlay.element, 1, overlay.live, lookupIn(scene.elements));
+    if (boxesIntersect(boundsOf(overlay.element), view)) drawElement(ctx, overlay.element, 1, overlay.live, overlayLookup);
   }
   ctx.globalAlpha = 1;
   drawSelection(ctx, scene, scene.viewport.zoom);

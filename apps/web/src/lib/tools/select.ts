@@ -3,6 +3,7 @@ import { withLabels } from '../board/arrange.js';
 import { elementAt, elementsInBox, unionBoxes } from '../canvas/hitTest.js';
 import { boundsOf } from '../canvas/geometryCache.js';
 import { boxFrom } from '../canvas/viewport.js';
+import { FollowerPreviews } from './followers.js';
 import { round2, tolerance, type Tool, type ToolHost, type ToolPointer } from './types.js';
 
 /** Moves of more elements than this are not previewed live to others (the op still syncs). */
@@ -19,6 +20,7 @@ export function selectTool(host: ToolHost): Tool {
   let base = new Set<string>();
   // Alt held when the drag began: the drag leaves the selection in place and drops a copy (Excalidraw).
   let copying = false;
+  const followers = new FollowerPreviews(host);
 
   function insideSelection(p: ToolPointer): boolean {
     const box = unionBoxes([...host.selection].map((id) => host.elements.get(id)).filter((e) => e !== undefined).map(boundsOf));
@@ -28,6 +30,7 @@ export function selectTool(host: ToolHost): Tool {
 
   function endPreviews() {
     for (const el of moving.slice(0, MAX_LIVE_MOVE_PREVIEWS)) host.preview.end(el.id);
+    followers.end();
   }
 
   function reset() {
@@ -84,6 +87,8 @@ export function selectTool(host: ToolHost): Tool {
         delta = [dx, dy];
         host.setMoving({ ids: movingIds, dx, dy });
         if (!copying) for (const el of moving.slice(0, MAX_LIVE_MOVE_PREVIEWS)) host.preview.update({ ...el, x: round2(el.x + dx), y: round2(el.y + dy) });
+        // Bound arrows and labels follow for others too (small moves only, as above).
+        if (!copying && moving.length <= MAX_LIVE_MOVE_PREVIEWS) followers.update(moving.map((el) => ({ id: el.id, patch: { x: round2(el.x + dx), y: round2(el.y + dy) } })));
       } else if (mode === 'marquee') {
         const box = boxFrom(origin.x, origin.y, p.x, p.y);
         host.setMarquee(box);

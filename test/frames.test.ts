@@ -1,7 +1,9 @@
 import WebSocket from 'ws';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fromWireFrame, type WireFrame } from '@inkboard/protocol';
-import { connect, startServer, testUser, waitFor, type TestServer } from './helpers/server.js';
+import type { Op } from '@inkboard/protocol';
+import { addOp, deleteOp, stroke } from './helpers/elements.js';
+import { connect, pushPatiently, startServer, testUser, waitFor, type TestServer } from './helpers/server.js';
 
 /**
  * Board frames are encoded once per tick and spliced into each subscriber's tRPC envelope as bytes
@@ -77,6 +79,32 @@ describe('board frames on the wire', () => {
     const frame = fromWireFrame(fa.result.data!.data);
     const op = frame.events.find((e) => e.type === 'op');
     expect(op).toMatchObject({ type: 'op', seq, op: { type: 'add', opId: 'op-1', elements: [element] } });
+    await owner.close();
+  });
+
+  it('of every size (7-, 16- and 64-bit lengths) reach each subscriber whole, in seq order, as the ops were pushed', async () => {
+    const owner = connect(server.url, 'owner');
+    const boardId = (await owner.trpc.board.create.mutate({ title: 'Sizes' })).id;
+    const { token } = testUser(server.url, 'owner');
+    const a = await subscriber(token, boardId, 3);
+    const b = await subscriber(token, boardId, 4);
+    await waitFor(() => a.frames().length > 0 && b.frames().length > 0, 'the first frames');
+    // A delete (a frame under 126 bytes), one 2,000-point stroke (tens of KB), ten 5,000-point strokes (over 64 KiB).
+    const pushes: Op[][] = [[addOp(stroke(2))], [addOp(stroke(2_000))], [addOp(...Array.from({ length: 10 }, () => stroke(5_000)))]];
+    pushes.push([deleteOp((pushes[0]![0] as { elements: { id: string }[] }).elements[0]!.id)]);
+    for (const ops of pushes) await pushPatiently(owner, boardId, ops);
+    const opsOf = (s: typeof a) => s.frames().flatMap((m) => fromWireFrame(m.result.data!.data).events.filter((e) => e.type === 'op'));
+    await waitFor(() => opsOf(a).length === 4 && opsOf(b).length === 4, 'every op on both subscriptions');
+    for (const s of [a, b]) {
+      expect(s.received.every((m) => !m.binary)).toBe(true);
+      const got = opsOf(s) as { seq: number; op: Op }[];
+      expect(got.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+      expect(got.map((e) => e.op)).toEqual(pushes.map((ops) => ops[0]));
+    }
+    const sizes = a.received.map((m) => Buffer.byteLength(m.text));
+    expect(Math.min(...sizes)).toBeLessThan(126);
+    expect(sizes.some((n) => n >= 126 && n < 65_536)).toBe(true);
+    expect(Math.max(...sizes)).toBeGreaterThanOrEqual(65_536);
     await owner.close();
   });
 });

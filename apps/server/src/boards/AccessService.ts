@@ -16,8 +16,12 @@ const REMOVED = 'The owner removed you from this board; ask them to invite you a
 
 /** Roles on boards, members and share links. Every board procedure asks `require` first. */
 export class AccessService {
-  /** Role lookups happen on every call (cursor moves at 30 Hz per person): keep them off the database. */
-  private readonly roles = new Map<string, { role: Role | null; at: number }>();
+  /**
+   * Role lookups happen on every call (cursor moves at 30 Hz per person): keep them off the database.
+   * By board, then user (no key string made per lookup); `cachedRoles` counts the entries.
+   */
+  private readonly roles = new Map<string, Map<string, { role: Role | null; at: number }>>();
+  private cachedRoles = 0;
 
   constructor(
     private readonly storage: Storage,
@@ -29,12 +33,17 @@ export class AccessService {
   }
 
   async roleOf(boardId: string, userId: string, now = Date.now()): Promise<Role | null> {
-    const key = `${boardId}\u0000${userId}`;
-    const cached = this.roles.get(key);
+    const cached = this.roles.get(boardId)?.get(userId);
     if (cached && now - cached.at < ROLE_CACHE_MS) return cached.role;
     const role = await this.storage.roleOf(boardId, userId);
-    if (this.roles.size > 50_000) this.roles.clear();
-    this.roles.set(key, { role, at: now });
+    if (this.cachedRoles > 50_000) {
+      this.roles.clear();
+      this.cachedRoles = 0;
+    }
+    let board = this.roles.get(boardId);
+    if (!board) this.roles.set(boardId, (board = new Map()));
+    if (!board.has(userId)) this.cachedRoles++;
+    board.set(userId, { role, at: now });
     return role;
   }
 
@@ -43,7 +52,7 @@ export class AccessService {
    * takes the asynchronous way (`require`). Null: cached as no access.
    */
   cachedRole(boardId: string, userId: string, now = Date.now()): Role | null | undefined {
-    const cached = this.roles.get(`${boardId}\u0000${userId}`);
+    const cached = this.roles.get(boardId)?.get(userId);
     return cached && now - cached.at < ROLE_CACHE_MS ? cached.role : undefined;
   }
 
@@ -53,8 +62,8 @@ export class AccessService {
   }
 
   private forgetLocal(boardId: string): void {
-    const prefix = `${boardId}\u0000`;
-    for (const key of this.roles.keys()) if (key.startsWith(prefix)) this.roles.delete(key);
+    this.cachedRoles -= this.roles.get(boardId)?.size ?? 0;
+    this.roles.delete(boardId);
   }
 
   /** The caller's role when it is at least `least`; NOT_FOUND for a missing board, FORBIDDEN otherwise. */

@@ -117,6 +117,50 @@ export function sharedFrameMessage(envelope: Envelope, trackedId: string, frame:
   return out;
 }
 
+/** Per shared message: the whole WebSocket frame (a text frame's header, then the message). */
+const framed = new WeakMap<Buffer, Buffer>();
+
+/** `message` as one unmasked, final WebSocket text frame (RFC 6455 5.2), made once per message. */
+function wsTextFrame(message: Buffer): Buffer {
+  let frame = framed.get(message);
+  if (frame === undefined) {
+    const n = message.length;
+    const headerLength = n < 126 ? 2 : n < 65_536 ? 4 : 10;
+    frame = Buffer.allocUnsafe(headerLength + n);
+    frame[0] = 0x81; // FIN, opcode 1 (text)
+    if (n < 126) frame[1] = n;
+    else if (n < 65_536) {
+      frame[1] = 126;
+      frame.writeUInt16BE(n, 2);
+    } else {
+      frame[1] = 127;
+      frame.writeBigUInt64BE(BigInt(n), 2);
+    }
+    message.copy(frame, headerLength);
+    framed.set(message, frame);
+  }
+  return frame;
+}
+
+interface WsInternals {
+  _socket?: { write(chunk: Buffer): boolean; destroyed: boolean } | null;
+  _sender?: { _state: number; _queue: unknown[] } | null;
+}
+
+/**
+ * Sends a tick's shared message (`sharedFrameMessage`) on `ws`. When the connection's sender is idle
+ * (nothing queued: no compression, no blob being read, which is always so on this server), the
+ * WebSocket frame, made once per message for every subscriber, is written to the TCP socket as it
+ * is: what `ws.send` would write, without framing the same bytes again per subscriber (issue 19).
+ * Otherwise `ws.send`, in order behind what is queued. Unsent bytes count in `ws.bufferedAmount`
+ * either way (the TCP socket's buffer), as the socket guard expects.
+ */
+export function sendShared(ws: WebSocket, message: Buffer): void {
+  const { _socket: socket, _sender: sender } = ws as unknown as WsInternals;
+  if (ws.readyState === ws.OPEN && socket && !socket.destroyed && sender && sender._state === 0 && sender._queue.length === 0) socket.write(wsTextFrame(message));
+  else ws.send(message);
+}
+
 /** The JSON of a frozen frame as UTF-8, made once (shared with the encoder). */
 function frameBytes(frame: object): Buffer {
   let bytes = frameCache.get(frame);

@@ -17,7 +17,7 @@ import { EPHEMERAL_RULES, publicUser, publishEphemeral } from '../../boards/ephe
 import { FrameQueue, RESYNC } from '../../boards/frameQueue.js';
 import { pushTooLarge, pushTooManyChanges, rawPushChanges, rawPushPoints } from '../../boards/budgets.js';
 import { chargeSize } from '../sizeRates.js';
-import { envelopeOf, sharedFrameMessage, withEventBytes } from '../../plugins/frameEncoder.js';
+import { envelopeOf, sendShared, sharedFrameMessage, withEventBytes } from '../../plugins/frameEncoder.js';
 import type { Context } from '../context.js';
 import { TRPCError } from '@trpc/server';
 import { authedProcedure, boardProcedure, rateLimited, router } from '../trpc.js';
@@ -179,7 +179,7 @@ export const boardRouter = router({
           if (item.seq > next) return false;
           const message = sharedFrameMessage(envelope, String(next), item);
           try {
-            socket.send(message);
+            sendShared(socket, message);
           } catch {
             return false; // the generator sends it, or ends with the socket
           }

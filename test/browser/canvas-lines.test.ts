@@ -156,6 +156,20 @@ describe('lines, arrows, labels and notes in the browser', () => {
     await undo(page);
     await waitUntil(() => near(worldPoints(ofType('arrow')[0]!)[1], [350, 200]), 'the point back where it was');
     await waitUntil(async () => (await inkAt(bob.page, 275, 200, 4)) > 0, 'bob to see the point back');
+
+    // A focused handle: arrow keys move its point (one op a press), Delete takes it away; each undone.
+    await page.getByRole('button', { name: 'Point 3 of 3' }).focus();
+    await page.keyboard.press('Shift+ArrowRight');
+    await waitUntil(() => near(worldPoints(ofType('arrow')[0]!)[2], [360, 350]), 'the last point moved by 10');
+    expect(near(worldPoints(ofType('arrow')[0]!)[0], [200, 200])).toBe(true);
+    await page.getByRole('button', { name: 'Point 2 of 3' }).focus();
+    await page.keyboard.press('Delete');
+    await waitUntil(() => ofType('arrow')[0]?.points.length === 2, 'the middle point removed');
+    expect(worldPoints(ofType('arrow')[0]!)).toEqual([[200, 200], [360, 350]]);
+    await undo(page);
+    await waitUntil(() => ofType('arrow')[0]?.points.length === 3, 'the point back');
+    await undo(page);
+    await waitUntil(() => near(worldPoints(ofType('arrow')[0]!)[2], [350, 350]), 'the last point back');
   });
 
   let rect: Rectangle;
@@ -244,6 +258,13 @@ describe('lines, arrows, labels and notes in the browser', () => {
     await waitUntil(() => ofType('text')[0]?.text === 'Hello world', 'the label edited');
     expect(ofType('text')).toHaveLength(1);
     await waitForSummary(bob.page, (s) => s.includes('“Hello world”'), 'bob to see the edited label');
+    // Enter on the selected box opens its label too.
+    await click(page, 640, 500);
+    await page.keyboard.press('Enter');
+    await area.waitFor();
+    expect(await area.inputValue()).toBe('Hello world');
+    await page.keyboard.press('Escape');
+    await area.waitFor({ state: 'detached' });
     // Deleting the box deletes its label with it (one op: one undo brings both back).
     await click(page, 640, 500);
     await page.keyboard.press('Delete');

@@ -54,6 +54,17 @@ export function editTextAt(editor: Editor, x: number, y: number): void {
   else if (!hit) editor.editText({ x, y: y - editor.style.fontSize * 0.625 });
 }
 
+/** Enter on a lone selected box, note or label: edits the label or the note's text; false for anything else. */
+export function editSelectedText(editor: Editor): boolean {
+  const only = editor.selected.length === 1 ? editor.selected[0] : undefined;
+  const container = only?.type === 'text' && only.containerId ? editor.elements.get(only.containerId) : only;
+  if (!container || container.locked || !editor.canEdit) return false;
+  if (container.type === 'note') openNote(editor, container, false);
+  else if (isContainer(container)) openLabel(editor, container);
+  else return false;
+  return true;
+}
+
 /** Opens the text overlay on a rectangle's, ellipse's or note's label (its own or a new one). */
 export function openLabel(editor: Editor, container: Element): void {
   if (!editor.canEdit) return;

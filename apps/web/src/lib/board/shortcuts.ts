@@ -2,6 +2,7 @@ import type { ToolName } from '../tools/types.js';
 import { arrangeSelection, duplicateSelection, nudgeSelection, zoomToSelection } from './actions.js';
 import { groupSelection, toggleSelectionLock, ungroupSelection } from './grouping.js';
 import type { Editor } from './Editor.svelte.js';
+import { editSelectedText } from './labels.js';
 
 /** Excalidraw's tool keys: a letter and a digit each. */
 export const TOOL_KEYS: Record<ToolName, { key: string; digit?: string }> = {
@@ -114,6 +115,7 @@ export function handleKeyDown(editor: Editor, e: KeyboardEvent): boolean {
     return true;
   }
   if (key === 'enter' && editor.activeTool?.finish?.()) return true;
+  if (key === 'enter' && editSelectedText(editor)) return true;
   if (key === 'enter' && editor.selected.length === 1 && editor.selected[0]?.type === 'text') {
     editor.editText(editor.selected[0]);
     return true;

@@ -1,4 +1,5 @@
 import { newId } from '@inkboard/protocol';
+import { withLabels } from '../board/arrange.js';
 import { elementsTouchedBy } from '../canvas/hitTest.js';
 import { tolerance, type Tool, type ToolHost, type ToolPointer } from './types.js';
 
@@ -28,7 +29,8 @@ export function eraserTool(host: ToolHost): Tool {
       }
     },
     up() {
-      const ids = [...marked].filter((id) => host.elements.has(id));
+      // A box's label goes with it.
+      const ids = withLabels(host.sorted, marked).map((el) => el.id);
       if (ids.length) host.commit({ type: 'delete', opId: newId(), ids });
       this.cancel();
     },

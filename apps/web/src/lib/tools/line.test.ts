@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Arrow, Element, Line } from '@inkboard/protocol';
 import { bindEnd, buildLine, snapFrom } from './line.js';
-import { handlePoints, movePoint, pointPatch } from './pointEdit.js';
+import { handlePoints, movePoint, pointPatch, removePoint } from './pointEdit.js';
 
 const common = { z: 'a0', strokeColor: '#1e1e1e', strokeWidth: 2, opacity: 1 };
 const box: Element = { ...common, id: 'box', type: 'rectangle', x: 100, y: 100, width: 100, height: 50, fillColor: 'transparent' };
@@ -70,5 +70,14 @@ describe('editing the points of a line or arrow', () => {
     const { element } = movePoint(host, turned, 1, 50, 80);
     expect(pointPatch(turned, element)).toMatchObject({ angle: 0 });
     expect(handlePoints(element, () => undefined)[1]).toEqual([50, 80]);
+  });
+
+  it('removes a point while at least two stay; a removed arrow end loses its binding', () => {
+    expect(pointPatch(line, removePoint(line, 1, () => undefined)!)).toEqual({ points: [[0, 0], [100, 100]] });
+    const two: Line = { ...line, points: [[0, 0], [5, 5]] };
+    expect(removePoint(two, 0, () => undefined)).toBeNull();
+    const arrow: Arrow = { ...common, id: 'a', type: 'arrow', x: 0, y: 0, points: [[0, 0], [50, 50], [150, 125]], endBinding: { elementId: 'box', fixedPoint: [0.5, 0.5] } };
+    expect(pointPatch(arrow, removePoint(arrow, 2, (id) => elements.get(id))!)).toEqual({ points: [[0, 0], [50, 50]], endBinding: null });
+    expect(pointPatch(arrow, removePoint(arrow, 1, (id) => elements.get(id))!)).toEqual({ points: [[0, 0], [150, 125]] });
   });
 });

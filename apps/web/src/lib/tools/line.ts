@@ -166,6 +166,11 @@ export function lineTool(host: ToolHost, kind: LineKind): Tool {
     },
     hover(p) {
       if (placed.length && !press) show([...placed, at(p, placed.at(-1))]);
+      // Before an arrow starts, the shape its start would bind to is outlined.
+      else if (!placed.length && !press && kind === 'arrow') {
+        const start = bindEnd(host, '', p.x, p.y);
+        host.setHighlight(start ? bindHighlight(start.target, host.zoom) : null);
+      }
     },
     finish,
     cancel: reset,

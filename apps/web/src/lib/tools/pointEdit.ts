@@ -64,3 +64,17 @@ export function pointPatch(original: PolyLine, edited: PolyLine): ElementPatch {
   }
   return patch;
 }
+
+/**
+ * The line without point `index`, or null when it has only two; an arrow end taken away loses its
+ * binding (the next point becomes the free end).
+ */
+export function removePoint(el: PolyLine, index: number, lookup: Lookup): PolyLine | null {
+  const base = plainLine(el);
+  if (base.points.length <= 2) return null;
+  const resolved = base.type === 'arrow' ? resolvedArrowPoints(base, lookup) : base.points;
+  const out = { ...base, points: resolved.filter((_, i) => i !== index) } as PolyLine;
+  if (out.type === 'arrow' && index === 0) out.startBinding = null;
+  if (out.type === 'arrow' && index === resolved.length - 1) out.endBinding = null;
+  return out;
+}

@@ -130,9 +130,18 @@ describe('lines, arrows, labels and notes in the browser', () => {
     await page.keyboard.press('Enter');
     await waitUntil(() => ofType('line').length === 2, 'the line ended by Enter stored');
     expect(ofType('line').map((l) => l.points.length).sort()).toEqual([2, 3]);
+    // A click on the last point ends a line too (how a touch screen ends it); no text opens there.
+    await pickTool(page, 'Line');
+    await click(page, 700, 150);
+    await click(page, 760, 200);
+    await click(page, 760, 200);
+    await waitUntil(() => ofType('line').length === 3, 'the line ended by a click on its last point stored');
+    expect(ofType('line').map((l) => l.points.length).sort()).toEqual([2, 2, 3]);
+    expect(await page.getByRole('textbox', { name: 'Text', exact: true }).count()).toBe(0);
     await undo(page);
     await undo(page);
-    await waitUntil(() => ofType('line').length === 0, 'both lines undone');
+    await undo(page);
+    await waitUntil(() => ofType('line').length === 0, 'the lines undone');
   });
 
   step('dragging a point of the selected arrow moves it (bob sees the drag live), one op, undone', async () => {

@@ -17,6 +17,8 @@ type Gesture =
  */
 export class CanvasInput {
   private gesture: Gesture = { kind: 'none' };
+  /** The tool when the last button went down: a double-click whose clicks changed the tool (a line ended by its second click) is not taken again. */
+  private downTool: string | null = null;
   private readonly touches = new Map<number, { x: number; y: number }>();
 
   constructor(
@@ -74,6 +76,7 @@ export class CanvasInput {
       if (this.touches.size > 2) return;
     }
     if (this.gesture.kind !== 'none') return;
+    this.downTool = this.editor.tool;
     this.canvas.setPointerCapture(e.pointerId);
     const tool = this.editor.activeTool;
     if (e.button === 1 || this.editor.spaceHeld || !tool) {
@@ -191,7 +194,7 @@ export class CanvasInput {
    */
   private readonly dblclick = (e: MouseEvent) => {
     const ed = this.editor;
-    if (ed.activeTool?.finish?.()) return;
+    if (this.downTool !== ed.tool || ed.activeTool?.finish?.()) return;
     if (!ed.canEdit || (ed.tool !== 'select' && ed.tool !== 'text')) return;
     const [sx, sy] = this.local(e);
     const [x, y] = ed.toWorld(sx, sy);

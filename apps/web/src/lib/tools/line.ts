@@ -78,8 +78,8 @@ export function buildLine(
 
 /**
  * Lines and arrows: a drag draws a two-point one (as before); a click starts one point by point --
- * each click adds a point, a rubber-band segment follows the pointer, double-click or Enter ends it,
- * Escape drops it. Shift turns the segment being drawn in 15 degree steps. An arrow's ends bind to the
+ * each click adds a point, a rubber-band segment follows the pointer, double-click, Enter or a click
+ * on the last point ends it, Escape drops it. Shift turns the segment being drawn in 15 degree steps. An arrow's ends bind to the
  * rectangle, ellipse or note they are dropped on (the shape is outlined while the end is over it).
  */
 export function lineTool(host: ToolHost, kind: LineKind): Tool {
@@ -160,7 +160,12 @@ export function lineTool(host: ToolHost, kind: LineKind): Tool {
         return;
       }
       const next = at(p, placed.at(-1));
-      if (far(next, placed.at(-1)!)) placed.push(next);
+      // A click on the last point ends the line (how a touch screen, without double-click or Enter, ends it).
+      if (!far(next, placed.at(-1)!)) {
+        finish();
+        return;
+      }
+      placed.push(next);
       if (placed.length >= LIMITS.pointsPerLine) finish();
       else show([...placed, next]);
     },

@@ -2,11 +2,16 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId, zRangeAbove, type Element, type Op } from '@inkboard/protocol';
 import { connect, pushPatiently, testUser, type TestServer } from '../helpers/server.js';
-import { launchBrowser, newPerson, screenshots, startWebServer, waitForSummary, elementCount, type Person } from './helpers.js';
+import { launchBrowser, newPerson, screenshots, startWebServer, waitForSummary, waitUntil, elementCount, type Person } from './helpers.js';
 import { mulberry32 } from '../helpers/fuzz.js';
 
 const ELEMENTS = 5_000;
 const PAN_MS = 2_000;
+/** The board and the selection of the drag and resize measurement (issue 14). */
+const BIG = 10_000;
+const SELECTED = 500;
+/** A floor well under the 30 fps the issue asks, as the pan floors are (shared machine, no GPU); the figures are the result. */
+const MIN_TRANSFORM_FPS = 15;
 
 /** Deterministic, so every run draws the same board. */
 const random = mulberry32;
@@ -111,6 +116,57 @@ async function measurePan(page: Page, ms: number, zoom = false): Promise<PanResu
   );
 }
 
+/** Animation frames counted in the page for `ms` (started at once; resolves when the time is up). */
+async function countFrames(page: Page, ms: number): Promise<PanResult> {
+  return page.evaluate(
+    (duration) =>
+      new Promise<PanResult>((resolve) => {
+        const stats = (window as unknown as { __perf: { work: number[]; running: boolean } }).__perf;
+        stats.work = [];
+        stats.running = true;
+        const frames: number[] = [];
+        const start = performance.now();
+        const tick = (now: number) => {
+          frames.push(now);
+          if (now - start < duration) {
+            requestAnimationFrame(tick);
+            return;
+          }
+          stats.running = false;
+          const gaps = frames.slice(1).map((t, k) => t - frames[k]!);
+          resolve({
+            fps: ((frames.length - 1) * 1000) / (frames.at(-1)! - frames[0]!),
+            frames: frames.length - 1,
+            workMs: stats.work.reduce((a, b) => a + b, 0) / Math.max(1, frames.length - 1),
+            worstWorkMs: Math.max(0, ...stats.work),
+            worstFrameMs: Math.max(0, ...gaps),
+          });
+        };
+        requestAnimationFrame(tick);
+      }),
+    ms,
+  );
+}
+
+/**
+ * Presses at (x, y) (page pixels) and moves the mouse in a circle of `radius` around it for `ms`
+ * (input as fast as the browser takes it: every frame has a new position), counting frames; releases.
+ */
+async function measureDrag(page: Page, x: number, y: number, radius: number, ms: number): Promise<PanResult> {
+  await page.mouse.move(x, y);
+  await page.mouse.down();
+  await page.mouse.move(x + 10, y, { steps: 2 });
+  const measuring = countFrames(page, ms);
+  const start = Date.now();
+  for (let i = 0; Date.now() - start < ms; i++) {
+    const a = i / 15;
+    await page.mouse.move(x + radius * Math.sin(a), y + radius * (1 - Math.cos(a)) * 0.5);
+  }
+  const result = await measuring;
+  await page.mouse.up();
+  return result;
+}
+
 describe('drawing performance', () => {
   let server: TestServer;
   let browser: Browser;
@@ -166,4 +222,63 @@ describe('drawing performance', () => {
     expect(normal.fps).toBeGreaterThan(20);
     expect(all.fps).toBeGreaterThan(5);
   }, 120_000);
+
+  it(`drags and resizes a selection of ${SELECTED} elements on a board of ${BIG} at a steady frame rate`, async ({ onTestFailed }) => {
+    onTestFailed(async () => void (await screenshots(person ? [person] : [], 'failed-performance-transform')));
+    testUser(server.url, 'perf');
+    const client = connect(server.url, 'perf');
+    const { id: boardId } = await client.trpc.board.create.mutate({ title: '10k elements' });
+    // Every 20th element is in one group, so one click selects all 500 of them; the last one (on
+    // top) is a filled box in the middle of the board to click.
+    const group = newId();
+    const elements = seedElements(BIG, 7).map((el, i): Element => (i % (BIG / SELECTED) === BIG / SELECTED - 1 ? { ...el, groupIds: [group] } : el));
+    const last = elements[BIG - 1]!;
+    const handle: Element = { id: last.id, z: last.z, type: 'rectangle', x: 2900, y: 1900, width: 200, height: 200, fillColor: '#ffc9c9', strokeColor: '#1e1e1e', strokeWidth: 2, opacity: 1, groupIds: [group] };
+    elements[BIG - 1] = handle;
+    for (let i = 0; i < elements.length; i += 250) await pushPatiently(client, boardId, [{ type: 'add', opId: newId(), elements: elements.slice(i, i + 250) }]);
+    await client.close();
+
+    person = await newPerson(browser, 'perf-transform');
+    const { page } = person;
+    await page.addInitScript(instrument);
+    await page.goto(`${server.url}/b/${boardId}`);
+    await page.getByLabel('Username').fill('perf');
+    await page.getByLabel('Password').fill('password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await waitForSummary(page, (s) => elementCount(s) === BIG, `${BIG} elements to load`, 60_000);
+
+    // Where the box is on screen: the board was fitted on opening and its viewport remembered.
+    const key = `inkboard:viewport:${boardId}`;
+    await page.waitForFunction((k) => localStorage.getItem(k) !== null, key);
+    const v = JSON.parse((await page.evaluate((k) => localStorage.getItem(k), key))!) as { x: number; y: number; zoom: number };
+    const canvas = (await page.getByLabel('Board canvas').boundingBox())!;
+    const bx = canvas.x + (3000 - v.x) * v.zoom;
+    const by = canvas.y + (2000 - v.y) * v.zoom;
+    await page.mouse.click(bx, by);
+    const se = page.getByRole('group', { name: 'Transform handles' }).getByRole('button', { name: 'Resize south-east' });
+    await se.waitFor({ state: 'attached' });
+
+    // The south-east handle is at the board's bottom-right (clear of the toolbars); resize first.
+    const h = (await se.boundingBox())!;
+    const resizing = await measureDrag(page, h.x + h.width / 2, h.y + h.height / 2, 100, PAN_MS);
+    await screenshots([person], 'performance-resized-500');
+    const moved = server.app.boards.service.peek(boardId)?.elements.get(handle.id);
+    const [mx, my] = moved?.type === 'rectangle' ? [moved.x + moved.width / 2, moved.y + moved.height / 2] : [3000, 2000];
+    const dragging = await measureDrag(page, canvas.x + (mx - v.x) * v.zoom, canvas.y + (my - v.y) * v.zoom, 120, PAN_MS);
+    await screenshots([person], 'performance-dragged-500');
+
+    const fmt = (r: PanResult) =>
+      `${r.fps.toFixed(1)} fps (${r.frames} frames in ${PAN_MS / 1000} s, longest frame ${r.worstFrameMs.toFixed(0)} ms; ` +
+      `drawing ${r.workMs.toFixed(2)} ms per frame on the main thread, slowest ${r.worstWorkMs.toFixed(1)} ms)`;
+    console.log(`[inkboard] frame rate dragging ${SELECTED} selected of ${BIG} elements, all in view: ${fmt(dragging)}`);
+    console.log(`[inkboard] frame rate resizing ${SELECTED} selected of ${BIG} elements, all in view: ${fmt(resizing)}`);
+    expect(person.errors).toEqual([]);
+    // Both gestures ended in ops: the group moved, then was resized (its box is no longer 200 wide).
+    await waitUntil(() => {
+      const box = server.app.boards.service.peek(boardId)?.elements.get(handle.id);
+      return box?.type === 'rectangle' && box.x !== 2900 && box.width !== 200;
+    }, 'the drag and the resize to be stored');
+    expect(dragging.fps).toBeGreaterThan(MIN_TRANSFORM_FPS);
+    expect(resizing.fps).toBeGreaterThan(MIN_TRANSFORM_FPS);
+  }, 180_000);
 });

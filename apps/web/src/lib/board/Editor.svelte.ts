@@ -311,7 +311,8 @@ export class Editor implements TransformHost {
       overlays,
       faded: this.faded,
       moving: this.moving,
-      selection: this.moving?.replaced ? shown.map((el) => outlineOf(this.moving?.replaced?.get(el.id) ?? el)) : shown.map(outlineOf),
+      // While resized or turned only the frame is drawn (as in Excalidraw), not each element's outline.
+      selection: this.moving?.replaced ? [] : shown.map(outlineOf),
       frame: frame && { frame, handles: this.handleFrame !== null },
       marquee: this.marquee,
       viewport: this.viewport,

@@ -8,6 +8,7 @@ import {
   snapAngle,
   transformTargets,
   handlePosition,
+  resizeBox,
   type Element,
   type ElementUpdate,
   type SelectionFrame,
@@ -17,6 +18,14 @@ import type { Tool, ToolHost, ToolPointer } from './types.js';
 
 /** Resizes and turns of more elements than this are not previewed live to others (the op still syncs). */
 const MAX_LIVE_PREVIEWS = 20;
+/**
+ * Up to this many elements, a resize is drawn exactly as it will be stored while dragged; a bigger
+ * selection is drawn under one affine transform (its cached paths scaled, strokes' widths too, until
+ * the release), which keeps the frame rate with hundreds of elements. A turn is exact either way.
+ */
+const MAX_EXACT_PREVIEW = 40;
+
+type Matrix = [number, number, number, number, number, number];
 
 /** What the transform gesture needs from the editor besides a tool's host. */
 export interface TransformHost extends ToolHost {
@@ -70,6 +79,8 @@ export function transformTool(host: TransformHost, select: Tool): Tool {
     const cx = (box.minX + box.maxX) / 2;
     const cy = (box.minY + box.maxY) / 2;
     let own: ElementUpdate[];
+    let matrix: Matrix | undefined;
+    const big = gesture.ids.size > MAX_EXACT_PREVIEW;
     if (gesture.handle === 'rotate') {
       const delta = angleBetween(cx, cy, [gesture.down.x, gesture.down.y], [p.x, p.y]);
       own = rotateElements(gesture.start, delta, { snap: p.shift });
@@ -77,8 +88,22 @@ export function transformTool(host: TransformHost, select: Tool): Tool {
       const lone = targets.length === 1 ? (targets[0]!.angle ?? 0) : null;
       const turn = !p.shift ? delta : lone !== null ? snapAngle(lone + delta) - lone : snapAngle(delta);
       host.setTransformFrame(turnedFrame(gesture, turn));
+      if (big) {
+        const cos = Math.cos(turn);
+        const sin = Math.sin(turn);
+        matrix = [cos, sin, -sin, cos, cx - cx * cos + cy * sin, cy - cx * sin - cy * cos];
+      }
     } else {
-      own = resizeElements(gesture.start, gesture.handle, [p.x + gesture.offset[0], p.y + gesture.offset[1]], { keepAspect: p.shift, fromCentre: p.alt });
+      const pointer: [number, number] = [p.x + gesture.offset[0], p.y + gesture.offset[1]];
+      const options = { keepAspect: p.shift, fromCentre: p.alt };
+      own = resizeElements(gesture.start, gesture.handle, pointer, options);
+      // Several elements: the frame is unturned, and each point maps as the box does.
+      if (big && gesture.frame.angle === 0) {
+        const next = resizeBox(box, gesture.handle, pointer[0], pointer[1], options);
+        const sx = box.maxX > box.minX ? (next.maxX - next.minX) / (box.maxX - box.minX) : 1;
+        const sy = box.maxY > box.minY ? (next.maxY - next.minY) / (box.maxY - box.minY) : 1;
+        matrix = [sx, 0, 0, sy, next.minX - box.minX * sx, next.minY - box.minY * sy];
+      }
     }
     const updates = followUpdates(host.elements, own);
     gesture.updates = updates;
@@ -91,7 +116,7 @@ export function transformTool(host: TransformHost, select: Tool): Tool {
       const frame = selectionFrame(gesture.start.map((el) => replaced.get(el.id) ?? el));
       host.setTransformFrame(frame);
     }
-    host.setMoving({ ids: gesture.ids, dx: 0, dy: 0, replaced });
+    host.setMoving(matrix ? { ids: gesture.ids, dx: 0, dy: 0, replaced, matrix } : { ids: gesture.ids, dx: 0, dy: 0, replaced });
     for (const el of replaced.values()) {
       if (gesture.previewed.size >= MAX_LIVE_PREVIEWS && !gesture.previewed.has(el.id)) continue;
       gesture.previewed.add(el.id);

@@ -305,6 +305,15 @@ describe('lines, arrows, labels and notes in the browser', () => {
     await waitForSummary(bob.page, (s) => kindCount(s, 'sticky note') === 1 && s.includes('Buy milk'), 'bob to see the note');
     expect(await page.getByRole('button', { name: 'Select', exact: true }).getAttribute('aria-pressed')).toBe('true');
 
+    // The selected note's fill and font size change from the style panel (one op each).
+    await page.getByRole('button', { name: 'Fill Light red' }).click();
+    await waitUntil(() => ofType('note')[0]?.fillColor === '#ffc9c9', 'the note filled light red');
+    await page.getByRole('button', { name: 'Font size L', exact: true }).click();
+    await waitUntil(() => (ofType('note')[0]?.fontSize ?? 0) > note.fontSize, 'the note’s font size larger');
+    await undo(page);
+    await undo(page);
+    await waitUntil(() => ofType('note')[0]?.fillColor === '#fff3bf' && ofType('note')[0]?.fontSize === note.fontSize, 'the note’s fill and size undone');
+
     await page.mouse.dblclick(...(await point(page, 1000, 300)));
     await area.waitFor();
     await page.keyboard.press('Control+End');

@@ -240,8 +240,8 @@ export class Editor implements TransformHost {
       const p: Record<string, string | number> = {};
       if (patch.strokeColor !== undefined) p.strokeColor = patch.strokeColor;
       if (patch.strokeWidth !== undefined && el.type !== 'text') p.strokeWidth = patch.strokeWidth;
-      if (patch.fillColor !== undefined && (el.type === 'rectangle' || el.type === 'ellipse')) p.fillColor = patch.fillColor;
-      if (patch.fontSize !== undefined && el.type === 'text') p.fontSize = patch.fontSize;
+      if (patch.fillColor !== undefined && (el.type === 'rectangle' || el.type === 'ellipse' || el.type === 'note')) p.fillColor = patch.fillColor;
+      if (patch.fontSize !== undefined && (el.type === 'text' || el.type === 'note')) p.fontSize = patch.fontSize;
       if (patch.textAlign !== undefined && (el.type === 'text' || el.type === 'note')) p.textAlign = patch.textAlign;
       if (patch.fontFamily !== undefined && (el.type === 'text' || el.type === 'note')) p.fontFamily = patch.fontFamily;
       return Object.keys(p).length ? [{ id: el.id, patch: p }] : [];

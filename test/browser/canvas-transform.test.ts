@@ -202,6 +202,27 @@ describe('transforming a selection in the browser', () => {
     await waitColor(bob.page, [448, 472], isWhite, 'bob to see the snapped turn undone');
   });
 
+  step('the handles work from the keyboard: arrow keys resize (Shift: 10) and turn by 15 degrees; each undone', async () => {
+    const { page } = alice;
+    const handles = page.getByRole('group', { name: 'Transform handles' });
+    await handles.getByRole('button', { name: 'Resize east', exact: true }).focus();
+    await page.keyboard.press('Shift+ArrowRight');
+    await page.keyboard.press('Shift+ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    await waitStored(() => rectA().width === A.w + 21, 'the width grown by 21 from the keyboard');
+    // The handle, not the selection: nothing moved.
+    expect(rectA()).toMatchObject({ x: A.x, y: A.y, height: A.h });
+    await waitColor(bob.page, [515, 375], isRed, 'bob to see the box widened');
+    for (let i = 0; i < 3; i++) await page.keyboard.press('Control+z');
+    await waitStored(() => rectA().width === A.w, 'the keyboard resizes undone one by one');
+
+    await handles.getByRole('button', { name: 'Rotate', exact: true }).focus();
+    await page.keyboard.press('ArrowRight');
+    await waitStored(() => Math.abs((rectA().angle ?? 0) - Math.PI / 12) < 1e-9, 'a 15-degree turn from the keyboard');
+    await page.keyboard.press('Control+z');
+    await waitStored(() => (rectA().angle ?? 0) === 0, 'the keyboard turn undone');
+  });
+
   step('group (Ctrl+G and the Group button): a click selects the whole group, for bob too; ungroup; each undone', async () => {
     const { page } = alice;
     await pickTool(page, 'Rectangle');

@@ -157,3 +157,31 @@ export function transformTool(host: TransformHost, select: Tool): Tool {
     },
   };
 }
+
+/** Arrow keys on a focused handle: its direction in screen terms. */
+export const HANDLE_KEYS: Record<string, [number, number]> = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+
+/**
+ * The keyboard's way to use a handle: a resize handle moves by (dx, dy) screen pixels, the rotation
+ * handle turns by 15 degrees (right and down clockwise, to the next multiple of 15 for a lone
+ * element). One update op (with bound arrows and labels); false when there was nothing to change.
+ */
+export function stepHandle(host: TransformHost, handle: HandleName, dx: number, dy: number): boolean {
+  const frame = host.handleFrame;
+  if (!frame) return false;
+  const start = host.sorted.filter((el) => host.selection.has(el.id));
+  let own: ElementUpdate[];
+  if (handle === 'rotate') {
+    own = rotateElements(start, (dx + dy > 0 ? 1 : -1) * (Math.PI / 12), { snap: true });
+  } else {
+    const [x, y] = handlePosition(frame, handle);
+    own = resizeElements(start, handle, [x + dx / host.zoom, y + dy / host.zoom]);
+  }
+  const updates = followUpdates(host.elements, own).filter((u) => {
+    const el = host.elements.get(u.id);
+    return el && Object.entries(u.patch).some(([k, v]) => JSON.stringify((el as Record<string, unknown>)[k]) !== JSON.stringify(v));
+  });
+  if (!updates.length) return false;
+  host.commit({ type: 'update', opId: newId(), updates });
+  return true;
+}

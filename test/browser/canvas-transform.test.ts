@@ -286,6 +286,12 @@ describe('transforming a selection in the browser', () => {
     await click(bob.page, ...EMPTY);
     await click(bob.page, 350, 330);
     expect(await hasHandles(bob.page)).toBe(false);
+    // Nor by a marquee around it, nor by Ctrl+A (which takes the blue box alone).
+    await drag(page, [[250, 250], [400, 400], [560, 500]]);
+    expect(await hasHandles(page)).toBe(false);
+    await page.keyboard.press('Control+a');
+    await waitUntil(async () => (await hasHandles(page)) && (await handleAt(page, 'Resize north-west'))[0] > 600, 'Ctrl+A to select only the unlocked box');
+    await click(page, ...EMPTY);
 
     await page.keyboard.press('Control+z');
     await waitStored(() => !rectA().locked, 'the lock to be undone');
@@ -332,6 +338,37 @@ describe('transforming a selection in the browser', () => {
     await page.keyboard.press('Control+z');
     await waitStored(() => c().x === 550, 'the distribution to be undone');
     await waitColor(bob.page, [545, 560], isWhite, 'bob to see the distribution undone');
+  });
+
+  step('a selection of two is resized and turned as one (bob sees both change); each undone', async () => {
+    const { page } = alice;
+    await click(page, ...EMPTY);
+    await click(page, 350, 330);
+    await click(page, 725, 360, ['Shift']);
+    // The frame spans A (300..500) and B (650..800): dragging its east side by 100 scales both by 1.2.
+    const e = await handleAt(page, 'Resize east');
+    expect(e[0]).toBeGreaterThan(800);
+    await dragFrom(page, e, [[e[0] + 100, e[1]]]);
+    const [a, b] = rects();
+    await waitStored(() => near(rects()[0]!.width, 240, 1) && near(rects()[1]!.width, 180, 1), 'both boxes widened');
+    expect(near(rects()[1]!.x, 300 + (650 - 299) * 1.2 - 1, 1.5)).toBe(true);
+    await waitColor(bob.page, [880, 360], isBlue, 'bob to see the blue box widened and moved');
+    await page.keyboard.press('Control+z');
+    await waitStored(() => rects()[0]!.width === a!.width && rects()[1]!.x === b!.x, 'the resize of both undone');
+    await waitColor(bob.page, [880, 360], isWhite, 'bob to see both back');
+
+    // A half turn about the frame's centre swaps their places.
+    const rotate = await handleAt(page, 'Rotate');
+    const [cx, cy] = [(299 + 801) / 2, (299 + 451) / 2];
+    await dragFrom(page, rotate, [[cx + 150, cy], [cx, cy + 150]]);
+    await waitStored(() => Math.abs((rects()[0]!.angle ?? 0) - Math.PI) < 0.05, 'both turned half round');
+    expect(Math.abs((rects()[1]!.angle ?? 0) - Math.PI)).toBeLessThan(0.05);
+    // The red box is now on the right, the blue one on the left.
+    await waitColor(bob.page, [700, 400], isRed, 'bob to see the red box on the right');
+    await waitColor(bob.page, [380, 400], isBlue, 'bob to see the blue box on the left');
+    await page.keyboard.press('Control+z');
+    await waitStored(() => (rects()[0]!.angle ?? 0) === 0 && (rects()[1]!.angle ?? 0) === 0, 'the turn of both undone');
+    await waitColor(bob.page, [380, 400], isRed, 'bob to see the red box back on the left');
     expect(alice.errors).toEqual([]);
     expect(bob.errors).toEqual([]);
   });

@@ -234,6 +234,11 @@ describe('lines, arrows, labels and notes in the browser', () => {
     await page.mouse.dblclick(...(await point(page, 730, 320)));
     const area = page.getByRole('textbox', { name: 'Text', exact: true });
     await area.waitFor();
+    // The typing box sits in the middle of the box (600..760 x 300..420).
+    const [cx, cy] = await point(page, 680, 360);
+    const typing = (await area.boundingBox())!;
+    expect(Math.abs(typing.x + typing.width / 2 - cx)).toBeLessThan(3);
+    expect(Math.abs(typing.y + typing.height / 2 - cy)).toBeLessThan(3);
     await page.keyboard.type('Hello');
     await page.keyboard.press('Escape');
     await area.waitFor({ state: 'detached' });

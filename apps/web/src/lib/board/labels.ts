@@ -1,4 +1,4 @@
-import { findBindTarget, followUpdates, isContainer, labelBox, labelPlace, newId, type Box, type Element, type FontFamily, type Note, type Text, type TextAlign } from '@inkboard/protocol';
+import { elementCenter, findBindTarget, followUpdates, isContainer, labelBox, labelPlace, newId, type Box, type Element, type FontFamily, type Note, type Text, type TextAlign } from '@inkboard/protocol';
 import { elementAt } from '../canvas/hitTest.js';
 import type { Editor } from './Editor.svelte.js';
 
@@ -10,8 +10,11 @@ import type { Editor } from './Editor.svelte.js';
 
 /** How the text overlay types into a box (a label or a note). */
 export interface TextFrame {
-  /** The box the text wraps in (world units). */
+  /** The box the text wraps in (world units, before the turn). */
   box: Box;
+  /** The container's or note's turn (radians) about its centre `center`: the typing turns with it. */
+  angle: number;
+  center: [number, number];
   /** Centred vertically in the box (a label) or from its top (a note). */
   middle: boolean;
   align: TextAlign;
@@ -84,6 +87,8 @@ export function openLabel(editor: Editor, container: Element): void {
     existing,
     frame: {
       box,
+      angle: container.angle ?? 0,
+      center: elementCenter(container),
       middle: true,
       align: existing?.textAlign ?? 'center',
       fontFamily,
@@ -130,6 +135,8 @@ export function openNote(editor: Editor, note: Note, isNew: boolean): void {
     existing: null,
     frame: {
       box,
+      angle: note.angle ?? 0,
+      center: elementCenter(note),
       middle: false,
       align: note.textAlign ?? 'left',
       fontFamily: note.fontFamily ?? 'sans',

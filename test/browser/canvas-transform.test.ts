@@ -60,6 +60,7 @@ describe('transforming a selection in the browser', () => {
     const c = (await canvasOf(page).boundingBox())!;
     return [b.x + b.width / 2 - c.x, b.y + b.height / 2 - c.y];
   };
+  const cursorOf = (page: Page) => canvasOf(page).evaluate((c) => (c as HTMLElement).style.cursor);
   const hasHandles = (page: Page) => page.getByRole('group', { name: 'Transform handles' }).isVisible();
   /** Presses at `from`, moves through `path` (held keys down), and releases unless `hold`. */
   const dragFrom = async (page: Page, from: [number, number], path: [number, number][], keys: string[] = []) => {
@@ -128,6 +129,8 @@ describe('transforming a selection in the browser', () => {
     const se = await handleAt(page, 'Resize south-east');
     expect(se[0]).toBeGreaterThan(A.x + A.w);
     await page.mouse.move(...(await point(page, ...se)));
+    // Each handle has its cursor: a diagonal one on this corner.
+    await waitUntil(async () => (await cursorOf(page)) === 'nwse-resize', 'the corner cursor');
     await page.mouse.down();
     await page.mouse.move(...(await point(page, se[0] + 60, se[1] + 30)), { steps: 6 });
     // Live: bob sees the bigger box before alice lets go; nothing is stored yet.
@@ -186,6 +189,11 @@ describe('transforming a selection in the browser', () => {
     const turned = await handleAt(page, 'Rotate');
     expect(turned[0]).toBeGreaterThan(CENTRE[0] + A.h / 2);
     expect(near(turned[1], CENTRE[1], 3)).toBe(true);
+    // Cursors turn too: the top side's handle now resizes left and right.
+    await page.mouse.move(...(await point(page, ...(await handleAt(page, 'Resize north')))));
+    await waitUntil(async () => (await cursorOf(page)) === 'ew-resize', 'the turned side cursor');
+    await page.mouse.move(...(await point(page, ...turned)));
+    await waitUntil(async () => (await cursorOf(page)) === 'grab', 'the rotation cursor');
     await page.keyboard.press('Control+z');
     await waitStored(() => (rectA().angle ?? 0) === 0, 'the turn to be undone');
     await waitColor(bob.page, [400, 285], isWhite, 'bob to see the turn undone');

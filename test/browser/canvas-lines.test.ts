@@ -226,6 +226,17 @@ describe('lines, arrows, labels and notes in the browser', () => {
     await undo(bob.page);
     await waitUntil(() => ofType('rectangle')[0]!.x === rect.x, 'bob’s move undone');
     expect(near(worldPoints(ofType('arrow').find((a) => a.id === bound.id)!).at(-1), [680, 360])).toBe(true);
+
+    // alice drags the arrow alone: it lets go of the box and moves whole; undone, it is bound again.
+    await pickTool(page, 'Select');
+    await drag(page, [[550, 440], [550, 390], [550, 340]]);
+    await waitUntil(() => ofType('arrow').find((a) => a.id === bound.id)!.endBinding == null, 'the arrow let go of the box');
+    const freed = ofType('arrow').find((a) => a.id === bound.id)!;
+    expect(near(worldPoints(freed).at(-1), [680, 260])).toBe(true);
+    expect(near(worldPoints(freed)[0], [420, 420])).toBe(true);
+    await undo(page);
+    await waitUntil(() => ofType('arrow').find((a) => a.id === bound.id)!.endBinding?.elementId === rect.id, 'the arrow bound again');
+    expect(near(worldPoints(ofType('arrow').find((a) => a.id === bound.id)!).at(-1), [680, 360])).toBe(true);
   });
 
   step('a label typed into the box (double-click) is centred in it, moves with it when bob moves it, and edits on double-click', async () => {

@@ -3,7 +3,8 @@ import { boundsOf } from '../canvas/geometryCache.js';
 import { exportPng, exportSvg } from '../canvas/exportImage.js';
 import { unionBoxes } from '../canvas/hitTest.js';
 import { clampZoom } from '../canvas/viewport.js';
-import { arrange, nudgePatches, withLabels, type ArrangeMove } from './arrange.js';
+import { movePatches } from '../tools/followers.js';
+import { arrange, withLabels, type ArrangeMove } from './arrange.js';
 import { parseClipboard, pasteOffset, serializeClipboard, textFromPaste } from './clipboard.js';
 import type { Editor } from './Editor.svelte.js';
 
@@ -37,7 +38,7 @@ export function duplicateSelection(editor: Editor): void {
 export function nudgeSelection(editor: Editor, dx: number, dy: number): void {
   if (!editor.canEdit) return;
   const elements = withLabels(editor.sorted, editor.selection);
-  if (elements.length) editor.commit({ type: 'update', opId: newId(), updates: followUpdates(editor.elements, nudgePatches(elements, dx, dy)) });
+  if (elements.length) editor.commit({ type: 'update', opId: newId(), updates: followUpdates(editor.elements, movePatches(editor.elements, elements, dx, dy)) });
 }
 
 /** The selection as clipboard text (null when nothing is selected). */

@@ -3,8 +3,8 @@ import { withLabels } from '../board/arrange.js';
 import { elementAt, elementsInBox, unionBoxes } from '../canvas/hitTest.js';
 import { boundsOf } from '../canvas/geometryCache.js';
 import { boxFrom } from '../canvas/viewport.js';
-import { FollowerPreviews } from './followers.js';
-import { round2, tolerance, type Tool, type ToolHost, type ToolPointer } from './types.js';
+import { FollowerPreviews, movePatches } from './followers.js';
+import { tolerance, type Tool, type ToolHost, type ToolPointer } from './types.js';
 
 /** Moves of more elements than this are not previewed live to others (the op still syncs). */
 const MAX_LIVE_MOVE_PREVIEWS = 20;
@@ -86,9 +86,13 @@ export function selectTool(host: ToolHost): Tool {
         }
         delta = [dx, dy];
         host.setMoving({ ids: movingIds, dx, dy });
-        if (!copying) for (const el of moving.slice(0, MAX_LIVE_MOVE_PREVIEWS)) host.preview.update({ ...el, x: round2(el.x + dx), y: round2(el.y + dy) });
-        // Bound arrows and labels follow for others too (small moves only, as above).
-        if (!copying && moving.length <= MAX_LIVE_MOVE_PREVIEWS) followers.update(moving.map((el) => ({ id: el.id, patch: { x: round2(el.x + dx), y: round2(el.y + dy) } })));
+        if (!copying) {
+          const live = moving.length <= MAX_LIVE_MOVE_PREVIEWS;
+          const updates = movePatches(host.elements, live ? moving : moving.slice(0, MAX_LIVE_MOVE_PREVIEWS), dx, dy);
+          for (const [i, { patch }] of updates.entries()) host.preview.update({ ...moving[i]!, ...patch } as Element);
+          // Bound arrows and labels follow for others too (small moves only, as above).
+          if (live) followers.update(updates);
+        }
       } else if (mode === 'marquee') {
         const box = boxFrom(origin.x, origin.y, p.x, p.y);
         host.setMarquee(box);
@@ -103,8 +107,7 @@ export function selectTool(host: ToolHost): Tool {
         host.select(copies.filter((c) => !(c.type === 'text' && c.containerId)).map((c) => c.id));
       } else if (mode === 'move' && Math.hypot(dx, dy) * host.zoom >= 1 && moving.length) {
         // Bound arrow ends and labels follow the moved shapes in the same op (one undo step).
-        const updates = moving.map((el) => ({ id: el.id, patch: { x: round2(el.x + dx), y: round2(el.y + dy) } }));
-        host.commit({ type: 'update', opId: newId(), updates: followUpdates(host.elements, updates) });
+        host.commit({ type: 'update', opId: newId(), updates: followUpdates(host.elements, movePatches(host.elements, moving, dx, dy)) });
       }
       reset();
     },

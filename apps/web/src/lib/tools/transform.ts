@@ -147,7 +147,8 @@ export function transformTool(host: TransformHost, select: Tool): Tool {
         select.up(p);
         return;
       }
-      const changed = g.updates.filter((u) => Object.keys(u.patch).length > 0);
+      // A drag that ends where it began changes nothing: no op, no undo step.
+      const changed = changedOnly(host, g.updates);
       if (changed.length) host.commit({ type: 'update', opId: newId(), updates: changed });
       reset();
     },
@@ -177,11 +178,16 @@ export function stepHandle(host: TransformHost, handle: HandleName, dx: number, 
     const [x, y] = handlePosition(frame, handle);
     own = resizeElements(start, handle, [x + dx / host.zoom, y + dy / host.zoom]);
   }
-  const updates = followUpdates(host.elements, own).filter((u) => {
-    const el = host.elements.get(u.id);
-    return el && Object.entries(u.patch).some(([k, v]) => JSON.stringify((el as Record<string, unknown>)[k]) !== JSON.stringify(v));
-  });
+  const updates = changedOnly(host, followUpdates(host.elements, own));
   if (!updates.length) return false;
   host.commit({ type: 'update', opId: newId(), updates });
   return true;
+}
+
+/** The updates that change something of their element as the board has it now. */
+function changedOnly(host: Pick<ToolHost, 'elements'>, updates: readonly ElementUpdate[]): ElementUpdate[] {
+  return updates.filter((u) => {
+    const el = host.elements.get(u.id) as Record<string, unknown> | undefined;
+    return el !== undefined && Object.entries(u.patch).some(([k, v]) => JSON.stringify(el[k]) !== JSON.stringify(v));
+  });
 }

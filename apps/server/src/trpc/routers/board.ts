@@ -7,8 +7,6 @@ import {
   pushInput,
   renameBoardInput,
   subscribeInput,
-  type BoardEvent,
-  toWireFrame,
   type WireEvent,
   type WireFrame,
   type WireOpEvent,
@@ -188,13 +186,16 @@ export const boardRouter = router({
         };
       }
 
-      /** The ops after `seq` from the database (or a snapshot when the log no longer reaches back). */
-      const missed = async (): Promise<WireEvent[]> => {
+      /**
+       * What the subscriber lacks after `seq` as JSON bytes of events: the ops from the log (shared
+       * with everyone resuming from there), or a snapshot when the log no longer reaches back (made
+       * off the event loop for a big board, and charged like a join's). Moves `seq` to what they reach.
+       */
+      const missed = async (): Promise<Uint8Array> => {
         ctx.app.metrics.gapFills.inc();
-        const ops = await service.opsSince(boardId, seq);
-        const events: BoardEvent[] = ops ?? [await service.snapshot(boardId)];
-        seq = ops ? (ops.at(-1)?.seq ?? seq) : (events[0] as { seq: number }).seq;
-        return toWireFrame({ seq, events }).events;
+        const filled = (await service.backlogBytes(boardId, seq)) ?? (await service.snapshotBytes(boardId, (bytes) => chargeSnapshot(ctx, bytes)));
+        seq = Math.max(seq, filled.seq);
+        return filled.bytes;
       };
 
       for await (let item of queue.drain(signal)) {
@@ -203,8 +204,8 @@ export const boardRouter = router({
         // (The guard also checks every socket on a timer, so one that gets no new frame is cut off too.)
         if (guard.cutIfSlow(socket)) return;
         if (item === RESYNC) {
-          const events = await missed();
-          if (events.length) yield tracked(String(seq), { seq, events });
+          const bytes = await missed();
+          if (bytes.byteLength) yield tracked(String(seq), withEventBytes<WireFrame>(seq, bytes, []));
           continue;
         }
         // Ops committed by other processes can arrive in the same frame out of order: put them in order.
@@ -226,11 +227,11 @@ export const boardRouter = router({
           yield tracked(String(seq), item);
           continue;
         }
-        const filled = gap ? await missed() : [];
+        const filled = gap ? await missed() : null;
         const rest = item.events.filter((e) => e.type !== 'op' || e.seq > seq);
         for (const e of rest) if (e.type === 'op') seq = e.seq;
-        const events = [...filled, ...rest];
-        if (events.length) yield tracked(String(seq), { seq, events });
+        if (filled?.byteLength) yield tracked(String(seq), withEventBytes<WireFrame>(seq, filled, rest));
+        else if (rest.length) yield tracked(String(seq), { seq, events: rest });
       }
     } finally {
       release();

@@ -231,7 +231,7 @@ describe('transforming a selection in the browser', () => {
     await waitStored(() => (rectA().angle ?? 0) === 0, 'the keyboard turn undone');
   });
 
-  step('group (Ctrl+G and the Group button): a click selects the whole group, for bob too; ungroup; each undone', async () => {
+  step('group (Ctrl+G and the Group button): a click selects the whole group, for bob too, a double-click enters it; ungroup; each undone', async () => {
     const { page } = alice;
     await pickTool(page, 'Rectangle');
     await page.getByRole('button', { name: 'Fill Light blue' }).click();
@@ -249,6 +249,22 @@ describe('transforming a selection in the browser', () => {
     expect(await groupSelected(page)).toBe(true);
     await click(bob.page, 350, 330);
     await waitUntil(() => groupSelected(bob.page), 'bob clicking A to select the group');
+
+    // A double-click enters the group: A alone is selected and resized; B and the group stay.
+    await page.mouse.dblclick(...(await point(page, 350, 330)));
+    await waitUntil(async () => (await handleAt(page, 'Resize south-east'))[0] < 520, 'A alone selected inside its group');
+    const inner = await handleAt(page, 'Resize south-east');
+    await dragFrom(page, inner, [[inner[0] + 50, inner[1]]]);
+    await waitStored(() => near(rectA().width, A.w + 50), 'A resized inside its group');
+    expect(rects()[1]!.width).toBe(150);
+    expect(rects().every((r) => r.groupIds?.length === 1)).toBe(true);
+    await waitColor(bob.page, [540, 340], isRed, 'bob to see A resized inside the group');
+    await page.keyboard.press('Control+z');
+    await waitStored(() => rectA().width === A.w, 'the resize inside the group undone');
+    // A click elsewhere leaves the group: a click on A selects all of it again.
+    await click(page, ...EMPTY);
+    await click(page, 350, 330);
+    expect(await groupSelected(page)).toBe(true);
 
     await page.keyboard.press('Control+z');
     await waitStored(() => rects().every((r) => !r.groupIds?.length), 'the group to be undone');

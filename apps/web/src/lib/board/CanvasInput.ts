@@ -1,4 +1,5 @@
 import { handleAt, handleCursor } from '../canvas/handles.js';
+import { enterGroupAt } from './grouping.js';
 import { elementAt } from '../canvas/hitTest.js';
 import { zoomAt } from '../canvas/viewport.js';
 import { editTextAt } from './labels.js';
@@ -198,6 +199,6 @@ export class CanvasInput {
     if (!ed.canEdit || (ed.tool !== 'select' && ed.tool !== 'text')) return;
     const [sx, sy] = this.local(e);
     const [x, y] = ed.toWorld(sx, sy);
-    editTextAt(ed, x, y);
+    if (!enterGroupAt(ed, x, y)) editTextAt(ed, x, y);
   };
 }

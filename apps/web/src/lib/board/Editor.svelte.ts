@@ -68,6 +68,8 @@ export class Editor implements TransformHost {
   transformFrame = $state.raw<SelectionFrame | null>(null);
   /** The cursor over a transform handle (null: not over one). */
   handleCursor = $state<string | null>(null);
+  /** The group entered by a double-click (grouping.ts `enterGroupAt`): clicks select inside it. */
+  editingGroup = $state<string | null>(null);
 
   selected = $derived.by(() => this.sync.sorted.filter((el) => this.selection.has(el.id)));
   scene = $derived.by((): Scene => this.buildScene());
@@ -120,6 +122,10 @@ export class Editor implements TransformHost {
   }
   select(ids: Iterable<string>): void {
     this.selection = new Set(ids);
+    if (this.selection.size === 0) this.editingGroup = null;
+  }
+  setEditingGroup(groupId: string | null): void {
+    this.editingGroup = groupId;
   }
   setDraft(element: Element | null): void {
     this.draft = element;

@@ -5,6 +5,7 @@ import {
   followUpdates,
   groupPatches,
   newId,
+  selectionForClick,
   ungroupPatches,
   withLabels,
   type AlignMode,
@@ -12,6 +13,7 @@ import {
   type Element,
   type ElementUpdate,
 } from '@inkboard/protocol';
+import { elementAt } from '../canvas/hitTest.js';
 import type { Editor } from './Editor.svelte.js';
 
 /*
@@ -42,6 +44,24 @@ export function ungroupSelection(editor: Editor): void {
 export function unitCount(editor: Editor): number {
   const carried = (el: Element) => el.type === 'text' && !!el.containerId && editor.selection.has(el.containerId);
   return new Set(editor.selected.filter((el) => !carried(el)).map((el) => el.groupIds?.at(-1) ?? `#${el.id}`)).size;
+}
+
+/**
+ * Double-click on a grouped element (Select tool) enters its group, as in Excalidraw: one level per
+ * double-click, and clicks then select inside it (the element alone at the innermost level). False
+ * when there is no level left to enter (the double-click then edits text or a label).
+ */
+export function enterGroupAt(editor: Editor, x: number, y: number): boolean {
+  if (editor.tool !== 'select') return false;
+  const hit = elementAt(editor.sorted, x, y, 4 / editor.zoom, { skipLocked: true, labelsAsContainer: true });
+  const groups = hit?.groupIds ?? [];
+  if (!hit || groups.length === 0) return false;
+  const inside = editor.editingGroup === null ? -1 : groups.indexOf(editor.editingGroup);
+  const next = inside === -1 ? groups.length - 1 : inside - 1;
+  if (next < 0) return false;
+  editor.setEditingGroup(groups[next]!);
+  editor.select(selectionForClick(editor.elements, hit.id, groups[next]!));
+  return true;
 }
 
 /** Whether the selection is (or has) a group to dissolve. */

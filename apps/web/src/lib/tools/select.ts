@@ -50,7 +50,10 @@ export function selectTool(host: ToolHost): Tool {
       delta = [0, 0];
       // Locked elements are not hit; a click on a grouped element takes its whole group.
       const hit = elementAt(host.sorted, p.x, p.y, tolerance(host), { skipLocked: true, labelsAsContainer: true });
-      const group = hit ? selectionForClick(host.elements, hit.id) : [];
+      // Inside an entered group (double-click) a click selects within it; a click elsewhere leaves it.
+      const inside = hit && host.editingGroup !== null && hit.groupIds?.includes(host.editingGroup) ? host.editingGroup : null;
+      if (host.editingGroup !== null && !inside && !(hit === null && insideSelection(p))) host.setEditingGroup(null);
+      const group = hit ? selectionForClick(host.elements, hit.id, inside) : [];
       if (hit && p.shift) {
         const next = new Set(host.selection);
         const removing = next.has(hit.id);

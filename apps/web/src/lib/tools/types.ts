@@ -32,6 +32,9 @@ export interface ToolHost {
   readonly zoom: number;
   readonly style: Style;
   readonly selection: ReadonlySet<string>;
+  /** The group entered by a double-click (clicks select inside it), or null. */
+  readonly editingGroup: string | null;
+  setEditingGroup(groupId: string | null): void;
   /** Tool lock (Q): after drawing, the tool stays active (and the new element is not selected). */
   readonly toolLocked: boolean;
   readonly preview: PreviewSender;

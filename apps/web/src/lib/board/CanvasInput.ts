@@ -56,7 +56,7 @@ export class CanvasInput {
   private toolPointer(e: PointerEvent): ToolPointer {
     const [sx, sy] = this.local(e);
     const [x, y] = this.editor.toWorld(sx, sy);
-    return { x, y, pressure: e.pointerType === 'pen' ? e.pressure : null, shift: e.shiftKey, alt: e.altKey };
+    return { x, y, pressure: e.pointerType === 'pen' ? e.pressure : null, shift: e.shiftKey, alt: e.altKey, touch: e.pointerType === 'touch' };
   }
 
   private readonly down = (e: PointerEvent) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { selectionFrame, type Element } from '@inkboard/protocol';
-import { FRAME_PAD, handleAt, handleCursor, handleSpots, ROTATE_DISTANCE, showsHandles } from './handles.js';
+import { FRAME_PAD, handleAt, handleCursor, handleSpots, ROTATE_DISTANCE, showsHandles, TOUCH_REACH } from './handles.js';
 
 const common = { z: 'a0', strokeColor: '#1e1e1e', strokeWidth: 2, opacity: 1 };
 const rect: Element = { ...common, id: 'r', type: 'rectangle', x: 0, y: 0, width: 200, height: 100, fillColor: 'transparent' };
@@ -67,5 +67,14 @@ describe('transform handles', () => {
     expect(showsHandles([polyline])).toBe(true);
     expect(showsHandles([line, rect])).toBe(true);
     expect(showsHandles([])).toBe(false);
+  });
+});
+
+describe('handle reach', () => {
+  it('is wider for a finger', () => {
+    const frame = selectionFrame([rect])!;
+    // 12 px right of the south-east handle: out of a mouse's reach, within a finger's.
+    expect(handleAt(frame, 1, 200 + FRAME_PAD + 12, 100 + FRAME_PAD)).toBeNull();
+    expect(handleAt(frame, 1, 200 + FRAME_PAD + 12, 100 + FRAME_PAD, TOUCH_REACH)).toBe('se');
   });
 });

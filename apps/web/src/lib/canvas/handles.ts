@@ -11,6 +11,8 @@ export type HandleName = Handle | 'rotate';
 /** Side of a resize handle's square, and how far around it a press still takes it (screen px). */
 export const HANDLE_SIZE = 9;
 const HANDLE_REACH = 4;
+/** A finger's reach around a handle (screen px). */
+export const TOUCH_REACH = 14;
 /** The frame is drawn this far outside the selection (screen px). */
 export const FRAME_PAD = 6;
 /** The rotation handle sits this far above the frame's top side (screen px). */
@@ -71,9 +73,12 @@ export function handleSpots(frame: SelectionFrame, zoom: number): HandleSpot[] {
   return spots;
 }
 
-/** The handle under the world point (x, y), or null. Corners win over sides, the rotation handle over both. */
-export function handleAt(frame: SelectionFrame, zoom: number, x: number, y: number): HandleName | null {
-  const reach = (HANDLE_SIZE / 2 + HANDLE_REACH) / zoom;
+/**
+ * The handle under the world point (x, y), or null: the nearest within `extra` screen pixels around
+ * its square (a corner wins over a side at the same distance).
+ */
+export function handleAt(frame: SelectionFrame, zoom: number, x: number, y: number, extra = HANDLE_REACH): HandleName | null {
+  const reach = (HANDLE_SIZE / 2 + extra) / zoom;
   let best: HandleName | null = null;
   let bestDistance = Infinity;
   for (const spot of handleSpots(frame, zoom)) {

@@ -13,7 +13,7 @@ import {
   type ElementUpdate,
   type SelectionFrame,
 } from '@inkboard/protocol';
-import { handleAt, type HandleName } from '../canvas/handles.js';
+import { handleAt, TOUCH_REACH, type HandleName } from '../canvas/handles.js';
 import type { Tool, ToolHost, ToolPointer } from './types.js';
 
 /** Resizes and turns of more elements than this are not previewed live to others (the op still syncs). */
@@ -61,7 +61,7 @@ export function transformTool(host: TransformHost, select: Tool): Tool {
 
   function begin(p: ToolPointer): boolean {
     const frame = host.handleFrame;
-    const handle = frame ? handleAt(frame, host.zoom, p.x, p.y) : null;
+    const handle = frame ? handleAt(frame, host.zoom, p.x, p.y, p.touch ? TOUCH_REACH : undefined) : null;
     if (!frame || !handle) return false;
     const start = host.sorted.filter((el) => host.selection.has(el.id));
     const exact = handle === 'rotate' ? [p.x, p.y] : handlePosition(frame, handle);

@@ -23,6 +23,8 @@ export interface ToolPointer {
   pressure: number | null;
   shift: boolean;
   alt: boolean;
+  /** From a finger: transform handles are taken from further away. */
+  touch?: boolean;
 }
 
 /** What a tool may read and do: implemented by the Editor. */

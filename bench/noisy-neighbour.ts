@@ -508,11 +508,10 @@ async function runPhase(world: World, phase: 'baseline' | AttackName): Promise<P
   const port = server.port;
   const n = opts.clients;
   const sampledEvery = Math.max(1, Math.floor(n / opts.sampled));
-  const clients = Array.from({ length: n }, (_, idx) => ({ idx, drawer: idx < opts.drawers, sampled: idx % sampledEvery === sampledEvery - 1 && idx / sampledEvery < opts.sampled, token: world.tokens[idx]! }));
+  const clients = Array.from({ length: n }, (_, idx) => ({ idx, board: world.normalBoardId, drawer: idx < opts.drawers, sampled: idx % sampledEvery === sampledEvery - 1 && idx / sampledEvery < opts.sampled, token: world.tokens[idx]! }));
   const cfg: ShardConfig = {
     system: 'inkboard',
     ports: [port],
-    boardId: world.normalBoardId,
     clients,
     ...WORKLOAD,
     connectConcurrency: 4,

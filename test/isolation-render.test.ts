@@ -356,6 +356,27 @@ describe('render pool time and memory limits', () => {
   });
 });
 
+describe('render pool worker failures', () => {
+  it('a worker that fails between jobs (piscina emits error on the pool) is replaced, and the server lives on', async () => {
+    const server = await startServer({ render: { threads: 1 } });
+    try {
+      const { token } = testUser(server.url, 'between');
+      const client = connect(server.url, 'between');
+      const board = (await client.trpc.board.create.mutate({ title: 'between' })).id;
+      await client.close();
+      // What piscina does when a worker runs out of memory after its job answered: no job to fail, so
+      // the error goes to the pool's 'error' event (before the fix: no listener, the process ended).
+      const pool = (server.app.render as unknown as { pool: { emit(event: string, err: Error): boolean } }).pool;
+      expect(() => pool.emit('error', Object.assign(new Error('Worker terminated due to reaching memory limit: JS heap out of memory'), { code: 'ERR_WORKER_OUT_OF_MEMORY' }))).not.toThrow();
+      const headers = { authorization: `Bearer ${token}` };
+      await waitFor(async () => (await fetch(`${server.url}/api/boards/${board}/export.svg`, { headers })).status === 200, 'an export after the failure', 30_000);
+      expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    } finally {
+      await server.destroy();
+    }
+  });
+});
+
 describe('render pool on PostgreSQL', () => {
   it('exports and previews render from PostgreSQL too (the worker reads the board through its own connection)', async () => {
     const db = await createPgDatabase();

@@ -135,6 +135,14 @@ export class RenderPool {
       resourceLimits: { maxOldGenerationSizeMb: this.limits.heapMb, maxYoungGenerationSizeMb: 32 },
       closeTimeout: 2_000,
     });
+    // A worker that fails with no job of its own (out of memory while collecting after its job had
+    // answered, as the noisy-neighbour benchmark's subscription flood once made one) has nothing to
+    // fail: piscina emits 'error' on the pool instead, and an 'error' without a listener ends the
+    // process. The worker is replaced either way.
+    this.pool.on('error', (err: unknown) => {
+      this.observe.refused?.('render_worker_failed');
+      this.observe.log?.warn({ err: String(err) }, 'a render worker failed between jobs; it was replaced');
+    });
   }
 
   /** The board as SVG (UTF-8 bytes). */

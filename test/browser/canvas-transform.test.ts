@@ -2,7 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sortElements, type Element } from '@inkboard/protocol';
 import type { TestServer } from '../helpers/server.js';
-import { canvasOf, drag, launchBrowser, newPerson, pickTool, screenshots, signUp, startWebServer, waitUntil, type Person } from './helpers.js';
+import { canvasOf, drag, launchBrowser, newPerson, pickTool, screenshots, signUp, startWebServer, waitUntil, writeText, type Person } from './helpers.js';
 
 type Rgb = [number, number, number];
 
@@ -395,5 +395,27 @@ describe('transforming a selection in the browser', () => {
     await waitColor(bob.page, [380, 400], isRed, 'bob to see the red box back on the left');
     expect(alice.errors).toEqual([]);
     expect(bob.errors).toEqual([]);
+  });
+
+  step('a locked text does not open for editing on double-click; unlocked (Ctrl+Z) it does', async () => {
+    const { page } = alice;
+    const texts = () => stored().filter((e) => e.type === 'text' && e.text === 'fixed words');
+    await writeText(page, 900, 600, 'fixed words');
+    await waitStored(() => texts().length === 1, 'the text stored');
+    await pickTool(page, 'Select');
+    await click(page, 920, 610);
+    await page.getByRole('button', { name: 'Lock', exact: true }).click();
+    await waitStored(() => texts()[0]!.locked === true, 'the text locked');
+    await click(page, ...EMPTY);
+    const area = page.getByRole('textbox', { name: 'Text', exact: true });
+    await page.mouse.dblclick(...(await point(page, 920, 610)));
+    await page.waitForTimeout(500);
+    expect(await area.count()).toBe(0);
+    await page.keyboard.press('Control+z');
+    await waitStored(() => !texts()[0]!.locked, 'the lock undone');
+    await page.mouse.dblclick(...(await point(page, 920, 610)));
+    await area.waitFor();
+    await page.keyboard.press('Escape');
+    await area.waitFor({ state: 'detached' });
   });
 });

@@ -44,6 +44,8 @@ export function labelOf(sorted: readonly Element[], containerId: string): Text |
 export function editTextAt(editor: Editor, x: number, y: number): void {
   const tol = 4 / editor.zoom;
   const hit = elementAt(editor.sorted, x, y, tol);
+  // A locked element is not edited until it is unlocked (nor is a new text started on it).
+  if (hit?.locked) return;
   if (hit?.type === 'text') {
     const container = hit.containerId ? editor.elements.get(hit.containerId) : undefined;
     if (container && isContainer(container) && !container.locked) openLabel(editor, container);
@@ -52,6 +54,7 @@ export function editTextAt(editor: Editor, x: number, y: number): void {
   }
   const target = findBindTarget(editor.sorted, x, y, { tolerance: tol });
   const container = target ? editor.elements.get(target.elementId) : undefined;
+  if (container?.locked) return;
   if (container?.type === 'note') openNote(editor, container, false);
   else if (container && isContainer(container)) openLabel(editor, container);
   else if (!hit) editor.editText({ x, y: y - editor.style.fontSize * 0.625 });

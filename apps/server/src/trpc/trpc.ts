@@ -3,6 +3,7 @@ import type { Role } from '@inkboard/protocol';
 import { z, ZodError } from 'zod';
 import type { RateLimitKind } from '../auth/TokenBucket.js';
 import type { Context } from './context.js';
+import { MAX_BATCH_SIZE } from '../plugins/httpGuard.js';
 
 const t = initTRPC.context<Context>().create({
   // Never send stack traces to clients.
@@ -11,6 +12,10 @@ const t = initTRPC.context<Context>().create({
     // Input validation: say which field is wrong and why, in words.
     if (error.code === 'BAD_REQUEST' && error.cause instanceof ZodError) {
       return { ...shape, message: `Invalid input: ${z.prettifyError(error.cause).replace(/\n/g, '; ')}` };
+    }
+    // tRPC's own refusal of a WebSocket message holding too many calls: name the limit, as over HTTP (httpGuard.ts).
+    if (error.code === 'BAD_REQUEST' && error.message === 'Batch call exceeds maximum size') {
+      return { ...shape, message: `A batch may hold at most ${MAX_BATCH_SIZE} calls; send them in several messages.` };
     }
     return shape;
   },

@@ -248,6 +248,22 @@ describe('HTTP timeouts and connection limits (issue 13 item 5)', () => {
     expect((await fetch(`${s.url}/healthz`)).status).toBe(200);
   });
 
+  it('shutdown is not held by connections that sent nothing (or half a request); a WebSocket is closed with it', async () => {
+    const s = await server();
+    const silent = await Promise.all(Array.from({ length: 3 }, () => rawSocket(s.port)));
+    const half = await rawSocket(s.port, `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:${s.port}\r\n`);
+    const ws = new WebSocket(`ws://127.0.0.1:${s.port}/trpc`);
+    ws.on('error', () => {});
+    await new Promise((resolve) => ws.once('open', resolve));
+    const wsClosed = new Promise((resolve) => ws.once('close', resolve));
+    const started = Date.now();
+    // Before the fix: 120 s (the idle timeout), since Node leaves alone a connection without a request.
+    await s.stop();
+    expect(Date.now() - started).toBeLessThan(5_000);
+    await until(() => [...silent, half].every((r) => r.closedAt !== null), 'the silent connections to be closed', 2_000);
+    await wsClosed;
+  });
+
   it('a global connection cap below the file-handle limit: excess connections get 503 and are closed', async () => {
     const s = await server({ connectionsPerAddress: 0, maxConnections: 30 });
     const held = await Promise.all(Array.from({ length: 30 }, (_, i) => rawSocket(s.port, '', `127.0.0.${2 + (i % 3)}`)));

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server, Socket } from 'node:net';
 import { Transform, type TransformCallback } from 'node:stream';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
@@ -125,10 +126,29 @@ const CLOSE_RESPONSE = (status: string, message: string) => {
 /**
  * Counts open connections (HTTP and WebSocket alike) per client address and in total; one past a
  * limit is answered with a short 429/503 and closed at once, before anything is read from it.
+ * `closeSilent` (at shutdown) cuts every connection that is neither waiting for a response nor a
+ * WebSocket: Node's `closeIdleConnections` leaves alone one that connected and has sent nothing yet
+ * (its headers timer runs from the connection), and such a connection held shutdown for the 120 s
+ * of the idle timeout.
  */
-export function limitConnections(server: Server, limits: ConnectionLimits, refused: (kind: 'address' | 'total') => void): { open: () => number } {
+export function limitConnections(server: Server, limits: ConnectionLimits, refused: (kind: 'address' | 'total') => void): { open: () => number; closeSilent: () => number } {
   const perAddress = new Map<string, number>();
   let open = 0;
+  /** Open connections, each with its requests in progress (-1: upgraded to a WebSocket). */
+  const sockets = new Map<Socket, number>();
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket;
+    const busy = sockets.get(socket);
+    if (busy === undefined || busy < 0) return;
+    sockets.set(socket, busy + 1);
+    res.once('close', () => {
+      const now = sockets.get(socket);
+      if (now !== undefined && now > 0) sockets.set(socket, now - 1);
+    });
+  });
+  server.on('upgrade', (req: IncomingMessage) => {
+    if (sockets.has(req.socket)) sockets.set(req.socket, -1);
+  });
   server.on('connection', (socket: Socket) => {
     const address = addressKey(socket.remoteAddress ?? 'unknown');
     const mine = perAddress.get(address) ?? 0;
@@ -147,14 +167,27 @@ export function limitConnections(server: Server, limits: ConnectionLimits, refus
     }
     open++;
     perAddress.set(address, mine + 1);
+    sockets.set(socket, 0);
     socket.once('close', () => {
+      sockets.delete(socket);
       open--;
       const left = (perAddress.get(address) ?? 1) - 1;
       if (left > 0) perAddress.set(address, left);
       else perAddress.delete(address);
     });
   });
-  return { open: () => open };
+  return {
+    open: () => open,
+    closeSilent: () => {
+      let closed = 0;
+      for (const [socket, busy] of sockets) {
+        if (busy !== 0) continue;
+        socket.destroy();
+        closed++;
+      }
+      return closed;
+    },
+  };
 }
 
 /** A stream that errors with 413 once more than `limit` bytes went through. */
@@ -211,6 +244,9 @@ export const httpGuardPlugin = fp<HttpGuardOptions>(
       app.log.warn({ kind }, 'connection refused: too many open connections');
     });
     app.decorate('httpConnections', connections);
+    app.addHook('preClose', async () => {
+      connections.closeSilent();
+    });
 
     // What fails before tRPC sees the request (a body over a limit, a broken body) is answered in
     // tRPC's shape too, so clients show the message.
@@ -299,6 +335,6 @@ export const httpGuardPlugin = fp<HttpGuardOptions>(
 declare module 'fastify' {
   interface FastifyInstance {
     /** Open HTTP/WebSocket connections counted by the HTTP guard. */
-    httpConnections: { open: () => number };
+    httpConnections: { open: () => number; closeSilent: () => number };
   }
 }

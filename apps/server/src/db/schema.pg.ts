@@ -1,4 +1,4 @@
-import { bigint, index, integer, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, customType, index, integer, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';
 
 // The PostgreSQL twin of ./schema.ts: same tables, columns, keys and indexes, so both stores hold the
 // same rows. Millisecond times and seqs do not fit in 32 bits, hence bigint (read back as numbers).
@@ -189,4 +189,84 @@ export const boardRemovals = pgTable(
     removedAt: bigint('removed_at', { mode: 'number' }).notNull(),
   },
   (t) => [primaryKey({ columns: [t.boardId, t.userId] })],
+);
+
+/** Bytes as PostgreSQL's `bytea`, read back as a Buffer. */
+const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
+
+/** Image files (issue 15), stored once per content (see ./schema.ts). */
+export const files = pgTable('files', {
+  hash: text('hash').primaryKey(),
+  mime: text('mime').notNull(),
+  width: integer('width').notNull(),
+  height: integer('height').notNull(),
+  bytes: integer('bytes').notNull(),
+  data: bytea('data').notNull(),
+  createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+});
+
+/** Which board may use which file (see ./schema.ts). */
+export const boardFiles = pgTable(
+  'board_files',
+  {
+    boardId: text('board_id')
+      .notNull()
+      .references(() => boards.id, { onDelete: 'cascade' }),
+    hash: text('hash')
+      .notNull()
+      .references(() => files.hash, { onDelete: 'cascade' }),
+    uploadedBy: text('uploaded_by').notNull(),
+    bytes: integer('bytes').notNull(),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.boardId, t.hash] }), index('board_files_hash').on(t.hash), index('board_files_uploader').on(t.uploadedBy)],
+);
+
+/** Version history (issue 16): full states every so often (see ./schema.ts). */
+export const checkpoints = pgTable(
+  'checkpoints',
+  {
+    boardId: text('board_id')
+      .notNull()
+      .references(() => boards.id, { onDelete: 'cascade' }),
+    seq: bigint('seq', { mode: 'number' }).notNull(),
+    data: bytea('data').notNull(),
+    bytes: integer('bytes').notNull(),
+    elementCount: integer('element_count').notNull(),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.boardId, t.seq] })],
+);
+
+/** Ops older than the resume log keeps (see ./schema.ts). */
+export const historyOps = pgTable(
+  'history_ops',
+  {
+    boardId: text('board_id')
+      .notNull()
+      .references(() => boards.id, { onDelete: 'cascade' }),
+    seq: bigint('seq', { mode: 'number' }).notNull(),
+    authorId: text('author_id').notNull(),
+    authorName: text('author_name').notNull(),
+    data: text('data').notNull(),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.boardId, t.seq] })],
+);
+
+/** Named versions (see ./schema.ts). */
+export const namedVersions = pgTable(
+  'named_versions',
+  {
+    id: text('id').primaryKey(),
+    boardId: text('board_id')
+      .notNull()
+      .references(() => boards.id, { onDelete: 'cascade' }),
+    seq: bigint('seq', { mode: 'number' }).notNull(),
+    name: text('name').notNull(),
+    createdBy: text('created_by').notNull(),
+    createdByName: text('created_by_name').notNull(),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [index('named_versions_board_seq').on(t.boardId, t.seq)],
 );

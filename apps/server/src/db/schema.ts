@@ -1,4 +1,4 @@
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { blob, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 export const users = sqliteTable('users', {
   id: text('id').primaryKey(),
@@ -188,4 +188,96 @@ export const boardRemovals = sqliteTable(
     removedAt: integer('removed_at').notNull(),
   },
   (t) => [primaryKey({ columns: [t.boardId, t.userId] })],
+);
+
+/**
+ * Image files (issue 15), stored once per content: `hash` is the SHA-256 (hex) of the re-encoded bytes
+ * the server keeps (never of what was uploaded), so identical pictures share one row.
+ */
+export const files = sqliteTable('files', {
+  hash: text('hash').primaryKey(),
+  /** `image/png`, `image/jpeg`, `image/webp` or `image/gif`: what the bytes are after re-encoding. */
+  mime: text('mime').notNull(),
+  width: integer('width').notNull(),
+  height: integer('height').notNull(),
+  bytes: integer('bytes').notNull(),
+  data: blob('data', { mode: 'buffer' }).notNull(),
+  createdAt: integer('created_at').notNull(),
+});
+
+/**
+ * Which board may use which file: a file is served through a board only when it was uploaded to (or
+ * pasted into) that board, so knowing a hash gives nothing. Quotas count these rows' bytes per board
+ * and per uploader; the clean-up removes rows no element or retained op refers to, then unused files.
+ */
+export const boardFiles = sqliteTable(
+  'board_files',
+  {
+    boardId: text('board_id')
+      .notNull()
+      .references(() => boards.id, { onDelete: 'cascade' }),
+    hash: text('hash')
+      .notNull()
+      .references(() => files.hash, { onDelete: 'cascade' }),
+    uploadedBy: text('uploaded_by').notNull(),
+    bytes: integer('bytes').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.boardId, t.hash] }), index('board_files_hash').on(t.hash), index('board_files_uploader').on(t.uploadedBy)],
+);
+
+/**
+ * Version history (issue 16): a board's full state every so often (gzip of the elements' JSON array),
+ * from which the state at any seq is the nearest checkpoint at or before it plus the ops after it.
+ */
+export const checkpoints = sqliteTable(
+  'checkpoints',
+  {
+    boardId: text('board_id')
+      .notNull()
+      .references(() => boards.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    data: blob('data', { mode: 'buffer' }).notNull(),
+    /** Bytes of `data` (compressed) and elements in it. */
+    bytes: integer('bytes').notNull(),
+    elementCount: integer('element_count').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.boardId, t.seq] })],
+);
+
+/**
+ * Ops older than the resume log keeps (`ops` is trimmed to a retention for resume): moved here when
+ * they are trimmed, and thinned by the history retention policy (docs/limits.md).
+ */
+export const historyOps = sqliteTable(
+  'history_ops',
+  {
+    boardId: text('board_id')
+      .notNull()
+      .references(() => boards.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    authorId: text('author_id').notNull(),
+    authorName: text('author_name').notNull(),
+    data: text('data').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.boardId, t.seq] })],
+);
+
+/** Named versions: a name an editor gave the board's state at `seq`. */
+export const namedVersions = sqliteTable(
+  'named_versions',
+  {
+    id: text('id').primaryKey(),
+    boardId: text('board_id')
+      .notNull()
+      .references(() => boards.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    name: text('name').notNull(),
+    createdBy: text('created_by').notNull(),
+    createdByName: text('created_by_name').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('named_versions_board_seq').on(t.boardId, t.seq)],
 );

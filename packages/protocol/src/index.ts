@@ -20,3 +20,4 @@ export * from './duplicate.js';
 export * from './builders.js';
 export * from './wire.js';
 export * from './lane.js';
+export * from './versions.js';

@@ -72,6 +72,7 @@ export function elementFrame(el: Element): Box {
     case 'rectangle':
     case 'ellipse':
     case 'note':
+    case 'image':
       return { minX: el.x, minY: el.y, maxX: el.x + el.width, maxY: el.y + el.height };
     case 'text': {
       const { width, height } = textBlockSize(el.text, el.fontSize);
@@ -110,6 +111,7 @@ export function unrotatedBounds(el: Element): Box {
     case 'rectangle':
     case 'ellipse':
     case 'note':
+    case 'image':
       return { minX: el.x - pad, minY: el.y - pad, maxX: el.x + el.width + pad, maxY: el.y + el.height + pad };
     case 'text': {
       const lines = el.text.split('\n');

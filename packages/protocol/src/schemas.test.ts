@@ -19,6 +19,7 @@ const examples: Record<Element['type'], Element> = {
   ellipse: { type: 'ellipse', id: 'e1', x: 1, y: 2, ...style, width: 30, height: 0, fillColor: '#ff000080' },
   text: { type: 'text', id: 't1', x: 3, y: 4, ...style, text: 'hello\nworld', fontSize: 16 },
   note: { type: 'note', id: 'n1', x: 3, y: 4, ...style, width: 200, height: 200, fillColor: '#fff3bf', text: 'to do', fontSize: 20 },
+  image: { type: 'image', id: 'i1', x: 3, y: 4, ...style, width: 320, height: 240, fileId: 'abababababababababababababababababababababababababababababababab', naturalWidth: 640, naturalHeight: 480 },
 };
 
 const rejects = (el: unknown) => expect(elementSchema.safeParse(el).success).toBe(false);

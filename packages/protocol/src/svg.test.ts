@@ -13,6 +13,7 @@ const els = {
   ellipse: { type: 'ellipse', id: 'ell1', x: 300, y: -40, ...style, width: 60, height: 20, fillColor: 'transparent' },
   text: { type: 'text', id: 'text1', x: 0, y: 400, ...style, text: 'a <b> & "c"\n\nlast', fontSize: 20 },
   note: { type: 'note', id: 'note1', x: 500, y: 0, ...style, width: 120, height: 100, fillColor: '#fff3bf', text: 'buy milk & <eggs>', fontSize: 16 },
+  image: { type: 'image', id: 'img1', x: 700, y: 0, ...style, width: 64, height: 48, fileId: 'abababababababababababababababababababababababababababababababab', naturalWidth: 640, naturalHeight: 480 },
 } satisfies Record<Element['type'], Element>;
 const all: Element[] = Object.values(els);
 

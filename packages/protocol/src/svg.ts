@@ -77,14 +77,33 @@ function textToSvg(layout: TextLayout, attrs: string): string {
  * One element as an SVG fragment in world coordinates. `lookup` finds a label's container (a text
  * with `containerId`); without it, or when the container is gone, the label is drawn as a free text.
  */
-export function elementToSvg(el: Element, lookup?: ElementLookup): string {
+export function elementToSvg(el: Element, lookup?: ElementLookup, images?: ImageSource): string {
   const angle = el.type === 'text' ? 0 : (el.angle ?? 0); // a text turns inside its layout
-  if (angle === 0) return unrotatedSvg(el, lookup);
+  if (angle === 0) return unrotatedSvg(el, lookup, images);
   const [cx, cy] = elementCenter(el);
-  return `<g transform="${rotation(angle, cx, cy)}">${unrotatedSvg(el, lookup)}</g>`;
+  return `<g transform="${rotation(angle, cx, cy)}">${unrotatedSvg(el, lookup, images)}</g>`;
 }
 
-function unrotatedSvg(el: Element, lookup: ElementLookup | undefined): string {
+/**
+ * The picture of an image element's file: a `data:` URI (what the server's exports use) or a URL,
+ * or undefined when it is not at hand (a placeholder is drawn instead, so an export never fails).
+ */
+export type ImageSource = (fileId: string) => string | undefined;
+
+/** What an image without its picture shows: a light grey box with a small picture glyph in the middle. */
+function imagePlaceholder(el: Extract<Element, { type: 'image' }>, attrs: string): string {
+  const s = Math.min(el.width, el.height) * 0.3;
+  const gx = el.x + (el.width - s) / 2;
+  const gy = el.y + (el.height - s) / 2;
+  const p = (fx: number, fy: number) => `${fmt(gx + fx * s)},${fmt(gy + fy * s)}`;
+  return (
+    `<g${attrs}><rect x="${fmt(el.x)}" y="${fmt(el.y)}" width="${fmt(el.width)}" height="${fmt(el.height)}" fill="#e9ecef" stroke="#ced4da" stroke-width="${fmt(Math.max(0.5, Math.min(2, s / 20)))}"/>` +
+    `<polygon points="${p(0, 1)} ${p(0.35, 0.45)} ${p(0.6, 0.75)} ${p(0.75, 0.6)} ${p(1, 1)}" fill="#adb5bd"/>` +
+    `<circle cx="${fmt(gx + 0.78 * s)}" cy="${fmt(gy + 0.2 * s)}" r="${fmt(0.12 * s)}" fill="#adb5bd"/></g>`
+  );
+}
+
+function unrotatedSvg(el: Element, lookup: ElementLookup | undefined, images: ImageSource | undefined): string {
   const common = el.opacity < 1 ? ` opacity="${fmt(el.opacity)}"` : '';
   const stroke = `stroke="${el.strokeColor}" stroke-width="${fmt(el.strokeWidth)}" stroke-linecap="round" stroke-linejoin="round"`;
   switch (el.type) {
@@ -121,6 +140,12 @@ function unrotatedSvg(el: Element, lookup: ElementLookup | undefined): string {
         `</g>`
       );
     }
+    case 'image': {
+      const attrs = ` data-id="${escapeXml(el.id)}"${common}`;
+      const href = images?.(el.fileId);
+      if (!href) return imagePlaceholder(el, attrs);
+      return `<image${attrs} x="${fmt(el.x)}" y="${fmt(el.y)}" width="${fmt(el.width)}" height="${fmt(el.height)}" preserveAspectRatio="none" href="${escapeXml(href)}"/>`;
+    }
     default:
       return assertNever(el);
   }
@@ -144,6 +169,8 @@ export interface SvgOptions {
    * default), or `'keep-top'` to draw only the topmost elements that fit (a preview).
    */
   overflow?: 'throw' | 'keep-top';
+  /** The pictures of image elements by file id (see `ImageSource`); without one, placeholders are drawn. */
+  images?: ImageSource;
 }
 
 /** The SVG of the elements would be longer than the `maxLength` it was given. */
@@ -155,15 +182,15 @@ export class SvgTooLargeError extends Error {
 }
 
 /** The elements' fragments, in paint order, within `budget` characters (or the `SvgTooLargeError`). */
-function fragments(sorted: readonly Element[], budget: number, maxLength: number, keepTop: boolean): string {
+function fragments(sorted: readonly Element[], budget: number, maxLength: number, keepTop: boolean, images: ImageSource | undefined): string {
   const byId = new Map(sorted.map((el) => [el.id, el]));
   const lookup: ElementLookup = (id) => byId.get(id);
-  if (budget === Infinity) return sorted.map((el) => elementToSvg(el, lookup)).join('');
+  if (budget === Infinity) return sorted.map((el) => elementToSvg(el, lookup, images)).join('');
   const parts: string[] = [];
   let used = 0;
   // Top-down for a preview, so what is dropped is what lies underneath.
   for (let k = 0; k < sorted.length; k++) {
-    const part = elementToSvg(sorted[keepTop ? sorted.length - 1 - k : k]!, lookup);
+    const part = elementToSvg(sorted[keepTop ? sorted.length - 1 - k : k]!, lookup, images);
     if (used + part.length > budget) {
       if (keepTop) break;
       throw new SvgTooLargeError(maxLength);
@@ -190,5 +217,5 @@ export function renderSvg(elements: Iterable<Element>, options: SvgOptions = {})
   const maxLength = options.maxLength ?? Infinity;
   const budget = maxLength - head.length - '</svg>'.length;
   if (budget < 0) throw new SvgTooLargeError(maxLength);
-  return head + fragments(sorted, budget, maxLength, options.overflow === 'keep-top') + '</svg>';
+  return head + fragments(sorted, budget, maxLength, options.overflow === 'keep-top', options.images) + '</svg>';
 }

@@ -174,6 +174,13 @@ function scaleElement(el: Element, lone: boolean, mapX: (x: number) => number, m
       const [x, y] = place(width, height);
       return { x: clampCoord(round(x)), y: clampCoord(round(y)), width: round(width), height: round(height) };
     }
+    case 'image': {
+      // An image never collapses to nothing (its size must stay positive).
+      const width = Math.max(1, round(clampSize(el.width * ex)));
+      const height = Math.max(1, round(clampSize(el.height * ey)));
+      const [x, y] = place(width, height);
+      return { x: clampCoord(round(x)), y: clampCoord(round(y)), width, height };
+    }
     case 'text': {
       const fontSize = Math.max(4, Math.min(400, round(el.fontSize * fontScale)));
       const s = fontSize / el.fontSize;
@@ -269,6 +276,7 @@ export function turnElement(el: Element, turn: number, cx: number, cy: number): 
     case 'rectangle':
     case 'ellipse':
     case 'note':
+    case 'image':
     case 'text': {
       const [ecx, ecy] = elementCenter(el);
       const [ncx, ncy] = rotatePoint(ecx, ecy, cx, cy, turn);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { colorSchema, coordSchema, fillSchema, idSchema, opacitySchema, strokeWidthSchema, zIndexSchema, LIMITS } from '../primitives.js';
 import { angleSchema, groupIdsSchema } from './common.js';
 import { arrowSchema, bindingSchema, lineSchema } from './line.js';
+import { imageSchema } from './image.js';
 import { noteSchema, noteTextSchema } from './note.js';
 import { ellipseSchema, rectangleSchema } from './shapes.js';
 import { pointListSchema } from './points.js';
@@ -14,6 +15,7 @@ export * from './line.js';
 export * from './shapes.js';
 export * from './text.js';
 export * from './note.js';
+export * from './image.js';
 export { angleSchema, groupIdsSchema } from './common.js';
 
 /** Every element kind, discriminated on `type`. */
@@ -25,6 +27,7 @@ export const elementSchema = z.discriminatedUnion('type', [
   ellipseSchema,
   textSchema,
   noteSchema,
+  imageSchema,
 ]);
 export type Element = z.infer<typeof elementSchema>;
 export type ElementType = Element['type'];
@@ -42,8 +45,9 @@ export const storedElementSchema = z.discriminatedUnion('type', [
   ellipseSchema,
   storedTextSchema,
   noteSchema,
+  imageSchema,
 ]);
-export const ELEMENT_TYPES = ['stroke', 'line', 'arrow', 'rectangle', 'ellipse', 'text', 'note'] as const satisfies readonly ElementType[];
+export const ELEMENT_TYPES = ['stroke', 'line', 'arrow', 'rectangle', 'ellipse', 'text', 'note', 'image'] as const satisfies readonly ElementType[];
 
 /** Style fields a script may leave out; `normalizeElement` fills them (`DEFAULT_STYLE`). */
 const optionalOnInput = { id: true, z: true, strokeColor: true, strokeWidth: true, opacity: true } as const;
@@ -57,6 +61,7 @@ export const elementInputSchema = z.discriminatedUnion('type', [
   ellipseSchema.partial({ ...optionalOnInput, fillColor: true }),
   textSchema.partial({ ...optionalOnInput, fontSize: true }),
   noteSchema.partial({ ...optionalOnInput, fillColor: true, fontSize: true, text: true }),
+  imageSchema.partial(optionalOnInput),
 ]);
 export type ElementInput = z.infer<typeof elementInputSchema>;
 

@@ -5,6 +5,8 @@ import { unionBoxes } from '../canvas/hitTest.js';
 import type { Overlay, Scene } from '../canvas/renderScene.js';
 import { fitBox, initialViewport, panBy, steppedZoom, toWorld, zoomAt, type Viewport } from '../canvas/viewport.js';
 import type { BoardSync } from '../sync/BoardSync.svelte.js';
+import { ImageCache } from '../canvas/images.js';
+import { ImageUploads } from './imageUpload.svelte.js';
 import { withLabels } from './arrange.js';
 import { openNote, type TextFrame } from './labels.js';
 import { eraserTool } from '../tools/eraser.js';
@@ -70,6 +72,11 @@ export class Editor implements TransformHost {
   handleCursor = $state<string | null>(null);
   /** The group entered by a double-click (grouping.ts `enterGroupAt`): clicks select inside it. */
   editingGroup = $state<string | null>(null);
+  /** The board's decoded images (the canvas draws from it) and its uploads in progress. */
+  readonly images: ImageCache;
+  readonly uploads: ImageUploads;
+  /** Opens the Image tool's file picker (set by the toolbar; key 9). */
+  imagePicker: (() => void) | null = null;
 
   selected = $derived.by(() => this.sync.sorted.filter((el) => this.selection.has(el.id)));
   scene = $derived.by((): Scene => this.buildScene());
@@ -81,9 +88,29 @@ export class Editor implements TransformHost {
   private saveTimer: ReturnType<typeof setTimeout> | null = null;
   private restoredViewport = false;
 
-  constructor(sync: BoardSync, canEdit: boolean) {
+  constructor(sync: BoardSync, canEdit: boolean, notify: (text: string, kind?: 'info' | 'error') => void = () => {}) {
     this.sync = sync;
     this.canEdit = canEdit;
+    this.images = new ImageCache(sync.boardId);
+    const editor = this;
+    this.uploads = new ImageUploads({
+      boardId: sync.boardId,
+      canEdit,
+      get connected() {
+        return sync.status === 'live';
+      },
+      get zoom() {
+        return editor.viewport.zoom;
+      },
+      viewBox: () => ({ x: this.viewport.x, y: this.viewport.y, width: this.size.width / this.viewport.zoom, height: this.size.height / this.viewport.zoom }),
+      nextZ: () => this.nextZ(),
+      commit: (op) => this.commit(op),
+      select: (ids) => {
+        this.setTool('select');
+        this.select(ids);
+      },
+      notify,
+    });
     this.tools = {
       select: transformTool(this, selectTool(this)),
       pen: penTool(this),

@@ -1,6 +1,8 @@
 import { duplicateElements, followUpdates, newId, type Element } from '@inkboard/protocol';
 import { boundsOf } from '../canvas/geometryCache.js';
 import { exportPng, exportSvg } from '../canvas/exportImage.js';
+import { imageDataUris } from '../canvas/images.js';
+import { imageFilesOf } from './imageFiles.js';
 import { unionBoxes } from '../canvas/hitTest.js';
 import { clampZoom } from '../canvas/viewport.js';
 import { movePatches } from '../tools/followers.js';
@@ -44,7 +46,7 @@ export function nudgeSelection(editor: Editor, dx: number, dy: number): void {
 /** The selection as clipboard text (null when nothing is selected). */
 export function selectionClipboardText(editor: Editor): string | null {
   const elements = withLabels(editor.sorted, editor.selection);
-  return elements.length ? serializeClipboard(elements) : null;
+  return elements.length ? serializeClipboard(elements, editor.sync.boardId) : null;
 }
 
 /** The "Copy" and "Cut" buttons (the keyboard goes through the copy and cut events instead). */
@@ -74,18 +76,27 @@ export function handleCopyEvent(editor: Editor, e: ClipboardEvent, cut: boolean)
   return true;
 }
 
-/** Handles the document's paste event (Ctrl+V). */
+/** Handles the document's paste event (Ctrl+V): copied elements, else pictures (a screenshot), else text. */
 export function handlePasteEvent(editor: Editor, e: ClipboardEvent): boolean {
   if (forThePage(editor, e)) return false;
   const text = e.clipboardData?.getData('text/plain') ?? '';
-  if (!editor.canEdit || !text) return false;
+  const files = imageFilesOf(e.clipboardData);
+  if (!editor.canEdit || (!text && !files.length)) return false;
   e.preventDefault();
-  pasteText(editor, text, editor.pointer);
+  if (files.length && parseClipboard(text)?.kind !== 'elements') void editor.uploads.add(files, editor.pointer);
+  else pasteText(editor, text, editor.pointer);
   return true;
 }
 
-/** The "Paste" button: reads the system clipboard (the browser may ask the user first). */
+/** The "Paste" button: reads the system clipboard (the browser may ask the user first); pictures in it are uploaded. */
 export async function pasteFromClipboard(editor: Editor): Promise<void> {
+  const items = typeof navigator.clipboard.read === 'function' ? await navigator.clipboard.read().catch(() => []) : [];
+  const files: File[] = [];
+  for (const item of items) {
+    const type = item.types.find((t) => t.startsWith('image/'));
+    if (type && !item.types.includes('text/plain')) files.push(new File([await item.getType(type)], `pasted.${type.slice(6)}`, { type }));
+  }
+  if (files.length) return editor.uploads.add(files, null);
   const text = await navigator.clipboard.readText();
   pasteText(editor, text, null);
 }
@@ -98,6 +109,15 @@ export function pasteText(editor: Editor, text: string, at: { x: number; y: numb
   const [cx, cy] = editor.toWorld(editor.size.width / 2, editor.size.height / 2);
   if (content.kind === 'elements') {
     const [dx, dy] = pasteOffset(content.elements, at ?? { x: cx, y: cy });
+    if (content.source && content.source !== editor.sync.boardId && content.elements.some((el) => el.type === 'image')) {
+      // Images copied on another board: their files are copied here first, then everything is added at once.
+      void editor.uploads.copyImages(content.source, content.elements).then((elements) => {
+        if (!elements) return;
+        addCopies(editor, elements, dx, dy);
+        editor.setTool('select');
+      });
+      return;
+    }
     addCopies(editor, content.elements, dx, dy);
     editor.setTool('select');
     return;
@@ -112,7 +132,7 @@ export function pasteText(editor: Editor, text: string, at: { x: number; y: numb
 /** "Copy as SVG": the selection's SVG (the export's renderer) as text. */
 export async function copySelectionAsSvg(editor: Editor): Promise<void> {
   const elements = withLabels(editor.sorted, editor.selection);
-  if (elements.length) await navigator.clipboard.writeText(exportSvg(elements));
+  if (elements.length) await navigator.clipboard.writeText(exportSvg(elements, await imageDataUris(editor.images, elements)));
 }
 
 /** "Copy as PNG": the selection as an image (twice the resolution, as the export's default). */
@@ -120,7 +140,8 @@ export async function copySelectionAsPng(editor: Editor): Promise<void> {
   const elements = withLabels(editor.sorted, editor.selection);
   if (!elements.length) return;
   // The item is made at once, with the image to come, so the browser still sees the user's click.
-  await navigator.clipboard.write([new ClipboardItem({ 'image/png': exportPng(elements, 2) })]);
+  const png = imageDataUris(editor.images, elements).then((images) => exportPng(elements, 2, images));
+  await navigator.clipboard.write([new ClipboardItem({ 'image/png': png })]);
 }
 
 /** Zooming to a selection stops here (a dot would otherwise fill the screen). */

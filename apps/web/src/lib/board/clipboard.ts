@@ -1,14 +1,17 @@
-import { elementSchema, LIMITS, stripControlCharacters, unionBounds, type Element, type Text } from '@inkboard/protocol';
+import { elementSchema, idSchema, LIMITS, stripControlCharacters, unionBounds, type Element, type Text } from '@inkboard/protocol';
 
 /** The wrapper of copied elements in the clipboard's text/plain (like Excalidraw's "excalidraw/clipboard"). */
 export const CLIPBOARD_TYPE = 'inkboard/clipboard';
 
-/** What the clipboard holds, once read: our elements, or some other text. */
-export type Clipboard = { kind: 'elements'; elements: Element[] } | { kind: 'text'; text: string };
+/** What the clipboard holds, once read: our elements (with the board they were copied on, when known), or some other text. */
+export type Clipboard = { kind: 'elements'; elements: Element[]; source?: string } | { kind: 'text'; text: string };
 
-/** The clipboard text for copied elements (paint order kept). */
-export function serializeClipboard(elements: readonly Element[]): string {
-  return JSON.stringify({ type: CLIPBOARD_TYPE, version: 1, elements });
+/**
+ * The clipboard text for copied elements (paint order kept). `source` is the board they come from:
+ * pasted on another board, their images are read from it and uploaded there.
+ */
+export function serializeClipboard(elements: readonly Element[], source?: string): string {
+  return JSON.stringify({ type: CLIPBOARD_TYPE, version: 1, ...(source ? { source } : {}), elements });
 }
 
 /**
@@ -27,7 +30,10 @@ export function parseClipboard(text: string): Clipboard | null {
           const parsed = elementSchema.safeParse(e);
           return parsed.success ? [parsed.data] : [];
         });
-        return elements.length ? { kind: 'elements', elements } : null;
+        if (!elements.length) return null;
+        const parsedSource = idSchema.safeParse('source' in data ? data.source : undefined);
+        const source = parsedSource.success ? parsedSource.data : undefined;
+        return source ? { kind: 'elements', elements, source } : { kind: 'elements', elements };
       }
     } catch {
       // Not our JSON after all: pasted as text.

@@ -120,6 +120,11 @@ export function handleKeyDown(editor: Editor, e: KeyboardEvent): boolean {
     editor.editText(editor.selected[0]);
     return true;
   }
+  // The Image tool (as Excalidraw's 9): a file picker.
+  if (key === '9' && !e.shiftKey && editor.canEdit) {
+    editor.imagePicker?.();
+    return true;
+  }
   const tool = byKey.get(key);
   if (tool && !e.shiftKey) {
     editor.setTool(tool);

@@ -8,6 +8,7 @@ const NOUNS: Record<Element['type'], [string, string]> = {
   ellipse: ['ellipse', 'ellipses'],
   text: ['text', 'texts'],
   note: ['sticky note', 'sticky notes'],
+  image: ['image', 'images'],
 };
 
 /**
@@ -30,6 +31,7 @@ export function describeBoard(elements: readonly Element[], maxTexts = 10): stri
       case 'arrow':
       case 'rectangle':
       case 'ellipse':
+      case 'image':
         break;
       default:
         assertNever(el);

@@ -6,21 +6,26 @@ const PADDING = 16;
 /** Chrome refuses canvases larger than this on a side. */
 const MAX_SIDE = 16_384;
 
-/** The protocol's SVG of the elements (the server's thumbnails and exports use the same renderer). */
-export function exportSvg(elements: readonly Element[]): string {
-  return renderSvg(elements, { background: EXPORT_BACKGROUND, padding: PADDING });
+/**
+ * The protocol's SVG of the elements (the server's thumbnails and exports use the same renderer);
+ * images are embedded from `images` (file id -> `data:` URI, `imageDataUris` in images.ts), so the
+ * file stands alone; one missing there is drawn as a placeholder.
+ */
+export function exportSvg(elements: readonly Element[], images?: ReadonlyMap<string, string>): string {
+  return renderSvg(elements, { background: EXPORT_BACKGROUND, padding: PADDING, images: images && ((id) => images.get(id)) });
 }
 
 /**
  * A PNG of the elements at `scale` (1 or 2): the protocol's SVG drawn onto a canvas, so the PNG and
- * the SVG look the same. The scale shrinks when the image would exceed the browser's canvas limit.
+ * the SVG look the same (images embedded from `images`, as for the SVG). The scale shrinks when the
+ * image would exceed the browser's canvas limit.
  */
-export async function exportPng(elements: readonly Element[], scale: number): Promise<Blob> {
+export async function exportPng(elements: readonly Element[], scale: number, images?: ReadonlyMap<string, string>): Promise<Blob> {
   const box = unionBounds(elements) ?? { minX: 0, minY: 0, maxX: 320, maxY: 200 };
   const width = Math.ceil(box.maxX - box.minX + 2 * PADDING);
   const height = Math.ceil(box.maxY - box.minY + 2 * PADDING);
   const k = Math.min(scale, MAX_SIDE / width, MAX_SIDE / height);
-  const svg = renderSvg(elements, { background: EXPORT_BACKGROUND, padding: PADDING, bounds: box });
+  const svg = renderSvg(elements, { background: EXPORT_BACKGROUND, padding: PADDING, bounds: box, images: images && ((id) => images.get(id)) });
   const url = URL.createObjectURL(new Blob([svg], { type: 'image/svg+xml' }));
   try {
     const image = new Image();

@@ -76,6 +76,9 @@ function buildPath(el: Exclude<Element, { type: 'text' }>, last: boolean): Path2
     case 'rectangle':
       path.roundRect(el.x, el.y, el.width, el.height, Math.min(8, el.width / 4, el.height / 4));
       return path;
+    case 'image':
+      path.rect(el.x, el.y, el.width, el.height);
+      return path;
     case 'note':
       path.roundRect(el.x, el.y, el.width, el.height, Math.min(4, el.width / 4, el.height / 4));
       return path;

@@ -23,7 +23,7 @@ function nearPolyline(points: readonly (readonly number[])[], ox: number, oy: nu
 
 /**
  * Whether the world point touches the element. `tolerance` is in world units (a few screen pixels).
- * Like Excalidraw, an unfilled shape is hit on its outline only, a filled one (and a note) anywhere
+ * Like Excalidraw, an unfilled shape is hit on its outline only, a filled one (and a note or an image) anywhere
  * inside. A rotated element is tested in its own frame (the point turned back by its `angle`).
  */
 export function hitElement(el: Element, wx: number, wy: number, tolerance: number): boolean {
@@ -60,6 +60,7 @@ export function hitElement(el: Element, wx: number, wy: number, tolerance: numbe
       return distance <= el.strokeWidth / 2 + tolerance;
     }
     case 'note':
+    case 'image':
       return px >= el.x - tolerance && px <= el.x + el.width + tolerance && py >= el.y - tolerance && py <= el.y + el.height + tolerance;
     case 'text': {
       if (angle === 0) return true; // inside its (padded) box

@@ -1,6 +1,7 @@
 import { elementCenter, FONT_FAMILIES, layoutNote, layoutText, resolvedArrowPoints, type Arrow, type Box, type Element, type SelectionFrame, type TextLayout } from '@inkboard/protocol';
 import { boundsOf, pathOf } from './geometryCache.js';
 import { drawElementOutlines, drawFrame } from './handles.js';
+import { drawImageElement } from './images.js';
 import { boxesIntersect, visibleBox, type Viewport } from './viewport.js';
 
 export const SELECTION_COLOR = '#6965db';
@@ -171,6 +172,10 @@ function boundArrow(el: Arrow, lookup: Lookup): Arrow {
 }
 
 function drawShape(ctx: Ctx, el: Exclude<Element, { type: 'text' }>, live: boolean): void {
+  if (el.type === 'image') {
+    drawImageElement(ctx, el);
+    return;
+  }
   const path = pathOf(el, live);
   if (!path) return;
   if (el.type === 'stroke') {

@@ -52,7 +52,7 @@ interface Gesture {
 
 /**
  * The Select tool with transform handles: a press on a handle of the selection resizes (Shift keeps
- * the aspect ratio, Alt resizes from the centre) or turns it (Shift snaps to 15 degrees); anything
+ * the aspect ratio, or frees it when an image is selected; Alt resizes from the centre) or turns it (Shift snaps to 15 degrees); anything
  * else goes to the Select tool. While dragged, the change is drawn and previewed to others; on
  * release it is one update op (with bound arrows and labels following, so one undo takes all back).
  */
@@ -95,7 +95,7 @@ export function transformTool(host: TransformHost, select: Tool): Tool {
       }
     } else {
       const pointer: [number, number] = [p.x + gesture.offset[0], p.y + gesture.offset[1]];
-      const options = { keepAspect: p.shift, fromCentre: p.alt };
+      const options = { keepAspect: keepsAspect(gesture.start) ? !p.shift : p.shift, fromCentre: p.alt };
       own = resizeElements(gesture.start, gesture.handle, pointer, options);
       // Several elements: the frame is unturned, and each point maps as the box does.
       if (big && gesture.frame.angle === 0) {
@@ -159,6 +159,11 @@ export function transformTool(host: TransformHost, select: Tool): Tool {
   };
 }
 
+/** A selection with an image keeps its aspect ratio unless Shift is held (the opposite of shapes, as in Excalidraw). */
+function keepsAspect(elements: readonly Element[]): boolean {
+  return elements.some((el) => el.type === 'image');
+}
+
 /** Arrow keys on a focused handle: its direction in screen terms. */
 export const HANDLE_KEYS: Record<string, [number, number]> = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
 
@@ -176,7 +181,7 @@ export function stepHandle(host: TransformHost, handle: HandleName, dx: number, 
     own = rotateElements(start, (dx + dy > 0 ? 1 : -1) * (Math.PI / 12), { snap: true });
   } else {
     const [x, y] = handlePosition(frame, handle);
-    own = resizeElements(start, handle, [x + dx / host.zoom, y + dy / host.zoom]);
+    own = resizeElements(start, handle, [x + dx / host.zoom, y + dy / host.zoom], { keepAspect: keepsAspect(start) });
   }
   const updates = changedOnly(host, followUpdates(host.elements, own));
   if (!updates.length) return false;

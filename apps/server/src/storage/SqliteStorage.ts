@@ -91,6 +91,10 @@ export class SqliteStorage implements Storage {
   private readonly upsertElement;
   private readonly deleteElement;
   private readonly oldestOps;
+  /** The commit path's own queries, prepared once (building them with drizzle cost more than running them). */
+  private readonly boardState;
+  private readonly ownerBytesOf;
+  private readonly updateBoard;
 
   /** The WAL file, opened at the first commit that writes (for `fdatasync` off the event loop). */
   private walFd: number | null = null;
@@ -140,6 +144,12 @@ export class SqliteStorage implements Storage {
     this.forgetTrimmed = db.$client.prepare('delete from trimmed_ops where board_id = ? and seq <= ?');
     // Raw, to iterate lazily: the log's oldest ops before a seq, with their sizes.
     this.oldestOps = db.$client.prepare('select seq, bytes from ops where board_id = ? and seq < ? order by seq');
+    this.boardState = db.$client.prepare<[string], { seq: number; ownerId: string; elementBytes: number }>('select seq, owner_id as ownerId, element_bytes as elementBytes from boards where id = ?');
+    this.ownerBytesOf = db.$client.prepare<[string], { n: number | null }>('select sum(element_bytes) as n from boards where owner_id = ?');
+    // A field left undefined keeps its value (as drizzle's `set` does).
+    this.updateBoard = db.$client.prepare<[number | null, number | null, number | null, number | null, number | null, number, string], { logBytes: number }>(
+      'update boards set seq = coalesce(?, seq), element_count = coalesce(?, element_count), element_points = coalesce(?, element_points), element_bytes = coalesce(?, element_bytes), updated_at = coalesce(?, updated_at), log_bytes = log_bytes + ? where id = ? returning log_bytes as logBytes',
+    );
   }
 
   /** The raw better-sqlite3 handle (tests inspect the file through it). */
@@ -354,7 +364,7 @@ export class SqliteStorage implements Storage {
   }
 
   private readState(read: CommitRead): BoardState | undefined {
-    const row = this.db.select({ seq: boards.seq, ownerId: boards.ownerId, elementBytes: boards.elementBytes }).from(boards).where(eq(boards.id, read.boardId)).get();
+    const row = this.boardState.get(read.boardId);
     if (row === undefined) return undefined;
     const { seq, ownerId, elementBytes } = row;
     const owner = { ownerId, elementBytes, ownerBytes: this.ownerBytes(ownerId) };
@@ -390,12 +400,7 @@ export class SqliteStorage implements Storage {
       written += data.length;
       this.upsertElement.run({ boardId, id: el.id, data });
     }
-    let logBytes = this.db
-      .update(boards)
-      .set({ seq: w.seq, elementCount: w.elementCount, elementPoints: w.elementPoints, elementBytes: w.elementBytes, updatedAt: w.now, logBytes: sql`${boards.logBytes} + ${added}` })
-      .where(eq(boards.id, boardId))
-      .returning({ logBytes: boards.logBytes })
-      .get()!.logBytes;
+    let logBytes = this.updateBoard.get(w.seq ?? null, w.elementCount ?? null, w.elementPoints ?? null, w.elementBytes ?? null, w.now ?? null, added, boardId)!.logBytes;
     let freed = 0;
     if (w.trimUpTo !== undefined) {
       this.rememberTrimmed.run(boardId, w.trimUpTo);
@@ -432,7 +437,7 @@ export class SqliteStorage implements Storage {
   }
 
   private ownerBytes(ownerId: string): number {
-    return this.db.select({ n: sql<number | null>`sum(${boards.elementBytes})` }).from(boards).where(eq(boards.ownerId, ownerId)).get()?.n ?? 0;
+    return this.ownerBytesOf.get(ownerId)?.n ?? 0;
   }
 
   private seqOf(id: string): number | undefined {

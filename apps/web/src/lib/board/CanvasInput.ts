@@ -196,7 +196,7 @@ export class CanvasInput {
   private readonly dblclick = (e: MouseEvent) => {
     const ed = this.editor;
     if (this.downTool !== ed.tool || ed.activeTool?.finish?.()) return;
-    if (!ed.canEdit || (ed.tool !== 'select' && ed.tool !== 'text')) return;
+    if (!ed.canEdit || ed.versionPreview || (ed.tool !== 'select' && ed.tool !== 'text')) return;
     const [sx, sy] = this.local(e);
     const [x, y] = ed.toWorld(sx, sy);
     if (!enterGroupAt(ed, x, y)) editTextAt(ed, x, y);

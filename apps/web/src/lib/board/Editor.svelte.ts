@@ -33,6 +33,12 @@ export interface TextEditing {
   frame?: TextFrame;
 }
 
+/** A past version of the board shown instead of it (the History panel's preview). */
+export interface VersionPreview {
+  /** The version's elements in paint order: drawn read-only while the live board keeps changing underneath. */
+  elements: readonly Element[];
+}
+
 export const DEFAULT_STYLE: Style = { strokeColor: '#1e1e1e', strokeWidth: 2, fillColor: 'transparent', fontSize: 20, textAlign: 'left', fontFamily: 'sans' };
 
 const STYLE_KEY = 'inkboard:style';
@@ -72,6 +78,8 @@ export class Editor implements TransformHost {
   handleCursor = $state<string | null>(null);
   /** The group entered by a double-click (grouping.ts `enterGroupAt`): clicks select inside it. */
   editingGroup = $state<string | null>(null);
+  /** A past version the canvas draws instead of the board (null: the live board); tools and edits are off meanwhile. */
+  versionPreview = $state.raw<VersionPreview | null>(null);
   /** The board's decoded images (the canvas draws from it) and its uploads in progress. */
   readonly images: ImageCache;
   readonly uploads: ImageUploads;
@@ -175,7 +183,7 @@ export class Editor implements TransformHost {
 
   /** Commits an own op; big adds, updates and deletes are split to fit the protocol's limits. */
   commit(op: Op): void {
-    if (!this.canEdit) return;
+    if (!this.canEdit || this.versionPreview) return;
     if (op.type === 'update' && op.updates.length > LIMITS.updatesPerOp) {
       for (let i = 0; i < op.updates.length; i += LIMITS.updatesPerOp) this.sync.commit({ ...op, opId: newId(), updates: op.updates.slice(i, i + LIMITS.updatesPerOp) });
     } else if (op.type === 'delete' && op.ids.length > LIMITS.updatesPerOp) {
@@ -185,9 +193,15 @@ export class Editor implements TransformHost {
     } else this.sync.commit(op);
   }
 
+  /** Commits several ops (within the protocol's limits each) as one undo step: a restore of a version. */
+  commitAll(ops: readonly Op[]): void {
+    if (!this.canEdit || this.versionPreview || !ops.length) return;
+    this.sync.commitAll(ops);
+  }
+
   /** The tool handling pointer gestures now (null: the hand, which pans). */
   get activeTool(): Tool | null {
-    if (this.tool === 'hand') return null;
+    if (this.tool === 'hand' || this.versionPreview) return null;
     // Viewers may point with the laser (nothing stored), not draw.
     if (!this.canEdit) return this.tool === 'laser' ? this.tools.laser : null;
     return this.tools[this.tool];
@@ -202,7 +216,7 @@ export class Editor implements TransformHost {
 
   /** Opens the text overlay on an existing text, or at a point for a new one. */
   editText(target: { x: number; y: number } | Text): void {
-    if (!this.canEdit) return;
+    if (!this.canEdit || this.versionPreview) return;
     if ('type' in target) {
       this.textEditing = { id: target.id, x: target.x, y: target.y, fontSize: target.fontSize, color: target.strokeColor, initial: target.text, existing: target };
       this.selection = new Set([target.id]);
@@ -255,11 +269,13 @@ export class Editor implements TransformHost {
   }
 
   undo(): void {
+    if (this.versionPreview) return;
     this.activeTool?.cancel();
     this.sync.undo();
   }
 
   redo(): void {
+    if (this.versionPreview) return;
     this.activeTool?.cancel();
     this.sync.redo();
   }
@@ -323,6 +339,16 @@ export class Editor implements TransformHost {
   }
 
   private buildScene(): Scene {
+    const past = this.versionPreview;
+    if (past) {
+      // Only the version, as it was: no previews, drafts or selection of the live board.
+      const none = new Set<string>();
+      return { ...this.buildLiveScene(), elements: past.elements, hidden: none, overlays: [], faded: none, moving: null, selection: [], frame: null, marquee: null };
+    }
+    return this.buildLiveScene();
+  }
+
+  private buildLiveScene(): Scene {
     const hidden = new Set<string>();
     const overlays: Overlay[] = [];
     for (const [id, p] of this.sync.previews) {

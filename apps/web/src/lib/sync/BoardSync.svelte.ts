@@ -5,9 +5,7 @@ import {
   emptyHistory,
   newId,
   record,
-  redo,
   sortElements,
-  undo,
   zAbove,
   type BoardEvent,
   type ClientBoard,
@@ -23,6 +21,7 @@ import { errorCode, errorMessage } from '../trpc.js';
 import { PreviewSender, Throttle } from './PreviewSender.js';
 import { LaserTrails } from './LaserTrails.js';
 import { applyPreview, dropClientPreviews, prunePreviews, type RemotePreview } from './remotePreviews.js';
+import { groupedStep, markGroup, type UndoGroups } from '../versions/undoGroups.js';
 
 export type ConnectionStatus = 'connecting' | 'live' | 'reconnecting' | 'offline';
 
@@ -76,6 +75,8 @@ export class BoardSync {
   private readonly cursor: Throttle<[number, number, boolean]>;
   private readonly view: Throttle<Omit<ViewInput, 'boardId'>>;
   private readonly listeners = new Set<(event: BoardEvent) => void>();
+  /** Undo entries made by one action of several ops (versions/undoGroups.ts). */
+  private readonly undoGroups: UndoGroups = new WeakMap();
   private lastBoard: ClientBoard | null = null;
   private pruneTimer: ReturnType<typeof setInterval> | null = null;
   private cleanups: (() => void)[] = [];
@@ -150,16 +151,23 @@ export class BoardSync {
     this.apply(op);
   }
 
+  /** Commits several own ops (a restore of a version) as one undo step. */
+  commitAll(ops: readonly Op[]): void {
+    const before = this.history;
+    for (const op of ops) this.commit(op);
+    markGroup(before, this.history, this.undoGroups);
+  }
+
   undo(): void {
-    const step = undo(this.history, this.session.elements, newId);
+    const step = groupedStep(this.history, this.session.elements, newId, 'undo', this.undoGroups);
     this.history = step.history;
-    if (step.op) this.apply(step.op);
+    for (const op of step.ops) this.apply(op);
   }
 
   redo(): void {
-    const step = redo(this.history, this.session.elements, newId);
+    const step = groupedStep(this.history, this.session.elements, newId, 'redo', this.undoGroups);
     this.history = step.history;
-    if (step.op) this.apply(step.op);
+    for (const op of step.ops) this.apply(op);
   }
 
   /** Where this person's pointer is, in world coordinates (throttled). */

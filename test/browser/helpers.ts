@@ -170,3 +170,17 @@ export async function screenshots(people: Person[], label: string): Promise<stri
   }
   return paths;
 }
+
+/** The colour [r, g, b] of the board canvas at (x, y) (CSS pixels from its top-left). */
+export async function pixelAt(page: Page, x: number, y: number): Promise<[number, number, number]> {
+  return page.getByLabel('Board canvas').evaluate(
+    (canvas, [cx, cy]) => {
+      if (!(canvas instanceof HTMLCanvasElement)) return [0, 0, 0] as [number, number, number];
+      const ctx = canvas.getContext('2d');
+      const k = canvas.width / canvas.getBoundingClientRect().width;
+      const d = ctx ? ctx.getImageData(Math.round(cx * k), Math.round(cy * k), 1, 1).data : [0, 0, 0];
+      return [d[0]!, d[1]!, d[2]!] as [number, number, number];
+    },
+    [x, y] as const,
+  );
+}

@@ -1,6 +1,6 @@
 import { newId, referencedFileIds, type Element, type Image, type Op } from '@inkboard/protocol';
 import { fetchBlob, fileUrl } from '../canvas/images.js';
-import { layoutImages, pictureSize, uploadImage, UploadError, withAspect, type Placed } from './imageFiles.js';
+import { layoutImages, looksLikeImage, pictureSize, uploadImage, UploadError, withAspect, type Placed } from './imageFiles.js';
 
 /** What the uploads need from the editor. */
 export interface UploadHost {
@@ -64,8 +64,12 @@ export class ImageUploads {
    * size is read in the browser for the placeholder; one the browser cannot decode still goes to the
    * server, which says why it refuses it.
    */
-  async add(files: readonly File[], at: { x: number; y: number } | null): Promise<void> {
-    if (!this.host.canEdit || !files.length) return;
+  async add(all: readonly File[], at: { x: number; y: number } | null): Promise<void> {
+    if (!this.host.canEdit) return;
+    const files = all.filter(looksLikeImage);
+    const others = all.filter((f) => !looksLikeImage(f));
+    if (others.length) this.host.notify(`${others.map((f) => `“${f.name}”`).join(', ')} ${others.length === 1 ? 'is not a picture' : 'are not pictures'}: Inkboard takes PNG, JPEG, WebP and GIF files.`, 'error');
+    if (!files.length) return;
     const sizes = await Promise.all(files.map(async (f) => (await pictureSize(f)) ?? { width: 200, height: 150 }));
     const view = this.host.viewBox();
     const centre = at ?? { x: view.x + view.width / 2, y: view.y + view.height / 2 };

@@ -1,0 +1,273 @@
+import { readFileSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Element, Image } from '@inkboard/protocol';
+import type { TestServer } from '../helpers/server.js';
+import { boardSummary, canvasOf, kindCount, launchBrowser, newPerson, pixelAt, screenshots, signUp, startWebServer, waitForSummary, waitUntil, type Person } from './helpers.js';
+
+/** A picture made in the page: a PNG of one colour. */
+interface Picture {
+  name: string;
+  color: string;
+  width: number;
+  height: number;
+}
+
+/** Makes the pictures in the page and hands them to the board as a paste (Ctrl+V of a screenshot) or a drop at (x, y). */
+async function givePictures(page: Page, pictures: Picture[], how: { paste: true } | { drop: [number, number] } | { raw: string }): Promise<void> {
+  await page.evaluate(
+    async ([pictures, how]) => {
+      const data = new DataTransfer();
+      if ('raw' in how) data.items.add(new File([how.raw], 'fake.png', { type: 'image/png' }));
+      for (const p of pictures) {
+        const canvas = new OffscreenCanvas(p.width, p.height);
+        const ctx = canvas.getContext('2d')!;
+        ctx.fillStyle = p.color;
+        ctx.fillRect(0, 0, p.width, p.height);
+        data.items.add(new File([await canvas.convertToBlob({ type: 'image/png' })], p.name, { type: 'image/png' }));
+      }
+      if ('drop' in how) {
+        const canvas = document.querySelector('canvas[aria-label="Board canvas"]')!;
+        const r = canvas.getBoundingClientRect();
+        canvas.dispatchEvent(new DragEvent('drop', { dataTransfer: data, clientX: r.left + how.drop[0], clientY: r.top + how.drop[1], bubbles: true, cancelable: true }));
+      } else document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+    },
+    [pictures, how] as const,
+  );
+}
+
+/** How many pixels of a PNG (bytes) are close to the colour (decoded in the page). */
+async function pixelsOfColor(page: Page, png: Buffer, rgb: [number, number, number]): Promise<number> {
+  return page.evaluate(
+    async ([b64, [r, g, b]]) => {
+      const image = new Image();
+      image.src = `data:image/png;base64,${b64}`;
+      await image.decode();
+      const canvas = new OffscreenCanvas(image.naturalWidth, image.naturalHeight);
+      const ctx = canvas.getContext('2d')!;
+      ctx.drawImage(image, 0, 0);
+      const d = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i]! - r) < 30 && Math.abs(d[i + 1]! - g) < 30 && Math.abs(d[i + 2]! - b) < 30) n++;
+      return n;
+    },
+    [png.toString('base64'), rgb] as const,
+  );
+}
+
+const RED = '#ff0000';
+const isRed = ([r, g, b]: number[]) => r! > 200 && g! < 60 && b! < 60;
+const isBlue = ([r, g, b]: number[]) => r! < 60 && g! < 60 && b! > 200;
+const isYellow = ([r, g, b]: number[]) => r! > 200 && g! > 200 && b! < 60;
+
+/**
+ * Images with two people on one board: paste, resize with the aspect kept, undo, exports, drop,
+ * offline paste, a refused file and a copy to another board. The steps build on each other, in order.
+ */
+describe('images in the browser', () => {
+  let server: TestServer;
+  let browser: Browser;
+  let alice: Person;
+  let bob: Person;
+  let boardId = '';
+  const stored = (board = boardId): Element[] => [...(server.app.boards.service.peek(board)?.elements.values() ?? [])];
+  const images = (board = boardId): Image[] => stored(board).filter((el): el is Image => el.type === 'image');
+  const point = async (page: Page, x: number, y: number): Promise<[number, number]> => {
+    const box = (await canvasOf(page).boundingBox())!;
+    return [box.x + x, box.y + y];
+  };
+
+  beforeAll(async () => {
+    server = await startWebServer();
+    browser = await launchBrowser();
+    alice = await newPerson(browser, 'alice');
+    bob = await newPerson(browser, 'bob');
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.destroy();
+  });
+
+  function step(name: string, fn: () => Promise<void>, timeout = 60_000) {
+    it(
+      name,
+      async ({ onTestFailed }) => {
+        onTestFailed(async () => {
+          const paths = await screenshots([alice, bob], `failed-images-${name}`);
+          console.error(`screenshots: ${paths.join(', ')}`);
+          for (const p of [alice, bob]) if (p.errors.length) console.error(`${p.name}'s page errors:`, p.errors);
+        });
+        await fn();
+      },
+      timeout,
+    );
+  }
+
+  step('two people on one board', async () => {
+    await signUp(alice, server.url);
+    await alice.page.getByRole('button', { name: 'New board' }).click();
+    await alice.page.waitForURL(/\/b\/[A-Za-z0-9_-]+$/);
+    boardId = new URL(alice.page.url()).pathname.split('/').at(-1)!;
+    await alice.page.getByRole('status', { name: /Connection: Live/ }).waitFor();
+    await alice.page.getByRole('button', { name: 'Share' }).click();
+    await alice.page.getByRole('button', { name: 'Create editor link' }).click();
+    const link = await alice.page.getByLabel('Editor link').inputValue();
+    await alice.page.getByRole('button', { name: 'Close', exact: true }).click();
+    await signUp(bob, server.url, new URL(link).pathname);
+    await bob.page.waitForURL(`${server.url}/b/${boardId}`);
+    await bob.page.getByRole('status', { name: /Connection: Live/ }).waitFor();
+  });
+
+  step('a pasted picture is uploaded, placed at the pointer, and drawn for the other person', async () => {
+    await alice.page.mouse.move(...(await point(alice.page, 400, 300)));
+    await givePictures(alice.page, [{ name: 'red.png', color: RED, width: 200, height: 100 }], { paste: true });
+    await waitUntil(() => images().length === 1, 'the image to be stored');
+    const [image] = images();
+    expect(image).toMatchObject({ x: 300, y: 250, width: 200, height: 100, naturalWidth: 200, naturalHeight: 100 });
+    expect(image!.fileId).toMatch(/^[0-9a-f]{64}$/);
+    await waitForSummary(bob.page, (s) => kindCount(s, 'image') === 1, 'bob’s board to list the image');
+    // Drawn, not a placeholder: the canvas is red in its middle and near its corners, white outside.
+    await waitUntil(async () => isRed(await pixelAt(bob.page, 400, 300)), 'bob to see the red picture');
+    expect(isRed(await pixelAt(bob.page, 305, 255))).toBe(true);
+    expect(isRed(await pixelAt(bob.page, 495, 345))).toBe(true);
+    expect(isRed(await pixelAt(bob.page, 510, 300))).toBe(false);
+    await waitUntil(async () => isRed(await pixelAt(alice.page, 400, 300)), 'alice to see it drawn too');
+    // The progress placeholder is gone and the image is selected.
+    expect(await alice.page.getByRole('progressbar').count()).toBe(0);
+    await alice.page.locator('[data-handle="se"]').waitFor();
+  });
+
+  step('resizing keeps the aspect ratio (Shift frees it); each resize undoes', async () => {
+    const { page } = alice;
+    const handle = async (name: string) => {
+      const box = (await page.locator(`[data-handle="${name}"]`).boundingBox())!;
+      return [box.x + box.width / 2, box.y + box.height / 2] as const;
+    };
+    const [sx, sy] = await handle('se');
+    await page.mouse.move(sx, sy);
+    await page.mouse.down();
+    await page.mouse.move(sx + 50, sy + 10, { steps: 4 });
+    await page.mouse.move(sx + 100, sy + 30, { steps: 4 });
+    await page.mouse.up();
+    await waitUntil(() => images()[0]!.width !== 200, 'the resize to be stored');
+    const resized = images()[0]!;
+    expect(resized.width / resized.height).toBeCloseTo(2, 2);
+    expect(resized.width).toBeCloseTo(300, 0);
+    await waitUntil(async () => isRed(await pixelAt(bob.page, 580, 380)), 'bob to see the bigger picture');
+
+    // Shift on a side handle: only the width changes.
+    const [ex, ey] = await handle('e');
+    await page.keyboard.down('Shift');
+    await page.mouse.move(ex, ey);
+    await page.mouse.down();
+    await page.mouse.move(ex + 60, ey, { steps: 4 });
+    await page.mouse.up();
+    await page.keyboard.up('Shift');
+    await waitUntil(() => images()[0]!.width > resized.width + 30, 'the free resize to be stored');
+    expect(images()[0]!.height).toBeCloseTo(resized.height, 1);
+
+    await page.keyboard.press('Control+z');
+    await waitUntil(() => images()[0]!.width === resized.width, 'the free resize undone');
+    await page.keyboard.press('Control+z');
+    await waitUntil(() => images()[0]!.width === 200 && images()[0]!.height === 100, 'the resize undone');
+    await waitUntil(async () => !isRed(await pixelAt(bob.page, 580, 380)), 'bob to see it small again');
+    // Undo of the paste removes it for both; redo brings it back.
+    await page.keyboard.press('Control+z');
+    await waitUntil(() => images().length === 0, 'the paste undone');
+    await waitUntil(async () => !isRed(await pixelAt(bob.page, 400, 300)), 'bob to see the picture gone');
+    await page.keyboard.press('Control+y');
+    await waitUntil(() => images().length === 1, 'the paste redone');
+    await waitUntil(async () => isRed(await pixelAt(bob.page, 400, 300)), 'bob to see the picture back');
+  });
+
+  step('PNG and SVG exports contain the picture', async () => {
+    const { page } = alice;
+    const exportAs = async (item: string) => {
+      await page.getByRole('button', { name: 'Export' }).click();
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('menuitem', { name: item }).click()]);
+      return readFileSync(await download.path());
+    };
+    const svg = (await exportAs('SVG')).toString('utf8');
+    expect(svg).toMatch(/<image[^>]+href="data:image\/png;base64,[A-Za-z0-9+/=]{40,}"/);
+    const png = await exportAs('PNG 1x');
+    expect(png.subarray(1, 4).toString()).toBe('PNG');
+    // 200 x 100 red pixels (scaled by nothing at 1x), give or take the edges.
+    expect(await pixelsOfColor(page, png, [255, 0, 0])).toBeGreaterThan(0.9 * 200 * 100);
+  });
+
+  step('dropped files are placed side by side where they are dropped', async () => {
+    await givePictures(
+      alice.page,
+      [
+        { name: 'blue.png', color: '#0000ff', width: 120, height: 80 },
+        { name: 'yellow.png', color: '#ffff00', width: 80, height: 80 },
+      ],
+      { drop: [700, 550] },
+    );
+    await waitUntil(() => images().length === 3, 'both dropped images to be stored');
+    const dropped = images()
+      .filter((i) => i.naturalWidth !== 200)
+      .sort((a, b) => a.x - b.x);
+    expect(dropped.map((i) => [i.width, i.height])).toEqual([
+      [120, 80],
+      [80, 80],
+    ]);
+    expect(dropped[1]!.x).toBeGreaterThan(dropped[0]!.x + dropped[0]!.width);
+    const middle = (dropped[0]!.x + dropped[1]!.x + dropped[1]!.width) / 2;
+    expect(middle).toBeCloseTo(700, 0);
+    await waitUntil(async () => isBlue(await pixelAt(bob.page, dropped[0]!.x + 60, 550)), 'bob to see the blue picture');
+    await waitUntil(async () => isYellow(await pixelAt(bob.page, dropped[1]!.x + 40, 550)), 'bob to see the yellow picture');
+  });
+
+  step('a picture pasted offline waits with its placeholder and is placed on reconnect', async () => {
+    const { page, context } = alice;
+    await context.setOffline(true);
+    await page.getByRole('status', { name: /Connection: (Offline|Reconnecting)/ }).waitFor();
+    await page.mouse.move(...(await point(page, 250, 650)));
+    await givePictures(page, [{ name: 'offline.png', color: '#ffff00', width: 100, height: 60 }], { paste: true });
+    await page.getByRole('progressbar', { name: 'Uploading offline.png' }).waitFor();
+    await page.getByText('Waiting for the connection').waitFor();
+    expect(images()).toHaveLength(3);
+    await context.setOffline(false);
+    await waitUntil(() => images().length === 4, 'the offline paste to be stored on reconnect', 30_000);
+    await waitUntil(async () => isYellow(await pixelAt(bob.page, 250, 650)), 'bob to see the picture pasted offline', 30_000);
+    await page.getByRole('progressbar').waitFor({ state: 'detached' });
+  });
+
+  step('a file that is not a picture is refused with the server’s message and leaves nothing', async () => {
+    const { page } = alice;
+    await page.mouse.move(...(await point(page, 900, 200)));
+    await givePictures(page, [], { raw: 'this is not a picture at all' });
+    await page.getByText(/“fake.png” was not added: .+/).waitFor();
+    await page.getByRole('progressbar').waitFor({ state: 'detached' });
+    expect(images()).toHaveLength(4);
+    expect(kindCount(await boardSummary(page), 'image')).toBe(4);
+  });
+
+  step('an image copied to another board is uploaded there and drawn', async () => {
+    const { page } = alice;
+    await page.mouse.click(...(await point(page, 400, 300)));
+    await page.keyboard.press('Control+c');
+    const clip = JSON.parse(await page.evaluate(() => navigator.clipboard.readText())) as { source?: string; elements: Image[] };
+    expect(clip.source).toBe(boardId);
+    expect(clip.elements).toMatchObject([{ type: 'image' }]);
+
+    const tab = await alice.context.newPage();
+    tab.on('pageerror', (e) => alice.errors.push(e.message));
+    await tab.goto(server.url);
+    await tab.getByRole('button', { name: 'New board' }).click();
+    await tab.waitForURL(/\/b\/[A-Za-z0-9_-]+$/);
+    const other = new URL(tab.url()).pathname.split('/').at(-1)!;
+    await tab.getByRole('status', { name: /Connection: Live/ }).waitFor();
+    await tab.mouse.move(...(await point(tab, 400, 300)));
+    await tab.keyboard.press('Control+v');
+    await waitUntil(() => images(other).length === 1, 'the copy to be stored on the other board');
+    expect(images(other)[0]).toMatchObject({ width: 200, height: 100, naturalWidth: 200 });
+    await waitUntil(async () => isRed(await pixelAt(tab, 400, 300)), 'the copy drawn on the other board');
+    // Its file is readable through the other board (a member of only that board could see it).
+    const status = await tab.evaluate(async (url) => (await fetch(url)).status, `/api/boards/${other}/files/${images(other)[0]!.fileId}`);
+    expect(status).toBe(200);
+    await tab.close();
+  });
+});

@@ -203,7 +203,7 @@ describe('images in the browser', () => {
         { name: 'blue.png', color: '#0000ff', width: 120, height: 80 },
         { name: 'yellow.png', color: '#ffff00', width: 80, height: 80 },
       ],
-      { drop: [700, 550] },
+      { drop: [900, 550] },
     );
     await waitUntil(() => images().length === 3, 'both dropped images to be stored');
     const dropped = images()
@@ -215,34 +215,65 @@ describe('images in the browser', () => {
     ]);
     expect(dropped[1]!.x).toBeGreaterThan(dropped[0]!.x + dropped[0]!.width);
     const middle = (dropped[0]!.x + dropped[1]!.x + dropped[1]!.width) / 2;
-    expect(middle).toBeCloseTo(700, 0);
+    expect(middle).toBeCloseTo(900, 0);
     await waitUntil(async () => isBlue(await pixelAt(bob.page, dropped[0]!.x + 60, 550)), 'bob to see the blue picture');
     await waitUntil(async () => isYellow(await pixelAt(bob.page, dropped[1]!.x + 40, 550)), 'bob to see the yellow picture');
   });
 
+  step('the Image tool (key 9) opens a file picker; the picture goes to the middle of the view', async () => {
+    const { page } = alice;
+    const png = await page.evaluate(async () => {
+      const canvas = new OffscreenCanvas(100, 100);
+      const ctx = canvas.getContext('2d')!;
+      ctx.fillStyle = '#00ff00';
+      ctx.fillRect(0, 0, 100, 100);
+      const bytes = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/png' })).arrayBuffer());
+      return btoa(String.fromCharCode(...bytes));
+    });
+    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('9')]);
+    expect(chooser.isMultiple()).toBe(true);
+    await chooser.setFiles({ name: 'green.png', mimeType: 'image/png', buffer: Buffer.from(png, 'base64') });
+    await waitUntil(() => images().length === 4, 'the picked image to be stored');
+    const green = images().find((i) => i.naturalWidth === 100 && i.naturalHeight === 100)!;
+    const box = (await canvasOf(page).boundingBox())!;
+    expect(green).toMatchObject({ x: box.width / 2 - 50, y: box.height / 2 - 50, width: 100, height: 100 });
+    // The toolbar's button opens the same picker.
+    const [again] = await Promise.all([page.waitForEvent('filechooser'), page.getByRole('button', { name: 'Image', exact: true }).click()]);
+    await again.setFiles([]);
+
+    // Duplicating keeps the file (no upload).
+    await page.keyboard.press('Control+d');
+    await waitUntil(() => images().length === 5, 'the duplicate to be stored');
+    expect(new Set(images().filter((i) => i.naturalWidth === 100 && i.naturalHeight === 100).map((i) => i.fileId)).size).toBe(1);
+    await page.keyboard.press('Control+z');
+    await waitUntil(() => images().length === 4, 'the duplicate undone');
+  });
+
   step('a picture pasted offline waits with its placeholder and is placed on reconnect', async () => {
     const { page, context } = alice;
+    const before = images().length;
     await context.setOffline(true);
     await page.getByRole('status', { name: /Connection: (Offline|Reconnecting)/ }).waitFor();
     await page.mouse.move(...(await point(page, 250, 650)));
     await givePictures(page, [{ name: 'offline.png', color: '#ffff00', width: 100, height: 60 }], { paste: true });
     await page.getByRole('progressbar', { name: 'Uploading offline.png' }).waitFor();
     await page.getByText('Waiting for the connection').waitFor();
-    expect(images()).toHaveLength(3);
+    expect(images()).toHaveLength(before);
     await context.setOffline(false);
-    await waitUntil(() => images().length === 4, 'the offline paste to be stored on reconnect', 30_000);
+    await waitUntil(() => images().length === before + 1, 'the offline paste to be stored on reconnect', 30_000);
     await waitUntil(async () => isYellow(await pixelAt(bob.page, 250, 650)), 'bob to see the picture pasted offline', 30_000);
     await page.getByRole('progressbar').waitFor({ state: 'detached' });
   });
 
   step('a file that is not a picture is refused with the server’s message and leaves nothing', async () => {
     const { page } = alice;
+    const before = images().length;
     await page.mouse.move(...(await point(page, 900, 200)));
     await givePictures(page, [], { raw: 'this is not a picture at all' });
     await page.getByText(/“fake.png” was not added: .+/).waitFor();
     await page.getByRole('progressbar').waitFor({ state: 'detached' });
-    expect(images()).toHaveLength(4);
-    expect(kindCount(await boardSummary(page), 'image')).toBe(4);
+    expect(images()).toHaveLength(before);
+    expect(kindCount(await boardSummary(page), 'image')).toBe(before);
   });
 
   step('an image copied to another board is uploaded there and drawn', async () => {

@@ -15,6 +15,10 @@ describe('clipboard', () => {
     expect(parseClipboard(JSON.stringify({ type: CLIPBOARD_TYPE, elements: [rect, bad] }))).toEqual({ kind: 'elements', elements: [rect] });
     expect(parseClipboard(JSON.stringify({ type: CLIPBOARD_TYPE, elements: [bad] }))).toBeNull();
   });
+  it('says which board the elements were copied on (their images are read from it), when it is a board id', () => {
+    expect(parseClipboard(serializeClipboard([rect], 'board_1'))).toEqual({ kind: 'elements', elements: [rect], source: 'board_1' });
+    expect(parseClipboard(JSON.stringify({ type: CLIPBOARD_TYPE, source: '../../api', elements: [rect] }))).toEqual({ kind: 'elements', elements: [rect] });
+  });
   it('reads anything else as text', () => {
     expect(parseClipboard('hello\nworld')).toEqual({ kind: 'text', text: 'hello\nworld' });
     expect(parseClipboard('{"type": "inkboard/clipboard", broken')).toMatchObject({ kind: 'text' });

@@ -16,6 +16,12 @@ describe('describeBoard', () => {
     expect(describeBoard([])).toBe('The board is empty.');
   });
 
+  it('names images', () => {
+    const image = { ...common, type: 'image' as const, width: 10, height: 10, fileId: 'a'.repeat(64), naturalWidth: 10, naturalHeight: 10 };
+    expect(describeBoard([{ ...image, id: 'i1' }])).toBe('1 element: 1 image.');
+    expect(describeBoard([{ ...image, id: 'i1' }, { ...image, id: 'i2' }])).toBe('2 elements: 2 images.');
+  });
+
   it('counts sticky notes and reads their text (an empty one has none)', () => {
     const note = { ...common, type: 'note' as const, width: 100, height: 100, fillColor: '#fff3bf', fontSize: 20 };
     const els: Element[] = [{ ...note, id: 'n1', text: 'Buy milk' }, { ...note, id: 'n2', text: '' }];

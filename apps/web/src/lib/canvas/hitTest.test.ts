@@ -57,6 +57,16 @@ describe('hit testing', () => {
     expect(elementAt([{ ...box, locked: true }, label], 90, 50, 1, { labelsAsContainer: true, skipLocked: true })).toBeNull();
   });
 
+  it('hits an image anywhere inside its box, turned with it', () => {
+    const image: Element = { ...common, id: 'i', type: 'image', x: 0, y: 0, width: 200, height: 100, fileId: 'a'.repeat(64), naturalWidth: 400, naturalHeight: 200 };
+    expect(hitElement(image, 100, 50, 1)).toBe(true);
+    expect(hitElement(image, 201, 50, 2)).toBe(true);
+    expect(hitElement(image, 210, 50, 2)).toBe(false);
+    const turned = { ...image, angle: Math.PI / 2 };
+    expect(hitElement(turned, 100, 140, 1)).toBe(true); // the box stands upright about its centre (100, 50)
+    expect(hitElement(turned, 190, 50, 1)).toBe(false);
+  });
+
   it('selects what lies entirely inside a marquee', () => {
     expect(elementsInBox([rect, ellipse, stroke], { minX: -10, minY: -10, maxX: 150, maxY: 150 }).sort()).toEqual(['r', 's']);
   });

@@ -10,6 +10,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { newId } from '@inkboard/protocol';
 import { LocalBoardHub, type BoardHub } from './boards/BoardHub.js';
 import { BoardService } from './boards/BoardService.js';
+import { VersionService } from './boards/VersionService.js';
+import { historyStoreFor } from './storage/HistoryStore.js';
 import { DEFAULT_BUDGETS } from './boards/budgets.js';
 import type { Config } from './config.js';
 import { storagePlugin } from './plugins/storage.js';
@@ -35,6 +37,7 @@ export const DEFAULT_WEB_DIST = resolve(dirname(fileURLToPath(import.meta.url)),
 declare module 'fastify' {
   interface FastifyInstance {
     boards: { storage: Storage; service: BoardService; hub: BoardHub; access: AccessService; auth: AuthService };
+    versions: VersionService;
   }
 }
 
@@ -81,6 +84,10 @@ export async function buildApp(config: Config, options: { logStream?: NodeJS.Wri
     { ...DEFAULT_BUDGETS, ...config.budgets },
   );
   const access = new AccessService(storage, hub);
+  // Version history (issue 16): checkpoints after commits, states rebuilt by a worker thread.
+  const versions = new VersionService(historyStoreFor(storage), service, config.history ?? {}, app.log);
+  service.afterCommit = (boardId, seq) => versions.committed(boardId, seq);
+  app.decorate('versions', versions);
   const auth = new AuthService(storage, {
     scrypt: { N: 2 ** config.scryptLogN, r: 8, p: 1 },
     sessionIdleMs: config.sessionIdleMs,
@@ -109,6 +116,7 @@ export async function buildApp(config: Config, options: { logStream?: NodeJS.Wri
   app.addHook('onClose', async () => {
     clearInterval(evictTimer);
     connections.close();
+    await versions.close();
     await hub.close();
   });
 
@@ -130,7 +138,7 @@ export async function buildApp(config: Config, options: { logStream?: NodeJS.Wri
   });
   const cookie = { secure: config.publicUrl?.startsWith('https:') ?? false, maxAgeSeconds: Math.floor(config.sessionMaxMs / 1000) };
   await app.register(trpcPlugin, {
-    inner: { storage, service, hub, access, auth, connections, sockets, cookie, limits: createRateLimiters(config.snapshotBytesPerSecond ? { snapshotBytes: { rate: config.snapshotBytesPerSecond, burst: 2 * config.snapshotBytesPerSecond } } : {}), violations: new ViolationCounter(), metrics, log: app.log },
+    inner: { storage, service, versions, hub, access, auth, connections, sockets, cookie, limits: createRateLimiters(config.snapshotBytesPerSecond ? { snapshotBytes: { rate: config.snapshotBytesPerSecond, burst: 2 * config.snapshotBytesPerSecond } } : {}), violations: new ViolationCounter(), metrics, log: app.log },
     upgradesPerMinute: config.upgradesPerMinute,
     allowedOrigins: [...config.allowedOrigins, ...(config.publicUrl ? [new URL(config.publicUrl).origin] : [])],
   });

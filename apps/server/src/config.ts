@@ -4,6 +4,7 @@ import { DEFAULT_HASH_QUEUE, defaultHashConcurrency } from './auth/secrets.js';
 import { defaultMaxConnections } from './plugins/httpGuard.js';
 import { DEFAULT_RENDER_LIMITS, type RenderLimits } from './render/limits.js';
 import { DEFAULT_BUDGETS, type BoardBudgets } from './boards/budgets.js';
+import { DEFAULT_VERSION_SETTINGS, type VersionSettings } from './boards/VersionService.js';
 
 const MIB = 1024 * 1024;
 
@@ -57,6 +58,9 @@ const envSchema = z.object({
   INKBOARD_USER_MAX_BOARDS: z.coerce.number().int().min(1).default(DEFAULT_BUDGETS.maxOwnedBoards),
   INKBOARD_USER_QUOTA_MB: z.coerce.number().positive().default(DEFAULT_BUDGETS.ownerQuotaBytes / MIB),
   INKBOARD_OPLOG_MAX_MB: z.coerce.number().min(1).default(DEFAULT_BUDGETS.opLogMaxBytes / MIB),
+  INKBOARD_HISTORY_CHECKPOINT_OPS: z.coerce.number().int().min(10).default(DEFAULT_VERSION_SETTINGS.checkpointEvery),
+  INKBOARD_HISTORY_KEEP_ALL_DAYS: z.coerce.number().positive().default(DEFAULT_VERSION_SETTINGS.keepAllMs / 86_400_000),
+  INKBOARD_HISTORY_CACHE_MB: z.coerce.number().min(0).default(DEFAULT_VERSION_SETTINGS.stateCacheBytes / MIB),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -125,6 +129,8 @@ export interface Config {
   snapshotBytesPerSecond?: number;
   /** Budgets by size: per board, per owner, per op log (boards/budgets.ts); left out: the defaults. */
   budgets?: Partial<BoardBudgets>;
+  /** Version history: checkpoints, retention, cache (boards/VersionService.ts); left out: the defaults. */
+  history?: Partial<VersionSettings>;
 }
 
 /** Reads the environment; a bad value stops the server with a message naming the variable. */
@@ -186,6 +192,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxOwnedBoards: e.INKBOARD_USER_MAX_BOARDS,
       ownerQuotaBytes: Math.round(e.INKBOARD_USER_QUOTA_MB * MIB),
       opLogMaxBytes: Math.round(e.INKBOARD_OPLOG_MAX_MB * MIB),
+    },
+    history: {
+      checkpointEvery: e.INKBOARD_HISTORY_CHECKPOINT_OPS,
+      keepAllMs: Math.round(e.INKBOARD_HISTORY_KEEP_ALL_DAYS * 86_400_000),
+      stateCacheBytes: Math.round(e.INKBOARD_HISTORY_CACHE_MB * MIB),
     },
   };
 }

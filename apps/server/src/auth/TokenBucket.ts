@@ -64,6 +64,8 @@ export const RATE_LIMITS = {
   /** Views announced for followers (the web app sends at most 10 a second, only while the view changes). */
   view: { rate: 15, burst: 30 },
   boards: { rate: 2, burst: 20 },
+  /** Version history calls (history.*: lists, states, restores; a state also counts as snapshot bytes). */
+  history: { rate: 20, burst: 100 },
 } as const;
 export type RateLimitKind = keyof typeof RATE_LIMITS;
 

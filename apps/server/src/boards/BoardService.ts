@@ -191,6 +191,9 @@ export class BoardService {
   /** Set by buildApp (the render pool). */
   snapshotSource: SnapshotSource | null = null;
 
+  /** Told each board's seq after a commit that added ops to it (version history's checkpoints; set by buildApp). */
+  afterCommit: ((boardId: string, seq: number) => void) | null = null;
+
   /**
    * The board's snapshot event for a subscriber joining now, as JSON bytes, at the board's current
    * seq or later (call it after registering with the hub). Serialized once per board and seq and
@@ -428,6 +431,7 @@ export class BoardService {
       if (this.live.has(board.id) || this.lastUsed.has(board.id)) this.keep(board);
     }
     for (const [boardId, boardEvents] of events) this.hub.publish(boardId, boardEvents.at(-1)!.seq, boardEvents);
+    if (this.afterCommit) for (const [boardId, boardEvents] of events) this.afterCommit(boardId, boardEvents.at(-1)!.seq);
     for (const push of batch) {
       const outcome = outcomes.get(push)!;
       if (outcome.error) push.reject(outcome.error);

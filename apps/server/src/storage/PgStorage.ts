@@ -124,6 +124,11 @@ export class PgStorage implements Storage {
 
   constructor(private readonly db: Db & { $client: pg.Pool }) {}
 
+  /** The pool (the version history's store shares it: storage/HistoryStore.ts). */
+  get pool(): pg.Pool {
+    return this.db.$client;
+  }
+
   async ping(): Promise<void> {
     await this.db.execute(sql`select 1`);
   }
@@ -526,6 +531,8 @@ async function writeBoard(tx: Db, w: BoardWrite): Promise<void> {
 /** Remembers the ids of the board's ops up to `upTo` (about to be trimmed) in trimmed_ops. */
 async function rememberTrimmed(tx: Db, boardId: string, upTo: number): Promise<void> {
   await tx.execute(sql`insert into trimmed_ops (board_id, op_id, seq) select board_id, op_id, seq from ops where board_id = ${boardId} and seq <= ${upTo} on conflict do nothing`);
+  // Version history (issue 16): trimmed ops move to history_ops, in the same transaction.
+  await tx.execute(sql`insert into history_ops (board_id, seq, author_id, author_name, data, created_at) select board_id, seq, author_id, author_name, data, created_at from ops where board_id = ${boardId} and seq <= ${upTo} on conflict do nothing`);
 }
 
 function* chunks<T>(items: readonly T[]): Generator<T[]> {

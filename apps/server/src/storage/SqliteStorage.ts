@@ -140,7 +140,10 @@ export class SqliteStorage implements Storage {
       .from(trimmedOps)
       .where(and(eq(trimmedOps.boardId, sql.placeholder('boardId')), eq(trimmedOps.opId, sql.placeholder('opId'))))
       .prepare();
-    this.rememberTrimmed = db.$client.prepare('insert or ignore into trimmed_ops (board_id, op_id, seq) select board_id, op_id, seq from ops where board_id = ? and seq <= ?');
+    const remember = db.$client.prepare('insert or ignore into trimmed_ops (board_id, op_id, seq) select board_id, op_id, seq from ops where board_id = ? and seq <= ?');
+    // Version history (issue 16): trimmed ops move to history_ops, in the same transaction.
+    const keep = db.$client.prepare('insert or ignore into history_ops (board_id, seq, author_id, author_name, data, created_at) select board_id, seq, author_id, author_name, data, created_at from ops where board_id = ? and seq <= ?');
+    this.rememberTrimmed = { run: (boardId: string, upTo: number) => (keep.run(boardId, upTo), remember.run(boardId, upTo)) };
     this.forgetTrimmed = db.$client.prepare('delete from trimmed_ops where board_id = ? and seq <= ?');
     // Raw, to iterate lazily: the log's oldest ops before a seq, with their sizes.
     this.oldestOps = db.$client.prepare('select seq, bytes from ops where board_id = ? and seq < ? order by seq');

@@ -11,6 +11,7 @@ import type { ViolationCounter } from './trpc.js';
 import type { AccessService } from '../boards/AccessService.js';
 import type { BoardHub } from '../boards/BoardHub.js';
 import type { BoardService } from '../boards/BoardService.js';
+import type { VersionService } from '../boards/VersionService.js';
 import type { Storage } from '../storage/Storage.js';
 import type { SocketContexts } from '../plugins/lane.js';
 
@@ -20,6 +21,8 @@ export const SESSION_COOKIE = 'inkboard_session';
 export interface InnerContext {
   storage: Storage;
   service: BoardService;
+  /** Version history (issue 16). */
+  versions: VersionService;
   hub: BoardHub;
   access: AccessService;
   auth: AuthService;

@@ -2,6 +2,7 @@ import { router } from '../trpc.js';
 import { authRouter } from './auth.js';
 import { boardRouter } from './board.js';
 import { chatRouter } from './chat.js';
+import { historyRouter } from './history.js';
 import { shareRouter } from './share.js';
 import { tokenRouter } from './token.js';
 
@@ -9,6 +10,7 @@ export const appRouter = router({
   auth: authRouter,
   board: boardRouter,
   chat: chatRouter,
+  history: historyRouter,
   share: shareRouter,
   token: tokenRouter,
 });

@@ -1,0 +1,405 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { TRPCError } from '@trpc/server';
+import { Piscina } from 'piscina';
+import {
+  changedIds,
+  elementMap,
+  groupVersions,
+  newId,
+  restoreOps,
+  summarizeOps,
+  VERSION_LIMITS,
+  type Element,
+  type ElementInfo,
+  type ElementType,
+  type HistoryListOutput,
+  type NamedVersion,
+  type Op,
+  type User,
+  type Version,
+} from '@inkboard/protocol';
+import { ByteLru } from '../render/ByteLru.js';
+import type { HistoryOpRow, HistoryStore } from '../storage/HistoryStore.js';
+import type { BoardService, PushAck } from './BoardService.js';
+import type { ReplayJob, ReplayResult } from './versionJobs.js';
+
+const MiB = 1024 * 1024;
+const DAY_MS = 24 * 3_600_000;
+
+/** Version history settings (config.ts: INKBOARD_HISTORY_*; docs/limits.md, "Version history"). */
+export interface VersionSettings {
+  /** A checkpoint (the full state, gzipped) after this many ops since the last one. */
+  checkpointEvery: number;
+  /** Every op is kept this long; older history keeps one checkpoint per day (UTC). */
+  keepAllMs: number;
+  /** How often the retention job runs. */
+  retentionIntervalMs: number;
+  /** Recent states kept in memory (bytes of their JSON). */
+  stateCacheBytes: number;
+  /** Worker threads replaying and serializing states. */
+  threads: number;
+  /** Ops one `history.list` call reads at most (and MiB of their JSON): a long version is listed over several pages. */
+  listScanOps: number;
+  listScanBytes: number;
+  /** Ops `history.elementInfo` looks back over (newest first). */
+  infoScanOps: number;
+  /** Named versions one board may have. */
+  namedPerBoard: number;
+  /** The clock (tests move it). */
+  now: () => number;
+}
+
+export const DEFAULT_VERSION_SETTINGS: VersionSettings = {
+  checkpointEvery: 1_000,
+  keepAllMs: 30 * DAY_MS,
+  retentionIntervalMs: 3_600_000,
+  stateCacheBytes: 64 * MiB,
+  threads: 1,
+  listScanOps: 10_000,
+  listScanBytes: 8 * MiB,
+  infoScanOps: 50_000,
+  namedPerBoard: 1_000,
+  now: () => Date.now(),
+};
+
+const here = import.meta.url;
+const fromSource = here.endsWith('.ts');
+
+/** The worker from TypeScript source (tests: through tsx, the protocol from its source) or from the build. */
+function workerOptions(): { filename: string; execArgv: string[]; workerData: { protocol: string } } {
+  const filename = fileURLToPath(new URL(fromSource ? './versionWorker.ts' : './versionWorker.js', here));
+  if (!fromSource) return { filename, execArgv: [], workerData: { protocol: '@inkboard/protocol' } };
+  const protocolSource = new URL('../../../../packages/protocol/src/index.ts', here);
+  const tsx = pathToFileURL(createRequire(here).resolve('tsx')).href;
+  return { filename, execArgv: ['--import', tsx], workerData: { protocol: existsSync(fileURLToPath(protocolSource)) ? protocolSource.href : '@inkboard/protocol' } };
+}
+
+const badRequest = (message: string) => new TRPCError({ code: 'BAD_REQUEST', message });
+
+interface ParsedOp {
+  row: HistoryOpRow;
+  op: Op;
+}
+
+/**
+ * Version history (issue 16): versions (runs of edits by one person), named versions, the state at
+ * any seq and restores. Everything lives in the database (history_ops ∪ ops, checkpoints,
+ * named_versions), so several processes see the same history. States are rebuilt from the nearest
+ * checkpoint by a worker thread; checkpoints are made after commits, off the hot path, one board at a
+ * time; a periodic job applies the retention policy.
+ */
+export class VersionService {
+  readonly settings: VersionSettings;
+  private readonly pool: Piscina;
+  private readonly states: ByteLru<{ seq: number; elements: Element[]; bytes: number }>;
+  private readonly inflight = new Map<string, Promise<{ seq: number; elements: Element[]; bytes: number }>>();
+  /** Latest checkpoint seq per board, as far as this process knows (-1: none). */
+  private readonly latestCheckpoint = new Map<string, number>();
+  /** Boards waiting for a checkpoint (with the seq committed last), and the one being made. */
+  private readonly checkpointQueue = new Map<string, number>();
+  private checkpointing: Promise<void> | null = null;
+  private retentionTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly store: HistoryStore,
+    private readonly service: BoardService,
+    settings: Partial<VersionSettings> = {},
+    private readonly log: { warn(obj: object, msg: string): void } = { warn: () => {} },
+  ) {
+    this.settings = { ...DEFAULT_VERSION_SETTINGS, ...settings };
+    this.states = new ByteLru(this.settings.stateCacheBytes, Math.floor(this.settings.stateCacheBytes / 2));
+    this.pool = new Piscina({ ...workerOptions(), minThreads: 1, maxThreads: this.settings.threads, idleTimeout: 60_000, atomics: 'disabled', closeTimeout: 2_000 });
+    this.pool.on('error', (err: unknown) => this.log.warn({ err: String(err) }, 'a version-history worker failed between jobs; it was replaced'));
+    if (this.settings.retentionIntervalMs > 0) {
+      this.retentionTimer = setInterval(() => void this.applyRetention().catch((err: unknown) => this.log.warn({ err: String(err) }, 'history retention failed')), this.settings.retentionIntervalMs);
+      this.retentionTimer.unref();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.retentionTimer) clearInterval(this.retentionTimer);
+    await this.checkpointing?.catch(() => undefined);
+    await this.pool.destroy();
+  }
+
+  // Listing
+
+  /** Versions newest first, ending before `before` (exclusive). */
+  async list(boardId: string, before: number | undefined, limit: number): Promise<HistoryListOutput> {
+    const board = await this.service.requireBoard(boardId);
+    let upper = Math.min(before ?? board.seq + 1, board.seq + 1);
+    const oldest = await this.store.oldestSeq(boardId);
+    const ops: ParsedOp[] = [];
+    let bytes = 0;
+    let exhausted = false;
+    // Read newest first in pages until limit + 1 runs (the last proves the one before it is complete),
+    // the beginning of the kept history, or the scan budget.
+    while (true) {
+      const page = await this.store.opsBefore(boardId, upper, 500);
+      for (const row of page) {
+        ops.push({ row, op: JSON.parse(row.data) as Op });
+        bytes += row.data.length;
+      }
+      if (page.length < 500) {
+        exhausted = true;
+        break;
+      }
+      upper = page.at(-1)!.seq;
+      if (ops.length >= this.settings.listScanOps || bytes >= this.settings.listScanBytes) break;
+      const runs = groupVersions(ops.map((o) => ({ seq: o.row.seq, authorId: o.row.authorId, at: o.row.createdAt })), VERSION_LIMITS.gapMs, VERSION_LIMITS.opsPerVersion);
+      if (runs.length > limit) break;
+    }
+    const runs = groupVersions(ops.map((o) => ({ seq: o.row.seq, authorId: o.row.authorId, at: o.row.createdAt })), VERSION_LIMITS.gapMs, VERSION_LIMITS.opsPerVersion);
+    // Unless the scan reached the oldest op, the last run may go on further back: it starts the next page.
+    const complete = exhausted ? runs : runs.slice(0, Math.max(1, runs.length - 1));
+    const shown = complete.slice(0, limit);
+    if (!shown.length) return { versions: [] };
+    const bySeq = new Map(ops.map((o) => [o.row.seq, o]));
+    const live = this.service.peek(boardId)?.elements;
+    const added = new Map<string, ElementType>();
+    for (const o of ops) if (o.op.type === 'add') for (const el of o.op.elements) added.set(el.id, el.type);
+    const kindOf = (id: string): ElementType | undefined => live?.get(id)?.type ?? added.get(id);
+    const lowest = shown.at(-1)!.fromSeq;
+    const names = await this.store.namedBetween(boardId, lowest, shown[0]!.toSeq);
+    const versions: Version[] = shown.map((run) => {
+      const runOps: Op[] = [];
+      for (let s = run.fromSeq; s <= run.toSeq; s++) {
+        const o = bySeq.get(s);
+        if (o) runOps.push(o.op);
+      }
+      const authorName = bySeq.get(run.toSeq)?.row.authorName ?? '';
+      return {
+        ...run,
+        authorName,
+        summary: summarizeOps(runOps, kindOf),
+        changedIds: changedIds(runOps),
+        names: names.filter((n) => n.seq >= run.fromSeq && n.seq <= run.toSeq).map(({ id, name, createdByName, createdAt }) => ({ id, name, createdByName, createdAt })),
+      };
+    });
+    const more = oldest !== undefined && lowest > oldest;
+    return more ? { versions, next: lowest } : { versions };
+  }
+
+  // Named versions
+
+  named(boardId: string): Promise<NamedVersion[]> {
+    return this.store.named(boardId);
+  }
+
+  async name(boardId: string, user: Pick<User, 'id' | 'name'>, name: string, seq?: number): Promise<NamedVersion> {
+    const board = await this.service.requireBoard(boardId);
+    const at = seq ?? board.seq;
+    if (at > board.seq) throw badRequest(`The board is at seq ${board.seq}; seq ${at} does not exist yet. Name the current state (leave seq out) or an earlier seq.`);
+    if ((await this.store.namedCount(boardId)) >= this.settings.namedPerBoard) {
+      throw badRequest(`This board already has ${this.settings.namedPerBoard} named versions (the most a board may have); remove some with history.unname first.`);
+    }
+    const version: NamedVersion = { id: newId(12), seq: at, name, createdBy: user.id, createdByName: user.name, createdAt: this.settings.now() };
+    await this.store.insertNamed({ ...version, boardId });
+    return version;
+  }
+
+  async unname(boardId: string, id: string): Promise<{ id: string }> {
+    if (!(await this.store.deleteNamed(boardId, id))) throw new TRPCError({ code: 'NOT_FOUND', message: `This board has no named version "${id}" (it may have been removed already).` });
+    return { id };
+  }
+
+  // States
+
+  /** The board's elements just after op `seq`, rebuilt from the nearest checkpoint by a worker. */
+  async stateAt(boardId: string, seq: number): Promise<{ seq: number; elements: Element[] }> {
+    const { elements } = await this.stateWithBytes(boardId, seq);
+    return { seq, elements };
+  }
+
+  /** `stateAt` with the bytes of its JSON (what it costs to send). */
+  async stateWithBytes(boardId: string, seq: number): Promise<{ seq: number; elements: Element[]; bytes: number }> {
+    const board = await this.service.requireBoard(boardId);
+    if (seq > board.seq) throw badRequest(`Seq ${seq} is after the board's current seq ${board.seq}; ask for ${board.seq} or earlier.`);
+    if (seq === 0) return { seq, elements: [], bytes: 2 };
+    const key = `${boardId}:${seq}`;
+    const cached = this.states.get(key);
+    if (cached) return cached;
+    let pending = this.inflight.get(key);
+    if (!pending) {
+      pending = this.rebuild(boardId, seq, { json: true, gzip: false })
+        .then((r) => {
+          const elements = JSON.parse(Buffer.from(r.json!.buffer, r.json!.byteOffset, r.json!.byteLength).toString('utf8')) as Element[];
+          const state = { seq, elements, bytes: r.jsonBytes };
+          this.states.set(key, state, r.jsonBytes);
+          return state;
+        })
+        .finally(() => this.inflight.delete(key));
+      this.inflight.set(key, pending);
+    }
+    return pending;
+  }
+
+  /** Replays from the nearest checkpoint at or before `seq`; BAD_REQUEST when the kept history does not reach it. */
+  private async rebuild(boardId: string, seq: number, want: { json: boolean; gzip: boolean }): Promise<ReplayResult> {
+    const cp = await this.store.checkpointAtOrBefore(boardId, seq);
+    const from = cp?.seq ?? 0;
+    const ops = from < seq ? await this.store.opsBetween(boardId, from, seq, seq - from) : [];
+    if (ops.length !== seq - from || (ops.length && (ops[0]!.seq !== from + 1 || ops.at(-1)!.seq !== seq))) {
+      const oldest = await this.store.oldestSeq(boardId);
+      throw badRequest(
+        `Seq ${seq} is before the retained history of this board${oldest !== undefined ? ` (every op is kept from seq ${oldest}; older history keeps one state a day: see history.list)` : ''}. Ask for a later seq.`,
+      );
+    }
+    const job: ReplayJob = { base: cp ? { gz: cp.data } : null, ops: ops.map((o) => o.data), firstSeq: from + 1, ...want };
+    return (await this.pool.run(job)) as ReplayResult;
+  }
+
+  // Who did this
+
+  async elementInfo(boardId: string, elementId: string): Promise<ElementInfo> {
+    const board = await this.service.requireBoard(boardId);
+    const after = Math.max(0, board.seq - this.settings.infoScanOps);
+    const touches = (op: Op): boolean =>
+      op.type === 'add' ? op.elements.some((e) => e.id === elementId) : op.type === 'update' ? op.updates.some((u) => u.id === elementId) : op.type === 'delete' ? op.ids.includes(elementId) : false;
+    const ref = (row: HistoryOpRow) => ({ id: row.authorId, name: row.authorName, at: row.createdAt, seq: row.seq });
+    const info: ElementInfo = {};
+    // The id's JSON string matched in the database, then checked (it may be another element's binding or group).
+    for (const row of await this.store.opsMentioning(boardId, elementId, after, 50, false)) {
+      if (touches(JSON.parse(row.data) as Op)) {
+        info.changedBy = ref(row);
+        break;
+      }
+    }
+    for (const row of await this.store.opsMentioning(boardId, elementId, after, 50, true)) {
+      const op = JSON.parse(row.data) as Op;
+      if (op.type === 'add' && op.elements.some((e) => e.id === elementId)) {
+        info.createdBy = ref(row);
+        break;
+      }
+    }
+    return info;
+  }
+
+  // Restore
+
+  /**
+   * Restores the board (or the elements `ids`) to its state at `seq`: the ops of `restoreOps`
+   * against the board now, pushed as the caller through the normal push path (atomic, durable, live
+   * for everyone, acknowledged with seqs). The ops' ids are `opId`, `opId-1`, ... so a retried restore
+   * is not applied twice.
+   */
+  async restore(boardId: string, author: Pick<User, 'id' | 'name'>, seq: number, opId: string, ids?: readonly string[]): Promise<{ ops: Op[]; acks: PushAck[] }> {
+    const target = await this.stateAt(boardId, seq);
+    const current = (await this.service.fresh(boardId)).elements;
+    let n = 0;
+    const newOpId = () => (n++ === 0 ? opId : `${opId.slice(0, 56)}-${n - 1}`);
+    const ops = restoreOps(current, elementMap(target.elements), { ...(ids ? { ids } : {}), newOpId });
+    if (!ops.length) return { ops, acks: [] };
+    const acks = await this.service.push(boardId, author, ops);
+    return { ops, acks };
+  }
+
+  // Checkpoints
+
+  /** Called after each commit: queues a checkpoint when `checkpointEvery` ops passed since the last one. */
+  committed(boardId: string, seq: number): void {
+    if (this.closed) return;
+    const last = this.latestCheckpoint.get(boardId);
+    if (last !== undefined && seq - last < this.settings.checkpointEvery) return;
+    this.checkpointQueue.set(boardId, Math.max(seq, this.checkpointQueue.get(boardId) ?? 0));
+    this.checkpointing ??= this.drainCheckpoints().finally(() => (this.checkpointing = null));
+  }
+
+  /** Waits for queued checkpoints (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.checkpointing) await this.checkpointing;
+  }
+
+  private async drainCheckpoints(): Promise<void> {
+    // One board at a time: a checkpoint's work grows with its board.
+    while (this.checkpointQueue.size && !this.closed) {
+      const [boardId, seq] = this.checkpointQueue.entries().next().value!;
+      this.checkpointQueue.delete(boardId);
+      try {
+        await this.checkpoint(boardId, seq);
+      } catch (err) {
+        this.log.warn({ boardId, err: String(err) }, 'a version-history checkpoint failed; the next commit tries again');
+      }
+    }
+  }
+
+  /** Makes a checkpoint of the board at `seq` (a committed seq) when one is due. */
+  private async checkpoint(boardId: string, seq: number): Promise<void> {
+    let last = this.latestCheckpoint.get(boardId);
+    if (last === undefined) {
+      last = (await this.store.latestCheckpointSeq(boardId)) ?? -1;
+      this.latestCheckpoint.set(boardId, last);
+    }
+    if (last >= 0 && seq - last < this.settings.checkpointEvery) return;
+    const oldest = await this.store.oldestSeq(boardId);
+    if (last < 0 && oldest !== undefined && oldest > 1) {
+      // A board whose early ops went before history was kept (trimmed by an older version): its
+      // history starts from its state now.
+      const current = await this.store.currentState(boardId);
+      if (!current) return;
+      const result = (await this.pool.run({ base: { rows: current.rows }, ops: [], firstSeq: current.seq + 1, json: false, gzip: true } satisfies ReplayJob)) as ReplayResult;
+      await this.insert(boardId, current.seq, result);
+      return;
+    }
+    if (last < 0 && seq < this.settings.checkpointEvery) return;
+    await this.insert(boardId, seq, await this.rebuild(boardId, seq, { json: false, gzip: true }));
+  }
+
+  private async insert(boardId: string, seq: number, result: ReplayResult): Promise<void> {
+    const createdAt = (await this.store.opTime(boardId, seq)) ?? this.settings.now();
+    await this.store.insertCheckpoint(boardId, { seq, data: result.gz!, bytes: result.gz!.byteLength, elementCount: result.count, createdAt });
+    this.latestCheckpoint.set(boardId, Math.max(seq, this.latestCheckpoint.get(boardId) ?? -1));
+  }
+
+  /** Makes a checkpoint at `seq` (retention keeps named versions restorable). */
+  private async checkpointAt(boardId: string, seq: number): Promise<void> {
+    await this.insert(boardId, seq, await this.rebuild(boardId, seq, { json: false, gzip: true }));
+  }
+
+  // Retention
+
+  /**
+   * The retention policy: every op of the last `keepAllMs` is kept; older history keeps the latest
+   * checkpoint of each day (UTC) and the states of named versions. History ops are forgotten up to
+   * the newest checkpoint older than the cutoff (the states after it still replay from it). Returns
+   * what it removed.
+   */
+  async applyRetention(now = this.settings.now()): Promise<{ boards: number; ops: number; checkpoints: number }> {
+    const cutoff = now - this.settings.keepAllMs;
+    const done = { boards: 0, ops: 0, checkpoints: 0 };
+    for (const boardId of await this.store.boardsWithCheckpoints()) {
+      if (this.closed) break;
+      const cps = await this.store.checkpointTimes(boardId);
+      const old = cps.filter((c) => c.createdAt < cutoff);
+      if (!old.length) continue;
+      const base = old.at(-1)!.seq;
+      // Named versions before the base keep a state of their own.
+      const have = new Set(cps.map((c) => c.seq));
+      const named = (await this.store.named(boardId)).filter((n) => n.seq <= base && n.seq > 0 && !have.has(n.seq));
+      for (const n of named) {
+        try {
+          await this.checkpointAt(boardId, n.seq);
+          have.add(n.seq);
+        } catch {
+          // Its ops are gone already: the name stays, its state is the nearest kept one.
+        }
+      }
+      const namedSeqs = new Set((await this.store.named(boardId)).map((n) => n.seq));
+      const latestOfDay = new Map<number, number>();
+      for (const c of old) latestOfDay.set(Math.floor(c.createdAt / DAY_MS), c.seq);
+      const keep = new Set(latestOfDay.values());
+      const drop = old.filter((c) => !keep.has(c.seq) && !namedSeqs.has(c.seq)).map((c) => c.seq);
+      await this.store.deleteCheckpoints(boardId, drop);
+      for (const seq of drop) this.states.delete(`${boardId}:${seq}`);
+      const removed = await this.store.deleteHistoryOps(boardId, base);
+      done.boards++;
+      done.ops += removed;
+      done.checkpoints += drop.length;
+    }
+    return done;
+  }
+}

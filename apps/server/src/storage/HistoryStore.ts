@@ -1,0 +1,364 @@
+import type Database from 'better-sqlite3';
+import type pg from 'pg';
+import type { NamedVersion } from '@inkboard/protocol';
+import type { Storage } from './Storage.js';
+
+/**
+ * Version history's tables (issue 16): `history_ops` (ops trimmed from the resume log, copied there
+ * by the storages' trims in the same transaction), `checkpoints` (gzipped full states) and
+ * `named_versions`. History reads see `history_ops` ∪ `ops`. One implementation per database,
+ * behind one interface, both tested by test/history.test.ts (SQLite) and test/history-cluster.test.ts
+ * (PostgreSQL).
+ */
+
+/** An op of the history as stored: its JSON is parsed by whoever needs it (a worker for replays). */
+export interface HistoryOpRow {
+  seq: number;
+  authorId: string;
+  authorName: string;
+  data: string;
+  createdAt: number;
+}
+
+export interface CheckpointRow {
+  seq: number;
+  /** gzip of the elements' JSON array. */
+  data: Uint8Array;
+  bytes: number;
+  elementCount: number;
+  /** When the state at `seq` was made (the commit time of op `seq`). */
+  createdAt: number;
+}
+
+export interface HistoryStore {
+  /** Ops with after < seq <= upTo, ascending, at most `limit`. */
+  opsBetween(boardId: string, after: number, upTo: number, limit: number): Promise<HistoryOpRow[]>;
+  /** Ops with seq < before, newest first, at most `limit`. */
+  opsBefore(boardId: string, before: number, limit: number): Promise<HistoryOpRow[]>;
+  /** Lowest seq of an op still kept (history or log), or undefined. */
+  oldestSeq(boardId: string): Promise<number | undefined>;
+  /** Time of the op at `seq`, when it is still kept. */
+  opTime(boardId: string, seq: number): Promise<number | undefined>;
+  /** Newest ops (seq > `after`, newest first, at most `limit`) whose JSON mentions `elementId`; oldest first with `oldest`. */
+  opsMentioning(boardId: string, elementId: string, after: number, limit: number, oldest: boolean): Promise<HistoryOpRow[]>;
+
+  /** The checkpoint with the greatest seq <= `seq`. */
+  checkpointAtOrBefore(boardId: string, seq: number): Promise<CheckpointRow | undefined>;
+  latestCheckpointSeq(boardId: string): Promise<number | undefined>;
+  /** Inserts a checkpoint (nothing when one exists at that seq: another process made it). */
+  insertCheckpoint(boardId: string, cp: CheckpointRow): Promise<void>;
+  /** Seqs and times of the board's checkpoints, ascending. */
+  checkpointTimes(boardId: string): Promise<{ seq: number; createdAt: number; bytes: number }[]>;
+  deleteCheckpoints(boardId: string, seqs: readonly number[]): Promise<void>;
+  /** Forgets history ops at or below `seq` (retention); returns how many. */
+  deleteHistoryOps(boardId: string, upTo: number): Promise<number>;
+  /** Boards that have a checkpoint (the retention job's work list). */
+  boardsWithCheckpoints(): Promise<string[]>;
+  /** The board's current elements (JSON rows) and their seq, read consistently; undefined when the board does not exist. */
+  currentState(boardId: string): Promise<{ seq: number; rows: string[] } | undefined>;
+
+  insertNamed(v: NamedVersion & { boardId: string }): Promise<void>;
+  /** False when the board has no named version with this id. */
+  deleteNamed(boardId: string, id: string): Promise<boolean>;
+  /** Oldest (by seq) first. */
+  named(boardId: string): Promise<NamedVersion[]>;
+  namedCount(boardId: string): Promise<number>;
+  /** Named versions with from <= seq <= to. */
+  namedBetween(boardId: string, from: number, to: number): Promise<NamedVersion[]>;
+  /** Bytes the board's history takes: history ops' JSON and checkpoints (for docs/benchmarks.md). */
+  sizes(boardId: string): Promise<{ historyOps: number; historyOpBytes: number; checkpoints: number; checkpointBytes: number }>;
+}
+
+const OP_COLUMNS = 'seq, author_id as "authorId", author_name as "authorName", data, created_at as "createdAt"';
+
+/** Merges two lists each sorted by seq (ascending, or descending with `desc`), keeping at most `limit`. */
+function merge(a: HistoryOpRow[], b: HistoryOpRow[], limit: number, desc: boolean): HistoryOpRow[] {
+  const out: HistoryOpRow[] = [];
+  let i = 0;
+  let j = 0;
+  while (out.length < limit && (i < a.length || j < b.length)) {
+    const x = a[i];
+    const y = b[j];
+    if (y === undefined || (x !== undefined && (desc ? x.seq > y.seq : x.seq < y.seq))) out.push(a[i++]!);
+    else if (x !== undefined && x.seq === y.seq) {
+      out.push(a[i++]!);
+      j++;
+    } else out.push(b[j++]!);
+  }
+  return out;
+}
+
+const num = (rows: HistoryOpRow[]) => rows.map((r) => ({ ...r, seq: Number(r.seq), createdAt: Number(r.createdAt) }));
+
+export class SqliteHistoryStore implements HistoryStore {
+  private readonly s;
+
+  constructor(private readonly db: Database.Database) {
+    const both = (table: string, where: string, order: string) => db.prepare(`select ${OP_COLUMNS} from ${table} where board_id = @boardId and ${where} order by seq ${order} limit @limit`);
+    this.s = {
+      histAsc: both('history_ops', 'seq > @after and seq <= @upTo', 'asc'),
+      logAsc: both('ops', 'seq > @after and seq <= @upTo', 'asc'),
+      histDesc: both('history_ops', 'seq < @before', 'desc'),
+      logDesc: both('ops', 'seq < @before', 'desc'),
+      histMention: (order: string) => both('history_ops', 'seq > @after and instr(data, @needle) > 0', order),
+      logMention: (order: string) => both('ops', 'seq > @after and instr(data, @needle) > 0', order),
+      oldest: db.prepare('select min(s) as seq from (select min(seq) as s from history_ops where board_id = ? union all select min(seq) as s from ops where board_id = ?)'),
+      opTime: db.prepare('select created_at as t from history_ops where board_id = ? and seq = ? union all select created_at as t from ops where board_id = ? and seq = ?'),
+      cpAt: db.prepare('select seq, data, bytes, element_count as elementCount, created_at as createdAt from checkpoints where board_id = ? and seq <= ? order by seq desc limit 1'),
+      cpLatest: db.prepare('select max(seq) as seq from checkpoints where board_id = ?'),
+      cpInsert: db.prepare('insert or ignore into checkpoints (board_id, seq, data, bytes, element_count, created_at) values (?, ?, ?, ?, ?, ?)'),
+      cpTimes: db.prepare('select seq, created_at as createdAt, bytes from checkpoints where board_id = ? order by seq'),
+      cpDelete: db.prepare('delete from checkpoints where board_id = ? and seq = ?'),
+      histDelete: db.prepare('delete from history_ops where board_id = ? and seq <= ?'),
+      cpBoards: db.prepare('select distinct board_id as id from checkpoints'),
+      boardSeq: db.prepare('select seq from boards where id = ?'),
+      elements: db.prepare('select data from elements where board_id = ?'),
+      namedInsert: db.prepare('insert into named_versions (id, board_id, seq, name, created_by, created_by_name, created_at) values (@id, @boardId, @seq, @name, @createdBy, @createdByName, @createdAt)'),
+      namedDelete: db.prepare('delete from named_versions where board_id = ? and id = ?'),
+      named: db.prepare('select id, seq, name, created_by as createdBy, created_by_name as createdByName, created_at as createdAt from named_versions where board_id = ? order by seq, created_at'),
+      namedCount: db.prepare('select count(*) as n from named_versions where board_id = ?'),
+      namedBetween: db.prepare('select id, seq, name, created_by as createdBy, created_by_name as createdByName, created_at as createdAt from named_versions where board_id = ? and seq >= ? and seq <= ? order by seq, created_at'),
+      sizes: db.prepare('select (select count(*) from history_ops where board_id = @b) as historyOps, (select coalesce(sum(length(data) + length(author_id) + length(author_name) + 24), 0) from history_ops where board_id = @b) as historyOpBytes, (select count(*) from checkpoints where board_id = @b) as checkpoints, (select coalesce(sum(bytes), 0) from checkpoints where board_id = @b) as checkpointBytes'),
+    };
+    this.current = db.transaction((boardId: string) => {
+      const board = this.s.boardSeq.get(boardId) as { seq: number } | undefined;
+      if (!board) return undefined;
+      return { seq: board.seq, rows: (this.s.elements.all(boardId) as { data: string }[]).map((r) => r.data) };
+    });
+  }
+
+  private readonly current: (boardId: string) => { seq: number; rows: string[] } | undefined;
+
+  async opsBetween(boardId: string, after: number, upTo: number, limit: number): Promise<HistoryOpRow[]> {
+    const args = { boardId, after, upTo, limit };
+    return merge(this.s.histAsc.all(args) as HistoryOpRow[], this.s.logAsc.all(args) as HistoryOpRow[], limit, false);
+  }
+
+  async opsBefore(boardId: string, before: number, limit: number): Promise<HistoryOpRow[]> {
+    const args = { boardId, before, limit };
+    return merge(this.s.histDesc.all(args) as HistoryOpRow[], this.s.logDesc.all(args) as HistoryOpRow[], limit, true);
+  }
+
+  async oldestSeq(boardId: string): Promise<number | undefined> {
+    return (this.s.oldest.get(boardId, boardId) as { seq: number | null } | undefined)?.seq ?? undefined;
+  }
+
+  async opTime(boardId: string, seq: number): Promise<number | undefined> {
+    return (this.s.opTime.get(boardId, seq, boardId, seq) as { t: number } | undefined)?.t;
+  }
+
+  async opsMentioning(boardId: string, elementId: string, after: number, limit: number, oldest: boolean): Promise<HistoryOpRow[]> {
+    const order = oldest ? 'asc' : 'desc';
+    const args = { boardId, after, limit, needle: `"${elementId}"` };
+    return merge(this.s.histMention(order).all(args) as HistoryOpRow[], this.s.logMention(order).all(args) as HistoryOpRow[], limit, !oldest);
+  }
+
+  async checkpointAtOrBefore(boardId: string, seq: number): Promise<CheckpointRow | undefined> {
+    return this.s.cpAt.get(boardId, seq) as CheckpointRow | undefined;
+  }
+
+  async latestCheckpointSeq(boardId: string): Promise<number | undefined> {
+    return (this.s.cpLatest.get(boardId) as { seq: number | null }).seq ?? undefined;
+  }
+
+  async insertCheckpoint(boardId: string, cp: CheckpointRow): Promise<void> {
+    this.s.cpInsert.run(boardId, cp.seq, Buffer.from(cp.data.buffer, cp.data.byteOffset, cp.data.byteLength), cp.bytes, cp.elementCount, cp.createdAt);
+  }
+
+  async checkpointTimes(boardId: string): Promise<{ seq: number; createdAt: number; bytes: number }[]> {
+    return this.s.cpTimes.all(boardId) as { seq: number; createdAt: number; bytes: number }[];
+  }
+
+  async deleteCheckpoints(boardId: string, seqs: readonly number[]): Promise<void> {
+    this.db.transaction(() => {
+      for (const seq of seqs) this.s.cpDelete.run(boardId, seq);
+    })();
+  }
+
+  async deleteHistoryOps(boardId: string, upTo: number): Promise<number> {
+    return this.s.histDelete.run(boardId, upTo).changes;
+  }
+
+  async boardsWithCheckpoints(): Promise<string[]> {
+    return (this.s.cpBoards.all() as { id: string }[]).map((r) => r.id);
+  }
+
+  async currentState(boardId: string): Promise<{ seq: number; rows: string[] } | undefined> {
+    return this.current(boardId);
+  }
+
+  async insertNamed(v: NamedVersion & { boardId: string }): Promise<void> {
+    this.s.namedInsert.run(v);
+  }
+
+  async deleteNamed(boardId: string, id: string): Promise<boolean> {
+    return this.s.namedDelete.run(boardId, id).changes === 1;
+  }
+
+  async named(boardId: string): Promise<NamedVersion[]> {
+    return this.s.named.all(boardId) as NamedVersion[];
+  }
+
+  async namedCount(boardId: string): Promise<number> {
+    return (this.s.namedCount.get(boardId) as { n: number }).n;
+  }
+
+  async namedBetween(boardId: string, from: number, to: number): Promise<NamedVersion[]> {
+    return this.s.namedBetween.all(boardId, from, to) as NamedVersion[];
+  }
+
+  async sizes(boardId: string) {
+    return this.s.sizes.get({ b: boardId }) as { historyOps: number; historyOpBytes: number; checkpoints: number; checkpointBytes: number };
+  }
+}
+
+export class PgHistoryStore implements HistoryStore {
+  constructor(private readonly pool: pg.Pool) {}
+
+  private async rows<T>(text: string, values: unknown[]): Promise<T[]> {
+    return (await this.pool.query(text, values)).rows as T[];
+  }
+
+  async opsBetween(boardId: string, after: number, upTo: number, limit: number): Promise<HistoryOpRow[]> {
+    const q = (table: string) => this.rows<HistoryOpRow>(`select ${OP_COLUMNS} from ${table} where board_id = $1 and seq > $2 and seq <= $3 order by seq asc limit $4`, [boardId, after, upTo, limit]);
+    const [a, b] = await Promise.all([q('history_ops'), q('ops')]);
+    return merge(num(a), num(b), limit, false);
+  }
+
+  async opsBefore(boardId: string, before: number, limit: number): Promise<HistoryOpRow[]> {
+    const q = (table: string) => this.rows<HistoryOpRow>(`select ${OP_COLUMNS} from ${table} where board_id = $1 and seq < $2 order by seq desc limit $3`, [boardId, before, limit]);
+    const [a, b] = await Promise.all([q('history_ops'), q('ops')]);
+    return merge(num(a), num(b), limit, true);
+  }
+
+  async oldestSeq(boardId: string): Promise<number | undefined> {
+    const [row] = await this.rows<{ seq: string | null }>('select least((select min(seq) from history_ops where board_id = $1), (select min(seq) from ops where board_id = $1)) as seq', [boardId]);
+    return row?.seq == null ? undefined : Number(row.seq);
+  }
+
+  async opTime(boardId: string, seq: number): Promise<number | undefined> {
+    const [row] = await this.rows<{ t: string }>('select created_at as t from history_ops where board_id = $1 and seq = $2 union all select created_at as t from ops where board_id = $1 and seq = $2', [boardId, seq]);
+    return row ? Number(row.t) : undefined;
+  }
+
+  async opsMentioning(boardId: string, elementId: string, after: number, limit: number, oldest: boolean): Promise<HistoryOpRow[]> {
+    const order = oldest ? 'asc' : 'desc';
+    const q = (table: string) => this.rows<HistoryOpRow>(`select ${OP_COLUMNS} from ${table} where board_id = $1 and seq > $2 and strpos(data, $3) > 0 order by seq ${order} limit $4`, [boardId, after, `"${elementId}"`, limit]);
+    const [a, b] = await Promise.all([q('history_ops'), q('ops')]);
+    return merge(num(a), num(b), limit, !oldest);
+  }
+
+  async checkpointAtOrBefore(boardId: string, seq: number): Promise<CheckpointRow | undefined> {
+    const [row] = await this.rows<{ seq: string; data: Buffer; bytes: number; elementCount: number; createdAt: string }>(
+      'select seq, data, bytes, element_count as "elementCount", created_at as "createdAt" from checkpoints where board_id = $1 and seq <= $2 order by seq desc limit 1',
+      [boardId, seq],
+    );
+    return row && { seq: Number(row.seq), data: row.data, bytes: row.bytes, elementCount: row.elementCount, createdAt: Number(row.createdAt) };
+  }
+
+  async latestCheckpointSeq(boardId: string): Promise<number | undefined> {
+    const [row] = await this.rows<{ seq: string | null }>('select max(seq) as seq from checkpoints where board_id = $1', [boardId]);
+    return row?.seq == null ? undefined : Number(row.seq);
+  }
+
+  async insertCheckpoint(boardId: string, cp: CheckpointRow): Promise<void> {
+    await this.pool.query('insert into checkpoints (board_id, seq, data, bytes, element_count, created_at) values ($1, $2, $3, $4, $5, $6) on conflict do nothing', [
+      boardId,
+      cp.seq,
+      Buffer.from(cp.data.buffer, cp.data.byteOffset, cp.data.byteLength),
+      cp.bytes,
+      cp.elementCount,
+      cp.createdAt,
+    ]);
+  }
+
+  async checkpointTimes(boardId: string): Promise<{ seq: number; createdAt: number; bytes: number }[]> {
+    const rows = await this.rows<{ seq: string; createdAt: string; bytes: number }>('select seq, created_at as "createdAt", bytes from checkpoints where board_id = $1 order by seq', [boardId]);
+    return rows.map((r) => ({ seq: Number(r.seq), createdAt: Number(r.createdAt), bytes: r.bytes }));
+  }
+
+  async deleteCheckpoints(boardId: string, seqs: readonly number[]): Promise<void> {
+    if (seqs.length) await this.pool.query('delete from checkpoints where board_id = $1 and seq = any($2::bigint[])', [boardId, seqs]);
+  }
+
+  async deleteHistoryOps(boardId: string, upTo: number): Promise<number> {
+    return (await this.pool.query('delete from history_ops where board_id = $1 and seq <= $2', [boardId, upTo])).rowCount ?? 0;
+  }
+
+  async boardsWithCheckpoints(): Promise<string[]> {
+    return (await this.rows<{ id: string }>('select distinct board_id as id from checkpoints', [])).map((r) => r.id);
+  }
+
+  async currentState(boardId: string): Promise<{ seq: number; rows: string[] } | undefined> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('begin isolation level repeatable read read only');
+      const board = await client.query<{ seq: string }>('select seq from boards where id = $1', [boardId]);
+      const seq = board.rows[0]?.seq;
+      const rows = seq === undefined ? [] : (await client.query<{ data: string }>('select data from elements where board_id = $1', [boardId])).rows.map((r) => r.data);
+      await client.query('commit');
+      return seq === undefined ? undefined : { seq: Number(seq), rows };
+    } catch (err) {
+      await client.query('rollback').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async insertNamed(v: NamedVersion & { boardId: string }): Promise<void> {
+    await this.pool.query('insert into named_versions (id, board_id, seq, name, created_by, created_by_name, created_at) values ($1, $2, $3, $4, $5, $6, $7)', [
+      v.id,
+      v.boardId,
+      v.seq,
+      v.name,
+      v.createdBy,
+      v.createdByName,
+      v.createdAt,
+    ]);
+  }
+
+  async deleteNamed(boardId: string, id: string): Promise<boolean> {
+    return ((await this.pool.query('delete from named_versions where board_id = $1 and id = $2', [boardId, id])).rowCount ?? 0) === 1;
+  }
+
+  private async namedRows(where: string, values: unknown[]): Promise<NamedVersion[]> {
+    const rows = await this.rows<NamedVersion & { seq: string; createdAt: string }>(
+      `select id, seq, name, created_by as "createdBy", created_by_name as "createdByName", created_at as "createdAt" from named_versions where ${where} order by seq, created_at`,
+      values,
+    );
+    return rows.map((r) => ({ ...r, seq: Number(r.seq), createdAt: Number(r.createdAt) }));
+  }
+
+  named(boardId: string): Promise<NamedVersion[]> {
+    return this.namedRows('board_id = $1', [boardId]);
+  }
+
+  async namedCount(boardId: string): Promise<number> {
+    const [row] = await this.rows<{ n: string }>('select count(*) as n from named_versions where board_id = $1', [boardId]);
+    return Number(row?.n ?? 0);
+  }
+
+  namedBetween(boardId: string, from: number, to: number): Promise<NamedVersion[]> {
+    return this.namedRows('board_id = $1 and seq >= $2 and seq <= $3', [boardId, from, to]);
+  }
+
+  async sizes(boardId: string) {
+    const [row] = await this.rows<Record<string, string>>(
+      `select (select count(*) from history_ops where board_id = $1) as "historyOps",
+              (select coalesce(sum(pg_column_size(h.*)), 0) from history_ops h where board_id = $1) as "historyOpBytes",
+              (select count(*) from checkpoints where board_id = $1) as "checkpoints",
+              (select coalesce(sum(pg_column_size(c.*)), 0) from checkpoints c where board_id = $1) as "checkpointBytes"`,
+      [boardId],
+    );
+    return { historyOps: Number(row!.historyOps), historyOpBytes: Number(row!.historyOpBytes), checkpoints: Number(row!.checkpoints), checkpointBytes: Number(row!.checkpointBytes) };
+  }
+}
+
+/** The history store on the same database as `storage`. */
+export function historyStoreFor(storage: Storage): HistoryStore {
+  const handle = storage as unknown as { sqlite?: Database.Database; pool?: pg.Pool };
+  if (storage.kind === 'sqlite' && handle.sqlite) return new SqliteHistoryStore(handle.sqlite);
+  if (storage.kind === 'postgres' && handle.pool) return new PgHistoryStore(handle.pool);
+  throw new Error(`version history: no history store for a ${storage.kind} storage`);
+}

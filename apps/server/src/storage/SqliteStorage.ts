@@ -331,7 +331,7 @@ export class SqliteStorage implements Storage {
   async commit(reads: readonly CommitRead[], plan: (states: ReadonlyMap<string, BoardState | undefined>) => BoardWrite[]): Promise<void> {
     const client = this.db.$client;
     let wrote = 0;
-    client.pragma('synchronous = OFF');
+    client.exec('PRAGMA synchronous = OFF');
     try {
       client
         .transaction(() => {
@@ -345,7 +345,7 @@ export class SqliteStorage implements Storage {
         })
         .immediate();
     } finally {
-      client.pragma('synchronous = FULL');
+      client.exec('PRAGMA synchronous = FULL');
     }
     if (wrote === 0) return;
     await this.syncWal();

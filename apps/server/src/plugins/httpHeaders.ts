@@ -11,6 +11,8 @@ function ownWebSockets(req: IncomingMessage): string {
   return host && PLAIN_HOST.test(host) ? `ws://${host} wss://${host}` : '';
 }
 
+const NO_CACHE_PATHS = new Set(['/sw.js', '/manifest.webmanifest', '/index.html', '/']);
+
 /**
  * Browser-facing headers on every response (@fastify/helmet). The built web app has no inline
  * script, so scripts come only from the server itself; styles only from its stylesheet (Svelte sets
@@ -34,6 +36,8 @@ export const httpHeadersPlugin = fp<{ publicUrl: string | null }>(
           'font-src': ["'self'", 'data:'],
           'connect-src': ["'self'", ownWebSockets],
           'worker-src': ["'self'", 'blob:'],
+          // The web app's manifest and service worker (offline app shell, issue 17) come from the server itself.
+          'manifest-src': ["'self'"],
           'object-src': ["'none'"],
           'base-uri': ["'none'"],
           'form-action': ["'self'"],
@@ -46,6 +50,11 @@ export const httpHeadersPlugin = fp<{ publicUrl: string | null }>(
       // Only when the app is served over https (browsers ignore it over http, but a proxy test
       // setup on https://localhost would be pinned to https for a year).
       strictTransportSecurity: https ? { maxAge: 180 * 24 * 3600 } : false,
+    });
+    // The service worker script and the manifest are checked for a new version on every load: never
+    // from a cache (hashed assets may be cached; these names stay the same across versions).
+    app.addHook('onSend', async (req, reply) => {
+      if (NO_CACHE_PATHS.has(req.url.split('?', 1)[0] ?? '')) reply.header('cache-control', 'no-cache');
     });
   },
   { name: 'inkboard-http-headers' },

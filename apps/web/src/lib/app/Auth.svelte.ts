@@ -1,8 +1,17 @@
-import type { Api, Me } from '../trpc.js';
+import { rememberUser, rememberedUser } from '../sync/localStore.js';
+import { errorCode, type Api, type Me } from '../trpc.js';
 
 /** Who is signed in. The session is an HttpOnly cookie: this class only knows what `auth.me` says. */
 export class Auth {
-  user = $state.raw<Me | null>(null);
+  #user = $state.raw<Me | null>(null);
+  /** Remembered on this browser, so that the app opens without the network (issue 17). */
+  get user(): Me | null {
+    return this.#user;
+  }
+  set user(user: Me | null) {
+    this.#user = user;
+    rememberUser(user);
+  }
   /** False until the first `auth.me` answered. */
   ready = $state(false);
 
@@ -11,6 +20,13 @@ export class Auth {
   async load(): Promise<void> {
     try {
       this.user = await this.api.auth.me.query();
+    } catch (e) {
+      // No network: open as the person last signed in here (boards open from their local copies),
+      // and ask the server again once the network is back.
+      const remembered = errorCode(e) === undefined ? rememberedUser() : null;
+      if (!remembered) throw e;
+      this.#user = remembered;
+      addEventListener('online', () => void this.load().catch(() => {}), { once: true });
     } finally {
       this.ready = true;
     }

@@ -2,6 +2,7 @@ import { BoardSession, type InkboardClient, type SessionStatus } from '@inkboard
 import {
   MAX_COORD,
   MAX_VIEW_SIZE,
+  addPending,
   emptyHistory,
   newId,
   record,
@@ -22,6 +23,7 @@ import { PreviewSender, Throttle } from './PreviewSender.js';
 import { LaserTrails } from './LaserTrails.js';
 import { applyPreview, dropClientPreviews, prunePreviews, type RemotePreview } from './remotePreviews.js';
 import { groupedStep, markGroup, type UndoGroups } from '../versions/undoGroups.js';
+import { BoardCopy } from './BoardCopy.js';
 
 export type ConnectionStatus = 'connecting' | 'live' | 'reconnecting' | 'offline';
 
@@ -80,6 +82,11 @@ export class BoardSync {
   private lastBoard: ClientBoard | null = null;
   private pruneTimer: ReturnType<typeof setInterval> | null = null;
   private cleanups: (() => void)[] = [];
+  /** The board's local copy in IndexedDB (issue 17): restored before subscribing, kept as ops are made. */
+  private readonly copy: BoardCopy;
+  /** The local copy was read and the subscription started (until then, own ops only queue). */
+  private started = false;
+  private disposed = false;
 
   constructor(
     readonly client: InkboardClient,
@@ -91,6 +98,10 @@ export class BoardSync {
       change: () => this.refresh(),
       event: (event) => this.receive(event),
       error: (error, op) => this.fail(error, op),
+    });
+    this.copy = new BoardCopy(me().id, boardId, () => this.session.board, {
+      // Unsent edits of a tab closed meanwhile: this tab sends them now.
+      adopted: (ops) => ops.forEach((op) => this.apply(op, false)),
     });
     this.preview = new PreviewSender((message) => {
       if (this.sessionStatus === 'live') client.lane.preview({ boardId, ...message });
@@ -105,7 +116,7 @@ export class BoardSync {
 
   /** Subscribes; returns the cleanup that closes the session and its socket. */
   start(): () => void {
-    this.session.start();
+    void this.resume();
     const offline = () => {
       this.online = false;
       // The socket may linger half-open; drop it so edits queue and are re-sent on reconnect.
@@ -125,6 +136,8 @@ export class BoardSync {
   }
 
   dispose(): void {
+    this.disposed = true;
+    this.copy.dispose();
     for (const c of this.cleanups.splice(0)) c();
     if (this.pruneTimer) clearInterval(this.pruneTimer);
     this.preview.dispose();
@@ -187,7 +200,32 @@ export class BoardSync {
     this.client.ws.connection?.ws.close();
   }
 
-  private apply(op: Op): void {
+  /** Shows the local copy at once (own unsent edits on top), then subscribes from its seq: only what it lacks comes. */
+  private async resume(): Promise<void> {
+    const local = await this.copy.open();
+    if (this.disposed) return;
+    if (local) {
+      const made = this.session.board.pending; // drawn while the copy was read
+      this.session.board = { seq: local.seq, confirmed: local.confirmed, pending: [...local.ops, ...made] };
+      this.refresh();
+      if (local.seq > 0) {
+        this.loaded = true;
+        const shown = { type: 'snapshot' as const, seq: local.seq, elements: [...local.confirmed.values()] };
+        for (const listener of this.listeners) listener(shown);
+      }
+    }
+    this.started = true;
+    this.session.start(this.session.board.seq || undefined);
+  }
+
+  /** Sends an op (kept in the local copy first, unless it is there already). */
+  private apply(op: Op, keep = true): void {
+    if (keep) this.copy.record(op);
+    if (!this.started) {
+      this.session.board = addPending(this.session.board, op);
+      this.refresh();
+      return;
+    }
     this.session.apply(op).catch(() => {}); // refusals arrive through the listener's `error`
   }
 
@@ -198,6 +236,7 @@ export class BoardSync {
     this.lastBoard = board;
     this.elements = this.session.elements;
     this.pendingCount = board.pending.length;
+    this.copy.changed();
   }
 
   private receive(event: BoardEvent): void {
@@ -300,6 +339,8 @@ export class BoardSync {
       return;
     }
     const code = errorCode(error);
+    // No access any more: what is kept of the board (unsent edits too) can never be sent.
+    if (code === 'FORBIDDEN' || code === 'NOT_FOUND') void this.copy.forget();
     this.fatal =
       code === 'FORBIDDEN' || code === 'NOT_FOUND'
         ? 'You no longer have access to this board.'

@@ -1,0 +1,280 @@
+import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import { opSchema, userSchema, usernameSchema, type Element, type Op } from '@inkboard/protocol';
+import type { BoardInfo, Me } from '../trpc.js';
+
+/**
+ * The browser's local copies of boards (IndexedDB, issue 17): for each board a person opened, its
+ * last confirmed elements and seq, and the person's ops not yet confirmed by the server. Every key
+ * starts with the user id, so another account signed in on the same browser never reads them.
+ *
+ * Elements are written by `BoardCopy` (one tab per board, the "writer") in the same transaction as
+ * the seq they reflect, and an unsent op is deleted only once a stored copy at or above its seq
+ * holds it: a reload at any moment finds every edit, either as an element or as an op to re-send.
+ */
+
+/** Bumped when what is stored changes shape; older copies are dropped (the server has everything confirmed). */
+const DB_VERSION = 1;
+export const DB_NAME = 'inkboard';
+/** Local copies kept per user; the least recently opened without unsent ops are dropped past it. */
+export const MAX_LOCAL_BOARDS = 50;
+
+export interface CopyMeta {
+  userId: string;
+  boardId: string;
+  /** What `board.byId` said last (title, role), for opening the board without the network. */
+  info: BoardInfo | null;
+  /** The seq the stored elements reflect; null until a confirmed state was written. */
+  seq: number | null;
+  /** When the board was last opened (ms since epoch): the least recent are dropped first. */
+  openedAt: number;
+}
+
+export interface StoredOp {
+  op: Op;
+  /** The `BoardCopy` that sends it (one per open board per tab; see BoardCopy.ts). */
+  owner: string;
+  /** Creation order: ops are re-sent in the order they were made. */
+  order: number;
+}
+
+interface Schema extends DBSchema {
+  boards: { key: [string, string]; value: CopyMeta };
+  /** Key [userId, boardId, elementId]; the value is the element as the server confirmed it. */
+  elements: { key: [string, string, string]; value: Element };
+  /** Key [userId, boardId, opId]. */
+  ops: { key: [string, string, string]; value: StoredOp };
+}
+
+export interface LocalCopy {
+  meta: CopyMeta;
+  elements: Element[];
+  ops: StoredOp[];
+}
+
+/** The confirmed state to store: a full rewrite, or the changes since the last write. */
+export interface CopyWrite {
+  seq: number;
+  full: boolean;
+  put: readonly Element[];
+  remove: readonly string[];
+}
+
+/** An own op that left the pending list: confirmed at `seq`, or refused (seq 0: delete at once). */
+export interface DoneOp {
+  opId: string;
+  seq: number;
+}
+
+export interface LocalBoard {
+  boardId: string;
+  info: BoardInfo;
+  unsent: number;
+}
+
+/** Every key of one user (and board): arrays sort after strings, so [id, []] bounds all [id, ...]. */
+const userRange = (userId: string) => IDBKeyRange.bound([userId], [userId, []]);
+const boardRange = (userId: string, boardId: string) => IDBKeyRange.bound([userId, boardId], [userId, boardId, []]);
+
+export class LocalStore {
+  private constructor(private readonly db: IDBPDatabase<Schema>) {}
+
+  /** Opens (or creates) the database; rejects where IndexedDB is unavailable (private modes of some browsers). */
+  static async open(name = DB_NAME): Promise<LocalStore> {
+    const db = await openDB<Schema>(name, DB_VERSION, {
+      upgrade(db) {
+        for (const store of [...db.objectStoreNames]) db.deleteObjectStore(store);
+        db.createObjectStore('boards', { keyPath: ['userId', 'boardId'] });
+        db.createObjectStore('elements');
+        db.createObjectStore('ops');
+      },
+      // Another tab opened a newer version: let it upgrade (this tab keeps working from memory).
+      blocking() {
+        db.close();
+      },
+    });
+    return new LocalStore(db);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** The board's local copy, or null when there is none. Ops are in the order they were made. */
+  async load(userId: string, boardId: string): Promise<LocalCopy | null> {
+    const tx = this.db.transaction(['boards', 'elements', 'ops'], 'readonly');
+    const [meta, elements, ops] = await Promise.all([
+      tx.objectStore('boards').get([userId, boardId]),
+      tx.objectStore('elements').getAll(boardRange(userId, boardId)),
+      tx.objectStore('ops').getAll(boardRange(userId, boardId)),
+    ]);
+    await tx.done;
+    if (!meta) return null;
+    return { meta, elements: meta.seq === null ? [] : elements, ops: validOps(ops) };
+  }
+
+  async meta(userId: string, boardId: string): Promise<CopyMeta | undefined> {
+    return this.db.get('boards', [userId, boardId]);
+  }
+
+  /** Marks the board opened now and keeps what `board.byId` said of it (null keeps the stored one). */
+  async opened(userId: string, boardId: string, info: BoardInfo | null): Promise<void> {
+    const tx = this.db.transaction('boards', 'readwrite');
+    const store = tx.objectStore('boards');
+    const meta = (await store.get([userId, boardId])) ?? { userId, boardId, info: null, seq: null, openedAt: 0 };
+    await store.put({ ...meta, info: info ?? meta.info, openedAt: Date.now() });
+    await tx.done;
+  }
+
+  /**
+   * Keeps an own op until the server confirmed it (called before it is sent). Like every write of a
+   * copy, only while the board's meta row exists: after a sign-out cleared the user's copies (or
+   * `forget`), a tab still closing writes nothing back. Returns whether it was kept.
+   */
+  async putOp(userId: string, boardId: string, stored: StoredOp): Promise<boolean> {
+    const tx = this.db.transaction(['boards', 'ops'], 'readwrite');
+    const kept = (await tx.objectStore('boards').getKey([userId, boardId])) !== undefined;
+    if (kept) void tx.objectStore('ops').put(stored, [userId, boardId, stored.op.opId]);
+    await tx.done;
+    return kept;
+  }
+
+  /**
+   * Writes the confirmed state (when `write` is given: only the board's writer does) and deletes
+   * the done ops that the stored copy now holds (seq at or below the stored seq). Returns the ids
+   * deleted; the others stay until a later write covers them. A write older than the stored seq is
+   * skipped (the copy never goes back: another tab wrote a newer one), and says so by `written: false`.
+   */
+  async commit(userId: string, boardId: string, write: CopyWrite | null, done: readonly DoneOp[]): Promise<{ deleted: string[]; written: boolean }> {
+    // Created at once (no await before it): transactions run in the order they were created.
+    const tx = this.db.transaction(['boards', 'elements', 'ops'], 'readwrite');
+    const boards = tx.objectStore('boards');
+    const elements = tx.objectStore('elements');
+    const ops = tx.objectStore('ops');
+    const meta = await boards.get([userId, boardId]);
+    if (!meta) {
+      await tx.done;
+      return { deleted: [], written: false };
+    }
+    let stored = meta.seq ?? 0;
+    let written = false;
+    if (write && write.seq >= stored) {
+      if (write.full) void elements.delete(boardRange(userId, boardId));
+      for (const id of write.remove) void elements.delete([userId, boardId, id]);
+      for (const element of write.put) void elements.put(element, [userId, boardId, element.id]);
+      stored = write.seq;
+      written = true;
+      void boards.put({ ...meta, seq: write.seq });
+    }
+    const deleted: string[] = [];
+    for (const { opId, seq } of done) {
+      if (seq > stored) continue;
+      void ops.delete([userId, boardId, opId]);
+      deleted.push(opId);
+    }
+    await tx.done;
+    return { deleted, written };
+  }
+
+  /** Moves the ops of a closed tab's copy from `from` to `to`; returns the ops moved, in order. */
+  async adopt(userId: string, boardId: string, from: string, to: string): Promise<StoredOp[]> {
+    const tx = this.db.transaction('ops', 'readwrite');
+    const moved: StoredOp[] = [];
+    let cursor = await tx.store.openCursor(boardRange(userId, boardId));
+    while (cursor) {
+      if (cursor.value.owner === from) {
+        const stored = { ...cursor.value, owner: to };
+        await cursor.update(stored);
+        moved.push(stored);
+      }
+      cursor = await cursor.continue();
+    }
+    await tx.done;
+    return validOps(moved);
+  }
+
+  /** The owners of the board's unsent ops (each a `BoardCopy`, open or closed). */
+  async owners(userId: string, boardId: string): Promise<Set<string>> {
+    return new Set((await this.db.getAll('ops', boardRange(userId, boardId))).map((s) => s.owner));
+  }
+
+  /** Boards with a local copy that opens without the network (most recently opened first), with their unsent ops. */
+  async boards(userId: string): Promise<LocalBoard[]> {
+    const tx = this.db.transaction(['boards', 'ops'], 'readonly');
+    const [metas, opKeys] = await Promise.all([tx.objectStore('boards').getAll(userRange(userId)), tx.objectStore('ops').getAllKeys(userRange(userId))]);
+    await tx.done;
+    const unsent = new Map<string, number>();
+    for (const [, boardId] of opKeys) unsent.set(boardId, (unsent.get(boardId) ?? 0) + 1);
+    return metas
+      .filter((m): m is CopyMeta & { info: BoardInfo } => m.info !== null && m.seq !== null)
+      .sort((a, b) => b.openedAt - a.openedAt)
+      .map((m) => ({ boardId: m.boardId, info: m.info, unsent: unsent.get(m.boardId) ?? 0 }));
+  }
+
+  /** Edits of this user (all boards) not yet confirmed by the server. */
+  async unsentCount(userId: string): Promise<number> {
+    return this.db.count('ops', userRange(userId));
+  }
+
+  /** Drops the copies of boards opened least recently, beyond `keep`, that hold no unsent op. */
+  async evict(userId: string, keep = MAX_LOCAL_BOARDS): Promise<string[]> {
+    const tx = this.db.transaction(['boards', 'elements', 'ops'], 'readwrite');
+    const metas = (await tx.objectStore('boards').getAll(userRange(userId))).sort((a, b) => b.openedAt - a.openedAt);
+    const dropped: string[] = [];
+    for (const meta of metas.slice(keep)) {
+      if (await tx.objectStore('ops').count(boardRange(userId, meta.boardId))) continue;
+      void tx.objectStore('elements').delete(boardRange(userId, meta.boardId));
+      void tx.objectStore('boards').delete([userId, meta.boardId]);
+      dropped.push(meta.boardId);
+    }
+    await tx.done;
+    return dropped;
+  }
+
+  /** Forgets one board (deleted, or access lost). */
+  async forget(userId: string, boardId: string): Promise<void> {
+    const tx = this.db.transaction(['boards', 'elements', 'ops'], 'readwrite');
+    void tx.objectStore('boards').delete([userId, boardId]);
+    void tx.objectStore('elements').delete(boardRange(userId, boardId));
+    void tx.objectStore('ops').delete(boardRange(userId, boardId));
+    await tx.done;
+  }
+
+  /** Deletes everything of one user (signing out). */
+  async clearUser(userId: string): Promise<void> {
+    const tx = this.db.transaction(['boards', 'elements', 'ops'], 'readwrite');
+    for (const name of ['boards', 'elements', 'ops'] as const) void tx.objectStore(name).delete(userRange(userId));
+    await tx.done;
+  }
+}
+
+/** Ops read back are checked like any input (an older app version may have written them); the elements are trusted (see docs/architecture.md, "Offline"). */
+function validOps(stored: StoredOp[]): StoredOp[] {
+  return stored
+    .filter((s) => opSchema.safeParse(s.op).success && typeof s.owner === 'string' && Number.isFinite(s.order))
+    .sort((a, b) => a.order - b.order);
+}
+
+/** Who was signed in last on this browser, so that the app opens without the network. */
+const LAST_USER_KEY = 'inkboard:user';
+
+export function rememberUser(user: Me | null): void {
+  try {
+    if (user) localStorage.setItem(LAST_USER_KEY, JSON.stringify(user));
+    else localStorage.removeItem(LAST_USER_KEY);
+  } catch {
+    // Storage disabled: the app needs the network to open, as before.
+  }
+}
+
+const rememberedSchema = userSchema.extend({ username: usernameSchema });
+
+/** The user remembered by `rememberUser`, if it still parses as one. */
+export function rememberedUser(): Me | null {
+  try {
+    const raw = localStorage.getItem(LAST_USER_KEY);
+    const parsed = raw ? rememberedSchema.safeParse(JSON.parse(raw)) : null;
+    return parsed?.success ? parsed.data : null;
+  } catch {
+    return null; // unreadable: as if nobody was remembered
+  }
+}

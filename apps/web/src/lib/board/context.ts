@@ -1,6 +1,7 @@
 import { createContext } from 'svelte';
 import type { Chat } from '../chat/Chat.svelte.js';
 import type { BoardSync } from '../sync/BoardSync.svelte.js';
+import type { Versions } from '../versions/Versions.svelte.js';
 import type { Editor } from './Editor.svelte.js';
 import type { Follow } from './Follow.svelte.js';
 
@@ -10,6 +11,7 @@ export interface BoardContext {
   editor: Editor;
   chat: Chat;
   follow: Follow;
+  versions: Versions;
 }
 
 export const [getBoard, setBoard] = createContext<BoardContext>();

@@ -1,0 +1,247 @@
+import { newId, restoreOps, sortElements, type BoardEvent, type Element, type ElementInfo, type Version } from '@inkboard/protocol';
+import type { Editor } from '../board/Editor.svelte.js';
+import { elementAt } from '../canvas/hitTest.js';
+import { errorMessage, type Api } from '../trpc.js';
+import { appendOlder, authorColor, highlightedElements, mergeNewest } from './timeline.js';
+
+/** Versions per page of the timeline. */
+const PAGE = 30;
+/** New edits refresh the open timeline this long after the last one (a drawing person makes many). */
+const REFRESH_MS = 1_500;
+/** States of past versions kept, so going back and forth between a few does not fetch them again. */
+const STATES_KEPT = 4;
+/** Screen pixels around an element a click in the preview still picks it. */
+const PICK_REACH = 6;
+
+/** A version being previewed: the board as it was at its last edit. */
+export interface Preview {
+  version: Version;
+  elements: ReadonlyMap<string, Element>;
+  /** What the version changed (the elements still there at its end): outlined in the author's colour. */
+  changed: readonly Element[];
+  color: string;
+}
+
+/**
+ * The History panel's state: the timeline (newest first, paged, refreshed by live edits while open),
+ * the preview of a past version (drawn by the canvas instead of the board through
+ * `editor.versionPreview`, while live edits keep arriving into the board), restoring it (whole or one
+ * element) as one undoable step, named versions, and who created or changed an element.
+ */
+export class Versions {
+  open = $state(false);
+  versions = $state.raw<Version[]>([]);
+  hasMore = $state(false);
+  loading = $state(false);
+  error = $state<string | null>(null);
+  preview = $state.raw<Preview | null>(null);
+  /** The `toSeq` of the version whose state is being fetched. */
+  opening = $state<number | null>(null);
+  /** An element clicked in the preview: it can be restored alone. */
+  picked = $state.raw<Element | null>(null);
+  /** People's own colours (the board's members), for avatars and outlines. */
+  colors = $state.raw<ReadonlyMap<string, string>>(new Map());
+
+  private next: number | undefined;
+  private loaded = false;
+  private olderLoaded = false;
+  private refreshTimer: ReturnType<typeof setTimeout> | null = null;
+  private previewToken = 0;
+  private readonly states = new Map<number, ReadonlyMap<string, Element>>();
+  private readonly infos = new WeakMap<Element, Promise<ElementInfo | null>>();
+
+  constructor(
+    private readonly api: Api,
+    private readonly editor: Editor,
+    private readonly boardId: string,
+    private readonly notify: (text: string, kind?: 'info' | 'error') => void,
+  ) {}
+
+  get canEdit(): boolean {
+    return this.editor.canEdit;
+  }
+
+  async toggle(open = !this.open): Promise<void> {
+    if (open === this.open) return;
+    this.open = open;
+    if (!open) {
+      this.endPreview();
+      return;
+    }
+    void this.loadColors();
+    await this.refresh();
+  }
+
+  /** Folds a live board event in: new edits refresh the newest versions while the panel is open. */
+  receive(event: BoardEvent): void {
+    if (event.type !== 'op' || !this.open) return;
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = null;
+      if (this.open) void this.refresh();
+    }, REFRESH_MS);
+  }
+
+  colorOf(authorId: string): string {
+    return authorColor(authorId, this.colors);
+  }
+
+  /** Loads the newest page, keeping older pages already loaded. */
+  async refresh(): Promise<void> {
+    this.loading = true;
+    try {
+      const page = await this.api.history.list.query({ boardId: this.boardId, limit: PAGE });
+      this.versions = this.loaded ? mergeNewest(this.versions, page.versions) : page.versions;
+      if (!this.olderLoaded) {
+        this.next = page.next;
+        this.hasMore = page.next !== undefined;
+      }
+      this.loaded = true;
+      this.error = null;
+    } catch (error) {
+      this.error = `The history could not be loaded: ${errorMessage(error)}`;
+    } finally {
+      this.loading = false;
+    }
+  }
+
+  async loadOlder(): Promise<void> {
+    if (this.next === undefined || this.loading) return;
+    this.loading = true;
+    try {
+      const page = await this.api.history.list.query({ boardId: this.boardId, before: this.next, limit: PAGE });
+      this.versions = appendOlder(this.versions, page.versions);
+      this.next = page.next;
+      this.hasMore = page.next !== undefined;
+      this.olderLoaded = true;
+      this.error = null;
+    } catch (error) {
+      this.error = `Older versions could not be loaded: ${errorMessage(error)}`;
+    } finally {
+      this.loading = false;
+    }
+  }
+
+  /** Shows the board as it was at the end of `version`, read-only, its changes outlined. */
+  async show(version: Version): Promise<void> {
+    const token = ++this.previewToken;
+    this.opening = version.toSeq;
+    try {
+      const elements = await this.stateAt(version.toSeq);
+      if (token !== this.previewToken) return;
+      this.editor.activeTool?.cancel();
+      this.editor.select([]);
+      this.picked = null;
+      this.preview = { version, elements, changed: highlightedElements(version.changedIds, elements), color: this.colorOf(version.authorId) };
+      this.editor.versionPreview = { elements: sortElements(elements.values()) };
+      this.error = null;
+    } catch (error) {
+      if (token === this.previewToken) this.error = `That version could not be shown: ${errorMessage(error)}`;
+    } finally {
+      if (token === this.previewToken) this.opening = null;
+    }
+  }
+
+  /** Back to the live board (with every edit that arrived meanwhile). */
+  endPreview(): void {
+    this.previewToken++;
+    this.opening = null;
+    this.preview = null;
+    this.picked = null;
+    this.editor.versionPreview = null;
+  }
+
+  /** A click on the canvas during a preview, at world (x, y): picks the element there (or none). */
+  pickAt(x: number, y: number): void {
+    const shown = this.editor.versionPreview?.elements;
+    if (!shown) return;
+    this.picked = elementAt(shown, x, y, PICK_REACH / this.editor.viewport.zoom, { labelsAsContainer: true });
+  }
+
+  /**
+   * Restores the previewed version: the whole board, or only the picked element (with its labels).
+   * Done here as the person's own ops (protocol `restoreOps`), one undo step, live for everyone.
+   */
+  restore(which: 'board' | 'picked'): void {
+    const preview = this.preview;
+    if (!preview || !this.canEdit) return;
+    const picked = this.picked;
+    if (which === 'picked' && !picked) return;
+    const ids = picked && which === 'picked' ? [picked.id, ...[...preview.elements.values()].filter((el) => el.type === 'text' && el.containerId === picked.id).map((el) => el.id)] : undefined;
+    const ops = restoreOps(this.editor.sync.elements, preview.elements, { ids, newOpId: newId });
+    this.endPreview();
+    if (!ops.length) {
+      this.notify(ids ? 'That element is already as it was in this version.' : 'The board already is as it was in this version.');
+      return;
+    }
+    this.editor.commitAll(ops);
+    if (ids) this.editor.select([ids[0]!]);
+    this.notify(ids ? 'Element restored. Ctrl+Z undoes it.' : `Restored the version of ${preview.version.authorName}. Ctrl+Z undoes it.`);
+  }
+
+  /** Names the board's current state (editors). */
+  async nameCurrent(name: string): Promise<boolean> {
+    try {
+      await this.api.history.name.mutate({ boardId: this.boardId, name });
+      await this.refresh();
+      return true;
+    } catch (error) {
+      this.notify(`The version was not named: ${errorMessage(error)}`, 'error');
+      return false;
+    }
+  }
+
+  async unname(id: string): Promise<void> {
+    try {
+      await this.api.history.unname.mutate({ boardId: this.boardId, id });
+      this.versions = this.versions.map((v) => (v.names.some((n) => n.id === id) ? { ...v, names: v.names.filter((n) => n.id !== id) } : v));
+    } catch (error) {
+      this.notify(`The name was not removed: ${errorMessage(error)}`, 'error');
+    }
+  }
+
+  /** Who created and who last changed `el` (asked once per version of the element; null when unknown). */
+  infoFor(el: Element): Promise<ElementInfo | null> {
+    let info = this.infos.get(el);
+    if (!info) {
+      info = this.api.history.elementInfo.query({ boardId: this.boardId, elementId: el.id }).catch(() => {
+        this.infos.delete(el);
+        return null;
+      });
+      this.infos.set(el, info);
+    }
+    return info;
+  }
+
+  dispose(): void {
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    this.previewToken++;
+  }
+
+  private async stateAt(seq: number): Promise<ReadonlyMap<string, Element>> {
+    const kept = this.states.get(seq);
+    if (kept) {
+      // Most recently used last.
+      this.states.delete(seq);
+      this.states.set(seq, kept);
+      return kept;
+    }
+    const state = await this.api.history.stateAt.query({ boardId: this.boardId, seq });
+    const elements = new Map(state.elements.map((el) => [el.id, el]));
+    this.states.set(seq, elements);
+    for (const old of this.states.keys()) {
+      if (this.states.size <= STATES_KEPT) break;
+      this.states.delete(old);
+    }
+    return elements;
+  }
+
+  private async loadColors(): Promise<void> {
+    try {
+      const members = await this.api.share.members.query({ boardId: this.boardId });
+      this.colors = new Map(members.map((m) => [m.userId, m.color]));
+    } catch {
+      // Stable made-up colours instead.
+    }
+  }
+}

@@ -9,6 +9,7 @@ import { AccessService } from './boards/AccessService.js';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { newId } from '@inkboard/protocol';
 import { LocalBoardHub, type BoardHub } from './boards/BoardHub.js';
+import { tickPace } from './boards/tickPace.js';
 import { BoardService } from './boards/BoardService.js';
 import { VersionService } from './boards/VersionService.js';
 import { historyStoreFor } from './storage/HistoryStore.js';
@@ -19,6 +20,7 @@ import type { Storage } from './storage/Storage.js';
 import { trpcPlugin } from './plugins/trpc.js';
 import { SocketContexts } from './plugins/lane.js';
 import { exportRoutes } from './routes/export.js';
+import { fileRoutes } from './routes/files.js';
 import { renderPlugin } from './render/plugin.js';
 import { createRateLimiters } from './auth/TokenBucket.js';
 import { Metrics, metricsPlugin } from './plugins/metrics.js';
@@ -68,9 +70,10 @@ export async function buildApp(config: Config, options: { logStream?: NodeJS.Wri
     metrics?.fanout.observe(delayMs / 1000);
     metrics?.frames.inc(subscribers);
   };
+  const pace = tickPace(config.tickMs, config.tickLoadedMs, (tickMs) => app.log.info({ tickMs }, tickMs > config.tickMs ? 'event loop busy: longer ticks' : 'event loop relaxed: normal ticks'));
   const hub: BoardHub = config.redisUrl
-    ? await (await import('./boards/RedisBoardHub.js')).RedisBoardHub.connect({ url: config.redisUrl, prefix: config.redisPrefix, processId: newId(12), tickMs: config.tickMs, onFlush, log: app.log })
-    : new LocalBoardHub(config.tickMs, onFlush);
+    ? await (await import('./boards/RedisBoardHub.js')).RedisBoardHub.connect({ url: config.redisUrl, prefix: config.redisPrefix, processId: newId(12), tickMs: pace, onFlush, log: app.log })
+    : new LocalBoardHub(pace, onFlush);
   const service = new BoardService(
     storage,
     hub,
@@ -144,6 +147,7 @@ export async function buildApp(config: Config, options: { logStream?: NodeJS.Wri
   });
 
   await app.register(exportRoutes);
+  await app.register(fileRoutes, { limits: config.images, databaseUrl: config.databaseUrl, allowedOrigins });
   await app.register(metricsPlugin, { metrics, mode: config.metrics ?? 'local', token: config.metricsToken ?? null });
 
   app.get('/healthz', async () => {

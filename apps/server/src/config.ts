@@ -4,6 +4,7 @@ import { DEFAULT_HASH_QUEUE, defaultHashConcurrency } from './auth/secrets.js';
 import { defaultMaxConnections } from './plugins/httpGuard.js';
 import { DEFAULT_RENDER_LIMITS, type RenderLimits } from './render/limits.js';
 import { DEFAULT_BUDGETS, type BoardBudgets } from './boards/budgets.js';
+import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from './files/images.js';
 import { DEFAULT_VERSION_SETTINGS, type VersionSettings } from './boards/VersionService.js';
 
 const MIB = 1024 * 1024;
@@ -19,6 +20,7 @@ const envSchema = z.object({
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL (leave it unset for a single process)').optional(),
   INKBOARD_REDIS_PREFIX: z.string().min(1).default('inkboard:'),
   INKBOARD_TICK_MS: z.coerce.number().int().min(1).max(1000).default(25),
+  INKBOARD_TICK_LOADED_MS: z.coerce.number().int().min(1).max(1000).default(33),
   INKBOARD_OPLOG_RETENTION: z.coerce.number().int().min(10).default(10_000),
   INKBOARD_WEB_DIST: z.string().optional(),
   INKBOARD_PUBLIC_URL: z.url().optional(),
@@ -61,6 +63,15 @@ const envSchema = z.object({
   INKBOARD_HISTORY_CHECKPOINT_OPS: z.coerce.number().int().min(10).default(DEFAULT_VERSION_SETTINGS.checkpointEvery),
   INKBOARD_HISTORY_KEEP_ALL_DAYS: z.coerce.number().positive().default(DEFAULT_VERSION_SETTINGS.keepAllMs / 86_400_000),
   INKBOARD_HISTORY_CACHE_MB: z.coerce.number().min(0).default(DEFAULT_VERSION_SETTINGS.stateCacheBytes / MIB),
+  INKBOARD_IMAGE_MAX_MB: z.coerce.number().positive().max(64).default(DEFAULT_IMAGE_LIMITS.maxFileBytes / MIB),
+  INKBOARD_IMAGE_MAX_MEGAPIXELS: z.coerce.number().positive().max(268).default(DEFAULT_IMAGE_LIMITS.maxInputPixels / 1e6),
+  INKBOARD_IMAGE_MAX_DIMENSION: z.coerce.number().int().min(64).max(16384).default(DEFAULT_IMAGE_LIMITS.maxDimension),
+  INKBOARD_IMAGE_BOARD_QUOTA_MB: z.coerce.number().positive().default(DEFAULT_IMAGE_LIMITS.boardQuotaBytes / MIB),
+  INKBOARD_IMAGE_USER_QUOTA_MB: z.coerce.number().positive().default(DEFAULT_IMAGE_LIMITS.uploaderQuotaBytes / MIB),
+  INKBOARD_IMAGE_UPLOADS_PER_MINUTE: z.coerce.number().positive().default(DEFAULT_IMAGE_LIMITS.uploadsPerMinute),
+  INKBOARD_IMAGE_DECODERS: z.coerce.number().int().min(1).max(64).default(DEFAULT_IMAGE_LIMITS.decoders),
+  INKBOARD_IMAGE_GRACE_MINUTES: z.coerce.number().positive().default(DEFAULT_IMAGE_LIMITS.unusedGraceMs / 60_000),
+  INKBOARD_EXPORT_IMAGES_MB: z.coerce.number().min(0).default(DEFAULT_IMAGE_LIMITS.exportImageBytes / MIB),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -78,6 +89,11 @@ export interface Config {
   redisPrefix: string;
   /** Length of a board tick: events of one tick reach each subscriber as one frame. */
   tickMs: number;
+  /**
+   * The tick while the event loop is busy (boards/tickPace.ts): fewer frames when writing them is
+   * what the process is short of. Unset or not longer than `tickMs`: the tick never changes.
+   */
+  tickLoadedMs?: number;
   /** Ops kept per board for resume and de-duplication; older clients get a snapshot. */
   opLogRetention: number;
   /** Built web app to serve at `/`; not served when missing. */
@@ -129,6 +145,8 @@ export interface Config {
   snapshotBytesPerSecond?: number;
   /** Budgets by size: per board, per owner, per op log (boards/budgets.ts); left out: the defaults. */
   budgets?: Partial<BoardBudgets>;
+  /** Uploaded images: sizes, quotas, upload rate, decoders, clean-up (files/images.ts); left out: the defaults. */
+  images?: Partial<ImageLimits>;
   /** Version history: checkpoints, retention, cache (boards/VersionService.ts); left out: the defaults. */
   history?: Partial<VersionSettings>;
 }
@@ -149,6 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: e.REDIS_URL ?? null,
     redisPrefix: e.INKBOARD_REDIS_PREFIX,
     tickMs: e.INKBOARD_TICK_MS,
+    tickLoadedMs: e.INKBOARD_TICK_LOADED_MS,
     opLogRetention: e.INKBOARD_OPLOG_RETENTION,
     webDist: e.INKBOARD_WEB_DIST ?? null,
     logLevel: e.LOG_LEVEL,
@@ -184,6 +203,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxPngPixels: Math.round(e.INKBOARD_EXPORT_MAX_MEGAPIXELS * 1024 * 1024),
       snapshotInlineBytes: Math.round(e.INKBOARD_SNAPSHOT_INLINE_KB * 1024),
       snapshotCacheBytes: Math.round(e.INKBOARD_SNAPSHOT_CACHE_MB * 1024 * 1024),
+      maxImageBytes: Math.round(e.INKBOARD_EXPORT_IMAGES_MB * MIB),
     },
     snapshotBytesPerSecond: Math.round(e.INKBOARD_SNAPSHOT_MB_PER_SECOND * 1024 * 1024),
     budgets: {
@@ -192,6 +212,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxOwnedBoards: e.INKBOARD_USER_MAX_BOARDS,
       ownerQuotaBytes: Math.round(e.INKBOARD_USER_QUOTA_MB * MIB),
       opLogMaxBytes: Math.round(e.INKBOARD_OPLOG_MAX_MB * MIB),
+    },
+    images: {
+      maxFileBytes: Math.round(e.INKBOARD_IMAGE_MAX_MB * MIB),
+      maxInputPixels: Math.round(e.INKBOARD_IMAGE_MAX_MEGAPIXELS * 1e6),
+      maxDimension: e.INKBOARD_IMAGE_MAX_DIMENSION,
+      boardQuotaBytes: Math.round(e.INKBOARD_IMAGE_BOARD_QUOTA_MB * MIB),
+      uploaderQuotaBytes: Math.round(e.INKBOARD_IMAGE_USER_QUOTA_MB * MIB),
+      uploadsPerMinute: e.INKBOARD_IMAGE_UPLOADS_PER_MINUTE,
+      decoders: e.INKBOARD_IMAGE_DECODERS,
+      unusedGraceMs: Math.round(e.INKBOARD_IMAGE_GRACE_MINUTES * 60_000),
     },
     history: {
       checkpointEvery: e.INKBOARD_HISTORY_CHECKPOINT_OPS,

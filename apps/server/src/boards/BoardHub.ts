@@ -1,4 +1,5 @@
 import { toWireFrame, type BoardEvent, type CursorEvent, type PresenceEntry, type WireFrame } from '@inkboard/protocol';
+import { fixedTickPace, type TickPace } from './tickPace.js';
 
 /** One subscription of a board. */
 export interface Subscriber {
@@ -79,10 +80,15 @@ export class LocalBoardHub implements BoardHub {
   private readonly rooms = new Map<string, Room>();
   private readonly signalHandlers: ((signal: HubSignal) => void)[] = [];
 
+  private readonly pace: TickPace;
+
+  /** `tick`: the tick's length in ms, or a pace that may change it (boards/tickPace.ts). */
   constructor(
-    private readonly tickMs: number,
+    tick: number | TickPace,
     private readonly onFlush: FlushObserver = () => {},
-  ) {}
+  ) {
+    this.pace = typeof tick === 'number' ? fixedTickPace(tick) : tick;
+  }
 
   publish(boardId: string, seq: number, events: readonly BoardEvent[]): void {
     const room = this.rooms.get(boardId);
@@ -97,12 +103,13 @@ export class LocalBoardHub implements BoardHub {
     }
     if (room.timer === null) {
       const now = performance.now();
+      const tickMs = this.pace.current();
       room.since = now;
       // Ticks keep their cadence: the next is due a tick after the previous one was due, not a tick
       // after it ran, so a busy event loop that fires a tick late does not push every later frame
       // back. After a quiet spell (more than a tick overdue) the first event opens a full tick.
-      const next = room.due + this.tickMs;
-      room.due = next >= now ? next : now - next <= this.tickMs ? now : now + this.tickMs;
+      const next = room.due + tickMs;
+      room.due = next >= now ? next : now - next <= tickMs ? now : now + tickMs;
       room.timer = setTimeout(() => this.flush(room), room.due - now);
     }
   }
@@ -187,6 +194,7 @@ export class LocalBoardHub implements BoardHub {
   }
 
   async close(): Promise<void> {
+    this.pace.stop();
     for (const room of this.rooms.values()) if (room.timer) clearTimeout(room.timer);
     this.rooms.clear();
   }

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import type { BoardEvent, CursorEvent, PresenceEntry } from '@inkboard/protocol';
 import { Redis, type RedisOptions } from 'ioredis';
 import { LocalBoardHub, type BoardHub, type FlushObserver, type HubSignal, type Subscriber } from './BoardHub.js';
+import type { TickPace } from './tickPace.js';
 
 /** Pino-like logger; only warnings are logged (connection lost and back, bad messages). */
 export interface HubLog {
@@ -16,7 +17,8 @@ export interface RedisBoardHubOptions {
   prefix?: string;
   /** Unique per server process: tells own messages and presence entries apart. Random by default. */
   processId?: string;
-  tickMs: number;
+  /** The tick's length in ms, or a pace that may change it (boards/tickPace.ts). */
+  tickMs: number | TickPace;
   onFlush?: FlushObserver;
   /** How long a presence entry lives without a heartbeat (its process died). */
   presenceTtlMs?: number;

@@ -147,6 +147,9 @@ export class BoardService {
     this.hub.revoke(boardId, null);
   }
 
+  /** Refuses ops adding images whose files are not on the board (routes/files.ts; set by buildApp). */
+  imageCheck: ((boardId: string, ops: readonly Op[]) => Promise<void>) | null = null;
+
   /** Renders previews off the event loop (the render pool, `RenderPool.thumbnail`; set by buildApp). */
   thumbnailRenderer: ((boardId: string) => Promise<string>) | null = null;
 
@@ -255,6 +258,7 @@ export class BoardService {
   /** Applies the ops in order, atomically: all are acknowledged with their seqs, or none is applied. */
   async push(boardId: string, author: Pick<User, 'id' | 'name'>, ops: readonly Op[]): Promise<PushAck[]> {
     await this.board(boardId); // NOT_FOUND before queueing
+    if (this.imageCheck) await this.imageCheck(boardId, ops);
     return new Promise((resolve, reject) => {
       // Only the id and display name go into op events and the op log: callers pass the signed-in
       // user, whose record also holds the sign-in username.

@@ -5,7 +5,7 @@ import { TRPCError } from '@trpc/server';
 import { Piscina } from 'piscina';
 import { ByteLru } from './ByteLru.js';
 import type { BoardSource, RenderJob, RenderOutcome, WorkerData } from './jobs.js';
-import { DEFAULT_RENDER_LIMITS, MAX_PNG_SIDE, MAX_PNG_SOURCE_BYTES, MiB, SNAPSHOT_QUEUE, THUMBNAIL, type RenderLimits } from './limits.js';
+import { DEFAULT_RENDER_LIMITS, MAX_PNG_SIDE, MAX_PNG_SOURCE_BYTES, MAX_RASTER_IMAGE_PIXELS, MiB, SNAPSHOT_QUEUE, THUMBNAIL, THUMBNAIL_IMAGE_BYTES, type RenderLimits } from './limits.js';
 
 /** Shown in the board list while a board's first preview is not ready (or it cannot be previewed). */
 export const THUMBNAIL_PLACEHOLDER =
@@ -147,7 +147,9 @@ export class RenderPool {
 
   /** The board as SVG (UTF-8 bytes). */
   svg(boardId: string, userId: string): Promise<Rendered> {
-    return this.render({ kind: 'svg', boardId, maxSvgLength: this.limits.maxSvgBytes }, userId);
+    // Base64 makes images a third larger; they may fill at most about half of the document.
+    const images = { maxBytes: Math.min(this.limits.maxImageBytes, Math.floor(this.limits.maxSvgBytes * 0.375)), maxPixels: Number.MAX_SAFE_INTEGER };
+    return this.render({ kind: 'svg', boardId, maxSvgLength: this.limits.maxSvgBytes, images }, userId);
   }
 
   /** The board as PNG at `scale`, scaled down to fit `maxPngPixels` and `MAX_PNG_SIDE`. */
@@ -160,6 +162,7 @@ export class RenderPool {
         maxPixels: this.limits.maxPngPixels,
         maxSide: MAX_PNG_SIDE,
         maxSvgLength: Math.min(this.limits.maxSvgBytes, MAX_PNG_SOURCE_BYTES),
+        images: { maxBytes: Math.min(this.limits.maxImageBytes, Math.floor(Math.min(this.limits.maxSvgBytes, MAX_PNG_SOURCE_BYTES) * 0.375)), maxPixels: MAX_RASTER_IMAGE_PIXELS },
       },
       userId,
     );
@@ -171,7 +174,15 @@ export class RenderPool {
    * preview, or a placeholder (pool busy, board too heavy to preview, or never previewed yet).
    */
   async thumbnail(boardId: string, waitMs = THUMBNAIL.waitMs): Promise<string> {
-    const job: RenderJob = { kind: 'thumbnail', boardId, maxSvgLength: THUMBNAIL.sourceMaxLength, vectorMaxLength: THUMBNAIL.vectorMaxLength, width: THUMBNAIL.width, height: THUMBNAIL.height };
+    const job: RenderJob = {
+      kind: 'thumbnail',
+      boardId,
+      maxSvgLength: THUMBNAIL.sourceMaxLength,
+      vectorMaxLength: THUMBNAIL.vectorMaxLength,
+      width: THUMBNAIL.width,
+      height: THUMBNAIL.height,
+      images: { maxBytes: Math.min(this.limits.maxImageBytes, THUMBNAIL_IMAGE_BYTES), maxPixels: MAX_RASTER_IMAGE_PIXELS },
+    };
     const seq = await this.seqOf(boardId);
     const fallback = () => this.lastThumbnail.get(boardId) ?? THUMBNAIL_PLACEHOLDER;
     if (seq === undefined || this.closed) return fallback();

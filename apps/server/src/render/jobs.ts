@@ -13,6 +13,11 @@ interface JobBase {
   boardId: string;
   /** Longest SVG document the job may build, in characters (about bytes). */
   maxSvgLength: number;
+  /**
+   * Stored images (issue 15) the job may embed, from this board's files only: bytes and pixels in
+   * total; the rest are drawn as placeholders. Left out: none (placeholders only).
+   */
+  images?: { maxBytes: number; maxPixels: number };
 }
 
 export type RenderJob =

@@ -25,6 +25,11 @@ export interface RenderLimits {
    * loop (faster than a round trip to a worker); a larger one by a render worker.
    */
   snapshotInlineBytes: number;
+  /**
+   * Bytes of stored images one export may embed (as data URIs; INKBOARD_EXPORT_IMAGES_MB), within
+   * the SVG length too; images past it are drawn as placeholders (smallest embedded first).
+   */
+  maxImageBytes: number;
 }
 
 export const MiB = 1024 * 1024;
@@ -41,7 +46,16 @@ export const DEFAULT_RENDER_LIMITS: RenderLimits = {
   cacheBytes: 64 * MiB,
   snapshotCacheBytes: 64 * MiB,
   snapshotInlineBytes: 256 * 1024,
+  maxImageBytes: 64 * MiB,
 };
+
+/**
+ * Pixels of the images one PNG export or preview embeds: resvg decodes each embedded image whole,
+ * outside the worker's heap limit (4 bytes a pixel: 48 megapixels are about 200 MB).
+ */
+export const MAX_RASTER_IMAGE_PIXELS = 48_000_000;
+/** Image bytes a board list preview may embed. */
+export const THUMBNAIL_IMAGE_BYTES = 2 * MiB;
 
 /** Snapshot jobs waiting for a worker (they go before exports and previews); more are refused (429). */
 export const SNAPSHOT_QUEUE = 64;

@@ -33,7 +33,38 @@ interface Row {
   id: string;
   data: string;
 }
-type Reader = (boardId: string) => Promise<{ seq: number; rows: Row[] } | null>;
+/** A stored image the job embeds. */
+interface FileRow {
+  hash: string;
+  mime: string;
+  data: Buffer;
+}
+type ImageBudget = RenderJob extends infer J ? (J extends { images?: infer B } ? B : never) : never;
+type Reader = (boardId: string, images: ImageBudget | undefined) => Promise<{ seq: number; rows: Row[]; files: FileRow[] } | null>;
+
+const FILE_ID_IN_JSON = /"fileId":"([0-9a-f]{64})"/g;
+
+/** The file ids the stored elements name (found in their JSON, without parsing it). */
+function fileIdsOf(rows: readonly Row[]): string[] {
+  const ids = new Set<string>();
+  for (const row of rows) if (row.data.includes('"fileId":"')) for (const m of row.data.matchAll(FILE_ID_IN_JSON)) ids.add(m[1]!);
+  return [...ids];
+}
+
+/** The files to embed: smallest first while the bytes and pixels stay within the budget. */
+function chooseFiles(metas: { hash: string; bytes: number; width: number; height: number }[], budget: ImageBudget): string[] {
+  metas.sort((a, b) => Number(a.bytes) - Number(b.bytes));
+  const chosen: string[] = [];
+  let bytes = 0;
+  let pixels = 0;
+  for (const m of metas) {
+    if (bytes + Number(m.bytes) > budget.maxBytes || pixels + m.width * m.height > budget.maxPixels) break;
+    bytes += Number(m.bytes);
+    pixels += m.width * m.height;
+    chosen.push(m.hash);
+  }
+  return chosen;
+}
 
 /**
  * The protocol package. From source (tests) it is TypeScript loaded through tsx's require hook:
@@ -54,18 +85,27 @@ async function openReader(): Promise<Reader> {
     const db = new Database(source.path, { readonly: true, fileMustExist: true });
     const seqOf = db.prepare<[string], { seq: number }>('select seq from boards where id = ?');
     const rowsOf = db.prepare<[string], Row>('select id, data from elements where board_id = ?');
+    // Only files linked to this board (board_files): an element naming another board's file gets a placeholder.
+    const filesOf = db.prepare<[string, string], { hash: string; bytes: number; width: number; height: number }>(
+      'select f.hash, f.bytes, f.width, f.height from board_files b join files f on f.hash = b.hash where b.board_id = ? and b.hash in (select value from json_each(?))',
+    );
+    const fileData = db.prepare<[string], FileRow>('select hash, mime, data from files where hash = ?');
     // One read transaction: the elements are exactly those of the seq read.
-    const read = db.transaction((boardId: string) => {
+    const read = db.transaction((boardId: string, images: ImageBudget | undefined) => {
       const board = seqOf.get(boardId);
-      return board ? { seq: board.seq, rows: rowsOf.all(boardId) } : null;
+      if (!board) return null;
+      const rows = rowsOf.all(boardId);
+      const ids = images ? fileIdsOf(rows) : [];
+      const files = ids.length === 0 ? [] : chooseFiles(filesOf.all(boardId, JSON.stringify(ids)), images!).map((h) => fileData.get(h)!);
+      return { seq: board.seq, rows, files };
     });
-    return async (boardId) => read(boardId);
+    return async (boardId, images) => read(boardId, images);
   }
   const { default: pg } = await import('pg');
   const client = new pg.Client({ connectionString: source.url });
   // Connected on first use (a database that is down fails that job, not the worker's start).
   let connected: Promise<unknown> | null = null;
-  return async (boardId) => {
+  return async (boardId, images) => {
     await (connected ??= client.connect().catch((err: unknown) => {
       connected = null;
       throw err;
@@ -76,7 +116,17 @@ async function openReader(): Promise<Reader> {
       const seq = board.rows[0]?.seq;
       if (seq === undefined) return null;
       const rows = await client.query<Row>('select id, data from elements where board_id = $1', [boardId]);
-      return { seq: Number(seq), rows: rows.rows };
+      const ids = images ? fileIdsOf(rows.rows) : [];
+      let files: FileRow[] = [];
+      if (ids.length > 0) {
+        const metas = await client.query<{ hash: string; bytes: number; width: number; height: number }>(
+          'select f.hash, f.bytes, f.width, f.height from board_files b join files f on f.hash = b.hash where b.board_id = $1 and b.hash = any($2::text[])',
+          [boardId, ids],
+        );
+        const chosen = chooseFiles(metas.rows, images!);
+        if (chosen.length > 0) files = (await client.query<FileRow>('select hash, mime, data from files where hash = any($1::text[])', [chosen])).rows;
+      }
+      return { seq: Number(seq), rows: rows.rows, files };
     } finally {
       await client.query('commit');
     }
@@ -131,12 +181,12 @@ function rasterize(svg: string, zoom: number): Uint8Array {
   return own(new Resvg(svg, { fitTo: { mode: 'zoom', value: zoom }, font: FONT }).render().asPng());
 }
 
-function render(p: Protocol, job: DrawJob, elements: Element[]): string | Uint8Array {
+function render(p: Protocol, job: DrawJob, elements: Element[], images: (fileId: string) => string | undefined): string | Uint8Array {
   switch (job.kind) {
     case 'svg':
-      return p.renderSvg(elements, { maxLength: job.maxSvgLength });
+      return p.renderSvg(elements, { maxLength: job.maxSvgLength, images });
     case 'png': {
-      const svg = p.renderSvg(elements, { maxLength: job.maxSvgLength });
+      const svg = p.renderSvg(elements, { maxLength: job.maxSvgLength, images });
       const { width, height } = sizeOf(svg);
       // Fit within the side and pixel bounds (scaled down, never refused); a hair under them, so
       // resvg's rounding up of the size cannot step over.
@@ -146,12 +196,12 @@ function render(p: Protocol, job: DrawJob, elements: Element[]): string | Uint8A
     }
     case 'thumbnail': {
       try {
-        return p.renderSvg(elements, { padding: 8, maxLength: job.vectorMaxLength });
+        return p.renderSvg(elements, { padding: 8, maxLength: job.vectorMaxLength, images });
       } catch (err) {
         if (!(err instanceof p.SvgTooLargeError)) throw err;
       }
       // Too detailed for a vector preview: a small raster of what lies on top.
-      const svg = p.renderSvg(elements, { padding: 8, maxLength: job.maxSvgLength, overflow: 'keep-top' });
+      const svg = p.renderSvg(elements, { padding: 8, maxLength: job.maxSvgLength, overflow: 'keep-top', images });
       const { width, height } = sizeOf(svg);
       const zoom = Math.min(job.width / width, job.height / height);
       const png = Buffer.from(rasterize(svg, zoom)).toString('base64');
@@ -206,11 +256,15 @@ function snapshotJson(p: Protocol, boardId: string, seq: number, rows: readonly 
 
 /** One render job. Expected refusals are values; anything else is a failure. */
 async function run(p: Protocol, read: Reader, job: RenderJob): Promise<RenderOutcome> {
-  const board = await read(job.boardId);
+  const board = await read(job.boardId, job.kind === 'snapshot' ? undefined : job.images);
   if (!board) return { ok: false, seq: 0, reason: 'not-found' };
   let out: string | Uint8Array;
   try {
-    out = job.kind === 'snapshot' ? snapshotJson(p, job.boardId, board.seq, board.rows) : render(p, job, parseRows(board.rows.map((r) => r.data)));
+    if (job.kind === 'snapshot') out = snapshotJson(p, job.boardId, board.seq, board.rows);
+    else {
+      const uris = new Map(board.files.map((f) => [f.hash, `data:${f.mime};base64,${Buffer.from(f.data).toString('base64')}`]));
+      out = render(p, job, parseRows(board.rows.map((r) => r.data)), (fileId) => uris.get(fileId));
+    }
   } catch (err) {
     if (err instanceof p.SvgTooLargeError) return { ok: false, seq: board.seq, reason: 'too-large' };
     return { ok: false, seq: board.seq, reason: 'failed' };

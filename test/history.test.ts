@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyOp, emptyHistory, invertOp, newId, record, undo, type Element, type History, type Op } from '@inkboard/protocol';
 import type { InkboardClient } from '../packages/client/src/index.js';
 import { addOp, deleteOp, moveOp, rect, stroke } from './helpers/elements.js';
-import { canonical, connect, grantAccess, sqliteOf, startServer, type TestServer } from './helpers/server.js';
+import { canonical, connect, grantAccess, sqliteOf, startServer, testUser, type TestServer } from './helpers/server.js';
+import { ROOT, runNode } from './helpers/cli.js';
 
 /**
  * Version history (issue 16) on one process (SQLite): versions, names, states at any seq (across
@@ -276,6 +277,41 @@ describe('version history', () => {
     // The listing ends where the kept ops begin.
     const { versions } = await alice.trpc.history.list.query({ boardId, limit: 100 });
     expect(versions.at(-1)!.fromSeq).toBe(c3 + 1);
+  });
+
+  it('the CLI lists the history, exports a past version and restores one (by name or seq)', async () => {
+    const { token } = testUser(server.url, 'hist-cli');
+    const alice = connect(server.url, 'hist-cli', { token });
+    clients.push(alice);
+    const boardId = await newBoard(alice);
+    const bySeq = new Map<number, Op>();
+    const [r1, r2] = [rect(0, 0), rect(60, 0)];
+    await pushAll(alice, boardId, [addOp(r1), addOp(r2)], bySeq);
+    await alice.trpc.history.name.mutate({ boardId, name: 'Two boxes' });
+    await pushAll(alice, boardId, [deleteOp(r1.id), moveOp(r2.id, 9, 9)], bySeq);
+    // The CLI from its source (tsx), so the test needs no build.
+    const cli = (...args: string[]) => runNode(['--import', 'tsx', `${ROOT}/packages/client/src/cli/main.ts`, ...args], { INKBOARD_SERVER: server.url, INKBOARD_TOKEN: token }, { timeoutMs: 30_000 });
+
+    const list = await cli('history', boardId);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(/^SEQ\s+AUTHOR\s+WHEN\s+SUMMARY\s+NAMES$/m);
+    expect(list.stdout).toMatch(/^1-4\s+hist-cli\s+\d+s ago\s+added 1 shape\s+"Two boxes"$/m);
+    const json = JSON.parse((await cli('history', boardId, '--json', '--limit', '5')).stdout) as { versions: { fromSeq: number }[] };
+    expect(json.versions.map((v) => v.fromSeq)).toEqual([1]);
+    expect((await cli('history', boardId, '--limit', '0')).stderr).toMatch(/--limit must be a whole number from 1 to 100/);
+
+    const past = await cli('export', boardId, '--at', 'Two boxes', '--format', 'json');
+    expect(past.code, past.stderr).toBe(0);
+    expect(canonical(asMap(JSON.parse(past.stdout) as Element[]))).toEqual(canonical(replay(bySeq, 2)));
+    const svg = await cli('export', boardId, '--at', '1', '--format', 'svg');
+    expect(svg.stdout).toMatch(/^<svg[\s\S]*<\/svg>$/);
+    expect((await cli('export', boardId, '--at', 'nope', '--format', 'json')).stderr).toMatch(/No version "nope" on this board.*"Two boxes" \(seq 2\)/);
+
+    const restored = await cli('restore', boardId, 'Two boxes');
+    expect(restored.code, restored.stderr).toBe(0);
+    expect(restored.stdout).toMatch(/Restored .* to "Two boxes" \(seq 2\) in 2 ops \(now at seq 6\)/);
+    expect(canonical(asMap((await alice.trpc.board.snapshot.query({ boardId })).elements))).toEqual(canonical(replay(bySeq, 2)));
+    expect((await cli('restore', boardId, '2')).stdout).toMatch(/already is as it was at seq 2: nothing to restore/);
   });
 
   it('history survives a restart', async () => {

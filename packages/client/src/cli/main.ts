@@ -1,14 +1,18 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { TRPCClientError } from '@trpc/client';
 import WebSocket from 'ws';
 import { createInkboardClient, type InkboardClient } from '../createClient.js';
 import { addElements, exportBoard, InvalidElementsError, watchBoard } from '../helpers.js';
+import { uploadImageInputs } from '../images.js';
 import { forgetLogin, readLogin, saveLogin } from './config.js';
 import { signInForToken } from './login.js';
 import { runChat } from './chat.js';
+import { exportAt, historyCommand, restoreCommand, VersionError } from './history.js';
 import { ago, describeEvent, table, terminalJson, terminalSafe } from './format.js';
 import type { BoardEvent, PresenceEntry } from '@inkboard/protocol';
 
@@ -26,7 +30,11 @@ Boards
   boards rename ID TITLE                   rename a board (owner)
   boards rm ID                             delete a board (owner)
   draw BOARD FILE.json                     add the elements in FILE (an array) to BOARD
-  export BOARD --format svg|png|json [--out FILE] [--scale N]
+                                           (an image may name a local file: {"type":"image","file":"./a.png","x":0,"y":0})
+  export BOARD --format svg|png|json [--out FILE] [--scale N] [--at VERSION|SEQ]
+                                           (--at: the board as it was then; svg or json)
+  history BOARD [--limit N]                versions newest first: seqs, author, when, summary, names
+  restore BOARD VERSION|SEQ                bring the whole board back to a version (editors; undoable)
   watch BOARD                              print live events until interrupted
   chat BOARD [MESSAGE]                     send a message, or chat interactively
 Tokens
@@ -37,7 +45,7 @@ Options: --server URL (or INKBOARD_SERVER; default http://localhost:3000), --jso
 token from INKBOARD_TOKEN or the saved login.`;
 
 /** Commands that need a token (signup and login are handled before). */
-const COMMANDS = new Set(['logout', 'password', 'boards', 'draw', 'export', 'watch', 'chat', 'token']);
+const COMMANDS = new Set(['logout', 'password', 'boards', 'draw', 'export', 'watch', 'chat', 'token', 'history', 'restore']);
 
 /** A failure the user can act on: printed as one line, exit code 1. */
 class CliError extends Error {}
@@ -58,6 +66,8 @@ async function main(argv: string[]): Promise<void> {
       format: { type: 'string' },
       out: { type: 'string' },
       scale: { type: 'string' },
+      at: { type: 'string' },
+      limit: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -108,7 +118,7 @@ interface Ctx {
   token: string;
   json: boolean;
   print(human: string, data: unknown): void;
-  values: { format?: string; out?: string; scale?: string; password?: string; 'new-password'?: string; everywhere?: boolean };
+  values: { format?: string; out?: string; scale?: string; at?: string; limit?: string; password?: string; 'new-password'?: string; everywhere?: boolean };
   saved: ReturnType<typeof readLogin>;
 }
 
@@ -168,7 +178,13 @@ async function run(command: string, args: string[], ctx: Ctx): Promise<void> {
         throw new CliError(`Cannot read ${file}: ${(err as Error).message}`);
       }
       if (!Array.isArray(inputs)) throw new CliError(`${file} must contain a JSON array of elements.`);
-      const { elements, seq } = await addElements(client, boardId, inputs);
+      // Images naming a local file ("file": "./photo.jpg", relative to FILE.json) are uploaded first.
+      try {
+        inputs = await uploadImageInputs({ url: ctx.server, token: ctx.token }, boardId, inputs, (path) => readFile(resolvePath(dirname(file), path)));
+      } catch (err) {
+        throw new CliError((err as Error).message);
+      }
+      const { elements, seq } = await addElements(client, boardId, inputs as unknown[]);
       print(`Added ${elements.length} element${elements.length === 1 ? '' : 's'} to ${boardId} (seq ${seq})`, { added: elements.map((e) => e.id), seq });
       return;
     }
@@ -176,8 +192,9 @@ async function run(command: string, args: string[], ctx: Ctx): Promise<void> {
       const boardId = need(args[0], 'BOARD');
       const format = ctx.values.format ?? 'svg';
       if (format !== 'svg' && format !== 'png' && format !== 'json') throw new CliError('--format must be svg, png or json.');
-      const bytes =
-        format === 'json'
+      const bytes = ctx.values.at
+        ? await exportAt(client, boardId, ctx.values.at, format)
+        : format === 'json'
           ? new TextEncoder().encode(`${JSON.stringify((await client.trpc.board.snapshot.query({ boardId })).elements, null, 2)}\n`)
           : await exportBoard({ url: ctx.server, token: ctx.token }, boardId, format, ctx.values.scale ? Number(ctx.values.scale) : undefined);
       if (ctx.values.out) {
@@ -186,6 +203,12 @@ async function run(command: string, args: string[], ctx: Ctx): Promise<void> {
       } else process.stdout.write(bytes);
       return;
     }
+    case 'history':
+      await historyCommand(client, need(args[0], 'BOARD'), ctx.values.limit, print);
+      return;
+    case 'restore':
+      await restoreCommand(client, need(args[0], 'BOARD'), need(args[1], 'VERSION or SEQ'), print);
+      return;
     case 'watch': {
       const boardId = need(args[0], 'BOARD');
       // Over HTTP first: an unreachable server, a refused token or a missing board fails at once
@@ -319,6 +342,8 @@ function fail(err: unknown): never {
   } else if (err instanceof TRPCClientError) {
     const code = (err.data as { code?: string } | undefined)?.code;
     message = code === 'UNAUTHORIZED' && !/Wrong username/.test(err.message) ? `${err.message} (run "inkboard login" to get a new token)` : err.message;
+  } else if (err instanceof VersionError) {
+    message = err.message;
   } else if (err instanceof InvalidElementsError) {
     message = `Nothing was added. Invalid elements:\n${err.problems.map((p) => `  element ${p.index}: ${p.reason}`).join('\n')}`;
   } else message = (err as Error)?.message ?? String(err);

@@ -1,9 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addOp, deleteOp, rect } from './helpers/elements.js';
 import { download, fixtures, imageElement, pngBomb, sha256, solid, upload } from './helpers/images.js';
 import { connect, grantAccess, sqliteOf, startServer, testUser, type TestServer } from './helpers/server.js';
+import { CLI_BIN, runCli } from './helpers/cli.js';
 
 /**
  * Images (issue 15) on one server (SQLite): upload by decoding, re-encoding without metadata,
@@ -326,5 +330,56 @@ describe('exports', () => {
     const thumb = list.find((b) => b.id === board)!.thumbnail;
     expect(thumb).toContain('data:image/png;base64,');
     await client.close();
+  });
+});
+
+describe('client and CLI', () => {
+  it('uploadImage returns the stored file and throws the server\'s message', async () => {
+    const { uploadImage } = await import('../packages/client/src/index.js');
+    const client = connect(url, 'owner', { token: owner.token });
+    const stored = await uploadImage(client, boardId, await fixtures.webp(64, 48));
+    expect(stored).toMatchObject({ mime: 'image/webp', width: 64, height: 48 });
+    const blob = new Blob([await fixtures.png(8, 8)], { type: 'image/png' });
+    expect((await uploadImage({ url, token: owner.token }, boardId, blob)).mime).toBe('image/png');
+    await expect(uploadImage(client, boardId, new TextEncoder().encode('not an image'))).rejects.toThrow(/not a PNG, JPEG, WebP or GIF/);
+    await client.close();
+  });
+
+  it('inkboard draw uploads the files image elements name, then places them (natural size fitted within 1024 px)', async () => {
+    if (!existsSync(join(CLI_BIN, '../../dist/cli/main.js'))) throw new Error('The CLI is not built: run "npx turbo run build" first.');
+    const dir = mkdtempSync(join(tmpdir(), 'inkboard-images-cli-'));
+    try {
+      writeFileSync(join(dir, 'photo.jpg'), await solid(2048, 1024).jpeg().toBuffer());
+      writeFileSync(join(dir, 'small.png'), await fixtures.png(40, 30));
+      const drawing = [
+        { type: 'image', file: './photo.jpg', x: 0, y: 0 },
+        { type: 'image', file: 'small.png', x: 0, y: 600, width: 80 },
+        { type: 'rectangle', x: -10, y: -10, width: 5, height: 5 },
+      ];
+      writeFileSync(join(dir, 'drawing.json'), JSON.stringify(drawing));
+      const board = await newBoard();
+      const env = { INKBOARD_SERVER: url, INKBOARD_TOKEN: owner.token, XDG_CONFIG_HOME: dir };
+      const out = await runCli(['draw', board, join(dir, 'drawing.json')], env);
+      expect(out.code, out.stderr).toBe(0);
+      expect(out.stdout.trim()).toMatch(new RegExp(`^Added 3 elements to ${board} \\(seq 1\\)$`));
+      const client = connect(url, 'owner');
+      const { elements } = await client.trpc.board.snapshot.query({ boardId: board });
+      await client.close();
+      const images = elements.filter((e) => e.type === 'image');
+      expect(images.map((e) => [e.width, e.height, e.naturalWidth, e.naturalHeight])).toEqual([
+        [1024, 512, 2048, 1024],
+        [80, 60, 40, 30],
+      ]);
+      for (const img of images) expect((await download(url, owner.token, board, img.fileId)).status).toBe(200);
+
+      // A file that is not an image: one line naming it, nothing placed.
+      writeFileSync(join(dir, 'fake.png'), 'hello');
+      writeFileSync(join(dir, 'bad.json'), JSON.stringify([{ type: 'image', file: 'fake.png', x: 0, y: 0 }]));
+      const bad = await runCli(['draw', board, join(dir, 'bad.json')], env);
+      expect(bad.code).not.toBe(0);
+      expect(bad.stderr).toMatch(/fake\.png: This file is not a PNG, JPEG, WebP or GIF image/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -26,6 +26,9 @@ export interface InkboardClient {
   ws: ReturnType<typeof createWSClient>;
   /** Cursor moves, previews and typing over the WebSocket, without replies. */
   lane: Lane;
+  /** The server address and token it was made with (HTTP routes such as uploads use them). */
+  readonly url: string;
+  readonly token?: string;
   close(): Promise<void>;
 }
 
@@ -70,5 +73,5 @@ export function createInkboardClient(options: InkboardClientOptions): InkboardCl
       }),
     ],
   });
-  return { trpc, ws, lane: new Lane(ws), close: () => ws.close() };
+  return { trpc, ws, lane: new Lane(ws), url: base, ...(options.token ? { token: options.token } : {}), close: () => ws.close() };
 }

@@ -2,3 +2,4 @@ export * from './createClient.js';
 export * from './BoardSession.js';
 export * from './helpers.js';
 export * from './Lane.js';
+export * from './images.js';

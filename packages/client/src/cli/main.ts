@@ -1,11 +1,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { TRPCClientError } from '@trpc/client';
 import WebSocket from 'ws';
 import { createInkboardClient, type InkboardClient } from '../createClient.js';
 import { addElements, exportBoard, InvalidElementsError, watchBoard } from '../helpers.js';
+import { uploadImageInputs } from '../images.js';
 import { forgetLogin, readLogin, saveLogin } from './config.js';
 import { signInForToken } from './login.js';
 import { runChat } from './chat.js';
@@ -27,6 +30,7 @@ Boards
   boards rename ID TITLE                   rename a board (owner)
   boards rm ID                             delete a board (owner)
   draw BOARD FILE.json                     add the elements in FILE (an array) to BOARD
+                                           (an image may name a local file: {"type":"image","file":"./a.png","x":0,"y":0})
   export BOARD --format svg|png|json [--out FILE] [--scale N] [--at VERSION|SEQ]
                                            (--at: the board as it was then; svg or json)
   history BOARD [--limit N]                versions newest first: seqs, author, when, summary, names
@@ -174,7 +178,13 @@ async function run(command: string, args: string[], ctx: Ctx): Promise<void> {
         throw new CliError(`Cannot read ${file}: ${(err as Error).message}`);
       }
       if (!Array.isArray(inputs)) throw new CliError(`${file} must contain a JSON array of elements.`);
-      const { elements, seq } = await addElements(client, boardId, inputs);
+      // Images naming a local file ("file": "./photo.jpg", relative to FILE.json) are uploaded first.
+      try {
+        inputs = await uploadImageInputs({ url: ctx.server, token: ctx.token }, boardId, inputs, (path) => readFile(resolvePath(dirname(file), path)));
+      } catch (err) {
+        throw new CliError((err as Error).message);
+      }
+      const { elements, seq } = await addElements(client, boardId, inputs as unknown[]);
       print(`Added ${elements.length} element${elements.length === 1 ? '' : 's'} to ${boardId} (seq ${seq})`, { added: elements.map((e) => e.id), seq });
       return;
     }

@@ -273,7 +273,7 @@ describe('limits', () => {
 });
 
 describe('clean-up', () => {
-  it('removes files no element and no retained op uses, after the grace period', async () => {
+  it('removes files no element, no retained op and no history op uses, after the grace period', async () => {
     const srv = await startServer({ opLogRetention: 10 });
     try {
       const me = testUser(srv.url, 'cleaner');
@@ -295,8 +295,13 @@ describe('clean-up', () => {
       // Deleted, but the op log still holds its add (an undo can bring it back): kept.
       await client.trpc.board.push.mutate({ boardId: board, ops: [deleteOp(el.id)] });
       expect(await srv.app.files.sweep(later)).toEqual({ unlinked: 0, deleted: 0 });
-      // Once the log no longer holds it (retention 10 ops), it goes.
+      // Trimmed from the log (retention 10 ops), its add is kept for version history (a restore re-adds it): kept.
       for (let i = 0; i < 12; i++) await client.trpc.board.push.mutate({ boardId: board, ops: [addOp(rect(i, i))] });
+      const sqlite = sqliteOf(srv.app);
+      expect((sqlite.prepare('select count(*) as n from ops where board_id = ? and data like ?').get(board, `%${placed.json.fileId}%`) as { n: number }).n).toBe(0);
+      expect(await srv.app.files.sweep(later)).toEqual({ unlinked: 0, deleted: 0 });
+      // Once the history's retention has thinned that op away too, it goes.
+      sqlite.prepare('delete from history_ops where board_id = ?').run(board);
       expect(await srv.app.files.sweep(later)).toEqual({ unlinked: 1, deleted: 1 });
       expect(files()).toEqual([]);
       await client.close();

@@ -54,7 +54,7 @@ export interface FileStore {
   /** Bytes of images linked to the board, and uploaded by the person (all boards). */
   usage(boardId: string, uploaderId: string): Promise<{ board: number; uploader: number }>;
   /**
-   * Unlinks files no element and no retained op of their board refers to, linked before
+   * Unlinks files no element, no retained op and no op kept for version history of their board refers to, linked before
    * `olderThan` (an upload about to be placed is kept), then deletes files linked to no board.
    */
   sweep(olderThan: number): Promise<{ unlinked: number; deleted: number }>;
@@ -140,14 +140,19 @@ export class SqliteFileStore implements FileStore {
     const byBoard = new Map<string, string[]>();
     for (const c of candidates) byBoard.set(c.boardId, [...(byBoard.get(c.boardId) ?? []), c.hash]);
     const elementTexts = this.db.prepare(`select data from elements where board_id = ? and data like '%"fileId":"%'`).pluck();
-    const opTexts = this.db.prepare(`select data from ops where board_id = ? and data like '%"fileId":"%'`).pluck();
+    // The op log, and the older ops kept for version history (a restore re-adds what they added).
+    const opTexts = this.db
+      .prepare(`select data from ops where board_id = ? and data like '%"fileId":"%' union all select data from history_ops where board_id = ? and data like '%"fileId":"%'`)
+      .pluck();
     const unlink = this.db.prepare('delete from board_files where board_id = ? and hash = ? and created_at < ?');
     let unlinked = 0;
     for (const [boardId, hashes] of byBoard) {
+      // One board at a time, letting the event loop run in between (these statements are synchronous).
+      await new Promise((resolve) => setImmediate(resolve));
       // Read and delete in one transaction, so that an element added meanwhile is seen.
       unlinked += this.db
         .transaction(() => {
-          const used = fileIdsIn([...(elementTexts.all(boardId) as string[]), ...(opTexts.all(boardId) as string[])]);
+          const used = fileIdsIn([...(elementTexts.all(boardId) as string[]), ...(opTexts.all(boardId, boardId) as string[])]);
           let n = 0;
           for (const h of hashes) if (!used.has(h)) n += unlink.run(boardId, h, olderThan).changes;
           return n;
@@ -266,7 +271,7 @@ export class PgFileStore implements FileStore {
         // The board's commits lock its row (PgStorage.commit): none runs between this read and the delete.
         await client.query('select 1 from boards where id = $1 for update', [boardId]);
         const texts = await client.query<{ data: string }>(
-          `select data from elements where board_id = $1 and data like '%"fileId":"%' union all select data from ops where board_id = $1 and data like '%"fileId":"%'`,
+          `select data from elements where board_id = $1 and data like '%"fileId":"%' union all select data from ops where board_id = $1 and data like '%"fileId":"%' union all select data from history_ops where board_id = $1 and data like '%"fileId":"%'`,
           [boardId],
         );
         const used = fileIdsIn(texts.rows.map((r) => r.data));

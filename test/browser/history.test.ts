@@ -1,6 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestServer } from '../helpers/server.js';
+import { newId, type Rectangle } from '@inkboard/protocol';
+import { connect, grantAccess, pushPatiently, type TestServer } from '../helpers/server.js';
 import {
   canvasOf,
   drawRectangle,
@@ -223,6 +224,34 @@ describe('version history in the browser', () => {
     await carol.page.keyboard.press('Escape');
     await banner.waitFor({ state: 'detached' });
     await waitForSummary(carol.page, (s) => elementCount(s) === 4, 'the viewer back to live');
+  });
+
+  step('a long past: the panel opens with the newest page at once, older pages on demand', async () => {
+    // Two scripts take turns: each edit is a version of its own (a run ends when the author changes).
+    const scripts = ['dave', 'erin'].map((name) => {
+      grantAccess(server.url, boardId, name);
+      return connect(server.url, name);
+    });
+    const rect = (i: number): Rectangle => ({ type: 'rectangle', id: newId(), z: `b${String(i).padStart(4, '0')}`, x: 900 + (i % 10) * 12, y: 100 + Math.floor(i / 10) * 12, width: 8, height: 8, strokeColor: '#1e1e1e', strokeWidth: 1, opacity: 1, fillColor: 'transparent' });
+    for (let i = 0; i < 70; i++) await pushPatiently(scripts[i % 2]!, boardId, [{ type: 'add', opId: newId(), elements: [rect(i)] }]);
+    await Promise.all(scripts.map((c) => c.close()));
+    await waitUntil(() => stored() === 74, 'the scripts’ edits stored');
+
+    const page = alice.page;
+    await page.getByRole('button', { name: 'Close history' }).click();
+    await page.getByRole('button', { name: 'History', exact: true }).click();
+    await waitUntil(async () => (await versionLabels(page)).length === 30, 'the first page (30 versions)');
+    expect((await versionLabels(page))[0]).toMatch(/^erin, .*: added 1 shape$/);
+    const older = page.getByRole('button', { name: 'Load older' });
+    await older.click();
+    await waitUntil(async () => (await versionLabels(page)).length === 60, 'the second page');
+    await older.click();
+    // 70 scripted versions and the 5 of before, each once, the oldest last.
+    await waitUntil(async () => (await versionLabels(page)).length === 75, 'every version');
+    await older.waitFor({ state: 'detached' });
+    const labels = await versionLabels(page);
+    expect(new Set(labels.slice(0, 70).map((l) => l.split(',')[0]))).toEqual(new Set(['dave', 'erin']));
+    expect(labels.at(-1)).toMatch(/^alice, .*: added 1 stroke, added 1 shape$/);
   });
 });
 

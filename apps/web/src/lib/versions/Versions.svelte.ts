@@ -33,6 +33,7 @@ export class Versions {
   versions = $state.raw<Version[]>([]);
   hasMore = $state(false);
   loading = $state(false);
+  loadingOlder = $state(false);
   error = $state<string | null>(null);
   preview = $state.raw<Preview | null>(null);
   /** The `toSeq` of the version whose state is being fetched. */
@@ -45,6 +46,9 @@ export class Versions {
   private next: number | undefined;
   private loaded = false;
   private olderLoaded = false;
+  /** Times a refresh started the timeline over (older pages asked before then no longer fit). */
+  private restarts = 0;
+  private refreshes = 0;
   private refreshTimer: ReturnType<typeof setTimeout> | null = null;
   private previewToken = 0;
   private readonly states = new Map<number, ReadonlyMap<string, Element>>();
@@ -88,28 +92,37 @@ export class Versions {
 
   /** Loads the newest page, keeping older pages already loaded. */
   async refresh(): Promise<void> {
+    const token = ++this.refreshes;
     this.loading = true;
     try {
       const page = await this.api.history.list.query({ boardId: this.boardId, limit: PAGE });
-      this.versions = this.loaded ? mergeNewest(this.versions, page.versions) : page.versions;
-      if (!this.olderLoaded) {
+      if (token !== this.refreshes) return; // a later refresh answers instead
+      const merged = this.loaded ? mergeNewest(this.versions, page.versions, page.next === undefined) : null;
+      if (merged === null) this.restarts++;
+      if (merged === null || !this.olderLoaded) {
         this.next = page.next;
         this.hasMore = page.next !== undefined;
+        this.olderLoaded = false;
       }
+      this.versions = merged ?? page.versions;
       this.loaded = true;
       this.error = null;
     } catch (error) {
-      this.error = `The history could not be loaded: ${errorMessage(error)}`;
+      if (token === this.refreshes) this.error = `The history could not be loaded: ${errorMessage(error)}`;
     } finally {
-      this.loading = false;
+      if (token === this.refreshes) this.loading = false;
     }
   }
 
   async loadOlder(): Promise<void> {
-    if (this.next === undefined || this.loading) return;
-    this.loading = true;
+    const before = this.next;
+    const restarts = this.restarts;
+    if (before === undefined || this.loadingOlder) return;
+    this.loadingOlder = true;
     try {
-      const page = await this.api.history.list.query({ boardId: this.boardId, before: this.next, limit: PAGE });
+      const page = await this.api.history.list.query({ boardId: this.boardId, before, limit: PAGE });
+      // A refresh meanwhile started the timeline over (more than a page of new versions): this page no longer fits.
+      if (this.restarts !== restarts) return;
       this.versions = appendOlder(this.versions, page.versions);
       this.next = page.next;
       this.hasMore = page.next !== undefined;
@@ -118,7 +131,7 @@ export class Versions {
     } catch (error) {
       this.error = `Older versions could not be loaded: ${errorMessage(error)}`;
     } finally {
-      this.loading = false;
+      this.loadingOlder = false;
     }
   }
 

@@ -23,9 +23,18 @@ describe('timeline pages', () => {
   it('a fresh first page replaces the newest versions and keeps the older pages', () => {
     const loaded = [version(8, 10, 'b'), version(4, 7, 'a'), version(1, 3, 'b')];
     // b went on drawing (8..12) and a drew after (13..14).
-    expect(seqs(mergeNewest(loaded, [version(13, 14, 'a'), version(8, 12, 'b')]))).toEqual(['13-14', '8-12', '4-7', '1-3']);
-    expect(seqs(mergeNewest(loaded, [version(8, 10, 'b'), version(4, 7, 'a'), version(1, 3, 'b')]))).toEqual(['8-10', '4-7', '1-3']);
-    expect(mergeNewest(loaded, [])).toEqual([]);
+    expect(seqs(mergeNewest(loaded, [version(13, 14, 'a'), version(8, 12, 'b')], false)!)).toEqual(['13-14', '8-12', '4-7', '1-3']);
+    expect(seqs(mergeNewest(loaded, [version(8, 10, 'b'), version(4, 7, 'a'), version(1, 3, 'b')], true)!)).toEqual(['8-10', '4-7', '1-3']);
+    // A page of only new versions that ends right after the loaded ones.
+    expect(seqs(mergeNewest(loaded, [version(12, 12, 'a'), version(11, 11, 'b')], false)!)).toEqual(['12-12', '11-11', '8-10', '4-7', '1-3']);
+    expect(mergeNewest(loaded, [], true)).toEqual([]);
+  });
+
+  it('drops the loaded versions when more than a page came since (the ones between are unknown)', () => {
+    const loaded = [version(8, 10, 'b'), version(4, 7, 'a')];
+    expect(mergeNewest(loaded, [version(40, 40, 'a'), version(39, 39, 'b')], false)).toBeNull();
+    // The last page reaches the start of the board: nothing is missing.
+    expect(seqs(mergeNewest(loaded, [version(40, 40, 'a'), version(39, 39, 'b')], true)!)).toEqual(['40-40', '39-39', '8-10', '4-7']);
   });
 
   it('an older page is appended without repeats', () => {

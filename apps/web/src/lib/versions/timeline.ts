@@ -10,11 +10,15 @@ import type { Viewport } from '../canvas/viewport.js';
 
 /**
  * The timeline after a fresh first page: the page, then the older versions already loaded that end
- * before it starts (the newest version may have grown, or been followed by new ones, since).
+ * before it starts (the newest version may have grown, or been followed by new ones, since). Null
+ * when the page does not reach the loaded versions (more new versions than a page): the loaded ones
+ * are then dropped, as the versions between them and the page are not known.
  */
-export function mergeNewest(loaded: readonly Version[], page: readonly Version[]): Version[] {
+export function mergeNewest(loaded: readonly Version[], page: readonly Version[], complete: boolean): Version[] | null {
   const oldest = page.at(-1);
   if (!oldest) return [];
+  const newestLoaded = loaded[0];
+  if (!complete && newestLoaded && newestLoaded.toSeq < oldest.fromSeq - 1) return null;
   return [...page, ...loaded.filter((v) => v.toSeq < oldest.fromSeq)];
 }
 

@@ -331,6 +331,15 @@ describe('exports', () => {
     const at = ((16 + 40) * info.width + (16 + 60)) * info.channels;
     expect([data[at], data[at + 1], data[at + 2]]).toEqual([0, 200, 0]);
 
+    // resvg cannot read WebP: the PNG export converts it first (else it would be a transparent hole).
+    const webp = await upload(url, owner.token, board, await solid(60, 40, { r: 200, g: 0, b: 200 }).webp().toBuffer(), 'image/webp');
+    await client.trpc.board.push.mutate({ boardId: board, ops: [addOp({ ...imageElement(webp.json.fileId!, 60, 40), x: 200, y: 0 })] });
+    const png2 = await fetch(`${url}/api/boards/${board}/export.png?scale=1`, { headers: { authorization: `Bearer ${owner.token}` } });
+    const raster = await sharp(Buffer.from(await png2.arrayBuffer())).raw().toBuffer({ resolveWithObject: true });
+    const at2 = ((16 + 20) * raster.info.width + (16 + 230)) * raster.info.channels;
+    // (WebP is lossy: within a few levels.)
+    expect([raster.data[at2]! > 190, raster.data[at2 + 1]! < 10, raster.data[at2 + 2]! > 190]).toEqual([true, true, true]);
+
     const list = await client.trpc.board.list.query();
     const thumb = list.find((b) => b.id === board)!.thumbnail;
     expect(thumb).toContain('data:image/png;base64,');

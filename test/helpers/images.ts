@@ -19,7 +19,7 @@ export const fixtures = {
   },
 };
 
-/** Random pixels as JPEG: a photo-like file that does not compress (about 1 MB at 1024 x 768, quality 90). */
+/** Random pixels as JPEG: a photo-like file that does not compress (about 1 MB at 1280 x 960, quality 90). */
 export async function noiseJpeg(width = 1024, height = 768, seed = 1): Promise<Buffer> {
   const raw = Buffer.alloc(width * height * 3);
   let s = seed >>> 0;

@@ -254,6 +254,18 @@ function snapshotJson(p: Protocol, boardId: string, seq: number, rows: readonly 
   return `{"type":"snapshot","seq":${seq},"elements":[${parts.join(',')}]}`;
 }
 
+/**
+ * The files as resvg can draw them: it reads PNG, JPEG and GIF but not WebP (it would leave a hole),
+ * so WebP images are converted to PNG first (sharp, loaded on first use; the pixel budget bounds them).
+ */
+async function rasterizable(files: FileRow[]): Promise<FileRow[]> {
+  if (!files.some((f) => f.mime === 'image/webp')) return files;
+  const { default: sharp } = await import('sharp');
+  return Promise.all(
+    files.map(async (f) => (f.mime === 'image/webp' ? { hash: f.hash, mime: 'image/png', data: await sharp(f.data).png({ compressionLevel: 1 }).toBuffer() } : f)),
+  );
+}
+
 /** One render job. Expected refusals are values; anything else is a failure. */
 async function run(p: Protocol, read: Reader, job: RenderJob): Promise<RenderOutcome> {
   const board = await read(job.boardId, job.kind === 'snapshot' ? undefined : job.images);
@@ -262,7 +274,8 @@ async function run(p: Protocol, read: Reader, job: RenderJob): Promise<RenderOut
   try {
     if (job.kind === 'snapshot') out = snapshotJson(p, job.boardId, board.seq, board.rows);
     else {
-      const uris = new Map(board.files.map((f) => [f.hash, `data:${f.mime};base64,${Buffer.from(f.data).toString('base64')}`]));
+      const files = job.kind === 'svg' ? board.files : await rasterizable(board.files);
+      const uris = new Map(files.map((f) => [f.hash, `data:${f.mime};base64,${Buffer.from(f.data).toString('base64')}`]));
       out = render(p, job, parseRows(board.rows.map((r) => r.data)), (fileId) => uris.get(fileId));
     }
   } catch (err) {

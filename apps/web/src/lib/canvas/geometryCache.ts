@@ -1,4 +1,4 @@
-import { TEXT_LINE_HEIGHT, arrowHead, elementBounds, elementCenter, fontStack, rotatedBoxBounds, strokePath, assertNever, type Box, type Element, type Text } from '@inkboard/protocol';
+import { TEXT_LINE_HEIGHT, arrowHead, elementBounds, elementCenter, fontStack, rotatedBoxBounds, strokeOutline, assertNever, type Box, type Element, type Text } from '@inkboard/protocol';
 
 /**
  * Elements are immutable: an update makes a new object. So the object itself is the
@@ -58,9 +58,7 @@ function buildPath(el: Exclude<Element, { type: 'text' }>, last: boolean): Path2
   const path = new Path2D();
   switch (el.type) {
     case 'stroke': {
-      const d = strokePath(el, last);
-      if (d) path.addPath(new Path2D(d), new DOMMatrix([1, 0, 0, 1, el.x, el.y]));
-      else {
+      if (!outlinePath(path, strokeOutline(el, last), el.x, el.y)) {
         // Too short for an outline: a dot, as the SVG export draws it.
         const [px, py] = el.points[0] ?? [0, 0];
         path.arc(el.x + px, el.y + py, el.strokeWidth, 0, Math.PI * 2);
@@ -88,6 +86,36 @@ function buildPath(el: Exclude<Element, { type: 'text' }>, last: boolean): Path2
     default:
       return assertNever(el);
   }
+}
+
+/** Rounded as the SVG path data is (outlineToPath), so the canvas and the export draw the same outline. */
+const round = (v: number) => Math.round(v * 100) / 100;
+
+/**
+ * The protocol's `outlineToPath` (M, Q, then T through the midpoints, Z) built into `path` directly,
+ * offset by (x, y): the same curve without writing and parsing path data (a third of the cost of
+ * drawing a big board the first time). False when the outline is too short for a path.
+ */
+function outlinePath(path: Path2D, points: number[][], x: number, y: number): boolean {
+  const n = points.length;
+  if (n < 4) return false;
+  const mid = (i: number, k: 0 | 1) => round((points[i]![k]! + points[i + 1]![k]!) / 2);
+  path.moveTo(x + round(points[0]![0]!), y + round(points[0]![1]!));
+  let cx = round(points[1]![0]!);
+  let cy = round(points[1]![1]!);
+  let ex = mid(1, 0);
+  let ey = mid(1, 1);
+  path.quadraticCurveTo(x + cx, y + cy, x + ex, y + ey);
+  for (let i = 2; i < n - 1; i++) {
+    // T: the control point is the last one reflected about the current point.
+    cx = 2 * ex - cx;
+    cy = 2 * ey - cy;
+    ex = mid(i, 0);
+    ey = mid(i, 1);
+    path.quadraticCurveTo(x + cx, y + cy, x + ex, y + ey);
+  }
+  path.closePath();
+  return true;
 }
 
 function polyline(path: Path2D, points: readonly (readonly number[])[], x: number, y: number): void {

@@ -66,19 +66,36 @@ export function drawStaticLayer(ctx: Ctx, scene: Scene, view: Box): number {
   return drawn;
 }
 
-/** What changes from frame to frame: a dragged selection, shapes in progress, selection outlines. */
-export function drawDynamicLayer(ctx: Ctx, scene: Scene, view: Box): void {
+/**
+ * The moving selection as stored (with its labels), before its move or transform: what a cached
+ * bitmap of it holds (a drag or a big resize moves that bitmap instead of drawing each element).
+ */
+export function drawMovingElements(ctx: Ctx, scene: Scene): void {
+  const ids = scene.moving?.ids;
+  if (!ids) return;
+  const stored = lookupIn(scene.elements);
+  for (const el of scene.elements) if (isMoving(el, ids) && !scene.hidden.has(el.id)) drawElement(ctx, el, 1, false, stored);
+  ctx.globalAlpha = 1;
+}
+
+/**
+ * What changes from frame to frame: a dragged selection, shapes in progress, selection outlines.
+ * `drawCachedMoving` may draw the moving selection itself (from a bitmap, set to the camera), returning false when it cannot.
+ */
+export function drawDynamicLayer(ctx: Ctx, scene: Scene, view: Box, drawCachedMoving?: (ctx: Ctx) => boolean): void {
   const moving = scene.moving;
   if (moving) {
-    ctx.save();
-    ctx.translate(moving.dx, moving.dy);
     const { replaced, matrix } = moving;
     const stored = lookupIn(scene.elements);
     const lookup: Lookup = replaced ? (id) => replaced.get(id) ?? stored(id) : stored;
-    if (matrix) ctx.transform(...matrix);
-    const own = matrix ? undefined : replaced;
-    for (const el of scene.elements) if (isMoving(el, moving.ids) && !scene.hidden.has(el.id)) drawElement(ctx, own?.get(el.id) ?? el, 1, false, matrix ? stored : lookup);
-    ctx.restore();
+    if (!drawCachedMoving?.(ctx)) {
+      ctx.save();
+      ctx.translate(moving.dx, moving.dy);
+      if (matrix) ctx.transform(...matrix);
+      const own = matrix ? undefined : replaced;
+      for (const el of scene.elements) if (isMoving(el, moving.ids) && !scene.hidden.has(el.id)) drawElement(ctx, own?.get(el.id) ?? el, 1, false, matrix ? stored : lookup);
+      ctx.restore();
+    }
     // Arrows bound to what is dragged: their bound ends follow the dragged shapes.
     const shifted: Lookup = (id) => {
       const target = lookup(id);
@@ -111,6 +128,17 @@ export function renderScene(ctx: Ctx, scene: Scene, width: number, height: numbe
   drawDynamicLayer(ctx, scene, view);
 }
 
+/**
+ * Ids of stored elements the static layer leaves out: hidden ones, the moving selection with its
+ * labels, and arrows bound to it (drawn each frame by the dynamic layer).
+ */
+export function staticExclusions(scene: Scene): Set<string> {
+  const out = new Set(scene.hidden);
+  const moving = scene.moving?.ids;
+  if (moving) for (const el of scene.elements) if (isMoving(el, moving) || isFollower(el, moving)) out.add(el.id);
+  return out;
+}
+
 /** A label moves with its container: it is drawn with the moving selection when its container is in it. */
 function isMoving(el: Element, ids: ReadonlySet<string>): boolean {
   return ids.has(el.id) || (el.type === 'text' && !!el.containerId && ids.has(el.containerId));
@@ -122,7 +150,7 @@ function isFollower(el: Element, ids: ReadonlySet<string>): boolean {
   return (!!el.startBinding && ids.has(el.startBinding.elementId)) || (!!el.endBinding && ids.has(el.endBinding.elementId));
 }
 
-type Lookup = (id: string) => Element | undefined;
+export type Lookup = (id: string) => Element | undefined;
 /** Elements by id per list version (the list is replaced, never changed), built only when a label asks. */
 const indexes = new WeakMap<readonly Element[], Map<string, Element>>();
 function lookupIn(elements: readonly Element[]): Lookup {

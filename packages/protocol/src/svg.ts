@@ -3,7 +3,7 @@ import { assertNever } from './applyOp.js';
 import type { Element, Stroke } from './elements/index.js';
 import { resolvedArrowPoints } from './bindings.js';
 import { arrowHead, elementCenter, unionBounds, type Box } from './geometry.js';
-import { FONT_FAMILIES, layoutNote, layoutText, type TextLayout } from './textLayout.js';
+import { FONT_FAMILIES, layoutNote, layoutText, withoutExtraLabels, type TextLayout } from './textLayout.js';
 import { sortElements } from './zorder.js';
 
 /** The font of texts without a `fontFamily` (all texts stored before issue 14): `FONT_FAMILIES.sans`. */
@@ -204,7 +204,8 @@ function fragments(sorted: readonly Element[], budget: number, maxLength: number
 
 /** A standalone SVG document of the elements, in paint order. Empty boards give a small blank image. */
 export function renderSvg(elements: Iterable<Element>, options: SvgOptions = {}): string {
-  const sorted = sortElements(elements);
+  // A box labelled twice at once shows its first label only, as the canvas does.
+  const sorted = withoutExtraLabels(sortElements(elements));
   const padding = options.padding ?? 16;
   const box = options.bounds ?? unionBounds(sorted) ?? { minX: 0, minY: 0, maxX: 320, maxY: 200 };
   const x = box.minX - padding;

@@ -110,6 +110,33 @@ export function isContainer(el: Element): el is Extract<Element, { type: 'rectan
 }
 
 /**
+ * Ids of labels not shown: when two people label one box at once, each adds its own label text; the
+ * box shows (and the editor edits) only its first label by paint order (z, then id), the same on
+ * every client and in exports, and the next edit of the label merges the others into it (the web
+ * editor deletes them in the same undo step). `sorted` is in paint order. Labels whose container is
+ * not among the elements are left alone (drawn as free texts).
+ */
+export function extraLabels(sorted: readonly Element[]): Set<string> {
+  const first = new Map<string, string>();
+  const extra = new Set<string>();
+  for (const el of sorted) {
+    if (el.type !== 'text' || !el.containerId) continue;
+    if (first.has(el.containerId)) extra.add(el.id);
+    else first.set(el.containerId, el.id);
+  }
+  if (!extra.size) return extra;
+  const containers = new Set(sorted.filter(isContainer).map((el) => el.id));
+  for (const el of sorted) if (extra.has(el.id) && el.type === 'text' && !containers.has(el.containerId!)) extra.delete(el.id);
+  return extra;
+}
+
+/** `sorted` without the labels `extraLabels` leaves out (the same array when there are none). */
+export function withoutExtraLabels<E extends readonly Element[]>(sorted: E): E | Element[] {
+  const extra = extraLabels(sorted);
+  return extra.size ? sorted.filter((el) => !extra.has(el.id)) : sorted;
+}
+
+/**
  * Layout of a text. A label (`containerId` naming a rectangle, ellipse or note found by `lookup`) is
  * wrapped to the container's inner box, centred vertically, aligned by `textAlign` (default centre),
  * and turns with the container. A free text starts at `x`, `y`; centre and right alignment are

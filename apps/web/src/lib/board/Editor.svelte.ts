@@ -8,7 +8,7 @@ import type { BoardSync } from '../sync/BoardSync.svelte.js';
 import { ImageCache } from '../canvas/images.js';
 import { ImageUploads } from './imageUpload.svelte.js';
 import { withLabels } from './arrange.js';
-import { openNote, type TextFrame } from './labels.js';
+import { openNote, shownElements, type TextFrame } from './labels.js';
 import { eraserTool } from '../tools/eraser.js';
 import { laserTool } from '../tools/laser.js';
 import { lineTool } from '../tools/line.js';
@@ -365,7 +365,8 @@ export class Editor implements TransformHost {
     const shown = this.selected.filter((el) => !hidden.has(el.id));
     const frame = this.transformFrame ?? (shown.length ? this.frame : null);
     return {
-      elements: this.sync.sorted,
+      // A box labelled twice at once shows its first label (labels.ts).
+      elements: shownElements(this.sync.sorted),
       hidden,
       overlays,
       faded: this.faded,

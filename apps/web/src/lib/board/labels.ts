@@ -1,4 +1,4 @@
-import { elementCenter, findBindTarget, followUpdates, isContainer, labelBox, labelPlace, newId, type Box, type Element, type FontFamily, type Note, type Text, type TextAlign } from '@inkboard/protocol';
+import { elementCenter, findBindTarget, followUpdates, isContainer, labelBox, labelPlace, newId, withoutExtraLabels, type Box, type Element, type FontFamily, type Note, type Op, type Text, type TextAlign } from '@inkboard/protocol';
 import { elementAt } from '../canvas/hitTest.js';
 import type { Editor } from './Editor.svelte.js';
 
@@ -27,13 +27,22 @@ export interface TextFrame {
   commit(value: string): void;
 }
 
-/** The label of a container, if it has one (the topmost, should two people have added one at once). */
+/** The labels of a container in paint order (more than one when two people labelled it at once). */
+export function labelsOf(sorted: readonly Element[], containerId: string): Text[] {
+  return sorted.filter((el): el is Text => el.type === 'text' && el.containerId === containerId);
+}
+
+/** The label of a container, if it has one: its first by (z, id), the one shown (protocol `extraLabels`). */
 export function labelOf(sorted: readonly Element[], containerId: string): Text | null {
-  for (let i = sorted.length - 1; i >= 0; i--) {
-    const el = sorted[i]!;
-    if (el.type === 'text' && el.containerId === containerId) return el;
-  }
-  return null;
+  return sorted.find((el): el is Text => el.type === 'text' && el.containerId === containerId) ?? null;
+}
+
+const shownCache = new WeakMap<readonly Element[], readonly Element[]>();
+/** The board as drawn: a box labelled twice at once shows its first label only (the same list while nothing changes). */
+export function shownElements(sorted: readonly Element[]): readonly Element[] {
+  let shown = shownCache.get(sorted);
+  if (!shown) shownCache.set(sorted, (shown = withoutExtraLabels(sorted)));
+  return shown;
 }
 
 /**
@@ -74,7 +83,10 @@ export function editSelectedText(editor: Editor): boolean {
 /** Opens the text overlay on a rectangle's, ellipse's or note's label (its own or a new one). */
 export function openLabel(editor: Editor, container: Element): void {
   if (!editor.canEdit) return;
-  const existing = labelOf(editor.sorted, container.id);
+  const [existing = null, ...extras] = labelsOf(editor.sorted, container.id);
+  // Labels typed by others at the same time are merged into the first (none of the typing is lost).
+  const merged = [...new Set([existing, ...extras].map((l) => l?.text.trim() ?? '').filter((t) => t !== ''))].join('\n');
+  const extraIds = extras.map((l) => l.id);
   const box = labelBox(container);
   const id = existing?.id ?? newId();
   const fontSize = existing?.fontSize ?? editor.style.fontSize;
@@ -86,7 +98,7 @@ export function openLabel(editor: Editor, container: Element): void {
     y: box.minY,
     fontSize,
     color,
-    initial: existing?.text ?? '',
+    initial: extras.length ? merged : (existing?.text ?? ''),
     existing,
     frame: {
       box,
@@ -97,20 +109,28 @@ export function openLabel(editor: Editor, container: Element): void {
       fontFamily,
       hide: null,
       backdrop: null,
-      commit: (value) => commitLabel(editor, container.id, id, value, { fontSize, color, fontFamily }),
+      commit: (value) => commitLabel(editor, container.id, id, value, { fontSize, color, fontFamily }, extraIds),
     },
   };
   editor.select([container.id]);
 }
 
-function commitLabel(editor: Editor, containerId: string, id: string, value: string, style: { fontSize: number; color: string; fontFamily: FontFamily }): void {
+function commitLabel(editor: Editor, containerId: string, id: string, value: string, style: { fontSize: number; color: string; fontFamily: FontFamily }, extraIds: readonly string[] = []): void {
   const container = editor.elements.get(containerId);
   const current = editor.elements.get(id);
   if (!container) return; // deleted meanwhile (by someone else): nothing to label
   if (current?.type === 'text') {
-    if (value.trim() === '') editor.commit({ type: 'delete', opId: newId(), ids: [id] });
-    // The text changes its size: the label is placed again in the middle of its box (same op).
-    else if (current.text !== value) editor.commit({ type: 'update', opId: newId(), updates: followUpdates(editor.elements, [{ id, patch: { text: value } }]) });
+    // The other labels of the box (merged into this one when it was opened) go in the same undo step.
+    const extras = extraIds.filter((x) => editor.elements.has(x));
+    const ops: Op[] = [];
+    if (value.trim() === '') ops.push({ type: 'delete', opId: newId(), ids: [id, ...extras] });
+    else {
+      // The text changes its size: the label is placed again in the middle of its box (same op).
+      if (current.text !== value) ops.push({ type: 'update', opId: newId(), updates: followUpdates(editor.elements, [{ id, patch: { text: value } }]) });
+      if (extras.length) ops.push({ type: 'delete', opId: newId(), ids: extras });
+    }
+    if (ops.length > 1) editor.commitAll(ops);
+    else if (ops[0]) editor.commit(ops[0]);
     return;
   }
   if (value.trim() === '') return;

@@ -6,7 +6,7 @@ import { SpatialIndex } from './SpatialIndex.js';
 /** Side of a tile in device pixels. */
 export const TILE = 512;
 /** Drawing tiles stops for the frame after this long (the rest of a 60 Hz frame composites). */
-const BUDGET_MS = 6;
+export const BUDGET_MS = 6;
 /** After the zoom rests for this long, tiles are drawn sharp at the new zoom. */
 export const SETTLE_MS = 140;
 /** While zooming, tiles of the last sharp zoom are scaled until the zoom is this many times bigger or smaller. */
@@ -98,6 +98,9 @@ const sameSet = (a: ReadonlySet<string>, b: ReadonlySet<string>) => a === b || (
  * tiles go first.
  */
 export class StaticTiles {
+  /** `budgetMs`: drawing time per frame (tests give more, so what a frame draws does not depend on the machine). */
+  constructor(private readonly budgetMs = BUDGET_MS) {}
+
   private readonly tiles = new Map<string, Tile>();
   private readonly index = new SpatialIndex();
   private readonly pool: TileCanvas[] = [];
@@ -314,9 +317,12 @@ export class StaticTiles {
     // chunks sized by the measured cost per element, each rasterized (a 1-pixel read) before the
     // clock is read, so the budget counts the real work. At least one element a frame, so a tile
     // is finished however busy the frames are.
+    // Chunks start small and double, so one slow kind of element (a huge fill) cannot blow the budget.
     let now = performance.now();
+    let most = 4;
     do {
-      const n = Math.max(1, Math.min(elements.length - job.next, Math.floor((deadline - now) / this.costPerElement)));
+      const n = Math.max(1, Math.min(elements.length - job.next, most, Math.floor((deadline - now) / this.costPerElement)));
+      most *= 2;
       for (let end = job.next + n; job.next < end; ) this.drawOne(ctx, elements[job.next++]!);
       ctx.globalAlpha = 1;
       ctx.getImageData(0, 0, 1, 1);
@@ -367,7 +373,7 @@ export class StaticTiles {
   paint(ctx: CanvasRenderingContext2D, v: { x: number; y: number; zoom: number }, width: number, height: number, now: number): TilesFrame {
     this.frame++;
     const start = performance.now();
-    const deadline = start + BUDGET_MS;
+    const deadline = start + this.budgetMs;
     const dpr = this.dpr;
     const k = v.zoom * dpr;
     this.applyDirty();

@@ -48,9 +48,25 @@ export function pathOf(el: Element, live = false): Path2D | null {
   const cache = live ? livePaths : paths;
   let path = cache.get(el);
   if (!path) {
-    path = buildPath(el, !live);
+    path = (!live && el.type === 'stroke' && movedStroke(el)) || buildPath(el, !live);
+    if (!live && el.type === 'stroke') strokeOutlines.set(el.points, { x: el.x, y: el.y, strokeWidth: el.strokeWidth, path });
     cache.set(el, path);
   }
+  return path;
+}
+
+/**
+ * Finished strokes' outlines by their points array. A move changes only `x` and `y` and keeps the
+ * array (applyOp), so a moved stroke's outline is the old one shifted: dropping 500 dragged strokes
+ * does not run perfect-freehand 500 times.
+ */
+const strokeOutlines = new WeakMap<object, { x: number; y: number; strokeWidth: number; path: Path2D }>();
+
+function movedStroke(el: Extract<Element, { type: 'stroke' }>): Path2D | null {
+  const base = strokeOutlines.get(el.points);
+  if (!base || base.strokeWidth !== el.strokeWidth) return null;
+  const path = new Path2D();
+  path.addPath(base.path, new DOMMatrix([1, 0, 0, 1, el.x - base.x, el.y - base.y]));
   return path;
 }
 

@@ -108,7 +108,8 @@ try {
           const id = ids[k++]!;
           const res = await fetch(`${proc.url}/api/boards/${boardId}/files/${id}`, { headers: { authorization: `Bearer ${token}` } });
           if (!res.ok) throw new Error(`download ${res.status}`);
-          bytes += (await res.arrayBuffer()).byteLength;
+          const n = (await res.arrayBuffer()).byteLength; // read before adding: `bytes += await ...` would lose updates
+          bytes += n;
         }
       }),
     );

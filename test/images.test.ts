@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addOp, deleteOp, rect } from './helpers/elements.js';
+import { addOp, deleteOp, moveOp, rect } from './helpers/elements.js';
 import { download, fixtures, imageElement, pngBomb, sha256, solid, upload } from './helpers/images.js';
 import { connect, grantAccess, sqliteOf, startServer, testUser, type TestServer } from './helpers/server.js';
 import { CLI_BIN, runCli } from './helpers/cli.js';
@@ -228,6 +228,28 @@ describe('placing images', () => {
       const snapshot = await client.trpc.board.snapshot.query({ boardId: board });
       expect(snapshot.elements).toEqual([el]);
       expect(JSON.stringify(snapshot).length).toBeLessThan(1000);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+describe('order', () => {
+  it('a push sent right after one placing an image (a move of it) is applied after it', async () => {
+    const board = await newBoard();
+    const up = await upload(url, owner.token, board, await fixtures.png(30, 30));
+    const client = connect(url, 'owner');
+    try {
+      for (let i = 0; i < 5; i++) {
+        const el = imageElement(up.json.fileId!, 30, 30);
+        // Sent together (one HTTP batch, whose calls the server starts at once).
+        await Promise.all([
+          client.trpc.board.push.mutate({ boardId: board, ops: [addOp(el)] }),
+          client.trpc.board.push.mutate({ boardId: board, ops: [moveOp(el.id, 500 + i, 600)] }),
+        ]);
+        const { elements } = await client.trpc.board.snapshot.query({ boardId: board });
+        expect(elements.find((e) => e.id === el.id)).toMatchObject({ x: 500 + i, y: 600 });
+      }
     } finally {
       await client.close();
     }

@@ -147,8 +147,13 @@ export class BoardService {
     this.hub.revoke(boardId, null);
   }
 
-  /** Refuses ops adding images whose files are not on the board (routes/files.ts; set by buildApp). */
-  imageCheck: ((boardId: string, ops: readonly Op[]) => Promise<void>) | null = null;
+  /**
+   * Refuses ops adding images whose files are not on the board (routes/files.ts; set by buildApp):
+   * a promise that rejects with the refusal, or null when the ops add no image.
+   */
+  imageCheck: ((boardId: string, ops: readonly Op[]) => Promise<void> | null) | null = null;
+  /** Per board, the last push still waiting for its image check: later pushes queue behind it, in order. */
+  private readonly checking = new Map<string, Promise<void>>();
 
   /** Renders previews off the event loop (the render pool, `RenderPool.thumbnail`; set by buildApp). */
   thumbnailRenderer: ((boardId: string) => Promise<string>) | null = null;
@@ -258,7 +263,25 @@ export class BoardService {
   /** Applies the ops in order, atomically: all are acknowledged with their seqs, or none is applied. */
   async push(boardId: string, author: Pick<User, 'id' | 'name'>, ops: readonly Op[]): Promise<PushAck[]> {
     await this.board(boardId); // NOT_FOUND before queueing
-    if (this.imageCheck) await this.imageCheck(boardId, ops);
+    const check = this.imageCheck?.(boardId, ops) ?? null;
+    // Marked as handled at once: it may fail while an earlier push's check is still running.
+    check?.catch(() => {});
+    const before = this.checking.get(boardId);
+    if (check || before) {
+      // A push waiting for its check keeps its place: one pushed after it (by the same client, say a
+      // move of the image just placed) is not queued before it.
+      const mine = (async () => {
+        await before;
+        await check;
+      })();
+      const tail = mine.catch(() => {});
+      this.checking.set(boardId, tail);
+      try {
+        await mine;
+      } finally {
+        if (this.checking.get(boardId) === tail) this.checking.delete(boardId);
+      }
+    }
     return new Promise((resolve, reject) => {
       // Only the id and display name go into op events and the op log: callers pass the signed-in
       // user, whose record also holds the sign-in username.

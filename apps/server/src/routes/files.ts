@@ -96,17 +96,19 @@ export const fileRoutes = fp(
       await store.close();
     });
 
-    app.boards.service.imageCheck = async (boardId: string, ops: readonly Op[]) => {
+    app.boards.service.imageCheck = (boardId: string, ops: readonly Op[]) => {
       let ids: Set<string> | null = null;
       for (const op of ops) {
         if (op.type !== 'add') continue;
         for (const el of op.elements) if (el.type === 'image') (ids ??= new Set()).add(el.fileId);
       }
-      if (!ids) return;
-      const linked = await store.linked(boardId, [...ids]);
-      if (linked.size < ids.size) {
-        throw new TRPCError({ code: 'BAD_REQUEST', message: `Upload the image to this board first (POST /api/boards/${boardId}/files); nothing was applied.` });
-      }
+      if (!ids) return null;
+      const wanted = [...ids];
+      return store.linked(boardId, wanted).then((linked) => {
+        if (linked.size < wanted.length) {
+          throw new TRPCError({ code: 'BAD_REQUEST', message: `Upload the image to this board first (POST /api/boards/${boardId}/files); nothing was applied.` });
+        }
+      });
     };
 
     /** Who is calling, with at least `least` on the board; throws the refusal otherwise. */

@@ -259,6 +259,37 @@ describe('images in the browser', () => {
     await waitUntil(() => images().length === 4, 'the duplicate undone');
   });
 
+  step('images turn, group and lock like any element, each undone', async () => {
+    const { page } = alice;
+    const red = () => images().find((i) => i.naturalWidth === 200)!;
+    const green = () => images().find((i) => i.naturalWidth === 100 && i.naturalHeight === 100)!;
+    await page.keyboard.press('Escape');
+    await page.mouse.click(...(await point(page, 400, 300)));
+    // A quarter turn from the keyboard (15 degrees a press) on the Rotate handle: bob sees it upright.
+    await page.getByRole('button', { name: 'Rotate', exact: true }).focus();
+    for (let i = 0; i < 6; i++) await page.keyboard.press('ArrowRight');
+    await waitUntil(() => Math.abs((red().angle ?? 0) - Math.PI / 2) < 1e-6, 'the quarter turn to be stored');
+    await waitUntil(async () => isRed(await pixelAt(bob.page, 400, 390)) && !isRed(await pixelAt(bob.page, 480, 300)), 'bob to see the picture turned');
+    await page.getByRole('button', { name: 'Rotate', exact: true }).blur();
+
+    // Group with the green one, lock the group: a click no longer selects it.
+    await page.keyboard.down('Shift');
+    await page.mouse.click(...(await point(page, 640, 400)));
+    await page.keyboard.up('Shift');
+    await page.keyboard.press('Control+g');
+    await waitUntil(() => (red().groupIds?.length ?? 0) === 1 && red().groupIds?.[0] === green().groupIds?.[0], 'the group to be stored');
+    await page.keyboard.press('Control+Shift+l');
+    await waitUntil(() => red().locked === true && green().locked === true, 'the lock to be stored');
+    await page.keyboard.press('Escape');
+    await page.mouse.click(...(await point(page, 640, 400)));
+    expect(await page.locator('[data-handle="se"]').count()).toBe(0);
+
+    // Lock, group and each of the six turns are a step each.
+    for (let i = 0; i < 8; i++) await page.keyboard.press('Control+z');
+    await waitUntil(() => !red().locked && !red().groupIds?.length && (red().angle ?? 0) === 0, 'lock, group and turn undone');
+    await waitUntil(async () => isRed(await pixelAt(bob.page, 480, 300)), 'bob to see the picture flat again');
+  });
+
   step('a picture pasted offline waits with its placeholder and is placed on reconnect', async () => {
     const { page, context } = alice;
     const before = images().length;

@@ -270,3 +270,37 @@ export const namedVersions = pgTable(
   },
   (t) => [index('named_versions_board_seq').on(t.boardId, t.seq)],
 );
+
+/** Public links (issue 18): see ./schema.ts. */
+export const publicLinks = pgTable('public_links', {
+  boardId: text('board_id')
+    .primaryKey()
+    .references(() => boards.id, { onDelete: 'cascade' }),
+  id: text('id').notNull(),
+  role: text('role', { enum: ['editor', 'viewer'] }).notNull(),
+  codeHash: text('code_hash').notNull().unique(),
+  allowChat: integer('allow_chat').notNull().default(1),
+  embedOrigins: text('embed_origins').notNull().default('[]'),
+  createdBy: text('created_by').notNull(),
+  createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+});
+
+/** Guests who joined through a board's public link: see ./schema.ts. */
+export const guests = pgTable(
+  'guests',
+  {
+    id: text('id').primaryKey(),
+    boardId: text('board_id')
+      .notNull()
+      .references(() => boards.id, { onDelete: 'cascade' }),
+    linkId: text('link_id').notNull(),
+    name: text('name').notNull(),
+    color: text('color').notNull(),
+    tokenHash: text('token_hash').notNull().unique(),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+    lastSeenAt: bigint('last_seen_at', { mode: 'number' }).notNull(),
+    removedAt: bigint('removed_at', { mode: 'number' }),
+    claimedBy: text('claimed_by'),
+  },
+  (t) => [index('guests_board').on(t.boardId, t.linkId)],
+);

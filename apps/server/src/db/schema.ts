@@ -281,3 +281,50 @@ export const namedVersions = sqliteTable(
   },
   (t) => [index('named_versions_board_seq').on(t.boardId, t.seq)],
 );
+
+/**
+ * Public links (issue 18): at most one per board; whoever opens it picks a name and becomes a guest
+ * with its role, no account needed. Only the code's hash is stored. `id` changes when the owner
+ * regenerates the link, which ends every guest who joined through the old one.
+ */
+export const publicLinks = sqliteTable('public_links', {
+  boardId: text('board_id')
+    .primaryKey()
+    .references(() => boards.id, { onDelete: 'cascade' }),
+  id: text('id').notNull(),
+  role: text('role', { enum: ['editor', 'viewer'] }).notNull(),
+  codeHash: text('code_hash').notNull().unique(),
+  /** 1: guests may read and send chat; 0: they see none of it. */
+  allowChat: integer('allow_chat').notNull().default(1),
+  /** JSON array of origins allowed to frame the read-only embed (`[]`: none). */
+  embedOrigins: text('embed_origins').notNull().default('[]'),
+  createdBy: text('created_by').notNull(),
+  createdAt: integer('created_at').notNull(),
+});
+export type PublicLinkRow = typeof publicLinks.$inferSelect;
+
+/**
+ * Guests: people who joined a board through its public link. Each holds a cookie of its own (only
+ * the token's SHA-256 is stored) that opens this one board and nothing else, while `linkId` is still
+ * the board's link and `removedAt` is null.
+ */
+export const guests = sqliteTable(
+  'guests',
+  {
+    id: text('id').primaryKey(),
+    boardId: text('board_id')
+      .notNull()
+      .references(() => boards.id, { onDelete: 'cascade' }),
+    linkId: text('link_id').notNull(),
+    name: text('name').notNull(),
+    color: text('color').notNull(),
+    tokenHash: text('token_hash').notNull().unique(),
+    createdAt: integer('created_at').notNull(),
+    lastSeenAt: integer('last_seen_at').notNull(),
+    removedAt: integer('removed_at'),
+    /** The account that claimed this guest (signed up or in on the same device), if any. */
+    claimedBy: text('claimed_by'),
+  },
+  (t) => [index('guests_board').on(t.boardId, t.linkId)],
+);
+export type GuestRow = typeof guests.$inferSelect;

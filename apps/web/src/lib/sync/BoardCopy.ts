@@ -1,5 +1,5 @@
 import { newId, type ClientBoard, type Element, type Op } from '@inkboard/protocol';
-import { LocalStore, type CopyWrite, type DoneOp, type StoredOp } from './localStore.js';
+import { LocalStore, journalOps, takeJournal, type CopyWrite, type DoneOp, type StoredOp } from './localStore.js';
 
 /**
  * One open board's local copy (issue 17): restores it when the board opens, keeps each own op in
@@ -62,6 +62,9 @@ export class BoardCopy {
   private readonly done = new Map<string, number>();
   /** Ops made before the store was open, written once it is. */
   private early: StoredOp[] = [];
+  /** Own ops whose write to the store has not finished (saved to localStorage if the page goes away). */
+  private readonly writing = new Map<string, StoredOp>();
+  private journaled = false;
   private lastPending: readonly Op[] | null = null;
   private lastOrder = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -83,6 +86,7 @@ export class BoardCopy {
   ) {
     this.locks = options.locks === undefined ? (globalThis.navigator?.locks ?? null) : options.locks;
     this.flushMs = options.flushMs ?? 300;
+    if (typeof addEventListener === 'function') addEventListener('pagehide', this.onHide);
   }
 
   /** Opens the store, takes this copy's locks and returns the stored copy (null: none, or no storage). */
@@ -102,10 +106,12 @@ export class BoardCopy {
         if (!this.keep(writer)) return null;
         this.writer = true;
       } else this.waitToWrite(writerLock);
-      const copy = await store.load(this.userId, this.boardId);
       await store.opened(this.userId, this.boardId, null);
+      // Ops of a page that went away before writing them: into the store, adopted below like any.
+      for (const saved of takeJournal(this.userId, this.boardId)) await store.putOp(this.userId, this.boardId, saved, true);
+      const copy = await store.load(this.userId, this.boardId);
       void store.evict(this.userId).catch((e: unknown) => this.warn('old local copies could not be dropped', e));
-      for (const early of this.early.splice(0)) void store.putOp(this.userId, this.boardId, early).catch((e: unknown) => this.warn('an edit could not be kept on this device', e));
+      for (const early of this.early.splice(0)) this.write(early);
       if (this.stopped) return null;
       this.listen();
       if (!copy) return null;
@@ -115,7 +121,7 @@ export class BoardCopy {
         this.baselineSeq = copy.meta.seq;
       }
       const ops = await this.adoptOrphans(copy.ops.map((s) => s.owner));
-      return { seq: copy.meta.seq ?? 0, confirmed, ops };
+      return copy.meta.seq === null && !ops.length ? null : { seq: copy.meta.seq ?? 0, confirmed, ops };
     } catch (error) {
       this.warn('the local copy cannot be opened; this board works from memory only', error);
       return null;
@@ -128,8 +134,22 @@ export class BoardCopy {
     this.lastOrder = Math.max(Date.now(), this.lastOrder + 0.001);
     const stored: StoredOp = { op, owner: this.owner, order: this.lastOrder };
     this.persisted.add(op.opId);
+    this.writing.set(op.opId, stored);
     if (!this.store) this.early.push(stored);
-    else void this.store.putOp(this.userId, this.boardId, stored).catch((e: unknown) => this.warn('an edit could not be kept on this device', e));
+    else this.write(stored);
+  }
+
+  private write(stored: StoredOp): void {
+    this.store
+      ?.putOp(this.userId, this.boardId, stored)
+      .catch((e: unknown) => this.warn('an edit could not be kept on this device', e))
+      .finally(() => {
+        this.writing.delete(stored.op.opId);
+        if (this.journaled && !this.writing.size) {
+          this.journaled = false;
+          journalOps(this.userId, this.boardId, this.owner, []);
+        }
+      });
   }
 
   /** The session's board changed: write it soon. */
@@ -257,12 +277,17 @@ export class BoardCopy {
   }
 
   private readonly onOnline = () => void this.adoptLater();
-  private readonly onHide = () => void this.flush();
+  private readonly onHide = (event: Event) => {
+    if (event.type === 'pagehide' && this.writing.size) {
+      journalOps(this.userId, this.boardId, this.owner, [...this.writing.values()]);
+      this.journaled = true;
+    }
+    void this.flush();
+  };
 
   private listen(): void {
     if (typeof addEventListener === 'function') {
       addEventListener('online', this.onOnline);
-      addEventListener('pagehide', this.onHide);
       addEventListener('visibilitychange', this.onHide);
     }
     const every = this.options.adoptEveryMs ?? 15_000;

@@ -1,7 +1,7 @@
 import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addPending, emptyClientBoard, normalizeElement, receiveFrame, type ClientBoard, type Element, type Op } from '@inkboard/protocol';
-import { LocalStore } from './localStore.js';
+import { LocalStore, journalOps, takeJournal } from './localStore.js';
 import { BoardCopy, diffCopy } from './BoardCopy.js';
 
 let dbName = '';
@@ -147,6 +147,45 @@ describe('LocalStore', () => {
     await store.putOp('alice', 'b1', { op: { type: 'warp', opId: 'x' } as unknown as Op, owner: 't', order: 1 });
     await store.putOp('alice', 'b1', { op: add('ok', box('e')), owner: 't', order: 2 });
     expect((await store.load('alice', 'b1'))?.ops.map((s) => s.op.opId)).toEqual(['ok']);
+  });
+});
+
+describe('the unload journal', () => {
+  /** localStorage, in memory. */
+  class MemoryStorage {
+    private readonly items = new Map<string, string>();
+    get length() {
+      return this.items.size;
+    }
+    key(i: number) {
+      return [...this.items.keys()][i] ?? null;
+    }
+    getItem(key: string) {
+      return this.items.get(key) ?? null;
+    }
+    setItem(key: string, value: string) {
+      this.items.set(key, value);
+    }
+    removeItem(key: string) {
+      this.items.delete(key);
+    }
+  }
+  beforeEach(() => {
+    (globalThis as { localStorage?: unknown }).localStorage = new MemoryStorage();
+  });
+  afterEach(() => {
+    delete (globalThis as { localStorage?: unknown }).localStorage;
+  });
+
+  it('hands the ops a page saved as it went away to the next copy of the board, once', async () => {
+    journalOps('alice', 'b1', 'gone', [{ op: add('j1', box('e')), owner: 'gone', order: 2 }, { op: { type: 'warp' } as unknown as Op, owner: 'gone', order: 3 }]);
+    journalOps('bob', 'b1', 'other', [{ op: add('bob-op', box('e')), owner: 'other', order: 1 }]);
+    const tab = new Tab(new FakeLocks());
+    const restored = await tab.open();
+    expect(restored?.ops.map((op) => op.opId)).toEqual(['j1']);
+    expect(takeJournal('alice', 'b1')).toEqual([]); // taken
+    expect(takeJournal('bob', 'b1').map((s) => s.op.opId)).toEqual(['bob-op']); // another user's stays theirs
+    tab.copy.dispose();
   });
 });
 

@@ -130,10 +130,12 @@ export class LocalStore {
    * copy, only while the board's meta row exists: after a sign-out cleared the user's copies (or
    * `forget`), a tab still closing writes nothing back. Returns whether it was kept.
    */
-  async putOp(userId: string, boardId: string, stored: StoredOp): Promise<boolean> {
+  async putOp(userId: string, boardId: string, stored: StoredOp, ifAbsent = false): Promise<boolean> {
     const tx = this.db.transaction(['boards', 'ops'], 'readwrite');
-    const kept = (await tx.objectStore('boards').getKey([userId, boardId])) !== undefined;
-    if (kept) void tx.objectStore('ops').put(stored, [userId, boardId, stored.op.opId]);
+    const key: [string, string, string] = [userId, boardId, stored.op.opId];
+    let kept = (await tx.objectStore('boards').getKey([userId, boardId])) !== undefined;
+    if (kept && ifAbsent) kept = (await tx.objectStore('ops').getKey(key)) === undefined;
+    if (kept) void tx.objectStore('ops').put(stored, key);
     await tx.done;
     return kept;
   }
@@ -244,6 +246,7 @@ export class LocalStore {
     const tx = this.db.transaction(['boards', 'elements', 'ops'], 'readwrite');
     for (const name of ['boards', 'elements', 'ops'] as const) void tx.objectStore(name).delete(userRange(userId));
     await tx.done;
+    for (const key of journalKeys(`${JOURNAL}${userId}:`)) localStorage.removeItem(key);
   }
 }
 
@@ -252,6 +255,59 @@ function validOps(stored: StoredOp[]): StoredOp[] {
   return stored
     .filter((s) => opSchema.safeParse(s.op).success && typeof s.owner === 'string' && Number.isFinite(s.order))
     .sort((a, b) => a.order - b.order);
+}
+
+/**
+ * Ops whose IndexedDB write had not finished when the page went away (a reload or close right after
+ * a stroke: the browser aborts a transaction still running at unload). `pagehide` saves them here,
+ * synchronously; the next open of the board moves them into the store.
+ */
+const JOURNAL = 'inkboard:unsaved:';
+
+function journalKeys(prefix: string): string[] {
+  try {
+    const keys: string[] = [];
+    for (let i = 0; i < localStorage.length; i++) {
+      const key = localStorage.key(i);
+      if (key?.startsWith(prefix)) keys.push(key);
+    }
+    return keys;
+  } catch {
+    return [];
+  }
+}
+
+/** Saves ops not yet in the store (at `pagehide`); an empty list removes the entry. */
+export function journalOps(userId: string, boardId: string, owner: string, ops: readonly StoredOp[]): void {
+  const key = `${JOURNAL}${userId}:${boardId}:${owner}`;
+  try {
+    if (ops.length) localStorage.setItem(key, JSON.stringify(ops));
+    else localStorage.removeItem(key);
+  } catch {
+    // Storage full or disabled: those ops are lost only if the page is really going away.
+  }
+}
+
+/** Takes (and removes) the saved ops of a board, checked like any input. */
+export function takeJournal(userId: string, boardId: string): StoredOp[] {
+  const taken: StoredOp[] = [];
+  for (const key of journalKeys(`${JOURNAL}${userId}:${boardId}:`)) {
+    try {
+      const value: unknown = JSON.parse(localStorage.getItem(key) ?? '[]');
+      const owner = key.slice(key.lastIndexOf(':') + 1);
+      if (Array.isArray(value)) {
+        for (const item of value) {
+          const op = opSchema.safeParse(item?.op);
+          const order = Number(item?.order);
+          if (op.success && Number.isFinite(order)) taken.push({ op: op.data, owner, order });
+        }
+      }
+    } catch {
+      // Unreadable: dropped.
+    }
+    localStorage.removeItem(key);
+  }
+  return taken;
 }
 
 /** Who was signed in last on this browser, so that the app opens without the network. */

@@ -4,7 +4,7 @@
  * and a page deep in the past) and of `history.stateAt` at arbitrary seqs (never asked before, so
  * rebuilt from the nearest checkpoint by the worker), measured end to end through the typed client
  * over HTTP; and the bytes per history op and per checkpoint in the database.
- *   node --import tsx bench/history.ts [--ops 100000] [--db sqlite|postgres] [--runs 21]
+ *   node --import tsx bench/history.ts [--ops 100000] [--db sqlite|postgres] [--runs 21] [--nice 0]
  * PostgreSQL: a fresh database on INKBOARD_TEST_PG_URL (default postgres://postgres@127.0.0.1:5432/postgres).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -84,7 +84,7 @@ async function main(): Promise<void> {
     wsMaxTotalUnsentBytes: 256 * 1024 * 1024,
     sessionIdleMs: 7 * 24 * 3_600_000,
     sessionMaxMs: 30 * 24 * 3_600_000,
-    history: { retentionIntervalMs: 0 },
+    history: { retentionIntervalMs: 0, workerNice: Number(arg('nice', '0')) },
   };
   const app = await buildApp(config);
   await app.listen({ port: 0, host: '127.0.0.1' });
@@ -153,6 +153,9 @@ async function main(): Promise<void> {
     const list: number[] = [];
     const deep: number[] = [];
     const state: number[] = [];
+    // The same calls on the service itself, without HTTP and tRPC's serialization.
+    const listDirect: number[] = [];
+    const stateDirect: number[] = [];
     let stateElements = 0;
     for (let i = 0; i < RUNS; i++) {
       list.push(await timed(() => client.trpc.history.list.query({ boardId, limit: 30 })));
@@ -164,6 +167,9 @@ async function main(): Promise<void> {
           stateElements = (await client.trpc.history.stateAt.query({ boardId, seq })).elements.length;
         }),
       );
+      listDirect.push(await timed(() => app.versions.list(boardId, undefined, 30)));
+      const other = 1 + Math.floor(random() * TOTAL);
+      stateDirect.push(await timed(() => app.versions.stateAt(boardId, other)));
       // Stay within the per-person history rate (20 a second).
       await new Promise((r) => setTimeout(r, 120));
     }
@@ -189,6 +195,7 @@ async function main(): Promise<void> {
     console.log(`history.list latest 30:       median ${ms(median(list))}, p95 ${ms(p95(list))}`);
     console.log(`history.list 30 before a seq: median ${ms(median(deep))}, p95 ${ms(p95(deep))}`);
     console.log(`history.stateAt (uncached):   median ${ms(median(state))}, p95 ${ms(p95(state))}`);
+    console.log(`  in the service (no HTTP/tRPC): list median ${ms(median(listDirect))}, stateAt median ${ms(median(stateDirect))}`);
     console.log(
       `history ops: ${sizes.historyOps} (${(sizes.historyOpBytes / Math.max(1, sizes.historyOps)).toFixed(0)} bytes each as stored); checkpoints: ${sizes.checkpoints} (${(sizes.checkpointBytes / Math.max(1, sizes.checkpoints) / 1024).toFixed(1)} KiB each); ${disk}`,
     );

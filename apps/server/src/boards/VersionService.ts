@@ -40,6 +40,8 @@ export interface VersionSettings {
   stateCacheBytes: number;
   /** Worker threads replaying and serializing states. */
   threads: number;
+  /** Steps of nice the worker threads run below the server (a replay yields the CPU to the event loop). */
+  workerNice: number;
   /** Ops one `history.list` call reads at most (and MiB of their JSON): a long version is listed over several pages. */
   listScanOps: number;
   listScanBytes: number;
@@ -57,6 +59,7 @@ export const DEFAULT_VERSION_SETTINGS: VersionSettings = {
   retentionIntervalMs: 3_600_000,
   stateCacheBytes: 64 * MiB,
   threads: 1,
+  workerNice: 0,
   listScanOps: 10_000,
   listScanBytes: 8 * MiB,
   infoScanOps: 50_000,
@@ -68,12 +71,12 @@ const here = import.meta.url;
 const fromSource = here.endsWith('.ts');
 
 /** The worker from TypeScript source (tests: through tsx, the protocol from its source) or from the build. */
-function workerOptions(): { filename: string; execArgv: string[]; workerData: { protocol: string } } {
+function workerOptions(nice: number): { filename: string; execArgv: string[]; workerData: { protocol: string; nice: number } } {
   const filename = fileURLToPath(new URL(fromSource ? './versionWorker.ts' : './versionWorker.js', here));
-  if (!fromSource) return { filename, execArgv: [], workerData: { protocol: '@inkboard/protocol' } };
+  if (!fromSource) return { filename, execArgv: [], workerData: { protocol: '@inkboard/protocol', nice } };
   const protocolSource = new URL('../../../../packages/protocol/src/index.ts', here);
   const tsx = pathToFileURL(createRequire(here).resolve('tsx')).href;
-  return { filename, execArgv: ['--import', tsx], workerData: { protocol: existsSync(fileURLToPath(protocolSource)) ? protocolSource.href : '@inkboard/protocol' } };
+  return { filename, execArgv: ['--import', tsx], workerData: { protocol: existsSync(fileURLToPath(protocolSource)) ? protocolSource.href : '@inkboard/protocol', nice } };
 }
 
 const badRequest = (message: string) => new TRPCError({ code: 'BAD_REQUEST', message });
@@ -100,6 +103,8 @@ export class VersionService {
   /** Boards waiting for a checkpoint (with the seq committed last), and the one being made. */
   private readonly checkpointQueue = new Map<string, number>();
   private checkpointing: Promise<void> | null = null;
+  /** The seq from which a commit makes each board worth a look for a checkpoint. */
+  private readonly dueAt = new Map<string, number>();
   private retentionTimer: NodeJS.Timeout | null = null;
   private closed = false;
 
@@ -111,7 +116,7 @@ export class VersionService {
   ) {
     this.settings = { ...DEFAULT_VERSION_SETTINGS, ...settings };
     this.states = new ByteLru(this.settings.stateCacheBytes, Math.floor(this.settings.stateCacheBytes / 2));
-    this.pool = new Piscina({ ...workerOptions(), minThreads: 1, maxThreads: this.settings.threads, idleTimeout: 60_000, atomics: 'disabled', closeTimeout: 2_000 });
+    this.pool = new Piscina({ ...workerOptions(this.settings.workerNice), minThreads: 1, maxThreads: this.settings.threads, idleTimeout: 60_000, atomics: 'disabled', closeTimeout: 2_000 });
     this.pool.on('error', (err: unknown) => this.log.warn({ err: String(err) }, 'a version-history worker failed between jobs; it was replaced'));
     if (this.settings.retentionIntervalMs > 0) {
       this.retentionTimer = setInterval(() => void this.applyRetention().catch((err: unknown) => this.log.warn({ err: String(err) }, 'history retention failed')), this.settings.retentionIntervalMs);
@@ -300,11 +305,11 @@ export class VersionService {
 
   // Checkpoints
 
-  /** Called after each commit: queues a checkpoint when `checkpointEvery` ops passed since the last one. */
+  /** Called after each commit: queues a look at the board when a checkpoint may be due. */
   committed(boardId: string, seq: number): void {
     if (this.closed) return;
-    const last = this.latestCheckpoint.get(boardId);
-    if (last !== undefined && seq - last < this.settings.checkpointEvery) return;
+    const due = this.dueAt.get(boardId);
+    if (due !== undefined && seq < due) return;
     this.checkpointQueue.set(boardId, Math.max(seq, this.checkpointQueue.get(boardId) ?? 0));
     this.checkpointing ??= this.drainCheckpoints().finally(() => (this.checkpointing = null));
   }
@@ -322,31 +327,50 @@ export class VersionService {
       try {
         await this.checkpoint(boardId, seq);
       } catch (err) {
+        this.dueAt.delete(boardId);
         this.log.warn({ boardId, err: String(err) }, 'a version-history checkpoint failed; the next commit tries again');
       }
     }
   }
 
-  /** Makes a checkpoint of the board at `seq` (a committed seq) when one is due. */
+  /**
+   * Makes a checkpoint of the board at `seq` (a committed seq) when one is due: `checkpointEvery`
+   * ops after the last one; for a board without one, at its first trim (its ops start moving to
+   * history_ops) or after `checkpointEvery` ops, whichever comes first; for a board whose early ops
+   * were trimmed before history was kept, of its current state (its history starts there).
+   */
   private async checkpoint(boardId: string, seq: number): Promise<void> {
     let last = this.latestCheckpoint.get(boardId);
     if (last === undefined) {
       last = (await this.store.latestCheckpointSeq(boardId)) ?? -1;
       this.latestCheckpoint.set(boardId, last);
     }
-    if (last >= 0 && seq - last < this.settings.checkpointEvery) return;
+    const every = this.settings.checkpointEvery;
+    if (last >= 0) {
+      if (seq - last < every) {
+        this.dueAt.set(boardId, last + every);
+        return;
+      }
+      await this.insert(boardId, seq, await this.rebuild(boardId, seq, { json: false, gzip: true }));
+      this.dueAt.set(boardId, seq + every);
+      return;
+    }
     const oldest = await this.store.oldestSeq(boardId);
-    if (last < 0 && oldest !== undefined && oldest > 1) {
-      // A board whose early ops went before history was kept (trimmed by an older version): its
-      // history starts from its state now.
+    if (oldest !== undefined && oldest > 1) {
       const current = await this.store.currentState(boardId);
       if (!current) return;
       const result = (await this.pool.run({ base: { rows: current.rows }, ops: [], firstSeq: current.seq + 1, json: false, gzip: true } satisfies ReplayJob)) as ReplayResult;
       await this.insert(boardId, current.seq, result);
+      this.dueAt.set(boardId, current.seq + every);
       return;
     }
-    if (last < 0 && seq < this.settings.checkpointEvery) return;
-    await this.insert(boardId, seq, await this.rebuild(boardId, seq, { json: false, gzip: true }));
+    if (seq >= every || (await this.store.hasHistoryOps(boardId))) {
+      await this.insert(boardId, seq, await this.rebuild(boardId, seq, { json: false, gzip: true }));
+      this.dueAt.set(boardId, seq + every);
+      return;
+    }
+    // Not yet trimmed: look again a little later (a trim comes at the op log's retention or byte budget).
+    this.dueAt.set(boardId, seq + Math.max(1, Math.min(64, Math.floor(every / 4))));
   }
 
   private async insert(boardId: string, seq: number, result: ReplayResult): Promise<void> {

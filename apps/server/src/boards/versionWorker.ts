@@ -14,9 +14,16 @@ import type { ReplayJob, ReplayResult } from './versionJobs.js';
 
 type Protocol = typeof import('@inkboard/protocol');
 
+/**
+ * Steps of nice below the server's (`VersionSettings.workerNice`, default 0): a replay is someone
+ * waiting to see a version and its work is bounded (about `checkpointEvery` ops), so unlike renders
+ * (10 steps) it is not made to wait behind everything else on a loaded machine; on another thread it
+ * never blocks the event loop. At 5 steps, `history.stateAt` took 456 ms (median) instead of 123 ms
+ * on this machine under a load of 13-14 (docs/benchmarks.md).
+ */
+const NICE_STEPS = Number((workerData as { nice?: number }).nice ?? 0);
 try {
-  // Yield the CPU to the event loop that serves everyone (as the render workers do).
-  setPriority(0, Math.min(19, getPriority(0) + 10));
+  setPriority(0, Math.min(19, getPriority(0) + NICE_STEPS));
 } catch {
   // Not permitted here: replays keep the server's priority.
 }

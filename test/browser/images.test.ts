@@ -317,6 +317,29 @@ describe('images in the browser', () => {
     expect(kindCount(await boardSummary(page), 'image')).toBe(before);
   });
 
+  step('the Paste button takes a picture from the system clipboard; Copy as SVG embeds the image', async () => {
+    const { page } = alice;
+    await page.bringToFront();
+    const before = images().length;
+    await page.evaluate(async () => {
+      const canvas = new OffscreenCanvas(60, 40);
+      const ctx = canvas.getContext('2d')!;
+      ctx.fillStyle = '#0000ff';
+      ctx.fillRect(0, 0, 60, 40);
+      await navigator.clipboard.write([new ClipboardItem({ 'image/png': await canvas.convertToBlob({ type: 'image/png' }) })]);
+    });
+    await page.getByRole('button', { name: 'Paste', exact: true }).click();
+    await waitUntil(() => images().length === before + 1, 'the pasted picture to be stored');
+    const pasted = images().find((i) => i.naturalWidth === 60)!;
+    const box = (await canvasOf(page).boundingBox())!;
+    expect(pasted).toMatchObject({ x: box.width / 2 - 30, y: box.height / 2 - 20, width: 60, height: 40 });
+    await waitUntil(async () => isBlue(await pixelAt(bob.page, box.width / 2, box.height / 2)), 'bob to see the pasted picture');
+    // It is selected: Copy as SVG puts an SVG with the picture's bytes on the clipboard.
+    await page.getByRole('button', { name: 'Copy as SVG' }).click();
+    await waitUntil(async () => (await page.evaluate(() => navigator.clipboard.readText())).startsWith('<svg'), 'an SVG on the clipboard');
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toMatch(/<image[^>]+href="data:image\/png;base64,[A-Za-z0-9+/=]{40,}"/);
+  });
+
   step('an image copied to another board is uploaded there and drawn', async () => {
     const { page } = alice;
     await page.mouse.click(...(await point(page, 400, 300)));

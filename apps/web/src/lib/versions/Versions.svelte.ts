@@ -8,8 +8,10 @@ import { appendOlder, authorColor, highlightedElements, mergeNewest } from './ti
 const PAGE = 30;
 /** New edits refresh the open timeline this long after the last one (a drawing person makes many). */
 const REFRESH_MS = 1_500;
-/** States of past versions kept, so going back and forth between a few does not fetch them again. */
+/** States of past versions kept, so going back and forth between a few does not fetch them again... */
 const STATES_KEPT = 4;
+/** ...holding this many elements together at most (the last one fetched is always kept). */
+const STATES_KEPT_ELEMENTS = 100_000;
 /** Screen pixels around an element a click in the preview still picks it. */
 const PICK_REACH = 6;
 
@@ -242,9 +244,12 @@ export class Versions {
     const state = await this.api.history.stateAt.query({ boardId: this.boardId, seq });
     const elements = new Map(state.elements.map((el) => [el.id, el]));
     this.states.set(seq, elements);
-    for (const old of this.states.keys()) {
-      if (this.states.size <= STATES_KEPT) break;
+    let held = 0;
+    for (const kept of this.states.values()) held += kept.size;
+    for (const [old, state] of this.states) {
+      if (this.states.size === 1 || (this.states.size <= STATES_KEPT && held <= STATES_KEPT_ELEMENTS)) break;
       this.states.delete(old);
+      held -= state.size;
     }
     return elements;
   }

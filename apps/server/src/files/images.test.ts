@@ -14,8 +14,22 @@ describe('sniffImageType', () => {
 });
 
 describe('DecodeGate', () => {
-  it('runs at most `concurrency` at once, queues up to `queue`, refuses the rest with 503 and Retry-After', async () => {
-    const gate = new DecodeGate(2, 1);
+  it('admits concurrency + queue uploads (2 per person), refuses the rest at once, decodes `concurrency` at a time', async () => {
+    const gate = new DecodeGate(2, 1, 2);
+    const a1 = gate.admit('a');
+    const a2 = gate.admit('a');
+    expect(() => gate.admit('a')).toThrow(expect.objectContaining({ code: 'TOO_MANY_REQUESTS', status: 429 }));
+    const b1 = gate.admit('b');
+    expect(gate.busy).toBe(3);
+    let refused: unknown;
+    try {
+      gate.admit('c');
+    } catch (err) {
+      refused = err;
+    }
+    expect(refused).toBeInstanceOf(UploadError);
+    expect(refused).toMatchObject({ code: 'SERVICE_UNAVAILABLE', status: 503, retryAfterSeconds: 2 });
+
     let running = 0;
     let peak = 0;
     const releases: (() => void)[] = [];
@@ -28,16 +42,18 @@ describe('DecodeGate', () => {
       });
     const jobs = [work(), work(), work()];
     await new Promise((r) => setImmediate(r));
-    expect(gate.busy).toBe(3);
-    const refused = await work().catch((e: unknown) => e);
-    expect(refused).toBeInstanceOf(UploadError);
-    expect(refused).toMatchObject({ code: 'SERVICE_UNAVAILABLE', status: 503, retryAfterSeconds: 2 });
+    expect(running).toBe(2);
     while (releases.length || running) {
       releases.shift()?.();
       await new Promise((r) => setImmediate(r));
     }
     await Promise.all(jobs);
     expect(peak).toBe(2);
+    a1();
+    a1(); // twice is once
+    a2();
+    b1();
     expect(gate.busy).toBe(0);
+    gate.admit('a')();
   });
 });

@@ -149,29 +149,53 @@ function unreadable(type: AcceptedType, err: unknown): UploadError {
 }
 
 /**
- * At most `concurrency` decodes at once and `queue` waiting; beyond, `run` refuses at once with
- * 503 (SERVICE_UNAVAILABLE, Retry-After), so a flood of uploads cannot pile up memory.
+ * Uploads in progress, from the first byte of the body read to the stored file: at most
+ * `concurrency + queue` admitted (their bodies in memory: 10 x 10 MiB by default), and at most
+ * `perUser` of one person; past either, `admit` refuses at once (503 SERVICE_UNAVAILABLE with
+ * Retry-After, or 429 for one person). Of the admitted, at most `concurrency` decode at once (`run`).
  */
 export class DecodeGate {
+  private admitted = 0;
   private running = 0;
   private readonly waiting: (() => void)[] = [];
+  private readonly byUser = new Map<string, number>();
 
   constructor(
     private readonly concurrency: number,
     private readonly queue: number,
+    private readonly perUser = 2,
   ) {}
 
   get busy(): number {
-    return this.running + this.waiting.length;
+    return this.admitted;
   }
 
+  /** A place for one upload of `userId`; call the returned function when it is done (stored or refused). */
+  admit(userId: string): () => void {
+    const mine = this.byUser.get(userId) ?? 0;
+    if (mine >= this.perUser) {
+      throw new UploadError('TOO_MANY_REQUESTS', 429, `You already have ${mine} uploads in progress (at most ${this.perUser} at a time); wait for them to finish.`, 1);
+    }
+    if (this.admitted >= this.concurrency + this.queue) {
+      throw new UploadError('SERVICE_UNAVAILABLE', 503, 'The server is decoding as many images as it can right now; retry in a few seconds.', 2);
+    }
+    this.admitted++;
+    this.byUser.set(userId, mine + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.admitted--;
+      const left = (this.byUser.get(userId) ?? 1) - 1;
+      if (left > 0) this.byUser.set(userId, left);
+      else this.byUser.delete(userId);
+    };
+  }
+
+  /** Runs a decode when one of the `concurrency` places is free (the caller was admitted). */
   async run<T>(work: () => Promise<T>): Promise<T> {
-    if (this.running >= this.concurrency) {
-      if (this.waiting.length >= this.queue) {
-        throw new UploadError('SERVICE_UNAVAILABLE', 503, 'The server is decoding as many images as it can right now; retry in a few seconds.', 2);
-      }
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
-    } else this.running++;
+    if (this.running >= this.concurrency) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.running++;
     try {
       return await work();
     } finally {

@@ -138,6 +138,7 @@ export const fileRoutes = fp(
       scope.addContentTypeParser('*', (_req, _payload, done) => done(null));
 
       scope.post<{ Params: { boardId: string } }>('/api/boards/:boardId/files', { bodyLimit: limits.maxFileBytes }, async (req, reply) => {
+        let release: (() => void) | null = null;
         try {
           const { boardId } = req.params;
           const { userId } = await caller(req, boardId, 'editor');
@@ -151,9 +152,8 @@ export const fileRoutes = fp(
             const seconds = Math.ceil(wait);
             throw new UploadError('TOO_MANY_REQUESTS', 429, `Too many uploads: one person may upload ${limits.uploadsPerMinute} images a minute (bursts of ${limits.uploadBurst}). Retry in ${seconds} s.`, seconds);
           }
-          if (gate.busy >= limits.decoders + limits.decodeQueue) {
-            throw new UploadError('SERVICE_UNAVAILABLE', 503, 'The server is decoding as many images as it can right now; retry in a few seconds.', 2);
-          }
+          // A place before the body is read: bodies in memory are bounded by the places.
+          release = gate.admit(userId);
           const body = await readLimited(req.raw, limits.maxFileBytes);
           if (body.length === 0) throw new UploadError('BAD_REQUEST', 400, 'The upload is empty; send the image bytes as the request body.');
           const image = await gate.run(() => decodeImage(body, claimed, limits));
@@ -177,6 +177,8 @@ export const fileRoutes = fp(
           // A refused upload's unread body is not waited for: the connection closes after the answer.
           if (!req.raw.readableEnded) void reply.header('connection', 'close');
           return refuse(reply, err);
+        } finally {
+          release?.();
         }
       });
 

@@ -10,16 +10,11 @@ const MAX_SIDE = 4096;
 type Ctx = CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D;
 type LayerCanvas = HTMLCanvasElement | OffscreenCanvas;
 
-interface Cached {
+interface Cached extends Bitmap {
   ids: ReadonlySet<string>;
   elements: readonly Element[];
   hidden: ReadonlySet<string>;
   level: number;
-  canvas: LayerCanvas;
-  /** The world box the bitmap holds (on whole device pixels), its pixels per world unit, and whether the selection reaches past it. */
-  region: Box;
-  scale: number;
-  clipped: boolean;
 }
 
 /**
@@ -49,18 +44,14 @@ export class MovingLayer {
     const needed = { minX: view.minX - moving.dx, minY: view.minY - moving.dy, maxX: view.maxX - moving.dx, maxY: view.maxY - moving.dy };
     let c = this.cached;
     const stale = !c || c.ids !== moving.ids || c.elements !== scene.elements || c.level !== level || !sameSet(c.hidden, scene.hidden);
-    const outside = c !== null && c.clipped && !moving.matrix && !(needed.minX >= c.region.minX && needed.minY >= c.region.minY && needed.maxX <= c.region.maxX && needed.maxY <= c.region.maxY);
+    const outside = c !== null && c.clipped && !moving.matrix && !inside(needed, c.region);
     if (stale || outside) c = this.cached = this.render(scene, level, view, needed);
     if (!c) return false;
     ctx.save();
     // Moved by whole device pixels: the bitmap is copied without resampling.
     ctx.translate(Math.round(moving.dx * level) / level, Math.round(moving.dy * level) / level);
     if (moving.matrix) ctx.transform(...moving.matrix);
-    ctx.globalAlpha = 1;
-    ctx.imageSmoothingEnabled = !!moving.matrix || c.scale !== level;
-    const r = c.region;
-    ctx.drawImage(c.canvas, r.minX, r.minY, r.maxX - r.minX, r.maxY - r.minY);
-    ctx.imageSmoothingEnabled = true;
+    blitBitmap(ctx, c, !!moving.matrix || c.scale !== level);
     ctx.restore();
     return true;
   }
@@ -70,38 +61,74 @@ export class MovingLayer {
     let all: Box | null = null;
     for (const el of scene.elements) {
       if (!ids.has(el.id) && !(el.type === 'text' && el.containerId && ids.has(el.containerId))) continue;
-      const b = boundsOf(el);
-      all = all ? { minX: Math.min(all.minX, b.minX), minY: Math.min(all.minY, b.minY), maxX: Math.max(all.maxX, b.maxX), maxY: Math.max(all.maxY, b.maxY) } : b;
+      all = all ? union(all, boundsOf(el)) : boundsOf(el);
     }
     if (!all) return null;
     // Everything selected, or (a selection far bigger than the screen) what is within a screen of the view.
-    const w = view.maxX - view.minX;
-    const h = view.maxY - view.minY;
-    const around = { minX: Math.min(view.minX, needed.minX) - w, minY: Math.min(view.minY, needed.minY) - h, maxX: Math.max(view.maxX, needed.maxX) + w, maxY: Math.max(view.maxY, needed.maxY) + h };
-    const region = { minX: Math.max(all.minX, around.minX), minY: Math.max(all.minY, around.minY), maxX: Math.min(all.maxX, around.maxX), maxY: Math.min(all.maxY, around.maxY) };
-    if (region.maxX <= region.minX || region.maxY <= region.minY) return null;
-    const clipped = region.minX > all.minX || region.minY > all.minY || region.maxX < all.maxX || region.maxY < all.maxY;
-    const scale = Math.min(level, MAX_SIDE / (region.maxX - region.minX), MAX_SIDE / (region.maxY - region.minY));
-    // On whole pixels of the bitmap (and of the screen when not scaled down), a pixel of margin for antialiasing.
-    region.minX = Math.floor(region.minX * scale - 1) / scale;
-    region.minY = Math.floor(region.minY * scale - 1) / scale;
-    region.maxX = Math.ceil(region.maxX * scale + 1) / scale;
-    region.maxY = Math.ceil(region.maxY * scale + 1) / scale;
-    const pw = Math.round((region.maxX - region.minX) * scale);
-    const ph = Math.round((region.maxY - region.minY) * scale);
-    const reuse = this.cached?.canvas;
-    const canvas = reuse && reuse.width === pw && reuse.height === ph ? reuse : createCanvas(pw, ph);
-    const ctx = canvas.getContext('2d') as Ctx | null;
-    if (!ctx) return null;
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.clearRect(0, 0, pw, ph);
-    ctx.setTransform(scale, 0, 0, scale, -region.minX * scale, -region.minY * scale);
-    ctx.lineCap = 'round';
-    ctx.lineJoin = 'round';
-    drawMovingElements(ctx, scene);
-    return { ids, elements: scene.elements, hidden: scene.hidden, level, canvas, region, scale, clipped };
+    const bitmap = renderBitmap(all, level, around(view, needed), (ctx) => drawMovingElements(ctx, scene), this.cached?.canvas);
+    return bitmap && { ...bitmap, ids, elements: scene.elements, hidden: scene.hidden, level };
   }
 }
+
+/** Elements drawn once into a bitmap: the world box it holds, at `scale` pixels per world unit. */
+export interface Bitmap {
+  canvas: LayerCanvas;
+  region: Box;
+  scale: number;
+  /** The elements reach past `region` (only what is near the screen was drawn). */
+  clipped: boolean;
+}
+
+export const union = (a: Box, b: Box): Box => ({ minX: Math.min(a.minX, b.minX), minY: Math.min(a.minY, b.minY), maxX: Math.max(a.maxX, b.maxX), maxY: Math.max(a.maxY, b.maxY) });
+
+/** The screen `view` and the box `needed`, with a screen's width and height more on every side. */
+export function around(view: Box, needed: Box = view): Box {
+  const w = view.maxX - view.minX;
+  const h = view.maxY - view.minY;
+  return { minX: Math.min(view.minX, needed.minX) - w, minY: Math.min(view.minY, needed.minY) - h, maxX: Math.max(view.maxX, needed.maxX) + w, maxY: Math.max(view.maxY, needed.maxY) + h };
+}
+
+/**
+ * Draws with `paint` (world coordinates) into a transparent bitmap of what lies in `bounds` and in
+ * `within`, at `level` device pixels per world unit (less for a bitmap over `MAX_SIDE`); reuses
+ * `reuse` when it has the size. Null when nothing is there.
+ */
+export function renderBitmap(bounds: Box, level: number, within: Box, paint: (ctx: Ctx) => void, reuse?: LayerCanvas): Bitmap | null {
+  const region = { minX: Math.max(bounds.minX, within.minX), minY: Math.max(bounds.minY, within.minY), maxX: Math.min(bounds.maxX, within.maxX), maxY: Math.min(bounds.maxY, within.maxY) };
+  if (region.maxX <= region.minX || region.maxY <= region.minY) return null;
+  const clipped = region.minX > bounds.minX || region.minY > bounds.minY || region.maxX < bounds.maxX || region.maxY < bounds.maxY;
+  const scale = Math.min(level, MAX_SIDE / (region.maxX - region.minX), MAX_SIDE / (region.maxY - region.minY));
+  // On whole pixels of the bitmap (and of the screen when not scaled down), a pixel of margin for antialiasing.
+  region.minX = Math.floor(region.minX * scale - 1) / scale;
+  region.minY = Math.floor(region.minY * scale - 1) / scale;
+  region.maxX = Math.ceil(region.maxX * scale + 1) / scale;
+  region.maxY = Math.ceil(region.maxY * scale + 1) / scale;
+  const pw = Math.round((region.maxX - region.minX) * scale);
+  const ph = Math.round((region.maxY - region.minY) * scale);
+  const canvas = reuse && reuse.width === pw && reuse.height === ph ? reuse : createCanvas(pw, ph);
+  const ctx = canvas.getContext('2d') as Ctx | null;
+  if (!ctx) return null;
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.clearRect(0, 0, pw, ph);
+  ctx.setTransform(scale, 0, 0, scale, -region.minX * scale, -region.minY * scale);
+  ctx.lineCap = 'round';
+  ctx.lineJoin = 'round';
+  paint(ctx);
+  ctx.globalAlpha = 1;
+  return { canvas, region, scale, clipped };
+}
+
+/** Copies a bitmap onto `ctx` (set to world coordinates), resampled only when `smooth`. */
+export function blitBitmap(ctx: Ctx, bitmap: Bitmap, smooth: boolean): void {
+  const r = bitmap.region;
+  ctx.globalAlpha = 1;
+  ctx.imageSmoothingEnabled = smooth;
+  ctx.drawImage(bitmap.canvas, r.minX, r.minY, r.maxX - r.minX, r.maxY - r.minY);
+  ctx.imageSmoothingEnabled = true;
+}
+
+/** Whether `inner` lies within `outer`. */
+export const inside = (inner: Box, outer: Box) => inner.minX >= outer.minX && inner.minY >= outer.minY && inner.maxX <= outer.maxX && inner.maxY <= outer.maxY;
 
 const sameSet = (a: ReadonlySet<string>, b: ReadonlySet<string>) => a === b || (a.size === b.size && [...a].every((id) => b.has(id)));
 

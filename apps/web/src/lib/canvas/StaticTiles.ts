@@ -1,12 +1,16 @@
 import { deepEqual, type Box, type Element } from '@inkboard/protocol';
 import { boundsOf } from './geometryCache.js';
 import { drawElement, staticExclusions, type Lookup, type Scene } from './renderScene.js';
+import { around, blitBitmap, inside, MIN_CACHED_MOVING, renderBitmap, union, type Bitmap } from './MovingLayer.js';
 import { SpatialIndex } from './SpatialIndex.js';
 
 /** Side of a tile in device pixels. */
 export const TILE = 512;
 /** Drawing tiles stops for the frame after this long (the rest of a 60 Hz frame composites). */
 export const BUDGET_MS = 6;
+/** ... and down to this while frames come later than `LATE_MS` after the one before. */
+const MIN_BUDGET_MS = 1.5;
+const LATE_MS = 24;
 /** After the zoom rests for this long, tiles are drawn sharp at the new zoom. */
 export const SETTLE_MS = 140;
 /** While zooming, tiles of the last sharp zoom are scaled until the zoom is this many times bigger or smaller. */
@@ -17,6 +21,8 @@ const MIN_TILES = 48;
 const MAX_PENDING = 1_500;
 /** More changed boxes than this in one update: every tile is redrawn instead of each box checked. */
 const MAX_DIRTY = 2_000;
+/** Elements drawn between two reads of the clock while drawing a tile. */
+const MAX_CHUNK = 32;
 /** Unused tile bitmaps kept for reuse. */
 const POOL = 8;
 
@@ -84,8 +90,6 @@ const before = (a: Element, b: Element) => a.z < b.z || (a.z === b.z && a.id < b
 
 const intersects = (a: Box, b: Box) => a.minX <= b.maxX && a.maxX >= b.minX && a.minY <= b.maxY && a.maxY >= b.minY;
 
-const union = (a: Box, b: Box): Box => ({ minX: Math.min(a.minX, b.minX), minY: Math.min(a.minY, b.minY), maxX: Math.max(a.maxX, b.maxX), maxY: Math.max(a.maxY, b.maxY) });
-
 const sameSet = (a: ReadonlySet<string>, b: ReadonlySet<string>) => a === b || (a.size === b.size && [...a].every((id) => b.has(id)));
 
 /**
@@ -99,7 +103,14 @@ const sameSet = (a: ReadonlySet<string>, b: ReadonlySet<string>) => a === b || (
  */
 export class StaticTiles {
   /** `budgetMs`: drawing time per frame (tests give more, so what a frame draws does not depend on the machine). */
-  constructor(private readonly budgetMs = BUDGET_MS) {}
+  constructor(private readonly budgetMs = BUDGET_MS) {
+    this.budget = budgetMs;
+  }
+
+  /** This frame's budget: shrinks while frames come late (a busy machine), grows back while they are on time. */
+  private budget: number;
+  private lastPaint = 0;
+  private lastBusy = false;
 
   private readonly tiles = new Map<string, Tile>();
   private readonly index = new SpatialIndex();
@@ -117,6 +128,9 @@ export class StaticTiles {
   private zoomedAt = -Infinity;
   private frame = 0;
   private dirty: Dirty[] = [];
+  /** The changed elements drawn over stale tiles, as one bitmap when there are many. */
+  private pendingVersion = 0;
+  private pendingBitmap: { bitmap: Bitmap; version: number; level: number } | null = null;
   /** Measured milliseconds to draw (and rasterize) one element into a tile. */
   private costPerElement = 0.05;
   private dirtyAll = false;
@@ -136,6 +150,7 @@ export class StaticTiles {
     this.tiles.clear();
     this.pool.length = 0;
     this.pending.clear();
+    this.pendingBitmap = null;
   }
 
   /** Takes in the scene's stored elements and marks what changed since the last frame for redrawing. */
@@ -194,6 +209,7 @@ export class StaticTiles {
     this.content = { elements: scene.elements, byId, order, excluded, faded: scene.faded, hidden: scene.hidden, movingIds };
     if (changed.size > MAX_PENDING) this.pending.clear();
     else for (const id of changed) this.pending.add(id);
+    this.pendingVersion++;
   }
 
   /** Marks the old and new place of an element for redrawing and keeps the index current. */
@@ -317,17 +333,20 @@ export class StaticTiles {
     // chunks sized by the measured cost per element, each rasterized (a 1-pixel read) before the
     // clock is read, so the budget counts the real work. At least one element a frame, so a tile
     // is finished however busy the frames are.
-    // Chunks start small and double, so one slow kind of element (a huge fill) cannot blow the budget.
+    // Chunks start small, at most double and stay under MAX_CHUNK, and the cost taken is the worse of
+    // the last chunk's and the average: elements that cost far more than the ones before (big text
+    // at a new size, a huge fill) overrun the budget by one small chunk at most.
     let now = performance.now();
     let most = 4;
     do {
       const n = Math.max(1, Math.min(elements.length - job.next, most, Math.floor((deadline - now) / this.costPerElement)));
-      most *= 2;
       for (let end = job.next + n; job.next < end; ) this.drawOne(ctx, elements[job.next++]!);
       ctx.globalAlpha = 1;
       ctx.getImageData(0, 0, 1, 1);
       const after = performance.now();
-      this.costPerElement = Math.min(5, Math.max(0.002, 0.7 * this.costPerElement + (0.3 * (after - now)) / n));
+      const last = (after - now) / n;
+      this.costPerElement = Math.min(5, Math.max(0.002, last, 0.7 * this.costPerElement + 0.3 * last));
+      most = Math.min(MAX_CHUNK, 2 * n);
       now = after;
     } while (job.next < elements.length && now < deadline);
     if (job.next < elements.length) return false;
@@ -372,8 +391,13 @@ export class StaticTiles {
    */
   paint(ctx: CanvasRenderingContext2D, v: { x: number; y: number; zoom: number }, width: number, height: number, now: number): TilesFrame {
     this.frame++;
+    if (this.lastBusy) {
+      // The last frame asked for this one: a late one means frames are being missed.
+      this.budget = now - this.lastPaint > LATE_MS ? Math.max(MIN_BUDGET_MS, this.budget * 0.6) : Math.min(this.budgetMs, this.budget + 0.5);
+    }
+    this.lastPaint = now;
     const start = performance.now();
-    const deadline = start + this.budgetMs;
+    const deadline = start + this.budget;
     const dpr = this.dpr;
     const k = v.zoom * dpr;
     this.applyDirty();
@@ -430,17 +454,18 @@ export class StaticTiles {
     ctx.globalAlpha = 1;
     ctx.fillStyle = this.background;
     ctx.fillRect(0, 0, ctx.canvas.width, ctx.canvas.height);
-    const gaps = visible.some((t) => !t.shown && !t.empty);
-    if (!gaps) this.sharp = level;
+    const gaps = visible.filter((t) => !t.shown && !t.empty).map((t) => t.box);
+    if (!gaps.length) this.sharp = level;
     let covered = false;
-    if (gaps && this.previous !== null) {
+    if (gaps.length && this.previous !== null) {
       const p = this.previous;
       const [a0, b0, a1, b1] = this.range(p, view);
       if ((a1 - a0 + 1) * (b1 - b0 + 1) <= 4 * this.maxTiles(width, height)) {
         for (let j = b0; j <= b1; j++) {
           for (let i = a0; i <= a1; i++) {
             const tile = this.tiles.get(`${p}|${i}|${j}`);
-            if (!tile?.shown) continue;
+            // Only where this level has gaps (software scaling costs as much as the pixels it covers).
+            if (!tile?.shown || !gaps.some((g) => intersects(g, tile.box))) continue;
             tile.usedAt = this.frame;
             this.blit(ctx, tile.shown, tile, k / p, ox, oy);
             covered = true;
@@ -457,6 +482,7 @@ export class StaticTiles {
     }
     ctx.imageSmoothingEnabled = true;
     this.evict(width, height);
+    this.lastBusy = busy;
     return {
       camera: snapped ? { x: -sx / k, y: -sy / k, zoom: v.zoom } : v,
       busy,
@@ -480,22 +506,35 @@ export class StaticTiles {
    * edit shows at once; `ctx` is set to the camera.
    */
   drawPending(ctx: Ctx, view: Box): void {
-    if (!this.pending.size) return;
+    if (!this.pending.size || this.level === null) return;
     const stale = [...this.tiles.values()].filter((t) => t.job && t.level === this.level && (t.shown || t.empty));
     if (!stale.length && ![...this.tiles.values()].some((t) => t.job && t.level === this.level)) {
       this.pending.clear();
+      this.pendingBitmap = null;
       return;
     }
     const { byId, order } = this.content;
-    const shown: Element[] = [];
+    const all: Element[] = [];
     for (const id of this.pending) {
       const el = byId.get(id);
-      if (!el || !this.isStatic(el)) continue;
-      const box = boundsOf(el);
-      if (intersects(box, view) && stale.some((t) => intersects(t.box, box))) shown.push(el);
+      if (el && this.isStatic(el)) all.push(el);
     }
-    shown.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
-    for (const el of shown) this.drawOne(ctx, el);
+    all.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+    if (all.length > MIN_CACHED_MOVING) {
+      // Many (a dropped selection): drawn once into a bitmap, copied each frame until the tiles have them.
+      let cached = this.pendingBitmap;
+      if (!cached || cached.version !== this.pendingVersion || cached.level !== this.level || (cached.bitmap.clipped && !inside(view, cached.bitmap.region))) {
+        const bounds = all.map(boundsOf).reduce(union);
+        const bitmap = renderBitmap(bounds, this.level, around(view), (c) => all.forEach((el) => this.drawOne(c, el)), cached?.bitmap.canvas);
+        cached = this.pendingBitmap = bitmap && { bitmap, version: this.pendingVersion, level: this.level };
+      }
+      if (cached) blitBitmap(ctx, cached.bitmap, cached.bitmap.scale !== ctx.getTransform().a);
+      return;
+    }
+    for (const el of all) {
+      const box = boundsOf(el);
+      if (intersects(box, view) && stale.some((t) => intersects(t.box, box))) this.drawOne(ctx, el);
+    }
     ctx.globalAlpha = 1;
   }
 

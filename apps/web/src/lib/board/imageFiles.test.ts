@@ -41,6 +41,10 @@ describe('layoutImages', () => {
     }
   });
 
+  it('does not fit into a view of no size (the canvas not laid out yet)', () => {
+    expect(layoutImages([{ width: 300, height: 200 }], { x: 0, y: 0 }, { width: 0, height: 0 })).toEqual([{ x: -150, y: -100, width: 300, height: 200 }]);
+  });
+
   it('places nothing for no files', () => {
     expect(layoutImages([], { x: 0, y: 0 }, view)).toEqual([]);
   });

@@ -22,8 +22,9 @@ const round2 = (n: number) => Math.round(n * 100) / 100;
  */
 export function layoutImages(sizes: readonly { width: number; height: number }[], at: { x: number; y: number }, view: { width: number; height: number }, zoom = 1): Placed[] {
   if (!sizes.length) return [];
-  const maxW = view.width * FIT_SHARE;
-  const maxH = view.height * FIT_SHARE;
+  // A view of no size yet (the canvas not laid out): no fitting.
+  const maxW = view.width > 0 ? view.width * FIT_SHARE : Infinity;
+  const maxH = view.height > 0 ? view.height * FIT_SHARE : Infinity;
   // A pixel of the picture is a world unit, up to the share of the view.
   const fitted = sizes.map(({ width, height }) => {
     const w = Math.max(1, width);
@@ -33,7 +34,7 @@ export function layoutImages(sizes: readonly { width: number; height: number }[]
   });
   const gap = GAP / zoom;
   let total = fitted.reduce((sum, f) => sum + f.width, 0) + gap * (fitted.length - 1);
-  const shrink = Math.min(1, (view.width * 0.9) / total);
+  const shrink = view.width > 0 ? Math.min(1, (view.width * 0.9) / total) : 1;
   total *= shrink;
   let x = at.x - total / 2;
   return fitted.map((f) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ImageCache, levelFor, type Bitmap } from './images.js';
+import { drawImageElement, DARK_THEME_COUNTER_FILTER, ImageCache, levelFor, type Bitmap } from './images.js';
 
 const fileId = (n: number) => n.toString(16).padStart(64, '0');
 const image = (n: number, w = 1000, h = 1000) => ({ fileId: fileId(n), naturalWidth: w, naturalHeight: h });
@@ -141,5 +141,45 @@ describe('ImageCache', () => {
     expect(b).toBe(a);
     await cache.file(fileId(7));
     expect(asked).toBe(1);
+  });
+});
+
+describe('drawImageElement', () => {
+  /** A context that records what is drawn (and the filter at the time). */
+  function fakeContext(scale: number) {
+    const calls: string[] = [];
+    const ctx = {
+      filter: 'none',
+      imageSmoothingQuality: 'low',
+      lineWidth: 1,
+      fillStyle: '',
+      strokeStyle: '',
+      getTransform: () => ({ a: scale, b: 0 }),
+      drawImage: (_b: unknown, x: number, y: number, w: number, h: number) => calls.push(`image ${x},${y} ${w}x${h} filter=${ctx.filter}`),
+      fillRect: () => calls.push('placeholder'),
+      strokeRect: () => {},
+      beginPath: () => {},
+      moveTo: () => {},
+      lineTo: () => {},
+      arc: () => {},
+      stroke: () => {},
+    };
+    return { ctx: ctx as unknown as CanvasRenderingContext2D, calls, raw: ctx };
+  }
+  const el = { type: 'image' as const, id: 'i', z: 'a0', x: 10, y: 20, width: 100, height: 50, strokeColor: '#1e1e1e', strokeWidth: 1, opacity: 1, fileId: fileId(9), naturalWidth: 1000, naturalHeight: 500 };
+
+  it('draws a placeholder until the picture is decoded at the drawn size, then the picture (through the dark theme’s counter filter)', async () => {
+    const clock = { t: 0 };
+    const { cache, decoded } = fakeCache(1e9, clock);
+    const { ctx, calls, raw } = fakeContext(2);
+    drawImageElement(ctx, el, cache);
+    expect(calls).toEqual(['placeholder']);
+    await settle();
+    // 100 world units at 2 device pixels each: 200 px, so the quarter (250 px) is decoded.
+    expect(decoded).toEqual([`${fileId(9)}@250`]);
+    cache.counterFilter = DARK_THEME_COUNTER_FILTER;
+    drawImageElement(ctx, el, cache);
+    expect(calls.at(-1)).toBe(`image 10,20 100x50 filter=${DARK_THEME_COUNTER_FILTER}`);
+    expect(raw.filter).toBe('none');
   });
 });

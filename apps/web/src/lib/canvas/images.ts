@@ -67,6 +67,12 @@ export function levelFor(naturalWidth: number, naturalHeight: number, drawnWidth
 export class ImageCache {
   /** Called (once per finished decode) with the file id that can now be drawn sharper. */
   onLoad: ((fileId: string) => void) | null = null;
+  /**
+   * A canvas filter pictures are drawn through (null: none). The dark theme inverts the whole canvas
+   * with CSS (`--canvas-filter`); pictures are drawn inverted first so that they show about as they
+   * are, not as negatives (as Excalidraw does).
+   */
+  counterFilter: string | null = null;
   private readonly bitmaps = new Map<string, Entry>();
   private readonly files = new Map<string, FileEntry>();
   private readonly loading = new Map<string, Promise<void>>();
@@ -293,6 +299,9 @@ export function setActiveImageCache(cache: ImageCache | null): void {
 
 type Ctx = CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D;
 
+/** Undoes the dark theme's canvas filter (`invert(93%) hue-rotate(180deg)`, app.css) closely enough for pictures. */
+export const DARK_THEME_COUNTER_FILTER = 'invert(100%) hue-rotate(180deg)';
+
 const PLACEHOLDER_FILL = '#f1f3f5';
 const PLACEHOLDER_INK = '#adb5bd';
 
@@ -307,9 +316,12 @@ export function drawImageElement(ctx: Ctx, el: Image, cache: ImageCache | null =
   const bitmap = cache?.bitmapFor(el, el.width * scale) ?? null;
   if (bitmap) {
     const smoothing = ctx.imageSmoothingQuality;
+    const filter = ctx.filter;
     ctx.imageSmoothingQuality = 'high';
+    if (cache?.counterFilter) ctx.filter = cache.counterFilter;
     ctx.drawImage(bitmap as CanvasImageSource, el.x, el.y, el.width, el.height);
     ctx.imageSmoothingQuality = smoothing;
+    ctx.filter = filter;
     return;
   }
   drawImagePlaceholder(ctx, el, scale, cache?.hasFailed(el.fileId) ?? false);

@@ -227,6 +227,8 @@ describe('version history in the browser', () => {
   });
 
   step('a long past: the panel opens with the newest page at once, older pages on demand', async () => {
+    const page = alice.page;
+    await page.getByRole('button', { name: 'Close history' }).click();
     // Two scripts take turns: each edit is a version of its own (a run ends when the author changes).
     const scripts = ['dave', 'erin'].map((name) => {
       grantAccess(server.url, boardId, name);
@@ -237,8 +239,7 @@ describe('version history in the browser', () => {
     await Promise.all(scripts.map((c) => c.close()));
     await waitUntil(() => stored() === 74, 'the scripts’ edits stored');
 
-    const page = alice.page;
-    await page.getByRole('button', { name: 'Close history' }).click();
+    // More than a page came since the panel last showed the 5 versions of before: it starts over with the newest page.
     await page.getByRole('button', { name: 'History', exact: true }).click();
     await waitUntil(async () => (await versionLabels(page)).length === 30, 'the first page (30 versions)');
     expect((await versionLabels(page))[0]).toMatch(/^erin, .*: added 1 shape$/);
@@ -246,10 +247,13 @@ describe('version history in the browser', () => {
     await older.click();
     await waitUntil(async () => (await versionLabels(page)).length === 60, 'the second page');
     await older.click();
-    // 70 scripted versions and the 5 of before, each once, the oldest last.
     await waitUntil(async () => (await versionLabels(page)).length === 75, 'every version');
     await older.waitFor({ state: 'detached' });
+    // 70 scripted versions and the 5 of before, each once, the oldest last: together every seq from the first.
     const labels = await versionLabels(page);
+    const seqs = await versionList(page).locator('li[data-seqs]').evaluateAll((els) => els.map((el) => (el.getAttribute('data-seqs') ?? '').split('-').map(Number)));
+    expect(seqs.at(-1)?.[0]).toBe(1);
+    for (let i = 1; i < seqs.length; i++) expect(seqs[i]![1]).toBe(seqs[i - 1]![0]! - 1);
     expect(new Set(labels.slice(0, 70).map((l) => l.split(',')[0]))).toEqual(new Set(['dave', 'erin']));
     expect(labels.at(-1)).toMatch(/^alice, .*: added 1 stroke, added 1 shape$/);
   });

@@ -6,7 +6,7 @@ import { appendOlder, authorColor, highlightedElements, mergeNewest } from './ti
 
 /** Versions per page of the timeline. */
 const PAGE = 30;
-/** New edits refresh the open timeline this long after the last one (a drawing person makes many). */
+/** New edits refresh the open timeline this long after the first of them (a drawing person makes many: one refresh per such spell). */
 const REFRESH_MS = 1_500;
 /** States of past versions kept, so going back and forth between a few does not fetch them again... */
 const STATES_KEPT = 4;
@@ -47,7 +47,6 @@ export class Versions {
 
   private next: number | undefined;
   private loaded = false;
-  private olderLoaded = false;
   /** Times a refresh started the timeline over (older pages asked before then no longer fit). */
   private restarts = 0;
   private refreshes = 0;
@@ -80,8 +79,7 @@ export class Versions {
 
   /** Folds a live board event in: new edits refresh the newest versions while the panel is open. */
   receive(event: BoardEvent): void {
-    if (event.type !== 'op' || !this.open) return;
-    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    if (event.type !== 'op' || !this.open || this.refreshTimer) return;
     this.refreshTimer = setTimeout(() => {
       this.refreshTimer = null;
       if (this.open) void this.refresh();
@@ -101,10 +99,10 @@ export class Versions {
       if (token !== this.refreshes) return; // a later refresh answers instead
       const merged = this.loaded ? mergeNewest(this.versions, page.versions, page.next === undefined) : null;
       if (merged === null) this.restarts++;
-      if (merged === null || !this.olderLoaded) {
+      // Older versions kept below the page: paging goes on from the oldest of them, as before.
+      if (merged === null || merged.length === page.versions.length) {
         this.next = page.next;
         this.hasMore = page.next !== undefined;
-        this.olderLoaded = false;
       }
       this.versions = merged ?? page.versions;
       this.loaded = true;
@@ -128,7 +126,6 @@ export class Versions {
       this.versions = appendOlder(this.versions, page.versions);
       this.next = page.next;
       this.hasMore = page.next !== undefined;
-      this.olderLoaded = true;
       this.error = null;
     } catch (error) {
       this.error = `Older versions could not be loaded: ${errorMessage(error)}`;

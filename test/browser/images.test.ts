@@ -340,6 +340,31 @@ describe('images in the browser', () => {
     expect(await page.evaluate(() => navigator.clipboard.readText())).toMatch(/<image[^>]+href="data:image\/png;base64,[A-Za-z0-9+/=]{40,}"/);
   });
 
+  step('a viewer sees the images but has no Image tool, and the server refuses their upload', async () => {
+    await alice.page.getByRole('button', { name: 'Share' }).click();
+    await alice.page.getByRole('button', { name: 'Create viewer link' }).click();
+    const link = await alice.page.getByLabel('Viewer link').inputValue();
+    await alice.page.getByRole('button', { name: 'Close', exact: true }).click();
+    const carol = await newPerson(browser, 'carol');
+    try {
+      // The same camera as the others (a first visit would fit the board to the screen).
+      await carol.context.addInitScript(`localStorage.setItem('inkboard:viewport:${boardId}', '{"x":0,"y":0,"zoom":1}')`);
+      await signUp(carol, server.url, new URL(link).pathname);
+      await carol.page.waitForURL(`${server.url}/b/${boardId}`);
+      await waitUntil(async () => isRed(await pixelAt(carol.page, 400, 300)), 'the viewer to see the red picture');
+      expect(await carol.page.getByRole('button', { name: 'Image', exact: true }).count()).toBe(0);
+      const before = images().length;
+      await carol.page.mouse.move(...(await point(carol.page, 900, 650)));
+      await givePictures(carol.page, [{ name: 'viewer.png', color: RED, width: 50, height: 50 }], { paste: true });
+      expect(await carol.page.getByRole('progressbar').count()).toBe(0);
+      const status = await carol.page.evaluate(async (url) => (await fetch(url, { method: 'POST', headers: { 'content-type': 'image/png' }, body: new Uint8Array([137, 80, 78, 71]) })).status, `/api/boards/${boardId}/files`);
+      expect(status).toBe(403);
+      expect(images()).toHaveLength(before);
+    } finally {
+      await carol.context.close();
+    }
+  });
+
   step('an image copied to another board is uploaded there and drawn', async () => {
     const { page } = alice;
     await page.mouse.click(...(await point(page, 400, 300)));

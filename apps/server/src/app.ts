@@ -6,6 +6,8 @@ import fastifyStatic from '@fastify/static';
 import { AuthService } from './auth/AuthService.js';
 import { ConnectionRegistry } from './auth/connections.js';
 import { AccessService } from './boards/AccessService.js';
+import { DEFAULT_GUEST_OPTIONS, GuestService } from './auth/GuestService.js';
+import { guestStoreFor } from './storage/GuestStore.js';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { newId } from '@inkboard/protocol';
 import { LocalBoardHub, type BoardHub } from './boards/BoardHub.js';
@@ -87,6 +89,8 @@ export async function buildApp(config: Config, options: { logStream?: NodeJS.Wri
     { ...DEFAULT_BUDGETS, ...config.budgets },
   );
   const access = new AccessService(storage, hub);
+  // Public links and guests (issue 18): guests' roles are found through `access`.
+  const guests = new GuestService(guestStoreFor(storage), access, hub, { ...DEFAULT_GUEST_OPTIONS, ...config.guests });
   // Version history (issue 16): checkpoints after commits, states rebuilt by a worker thread.
   const versions = new VersionService(historyStoreFor(storage), service, config.history ?? {}, app.log);
   service.afterCommit = (boardId, seq) => versions.committed(boardId, seq);
@@ -141,7 +145,7 @@ export async function buildApp(config: Config, options: { logStream?: NodeJS.Wri
   });
   const cookie = { secure: config.publicUrl?.startsWith('https:') ?? false, maxAgeSeconds: Math.floor(config.sessionMaxMs / 1000) };
   await app.register(trpcPlugin, {
-    inner: { storage, service, versions, hub, access, auth, connections, sockets, cookie, limits: createRateLimiters(config.snapshotBytesPerSecond ? { snapshotBytes: { rate: config.snapshotBytesPerSecond, burst: 2 * config.snapshotBytesPerSecond } } : {}), violations: new ViolationCounter(), metrics, log: app.log },
+    inner: { storage, service, versions, hub, access, auth, guests, connections, sockets, cookie, limits: createRateLimiters(config.snapshotBytesPerSecond ? { snapshotBytes: { rate: config.snapshotBytesPerSecond, burst: 2 * config.snapshotBytesPerSecond } } : {}), violations: new ViolationCounter(), metrics, log: app.log },
     upgradesPerMinute: config.upgradesPerMinute,
     allowedOrigins: [...config.allowedOrigins, ...(config.publicUrl ? [new URL(config.publicUrl).origin] : [])],
   });

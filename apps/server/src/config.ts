@@ -5,6 +5,7 @@ import { defaultMaxConnections } from './plugins/httpGuard.js';
 import { DEFAULT_RENDER_LIMITS, type RenderLimits } from './render/limits.js';
 import { DEFAULT_BUDGETS, type BoardBudgets } from './boards/budgets.js';
 import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from './files/images.js';
+import type { GuestOptions } from './auth/GuestService.js';
 import { DEFAULT_VERSION_SETTINGS, type VersionSettings } from './boards/VersionService.js';
 
 const MIB = 1024 * 1024;
@@ -63,6 +64,8 @@ const envSchema = z.object({
   INKBOARD_HISTORY_CHECKPOINT_OPS: z.coerce.number().int().min(10).default(DEFAULT_VERSION_SETTINGS.checkpointEvery),
   INKBOARD_HISTORY_KEEP_ALL_DAYS: z.coerce.number().positive().default(DEFAULT_VERSION_SETTINGS.keepAllMs / 86_400_000),
   INKBOARD_HISTORY_CACHE_MB: z.coerce.number().min(0).default(DEFAULT_VERSION_SETTINGS.stateCacheBytes / MIB),
+  INKBOARD_GUESTS_PER_BOARD: z.coerce.number().int().min(1).max(10_000).default(200),
+  INKBOARD_GUEST_JOINS_PER_ADDRESS_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(20),
   INKBOARD_IMAGE_MAX_MB: z.coerce.number().positive().max(64).default(DEFAULT_IMAGE_LIMITS.maxFileBytes / MIB),
   INKBOARD_IMAGE_MAX_MEGAPIXELS: z.coerce.number().positive().max(268).default(DEFAULT_IMAGE_LIMITS.maxInputPixels / 1e6),
   INKBOARD_IMAGE_MAX_DIMENSION: z.coerce.number().int().min(64).max(16384).default(DEFAULT_IMAGE_LIMITS.maxDimension),
@@ -149,6 +152,8 @@ export interface Config {
   images?: Partial<ImageLimits>;
   /** Version history: checkpoints, retention, cache (boards/VersionService.ts); left out: the defaults. */
   history?: Partial<VersionSettings>;
+  /** Public links and guests (auth/GuestService.ts); left out: the defaults. */
+  guests?: Partial<GuestOptions>;
 }
 
 /** Reads the environment; a bad value stops the server with a message naming the variable. */
@@ -228,5 +233,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       keepAllMs: Math.round(e.INKBOARD_HISTORY_KEEP_ALL_DAYS * 86_400_000),
       stateCacheBytes: Math.round(e.INKBOARD_HISTORY_CACHE_MB * MIB),
     },
+    guests: { maxGuestsPerBoard: e.INKBOARD_GUESTS_PER_BOARD, joinsPerAddressPerMinute: e.INKBOARD_GUEST_JOINS_PER_ADDRESS_PER_MINUTE },
   };
 }

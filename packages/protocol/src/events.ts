@@ -33,6 +33,8 @@ export const storedOpSchema = z.discriminatedUnion('type', [
 export const presenceEntrySchema = z.object({
   clientId: z.string(),
   user: userSchema,
+  /** A guest (public link, no account; issue 18). Left out by older servers: not a guest. */
+  guest: z.boolean().optional(),
 });
 export type PresenceEntry = z.infer<typeof presenceEntrySchema>;
 

@@ -21,3 +21,4 @@ export * from './builders.js';
 export * from './wire.js';
 export * from './lane.js';
 export * from './versions.js';
+export * from './guests.js';

@@ -29,7 +29,7 @@ export interface SignedIn {
 }
 
 /** How a request proved who it is. */
-export type Credential = { kind: 'session'; idHash: string; expiresAt: number } | { kind: 'token'; tokenId: string };
+export type Credential = { kind: 'session'; idHash: string; expiresAt: number } | { kind: 'token'; tokenId: string } | { kind: 'guest'; guestId: string };
 
 const WRONG = 'Wrong username or password.';
 /** API tokens one user may hold at once. */

@@ -1,5 +1,5 @@
 import { TRPCError } from '@trpc/server';
-import { newId, ROLE_RANK, type Role } from '@inkboard/protocol';
+import { isGuestId, newId, ROLE_RANK, type Role } from '@inkboard/protocol';
 import { randomSecret, sha256 } from '../auth/secrets.js';
 import type { Storage } from '../storage/Storage.js';
 import type { BoardHub } from './BoardHub.js';
@@ -11,6 +11,9 @@ import type { BoardHub } from './BoardHub.js';
 const ROLE_CACHE_MS = 5_000;
 /** Share links one board may have at once (revoke old ones to make more). */
 export const MAX_LINKS_PER_BOARD = 100;
+
+/** Why a guest is refused: their link ended or they were removed (the web shows it as is). */
+export const GUEST_OUT = 'Your guest access to this board ended: the owner turned its public link off or made a new one, or removed you. Ask them for the current link.';
 
 const REMOVED = 'The owner removed you from this board; ask them to invite you again.';
 
@@ -32,10 +35,13 @@ export class AccessService {
     });
   }
 
+  /** A guest's role on a board (auth/GuestService.ts sets it); guests' ids start with GUEST_ID_PREFIX. */
+  guestRole: (boardId: string, guestId: string) => Promise<Role | null> = async () => null;
+
   async roleOf(boardId: string, userId: string, now = Date.now()): Promise<Role | null> {
     const cached = this.roles.get(boardId)?.get(userId);
     if (cached && now - cached.at < ROLE_CACHE_MS) return cached.role;
-    const role = await this.storage.roleOf(boardId, userId);
+    const role = isGuestId(userId) ? await this.guestRole(boardId, userId) : await this.storage.roleOf(boardId, userId);
     if (this.cachedRoles > 50_000) {
       this.roles.clear();
       this.cachedRoles = 0;
@@ -73,6 +79,7 @@ export class AccessService {
       if ((await this.storage.boardSeq(boardId)) === undefined) {
         throw new TRPCError({ code: 'NOT_FOUND', message: `Board "${boardId}" does not exist (it may have been deleted).` });
       }
+      if (isGuestId(userId)) throw new TRPCError({ code: 'FORBIDDEN', message: GUEST_OUT });
       throw new TRPCError({ code: 'FORBIDDEN', message: 'You do not have access to this board. Ask its owner for a share link.' });
     }
     const refusal = roleTooLow(role, least);

@@ -10,6 +10,7 @@ import type { AuthService } from '../auth/AuthService.js';
 import { TokenBuckets } from '../auth/TokenBucket.js';
 import type { Config } from '../config.js';
 import { identify, SESSION_COOKIE } from '../trpc/context.js';
+import { GUEST_COOKIE } from '@inkboard/protocol';
 import type { Metrics } from './metrics.js';
 
 /** Largest HTTP body of a signed-in caller (a `board.push` from a script). */
@@ -282,7 +283,7 @@ export const httpGuardPlugin = fp<HttpGuardOptions>(
         return refuse(reply, 'UNSUPPORTED_MEDIA_TYPE', 415, `Calls are sent as application/json (this one is ${type ?? 'without a content type'}).`);
       }
       const origin = headerValue(req.headers.origin);
-      if (origin && req.cookies[SESSION_COOKIE] !== undefined && !isOwnOrAllowedOrigin(req, origin, opts.allowedOrigins)) {
+      if (origin && (req.cookies[SESSION_COOKIE] !== undefined || req.cookies[GUEST_COOKIE] !== undefined) && !isOwnOrAllowedOrigin(req, origin, opts.allowedOrigins)) {
         refused('origin');
         req.log.warn({ origin }, 'refused a cookie call from a foreign origin');
         return refuse(reply, 'FORBIDDEN', 403, `Origin ${origin} may not make signed-in calls; use the app's own address or an API token.`);

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { roleTooLow } from '../boards/AccessService.js';
 import { EPHEMERAL_RULES, publishEphemeral } from '../boards/ephemeral.js';
 import type { Context } from '../trpc/context.js';
-import { requireUser, takeRate } from '../trpc/trpc.js';
+import { requireActor, takeRate } from '../trpc/trpc.js';
 import { SocketGuard, type SocketLimits } from './socketGuard.js';
 
 const LANE_BYTE = LANE_PREFIX.charCodeAt(0);
@@ -117,7 +117,7 @@ export async function handleLaneMessage(ws: WebSocket, text: string, contexts: S
     if (!parsed.success) throw new TRPCError({ code: 'BAD_REQUEST', message: `Invalid input: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}` });
     for (const event of parsed.data) {
       try {
-        const user = requireUser(ctx);
+        const user = requireActor(ctx);
         const rule = EPHEMERAL_RULES[event.type];
         await ctx.app.access.require(event.boardId, user.id, rule.least);
         takeRate(ctx, rule.limit);
@@ -137,7 +137,8 @@ export async function handleLaneMessage(ws: WebSocket, text: string, contexts: S
  * (a role to read from the database, or no signed-in user), before anything of it was done.
  */
 function handleLaneMessageNow(ws: WebSocket, text: string, ctx: Context): boolean {
-  const user = ctx.user;
+  // A guest acts as itself (its id finds its role, issue 18).
+  const user = ctx.user ?? (ctx.guest ? requireActor(ctx) : null);
   if (!user) return false;
   let json: unknown;
   try {

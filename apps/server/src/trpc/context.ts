@@ -1,9 +1,10 @@
 import { fastifyCookie } from '@fastify/cookie';
-import { connectionParamsSchema, newId, type User } from '@inkboard/protocol';
+import { connectionParamsSchema, GUEST_COOKIE, GUEST_TOKEN_PREFIX, newId, type User } from '@inkboard/protocol';
 import type { CreateFastifyContextOptions } from '@trpc/server/adapters/fastify';
 import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { AuthService, Credential } from '../auth/AuthService.js';
+import type { GuestPrincipal, GuestService } from '../auth/GuestService.js';
 import type { ConnectionRegistry } from '../auth/connections.js';
 import type { RateLimitKind, TokenBuckets } from '../auth/TokenBucket.js';
 import type { Metrics } from '../plugins/metrics.js';
@@ -26,6 +27,8 @@ export interface InnerContext {
   hub: BoardHub;
   access: AccessService;
   auth: AuthService;
+  /** Public links and guests (issue 18). */
+  guests: GuestService;
   connections: ConnectionRegistry;
   /** Each WebSocket's context, for the lane (plugins/lane.ts). */
   sockets: SocketContexts;
@@ -47,6 +50,13 @@ export interface Context {
   /** The signed-in caller, or null (procedures that need one answer UNAUTHORIZED). */
   user: (User & { username: string }) | null;
   credential: Credential | null;
+  /**
+   * A guest (public link, no account; issue 18), only when no user is signed in: reaches its one
+   * board through `boardProcedure` and the lane, never an account procedure (`user` stays null).
+   */
+  guest: GuestPrincipal | null;
+  /** A guest secret came with the request but no longer opens anything (link off or changed, guest removed, board deleted). */
+  guestEnded: boolean;
   /** The raw session cookie value (to sign out). */
   sessionId: string | null;
   /** One per WebSocket connection (or HTTP request): the presence and cursor key. */
@@ -94,21 +104,39 @@ export async function identify(
   return found ? { ...found, sessionId: token ? null : sessionId } : null;
 }
 
+/**
+ * The guest secret a request carries: a bearer token or connection param with the guest prefix, or
+ * the guest cookie. Null when there is none.
+ */
+export function guestSecret(headers: { authorization?: string | string[]; cookie?: string }, params: Record<string, unknown> = {}): string | null {
+  const fromParams = connectionParamsSchema.safeParse(params);
+  const token = bearer(headers.authorization) ?? (fromParams.success ? (fromParams.data.token ?? null) : null);
+  if (token?.startsWith(GUEST_TOKEN_PREFIX)) return token;
+  return fastifyCookie.parse(headers.cookie ?? '')[GUEST_COOKIE] ?? null;
+}
+
 export function createContextFactory(inner: InnerContext) {
   return async ({ req, res, info }: CreateFastifyContextOptions): Promise<Context> => {
-    const found = await identify(inner.auth, req.headers, (info.connectionParams ?? {}) as Record<string, unknown>);
+    const params = (info.connectionParams ?? {}) as Record<string, unknown>;
+    const found = await identify(inner.auth, req.headers, params);
+    // A guest only when nobody is signed in: an account always wins over a guest cookie.
+    const secret = found ? null : guestSecret(req.headers, params);
+    const guest = secret ? await inner.guests.byToken(secret) : null;
     const ws = isWebSocket(res) ? res : null;
     const clientId = newId(10);
     if (ws) {
-      const who = { clientId, userId: found?.user.id ?? null, auth: found?.credential.kind ?? 'none', ip: req.socket?.remoteAddress };
+      const who = { clientId, userId: found?.user.id ?? guest?.id ?? null, auth: found?.credential.kind ?? (guest ? 'guest' : 'none'), ip: req.socket?.remoteAddress };
       inner.log.info(who, 'websocket connected');
       ws.once('close', (code: number) => inner.log.info({ ...who, code }, 'websocket closed'));
       if (found && !inner.connections.add(ws, found.credential, found.user.id)) inner.log.warn(who, 'too many connections for one user: refused');
+      if (guest && !inner.connections.add(ws, { kind: 'guest', guestId: guest.id }, guest.id)) inner.log.warn(who, 'too many connections for one guest: refused');
     }
     const ctx: Context = {
       app: inner,
       user: found?.user ?? null,
       credential: found?.credential ?? null,
+      guest,
+      guestEnded: secret !== null && guest === null,
       sessionId: found?.sessionId ?? null,
       // Short: it travels in every cursor event.
       clientId,

@@ -2,6 +2,7 @@ import { initTRPC, TRPCError } from '@trpc/server';
 import type { Role } from '@inkboard/protocol';
 import { z, ZodError } from 'zod';
 import type { RateLimitKind } from '../auth/TokenBucket.js';
+import { GUEST_OUT } from '../boards/AccessService.js';
 import type { Context } from './context.js';
 import { MAX_BATCH_SIZE } from '../plugins/httpGuard.js';
 
@@ -40,6 +41,16 @@ export function requireUser(ctx: Pick<Context, 'user' | 'socket'>): NonNullable<
 }
 
 /**
+ * Who acts on a board: the signed-in user, or a guest as a user (its id, name and colour; the id
+ * starts with GUEST_ID_PREFIX, so access checks find the guest's role), or UNAUTHORIZED.
+ */
+export function requireActor(ctx: Pick<Context, 'user' | 'guest' | 'guestEnded' | 'socket'>): NonNullable<Context['user']> {
+  if (ctx.guest && !ctx.user && (!ctx.socket || ctx.socket.readyState === ctx.socket.OPEN)) return { id: ctx.guest.id, name: ctx.guest.name, color: ctx.guest.color, username: '' };
+  if (!ctx.user && ctx.guestEnded) throw new TRPCError({ code: 'UNAUTHORIZED', message: GUEST_OUT });
+  return requireUser(ctx);
+}
+
+/**
  * Per-user token bucket: over the limit the call gets TOO_MANY_REQUESTS and nobody else is slowed.
  * `cost` counts what the call carries (e.g. ops in a push).
  */
@@ -51,8 +62,8 @@ export function rateLimited<I>(kind: RateLimitKind, cost: (input: I) => number =
 }
 
 /** Takes `cost` from the caller's bucket of `kind`, or throws TOO_MANY_REQUESTS (closing a socket that keeps flooding). */
-export function takeRate(ctx: Pick<Context, 'app' | 'user' | 'address' | 'socket' | 'clientId'>, kind: RateLimitKind, cost = 1): void {
-  const key = ctx.user?.id ?? ctx.address;
+export function takeRate(ctx: Pick<Context, 'app' | 'user' | 'address' | 'socket' | 'clientId'> & { guest?: Context['guest'] }, kind: RateLimitKind, cost = 1): void {
+  const key = ctx.user?.id ?? ctx.guest?.id ?? ctx.address;
   if (ctx.app.limits[kind].take(key, cost)) return;
   ctx.app.metrics.refused.inc({ kind });
   if (ctx.socket && ctx.app.violations.count(ctx.socket) > FLOOD_REFUSALS) {
@@ -81,10 +92,14 @@ export class ViolationCounter {
   }
 }
 
-/** Procedures on one board, for callers with at least role `least` on it. */
+/**
+ * Procedures on one board, for callers with at least role `least` on it: members, and guests of
+ * that board (issue 18), whose `user` is then the guest as others see it (`ctx.guest` stays set).
+ */
 export function boardProcedure(least: Role) {
-  return authedProcedure.input(z.object({ boardId: z.string() })).use(async ({ ctx, input, next }) => {
-    const role = await ctx.app.access.require(input.boardId, ctx.user.id, least);
-    return next({ ctx: { role } });
+  return publicProcedure.input(z.object({ boardId: z.string() })).use(async ({ ctx, input, next }) => {
+    const user = requireActor(ctx);
+    const role = await ctx.app.access.require(input.boardId, user.id, least);
+    return next({ ctx: { role, user } });
   });
 }

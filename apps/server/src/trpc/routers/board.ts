@@ -55,6 +55,7 @@ export const boardRouter = router({
   /** Leaves a board shared with the caller (the owner deletes instead). */
   leave: boardProcedure('viewer').mutation(async ({ ctx, input }) => {
     if (ctx.role === 'owner') throw new TRPCError({ code: 'BAD_REQUEST', message: 'The owner cannot leave their board; delete it instead.' });
+    if (ctx.guest) throw new TRPCError({ code: 'BAD_REQUEST', message: 'A guest leaves by closing the board; the owner can remove guests.' });
     await ctx.app.access.removeMember(input.boardId, ctx.user.id);
     ctx.app.hub.publish(input.boardId, ctx.app.service.knownSeq(input.boardId), [{ type: 'members' }]);
     return { id: input.boardId };
@@ -131,7 +132,7 @@ export const boardRouter = router({
       release();
       throw err;
     });
-    const entry = { clientId: ctx.clientId, user: publicUser(ctx.user) };
+    const entry = { clientId: ctx.clientId, user: publicUser(ctx.user), ...(ctx.guest ? { guest: true } : {}) };
     let joined = false;
     try {
       const last = input.lastEventId == null ? null : Number(input.lastEventId);

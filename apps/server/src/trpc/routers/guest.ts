@@ -1,0 +1,101 @@
+import { boardRefInput, GUEST_COOKIE, guestCodeInput, guestJoinInput, guestRefInput, setPublicLinkInput } from '@inkboard/protocol';
+import { TRPCError } from '@trpc/server';
+import type { Context } from '../context.js';
+import { authedProcedure, boardProcedure, publicProcedure, router } from '../trpc.js';
+
+/** Tells everyone on the board that its members or guests changed (share dialogs reload their lists). */
+function membersChanged(ctx: Context, boardId: string): void {
+  ctx.app.hub.publish(boardId, ctx.app.service.knownSeq(boardId), [{ type: 'members' }]);
+}
+
+function setGuestCookie(ctx: Context, token: string | null): void {
+  if (!ctx.reply) return; // over a WebSocket no cookie can be set: join over HTTP
+  const base = { path: '/', httpOnly: true, sameSite: 'lax' as const, secure: ctx.app.cookie.secure };
+  if (token) ctx.reply.setCookie(GUEST_COOKIE, token, { ...base, maxAge: ctx.app.cookie.maxAgeSeconds });
+  else ctx.reply.clearCookie(GUEST_COOKIE, base);
+}
+
+/** Public links and guests (issue 18): the owner's controls, and joining without an account. */
+export const guestRouter = router({
+  /** The board's public link (null when off); the code is never shown again after it is made. */
+  link: boardProcedure('owner').input(boardRefInput).query(({ ctx, input }) => ctx.app.guests.link(input.boardId)),
+
+  /** Turns the public link on (the answer holds the code, once), or changes its role, chat or embed origins. */
+  setLink: boardProcedure('owner').input(setPublicLinkInput).mutation(async ({ ctx, input }) => {
+    const link = await ctx.app.guests.set(input.boardId, ctx.user.id, input);
+    membersChanged(ctx, input.boardId);
+    return link;
+  }),
+
+  /** A new code for the public link; every guest of the old one is cut off at once. */
+  regenerate: boardProcedure('owner').input(boardRefInput).mutation(async ({ ctx, input }) => {
+    const link = await ctx.app.guests.regenerate(input.boardId, ctx.user.id);
+    membersChanged(ctx, input.boardId);
+    return link;
+  }),
+
+  /** Turns the public link off; every guest is cut off at once. */
+  disable: boardProcedure('owner').input(boardRefInput).mutation(async ({ ctx, input }) => {
+    await ctx.app.guests.disable(input.boardId);
+    membersChanged(ctx, input.boardId);
+    return { ok: true };
+  }),
+
+  /** The guests in through the current link (display names; guests have no username). */
+  list: boardProcedure('owner').input(boardRefInput).query(({ ctx, input }) => ctx.app.guests.guests(input.boardId)),
+
+  /** Removes one guest; their connections to the board end at once. */
+  remove: boardProcedure('owner').input(guestRefInput).mutation(async ({ ctx, input }) => {
+    await ctx.app.guests.remove(input.boardId, input.guestId);
+    membersChanged(ctx, input.boardId);
+    return { ok: true };
+  }),
+
+  /** What a public link opens (the board's title and the role), before picking a name. */
+  preview: publicProcedure.input(guestCodeInput).query(async ({ ctx, input }) => {
+    const link = await ctx.app.guests.preview(input.code);
+    const board = await ctx.app.service.requireBoard(link.boardId);
+    return { ...link, title: board.title };
+  }),
+
+  /**
+   * Joins the board of a public link as a guest named `name`: sets the httpOnly guest cookie (and
+   * returns the secret only with `returnToken`, for scripts). Refused to a signed-in caller.
+   */
+  join: publicProcedure.input(guestJoinInput).mutation(async ({ ctx, input }) => {
+    if (ctx.user) throw new TRPCError({ code: 'BAD_REQUEST', message: 'You are signed in: ask the owner for a share link to join with your account, or sign out to join as a guest.' });
+    const { token, guest } = await ctx.app.guests.join(input.code, input.name, ctx.address);
+    ctx.app.log.info({ guestId: guest.id, boardId: guest.boardId, ip: ctx.address }, 'guest joined');
+    setGuestCookie(ctx, token);
+    membersChanged(ctx, guest.boardId);
+    const answer = { guest: { id: guest.id, name: guest.name, color: guest.color }, boardId: guest.boardId, role: guest.role, allowChat: guest.allowChat };
+    return input.returnToken ? { ...answer, token } : answer;
+  }),
+
+  /** The caller's guest identity (from the cookie or token), or null: a guest page skips the name prompt when it is still in. */
+  me: publicProcedure.query(({ ctx }) => {
+    const g = ctx.guest;
+    return g ? { guest: { id: g.id, name: g.name, color: g.color }, boardId: g.boardId, role: g.role, allowChat: g.allowChat } : null;
+  }),
+
+  /** Forgets the guest identity on this device (clears the cookie). */
+  leave: publicProcedure.mutation(({ ctx }) => {
+    setGuestCookie(ctx, null);
+    return { ok: true };
+  }),
+
+  /**
+   * After signing up or in on a device that was a guest: the account becomes a member of that
+   * board with the link's role, and the guest identity ends (cookie cleared). The guest's ops stay
+   * authored by the guest (its id and name); nothing else is moved to the account.
+   */
+  claim: authedProcedure.mutation(async ({ ctx }) => {
+    const secret = ctx.reply?.request.cookies[GUEST_COOKIE];
+    if (!secret) throw new TRPCError({ code: 'NOT_FOUND', message: 'There is no guest to claim on this device (claim over HTTP, with the guest cookie).' });
+    const claimed = await ctx.app.guests.claim(secret, ctx.user.id);
+    setGuestCookie(ctx, null);
+    membersChanged(ctx, claimed.boardId);
+    ctx.app.log.info({ userId: ctx.user.id, boardId: claimed.boardId }, 'guest claimed');
+    return claimed;
+  }),
+});

@@ -1,0 +1,351 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { fromWireFrame, GUEST_COOKIE, isGuestId, type BoardEvent, type WireFrame } from '@inkboard/protocol';
+import { joinAsGuest } from '../packages/client/src/index.js';
+import WebSocket from 'ws';
+import { addOp, rect } from './helpers/elements.js';
+import { httpClient, outcome, rawCall, signUp, sleep, until, watch, wsClient, type SignedIn, type Watch, type WsClient } from './helpers/auth.js';
+import { startServer, type TestServer } from './helpers/server.js';
+
+// Guests (issue 18): people who open a board's public link, with no account. They are their own
+// principal: one board, the link's current role, never an account procedure; cut off at once when
+// the link goes off or changes, when removed, or when the board is deleted.
+
+const PASSWORD = 'correct horse battery staple';
+let n = 0;
+const unique = (base: string) => `${base}${++n}-${Date.now().toString(36)}`;
+
+const cleanups: (() => Promise<unknown> | unknown)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+function ws(url: string, opts: Parameters<typeof wsClient>[1]): WsClient {
+  const c = wsClient(url, opts);
+  cleanups.push(() => c.close());
+  return c;
+}
+
+/** The guest cookie set by a join over HTTP, as a Cookie header. */
+function guestCookie(setCookie: string[]): string {
+  for (const c of setCookie) {
+    const m = c.match(new RegExp(`^${GUEST_COOKIE}=([^;]+)`));
+    if (m?.[1]) return `${GUEST_COOKIE}=${m[1]}`;
+  }
+  throw new Error(`no guest cookie in ${JSON.stringify(setCookie)}`);
+}
+
+interface Guest {
+  id: string;
+  cookie: string;
+}
+
+async function joinGuest(url: string, code: string, name: string): Promise<Guest> {
+  const res = await rawCall(url, 'guest.join', { code, name });
+  if (res.status !== 200) throw new Error(`guest.join ${res.status}: ${res.body.error?.message}`);
+  const setCookie = res.setCookie.join('\n');
+  expect(setCookie).toMatch(/HttpOnly/i);
+  expect(setCookie).toMatch(/SameSite=Lax/i);
+  const data = res.body.result!.data as { guest: { id: string }; token?: string };
+  expect(data.token).toBeUndefined(); // a browser gets only the httpOnly cookie
+  return { id: data.guest.id, cookie: guestCookie(res.setCookie) };
+}
+
+async function boardWithLink(url: string, owner: SignedIn, role: 'editor' | 'viewer', title = 'Public board') {
+  const api = httpClient(url, { cookie: owner.cookie });
+  const { id: boardId } = await api.board.create.mutate({ title });
+  const el = rect(5, 5);
+  await api.board.push.mutate({ boardId, ops: [addOp(el)] });
+  const link = await api.guest.setLink.mutate({ boardId, role });
+  expect(link.code).toBeTruthy();
+  return { boardId, code: link.code!, elementId: el.id, api };
+}
+
+/** Events as the client sees them (the watch keeps frames as they travel: cursors packed). */
+const eventsOf = (w: Watch) => w.frames.flatMap((f) => fromWireFrame(f.frame as unknown as WireFrame).events) as BoardEvent[];
+
+describe('guests: access', () => {
+  let server: TestServer;
+  let owner: SignedIn;
+  let edit: Awaited<ReturnType<typeof boardWithLink>>;
+  let view: Awaited<ReturnType<typeof boardWithLink>>;
+  let otherBoard: string;
+  let editGuest: Guest;
+  let viewGuest: Guest;
+
+  beforeAll(async () => {
+    server = await startServer();
+    owner = await signUp(server.url, unique('owner-'), PASSWORD, 'Olive');
+    edit = await boardWithLink(server.url, owner, 'editor', 'Edit board');
+    view = await boardWithLink(server.url, owner, 'viewer', 'View board');
+    // Another board, with a public link of its own: a guest of one is nobody on the other.
+    const other = await boardWithLink(server.url, owner, 'editor', 'Other board');
+    otherBoard = other.boardId;
+    editGuest = await joinGuest(server.url, edit.code, 'Eddie');
+    viewGuest = await joinGuest(server.url, view.code, 'Vera');
+  });
+  afterAll(async () => {
+    await server.destroy();
+  });
+
+  type Caller = 'editGuest' | 'viewGuest';
+  const CALLERS: Caller[] = ['editGuest', 'viewGuest'];
+  const fx = (caller: Caller) => (caller === 'editGuest' ? { guest: editGuest, board: edit } : { guest: viewGuest, board: view });
+
+  /**
+   * Each row: what a guest gets, by caller. 'ok' or a tRPC error code. `b` is the guest's board,
+   * `o` another board (its own link, same owner).
+   */
+  const ROWS: { path: string; type: 'query' | 'mutation'; input: (b: string, o: string, elementId: string) => unknown; want: Record<Caller, string> }[] = [
+    { path: 'auth.updateProfile', type: 'mutation', input: () => ({ color: '#2f9e44' }), want: { editGuest: 'UNAUTHORIZED', viewGuest: 'UNAUTHORIZED' } },
+    { path: 'auth.changePassword', type: 'mutation', input: () => ({ currentPassword: 'x', newPassword: 'long enough password' }), want: { editGuest: 'UNAUTHORIZED', viewGuest: 'UNAUTHORIZED' } },
+    { path: 'auth.signOutEverywhere', type: 'mutation', input: () => undefined, want: { editGuest: 'UNAUTHORIZED', viewGuest: 'UNAUTHORIZED' } },
+    { path: 'token.create', type: 'mutation', input: () => ({ name: 'guest token' }), want: { editGuest: 'UNAUTHORIZED', viewGuest: 'UNAUTHORIZED' } },
+    { path: 'token.list', type: 'query', input: () => undefined, want: { editGuest: 'UNAUTHORIZED', viewGuest: 'UNAUTHORIZED' } },
+    { path: 'board.list', type: 'query', input: () => undefined, want: { editGuest: 'UNAUTHORIZED', viewGuest: 'UNAUTHORIZED' } },
+    { path: 'board.create', type: 'mutation', input: () => ({ title: 'Guest board' }), want: { editGuest: 'UNAUTHORIZED', viewGuest: 'UNAUTHORIZED' } },
+    { path: 'share.accept', type: 'mutation', input: () => ({ code: 'abcdefghijklmnop' }), want: { editGuest: 'UNAUTHORIZED', viewGuest: 'UNAUTHORIZED' } },
+    { path: 'guest.claim', type: 'mutation', input: () => undefined, want: { editGuest: 'UNAUTHORIZED', viewGuest: 'UNAUTHORIZED' } },
+    { path: 'board.byId', type: 'query', input: (b) => ({ boardId: b }), want: { editGuest: 'ok', viewGuest: 'ok' } },
+    { path: 'board.snapshot', type: 'query', input: (b) => ({ boardId: b }), want: { editGuest: 'ok', viewGuest: 'ok' } },
+    { path: 'board.push', type: 'mutation', input: (b) => ({ boardId: b, ops: [addOp(rect(9, 9))] }), want: { editGuest: 'ok', viewGuest: 'FORBIDDEN' } },
+    { path: 'board.cursor', type: 'mutation', input: (b) => ({ boardId: b, x: 1, y: 2 }), want: { editGuest: 'ok', viewGuest: 'ok' } },
+    { path: 'board.rename', type: 'mutation', input: (b) => ({ boardId: b, title: 'Hijacked' }), want: { editGuest: 'FORBIDDEN', viewGuest: 'FORBIDDEN' } },
+    { path: 'board.delete', type: 'mutation', input: (b) => ({ boardId: b }), want: { editGuest: 'FORBIDDEN', viewGuest: 'FORBIDDEN' } },
+    { path: 'board.leave', type: 'mutation', input: (b) => ({ boardId: b }), want: { editGuest: 'BAD_REQUEST', viewGuest: 'BAD_REQUEST' } },
+    { path: 'chat.send', type: 'mutation', input: (b) => ({ boardId: b, text: 'hello from a guest' }), want: { editGuest: 'ok', viewGuest: 'ok' } },
+    { path: 'chat.history', type: 'query', input: (b) => ({ boardId: b, limit: 10 }), want: { editGuest: 'ok', viewGuest: 'ok' } },
+    { path: 'share.createLink', type: 'mutation', input: (b) => ({ boardId: b, role: 'editor' }), want: { editGuest: 'FORBIDDEN', viewGuest: 'FORBIDDEN' } },
+    { path: 'share.links', type: 'query', input: (b) => ({ boardId: b }), want: { editGuest: 'FORBIDDEN', viewGuest: 'FORBIDDEN' } },
+    { path: 'guest.setLink', type: 'mutation', input: (b) => ({ boardId: b, role: 'editor' }), want: { editGuest: 'FORBIDDEN', viewGuest: 'FORBIDDEN' } },
+    { path: 'guest.list', type: 'query', input: (b) => ({ boardId: b }), want: { editGuest: 'FORBIDDEN', viewGuest: 'FORBIDDEN' } },
+    { path: 'guest.disable', type: 'mutation', input: (b) => ({ boardId: b }), want: { editGuest: 'FORBIDDEN', viewGuest: 'FORBIDDEN' } },
+    // Another board: nothing, whatever the role on their own.
+    { path: 'board.byId', type: 'query', input: (_b, o) => ({ boardId: o }), want: { editGuest: 'FORBIDDEN', viewGuest: 'FORBIDDEN' } },
+    { path: 'board.snapshot', type: 'query', input: (_b, o) => ({ boardId: o }), want: { editGuest: 'FORBIDDEN', viewGuest: 'FORBIDDEN' } },
+    { path: 'board.push', type: 'mutation', input: (_b, o) => ({ boardId: o, ops: [addOp(rect(9, 9))] }), want: { editGuest: 'FORBIDDEN', viewGuest: 'FORBIDDEN' } },
+    { path: 'chat.send', type: 'mutation', input: (_b, o) => ({ boardId: o, text: 'hi' }), want: { editGuest: 'FORBIDDEN', viewGuest: 'FORBIDDEN' } },
+  ];
+
+  const procedure = (api: unknown, path: string) => path.split('.').reduce((o: any, k) => o[k], api) as { query(i: unknown): Promise<unknown>; mutate(i: unknown): Promise<unknown> };
+
+  for (const transport of ['http', 'websocket'] as const) {
+    describe(`over ${transport}`, () => {
+      for (const caller of CALLERS) {
+        it.each(ROWS.map((r) => ({ ...r, label: `${r.path}(${r.input('board', 'other', 'el') && JSON.stringify(r.input('B', 'O', 'E')).includes('"O"') ? 'other board' : 'own board'})`, expected: r.want[caller] })))(
+          `${caller}: $label -> $expected`,
+          async (row) => {
+            const { guest, board } = fx(caller);
+            const api = transport === 'http' ? httpClient(server.url, { cookie: guest.cookie }) : ws(server.url, { cookie: guest.cookie, allOverWebSocket: true }).trpc;
+            const p = procedure(api, row.path);
+            const input = row.input(board.boardId, otherBoard, board.elementId);
+            const result = await outcome(() => (row.type === 'query' ? p.query(input) : p.mutate(input)));
+            if (row.expected === 'ok') expect(result).toMatchObject({ ok: true });
+            else {
+              expect(result).toMatchObject({ ok: false, code: row.expected });
+              expect((result as { message: string }).message.length).toBeGreaterThan(10);
+            }
+          },
+        );
+      }
+    });
+  }
+
+  it('members are listed to a guest with display names only, never usernames', async () => {
+    const api = httpClient(server.url, { cookie: editGuest.cookie });
+    const members = await api.share.members.query({ boardId: edit.boardId });
+    expect(members.length).toBeGreaterThan(0);
+    for (const m of members) expect(m.username).toBeNull();
+  });
+
+  it('a guest is nobody to auth.me, and guest.me tells who they are', async () => {
+    const api = httpClient(server.url, { cookie: editGuest.cookie });
+    expect(await api.auth.me.query()).toBeNull();
+    expect(await api.guest.me.query()).toMatchObject({ guest: { id: editGuest.id, name: 'Eddie' }, boardId: edit.boardId, role: 'editor' });
+  });
+
+  it('the subscription: a guest gets its board live (marked as a guest in presence), and is refused any other', async () => {
+    const ownerWatch = watch(ws(server.url, { cookie: owner.cookie }), edit.boardId);
+    await until(() => ownerWatch.frames.length >= 1, 'owner first frame');
+    const g = ws(server.url, { cookie: editGuest.cookie });
+    const w = watch(g, edit.boardId);
+    await until(() => w.frames.length >= 1, 'guest first frame');
+    expect(w.frames[0]!.frame.events[0]).toMatchObject({ type: 'snapshot' });
+    await until(() => eventsOf(ownerWatch).some((e) => e.type === 'join' && e.client.user.id === editGuest.id), 'owner sees the guest join');
+    const join = eventsOf(ownerWatch).find((e) => e.type === 'join' && e.client.user.id === editGuest.id);
+    expect(join).toMatchObject({ client: { guest: true, user: { name: 'Eddie' } } });
+    // The guest's op is authored by the guest (per-user undo works on the guest id).
+    await httpClient(server.url, { cookie: editGuest.cookie }).board.push.mutate({ boardId: edit.boardId, ops: [addOp(rect(20, 20))] });
+    await until(() => eventsOf(ownerWatch).some((e) => e.type === 'op' && e.author.id === editGuest.id), 'guest op');
+    expect(isGuestId(editGuest.id)).toBe(true);
+
+    const other = watch(ws(server.url, { cookie: editGuest.cookie }), otherBoard);
+    await until(() => other.error !== null, 'refused on another board');
+    expect(other.error!.code).toBe('FORBIDDEN');
+  });
+
+  it('the lane: a guest moves its cursor on its board, is refused on another, and a view guest cannot preview', async () => {
+    const ownerWatch = watch(ws(server.url, { cookie: owner.cookie }), edit.boardId);
+    const otherWatch = watch(ws(server.url, { cookie: owner.cookie }), otherBoard);
+    await until(() => ownerWatch.frames.length >= 1 && otherWatch.frames.length >= 1, 'owner frames');
+    const g = ws(server.url, { cookie: editGuest.cookie });
+    const gw = watch(g, edit.boardId);
+    await until(() => gw.frames.length >= 1, 'guest subscribed');
+    const refusals: { code?: string | undefined; path?: string | undefined; message: string }[] = [];
+    g.lane.onError((r) => refusals.push({ code: r.code, path: r.path, message: r.message }));
+    g.lane.cursor(edit.boardId, 123, 456);
+    await until(() => eventsOf(ownerWatch).some((e) => e.type === 'cursor' && e.x === 123), `guest cursor through the lane ${JSON.stringify(refusals)}`);
+    g.lane.cursor(otherBoard, 321, 654);
+    await until(() => refusals.length >= 1, 'lane refusal');
+    expect(refusals[0]).toMatchObject({ code: 'FORBIDDEN', path: 'lane.cursor' });
+    await sleep(100);
+    expect(eventsOf(otherWatch).some((e) => e.type === 'cursor' && e.x === 321)).toBe(false);
+
+    const v = ws(server.url, { cookie: viewGuest.cookie });
+    const vRefusals: string[] = [];
+    v.lane.onError((r) => vRefusals.push(r.code));
+    const vw = watch(v, view.boardId);
+    await until(() => vw.frames.length >= 1, 'view guest subscribed');
+    const el = rect(1, 1);
+    v.lane.preview({ boardId: view.boardId, elementId: el.id, element: el });
+    await until(() => vRefusals.length >= 1, 'preview refused');
+    expect(vRefusals[0]).toBe('FORBIDDEN');
+  });
+
+  it('a forged or modified guest cookie is nobody', async () => {
+    const value = editGuest.cookie.split('=')[1]!;
+    const flipped = value.slice(0, -1) + (value.endsWith('A') ? 'B' : 'A');
+    for (const cookie of [`${GUEST_COOKIE}=${flipped}`, `${GUEST_COOKIE}=ibg_${'x'.repeat(43)}`, `${GUEST_COOKIE}=${value}x`]) {
+      const api = httpClient(server.url, { cookie });
+      expect(await outcome(() => api.board.byId.query({ boardId: edit.boardId }))).toMatchObject({ ok: false, code: 'UNAUTHORIZED' });
+      expect(await api.guest.me.query()).toBeNull();
+    }
+    // The guest's real secret as a bearer token works (scripts), and only on its board.
+    const asBearer = httpClient(server.url, { token: value });
+    expect(await asBearer.board.byId.query({ boardId: edit.boardId })).toMatchObject({ role: 'editor' });
+    expect(await outcome(() => asBearer.board.byId.query({ boardId: otherBoard }))).toMatchObject({ ok: false, code: 'FORBIDDEN' });
+  });
+
+  it('the typed client joins as a guest by link URL and watches the board', async () => {
+    const joined = await joinAsGuest(`${server.url}/g/${view.code}`, 'Scripty', { WebSocket: WebSocket as unknown as typeof globalThis.WebSocket });
+    cleanups.push(() => joined.client.close());
+    expect(joined).toMatchObject({ boardId: view.boardId, role: 'viewer', guest: { name: 'Scripty' } });
+    const w = watch(joined.client, view.boardId);
+    await until(() => w.frames.length >= 1, 'first frame');
+    expect(w.frames[0]!.frame.events[0]).toMatchObject({ type: 'snapshot', elements: [{ id: view.elementId }] });
+  });
+
+  it('a signed-in person cannot join as a guest (an account always wins)', async () => {
+    const res = await rawCall(server.url, 'guest.join', { code: edit.code, name: 'Olive' }, { cookie: owner.cookie });
+    expect(res.body.error?.data?.code).toBe('BAD_REQUEST');
+  });
+
+  it('chat can be off for guests: sending and reading are refused, drawing goes on', async () => {
+    const b = await boardWithLink(server.url, owner, 'editor', 'No chat');
+    await b.api.guest.setLink.mutate({ boardId: b.boardId, role: 'editor', allowChat: false });
+    const g = await joinGuest(server.url, b.code, 'Quiet');
+    const api = httpClient(server.url, { cookie: g.cookie });
+    expect(await outcome(() => api.chat.send.mutate({ boardId: b.boardId, text: 'hi' }))).toMatchObject({ ok: false, code: 'FORBIDDEN' });
+    expect(await outcome(() => api.chat.history.query({ boardId: b.boardId, limit: 5 }))).toMatchObject({ ok: false, code: 'FORBIDDEN' });
+    expect(await outcome(() => api.board.push.mutate({ boardId: b.boardId, ops: [addOp(rect())] }))).toMatchObject({ ok: true });
+    // Turning a link from edit to view applies to guests in at once.
+    await b.api.guest.setLink.mutate({ boardId: b.boardId, role: 'viewer' });
+    expect(await outcome(() => api.board.push.mutate({ boardId: b.boardId, ops: [addOp(rect())] }))).toMatchObject({ ok: false, code: 'FORBIDDEN' });
+  });
+});
+
+describe('guests: cut off', () => {
+  let server: TestServer;
+  let owner: SignedIn;
+  beforeAll(async () => {
+    server = await startServer();
+    owner = await signUp(server.url, unique('owner-'), PASSWORD);
+  });
+  afterAll(async () => {
+    await server.destroy();
+  });
+
+  const CASES: { name: string; act: (b: Awaited<ReturnType<typeof boardWithLink>>, g: Guest) => Promise<unknown> }[] = [
+    { name: 'the owner turns the link off', act: (b) => b.api.guest.disable.mutate({ boardId: b.boardId }) },
+    { name: 'the owner makes a new link', act: (b) => b.api.guest.regenerate.mutate({ boardId: b.boardId }) },
+    { name: 'the owner removes the guest', act: (b, g) => b.api.guest.remove.mutate({ boardId: b.boardId, guestId: g.id }) },
+    { name: 'the owner deletes the board', act: (b) => b.api.board.delete.mutate({ boardId: b.boardId }) },
+  ];
+
+  it.each(CASES)('$name: the guest subscription ends within a second, and every later call is refused', async ({ act }) => {
+    const b = await boardWithLink(server.url, owner, 'editor');
+    const g = await joinGuest(server.url, b.code, 'Gus');
+    const client = ws(server.url, { cookie: g.cookie });
+    const w = watch(client, b.boardId);
+    await until(() => w.frames.length >= 1, 'guest subscribed');
+    const api = httpClient(server.url, { cookie: g.cookie });
+    await api.board.push.mutate({ boardId: b.boardId, ops: [addOp(rect())] });
+    const started = Date.now();
+    await act(b, g);
+    await until(() => w.error !== null, 'guest cut off', 1_000);
+    expect(w.error!.at - started).toBeLessThan(1_000);
+    expect(w.error!.code).toBe('FORBIDDEN');
+    // Over HTTP (a new request: the secret no longer names anybody, and the refusal says why) and over the open socket.
+    const later = await outcome(() => api.board.push.mutate({ boardId: b.boardId, ops: [addOp(rect())] }));
+    expect(later).toMatchObject({ ok: false, code: 'UNAUTHORIZED' });
+    expect((later as { message: string }).message).toMatch(/guest access to this board ended/);
+    const onSocket = await outcome(() => client.trpc.board.cursor.mutate({ boardId: b.boardId, x: 1, y: 1 }));
+    expect(onSocket.ok).toBe(false);
+  });
+
+  it('after a new link, the old code joins nobody and the new one works', async () => {
+    const b = await boardWithLink(server.url, owner, 'viewer');
+    const fresh = await b.api.guest.regenerate.mutate({ boardId: b.boardId });
+    expect((await rawCall(server.url, 'guest.join', { code: b.code, name: 'Late' })).body.error?.data?.code).toBe('NOT_FOUND');
+    await joinGuest(server.url, fresh.code, 'Late');
+    expect(await b.api.guest.list.query({ boardId: b.boardId })).toMatchObject([{ name: 'Late' }]);
+  });
+});
+
+describe('guests: limits and claiming', () => {
+  let server: TestServer;
+  let owner: SignedIn;
+  beforeAll(async () => {
+    server = await startServer({ guests: { maxGuestsPerBoard: 3, joinsPerAddressPerMinute: 8, joinsPerMinute: 1_000 } });
+    owner = await signUp(server.url, unique('owner-'), PASSWORD);
+  });
+  afterAll(async () => {
+    await server.destroy();
+  });
+
+  it('guests per board: the fourth is refused until the owner removes one; guest creation per address is limited', async () => {
+    const b = await boardWithLink(server.url, owner, 'viewer');
+    const guests = [];
+    for (const name of ['A', 'B', 'C']) guests.push(await joinGuest(server.url, b.code, name));
+    const fourth = await rawCall(server.url, 'guest.join', { code: b.code, name: 'D' });
+    expect(fourth.body.error?.data?.code).toBe('FORBIDDEN');
+    expect(fourth.body.error?.message).toMatch(/3 guests/);
+    await b.api.guest.remove.mutate({ boardId: b.boardId, guestId: guests[0]!.id });
+    await joinGuest(server.url, b.code, 'D');
+    expect((await b.api.guest.list.query({ boardId: b.boardId })).map((g) => g.name).sort()).toEqual(['B', 'C', 'D']);
+    // 5 joins so far from this address (of 8 a minute): three more pass the rate (and hit the board limit), then the rate refuses.
+    const codes: (string | undefined)[] = [];
+    for (let i = 0; i < 4; i++) codes.push((await rawCall(server.url, 'guest.join', { code: b.code, name: `E${i}` })).body.error?.data?.code);
+    expect(codes).toEqual(['FORBIDDEN', 'FORBIDDEN', 'FORBIDDEN', 'TOO_MANY_REQUESTS']);
+  });
+
+  it('a guest who signs up on the same device claims the board: member with the link role, guest identity ended, ops stay the guest\'s', async () => {
+    const b = await boardWithLink(server.url, owner, 'editor');
+    const limited = await startServer(); // a server with default limits: the test above spent this address's joins
+    cleanups.push(() => limited.destroy());
+    const owner2 = await signUp(limited.url, unique('owner-'), PASSWORD);
+    const b2 = await boardWithLink(limited.url, owner2, 'editor');
+    void b;
+    const g = await joinGuest(limited.url, b2.code, 'Clara');
+    const gApi = httpClient(limited.url, { cookie: g.cookie });
+    await gApi.board.push.mutate({ boardId: b2.boardId, ops: [addOp(rect())] });
+    const account = await signUp(limited.url, unique('clara-'), PASSWORD, 'Clara');
+    const res = await rawCall(limited.url, 'guest.claim', undefined, { cookie: `${account.cookie}; ${g.cookie}` });
+    expect(res.status).toBe(200);
+    expect(res.body.result!.data).toMatchObject({ boardId: b2.boardId, role: 'editor', guestName: 'Clara' });
+    expect(res.setCookie.join('\n')).toMatch(new RegExp(`${GUEST_COOKIE}=;`));
+    const acct = httpClient(limited.url, { cookie: account.cookie });
+    expect((await acct.board.list.query()).map((x) => x.id)).toContain(b2.boardId);
+    expect(await outcome(() => gApi.board.byId.query({ boardId: b2.boardId }))).toMatchObject({ ok: false, code: 'UNAUTHORIZED' });
+    // Claiming twice finds no guest.
+    expect((await rawCall(limited.url, 'guest.claim', undefined, { cookie: `${account.cookie}; ${g.cookie}` })).body.error?.data?.code).toBe('NOT_FOUND');
+  });
+});

@@ -5,6 +5,7 @@ import WebSocket from 'ws';
 import { addOp, rect } from './helpers/elements.js';
 import { httpClient, outcome, rawCall, signUp, sleep, until, watch, wsClient, type SignedIn, type Watch, type WsClient } from './helpers/auth.js';
 import { startServer, type TestServer } from './helpers/server.js';
+import { CliUser } from './helpers/cli.js';
 
 // Guests (issue 18): people who open a board's public link, with no account. They are their own
 // principal: one board, the link's current role, never an account procedure; cut off at once when
@@ -231,6 +232,15 @@ describe('guests: access', () => {
     const w = watch(joined.client, view.boardId);
     await until(() => w.frames.length >= 1, 'first frame');
     expect(w.frames[0]!.frame.events[0]).toMatchObject({ type: 'snapshot', elements: [{ id: view.elementId }] });
+  });
+
+  it('inkboard watch <public link URL> watches as a guest, without an account', async () => {
+    const user = new CliUser(server.url, { INKBOARD_TOKEN: '' });
+    cleanups.push(() => user.remove());
+    const proc = user.spawn(['watch', `${server.url}/g/${view.code}`, '--name', 'Termi']);
+    cleanups.push(() => proc.interrupt().catch(() => undefined));
+    await proc.waitForLine(new RegExp(`^Watching ${view.boardId}: \\d+ elements at seq \\d+`), { timeoutMs: 20_000 });
+    expect((await view.api.guest.list.query({ boardId: view.boardId })).map((g) => g.name)).toContain('Termi');
   });
 
   it('a signed-in person cannot join as a guest (an account always wins)', async () => {

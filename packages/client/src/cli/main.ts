@@ -9,6 +9,7 @@ import WebSocket from 'ws';
 import { createInkboardClient, type InkboardClient } from '../createClient.js';
 import { addElements, exportBoard, InvalidElementsError, watchBoard } from '../helpers.js';
 import { uploadImageInputs } from '../images.js';
+import { joinAsGuest } from '../guests.js';
 import { forgetLogin, readLogin, saveLogin } from './config.js';
 import { signInForToken } from './login.js';
 import { runChat } from './chat.js';
@@ -36,6 +37,7 @@ Boards
   history BOARD [--limit N]                versions newest first: seqs, author, when, summary, names
   restore BOARD VERSION|SEQ                bring the whole board back to a version (editors; undoable)
   watch BOARD                              print live events until interrupted
+  watch https://host/g/CODE [--name NAME]  the same through a public link, as a guest (no account)
   chat BOARD [MESSAGE]                     send a message, or chat interactively
 Tokens
   token create NAME [--username U] [--password P]   a new token (asks for your password)
@@ -68,6 +70,7 @@ async function main(argv: string[]): Promise<void> {
       scale: { type: 'string' },
       at: { type: 'string' },
       limit: { type: 'string' },
+      name: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -97,6 +100,13 @@ async function main(argv: string[]): Promise<void> {
     const { username, password } = await credentials(values.username ?? (saved?.server === server ? saved.username : undefined), values.password);
     const created = await signInForToken(server, username, password, false, name);
     print(`${created.token}\n(shown once: store it now; id ${created.tokenId})`, { id: created.tokenId, name, token: created.token });
+    return;
+  }
+
+  // A public link (issue 18): watch as a guest, no account or token needed.
+  if (command === 'watch' && args[0] && /\/g\/[A-Za-z0-9_-]{10,}/.test(args[0])) {
+    const joined = await joinAsGuest(args[0], values.name ?? `CLI guest on ${hostname()}`.slice(0, 60), { WebSocket: WS, ...(values.server ? { url: server } : {}) });
+    await run('watch', [joined.boardId], { client: joined.client, server, token: joined.token, json, print, values, saved });
     return;
   }
 
@@ -216,7 +226,8 @@ async function run(command: string, args: string[], ctx: Ctx): Promise<void> {
       await client.trpc.board.byId.query({ boardId });
       // A resume replays missed ops but not chat: after a reconnect, print the messages said
       // meanwhile from the history (newer than the watch's start, not printed yet).
-      const chatFloor = (await client.trpc.chat.history.query({ boardId, limit: 1 })).messages[0]?.id ?? 0;
+      // (A guest whose link has chat off reads none: nothing to catch up on.)
+      const chatFloor = (await client.trpc.chat.history.query({ boardId, limit: 1 }).catch(() => ({ messages: [] as { id: number }[] }))).messages[0]?.id ?? 0;
       const chatPrinted = new Set<number>();
       let subscriptions = 0;
       await new Promise<void>((resolve, reject) => {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Element, Image } from '@inkboard/protocol';
+import { pngBomb } from '../helpers/images.js';
 import type { TestServer } from '../helpers/server.js';
 import { boardSummary, canvasOf, kindCount, launchBrowser, newPerson, pixelAt, screenshots, signUp, startWebServer, waitForSummary, waitUntil, type Person } from './helpers.js';
 
@@ -312,6 +313,16 @@ describe('images in the browser', () => {
     await page.mouse.move(...(await point(page, 900, 200)));
     await givePictures(page, [], { raw: 'this is not a picture at all' });
     await page.getByText(/“fake.png” was not added: .+/).waitFor();
+    await page.getByRole('progressbar').waitFor({ state: 'detached' });
+    // A decompression bomb (a 50,000 x 50,000 PNG of a few KB): the browser only reads its size, the server refuses it.
+    const bomb = await pngBomb();
+    await page.evaluate(async (b64) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const data = new DataTransfer();
+      data.items.add(new File([bytes], 'bomb.png', { type: 'image/png' }));
+      document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+    }, bomb.toString('base64'));
+    await page.getByText(/“bomb.png” was not added: .+/).waitFor();
     await page.getByRole('progressbar').waitFor({ state: 'detached' });
     expect(images()).toHaveLength(before);
     expect(kindCount(await boardSummary(page), 'image')).toBe(before);

@@ -130,14 +130,21 @@ export function uploadImage(boardId: string, file: Blob, onProgress?: (loaded: n
   });
 }
 
-/** The pixel size of a picture file, decoded in the browser; null when the browser cannot decode it (the server will say why). */
-export async function pictureSize(file: Blob): Promise<{ width: number; height: number } | null> {
-  try {
-    const bitmap = await createImageBitmap(file);
-    const size = { width: bitmap.width, height: bitmap.height };
-    bitmap.close();
-    return size;
-  } catch {
-    return null;
-  }
+/**
+ * The pixel size of a picture file as the browser reads it from the file's header (an <img> that is
+ * loaded but never drawn is not decoded, so a decompression bomb costs nothing here); null when the
+ * browser cannot read it (the server will say why).
+ */
+export function pictureSize(file: Blob): Promise<{ width: number; height: number } | null> {
+  return new Promise((resolve) => {
+    const url = URL.createObjectURL(file);
+    const image = new Image();
+    const done = (size: { width: number; height: number } | null) => {
+      URL.revokeObjectURL(url);
+      resolve(size);
+    };
+    image.onload = () => done(image.naturalWidth > 0 && image.naturalHeight > 0 ? { width: image.naturalWidth, height: image.naturalHeight } : null);
+    image.onerror = () => done(null);
+    image.src = url;
+  });
 }

@@ -56,6 +56,28 @@ function readLimited(stream: Readable, max: number): Promise<Buffer> {
   });
 }
 
+/** Reads and drops the rest of a body; true when it ended within `max` bytes (and 5 s). */
+function drain(stream: Readable, max: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    let size = 0;
+    const finish = (ok: boolean) => {
+      clearTimeout(timer);
+      stream.off('data', onData).off('end', onEnd).off('error', onError);
+      if (!ok) stream.pause();
+      resolve(ok);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > max) finish(false);
+    };
+    const onEnd = () => finish(true);
+    const onError = () => finish(false);
+    const timer = setTimeout(() => finish(false), 5_000);
+    stream.on('data', onData).on('end', onEnd).on('error', onError);
+    stream.resume();
+  });
+}
+
 /** The claimed type from Content-Type: an accepted one, null for application/octet-stream ("find out"), else 415. */
 function claimedType(header: string | undefined): AcceptedType | null {
   const type = header?.split(';', 1)[0]?.trim().toLowerCase();
@@ -174,8 +196,12 @@ export const fileRoutes = fp(
           req.log.info({ boardId, fileId: image.hash, bytes: image.data.length, width: image.width, height: image.height, frames: image.frames, outcome }, 'image uploaded');
           return reply.code(outcome === 'created' ? 201 : 200).send({ fileId: image.hash, mime: image.mime, width: image.width, height: image.height, bytes: image.data.length });
         } catch (err) {
-          // A refused upload's unread body is not waited for: the connection closes after the answer.
-          if (!req.raw.readableEnded) void reply.header('connection', 'close');
+          // A refused upload's unread body (within the size limit) is read and dropped first: a browser
+          // that is still sending when the connection closes reports a network error, not the answer.
+          // A larger one is not waited for: the connection closes after the answer.
+          const declared = Number(req.headers['content-length'] ?? NaN);
+          const oversized = declared > limits.maxFileBytes || (err instanceof UploadError && err.status === 413 && !req.raw.readableEnded);
+          if (!req.raw.readableEnded && (oversized || !(await drain(req.raw, limits.maxFileBytes)))) void reply.header('connection', 'close');
           return refuse(reply, err);
         } finally {
           release?.();

@@ -369,6 +369,32 @@ describe('exports', () => {
   });
 });
 
+describe('export budget', () => {
+  it('images past the export budget are drawn as placeholders, smallest embedded first', async () => {
+    const srv = await startServer({ render: { maxImageBytes: 2000 } });
+    try {
+      const me = testUser(srv.url, 'budget');
+      const client = connect(srv.url, 'budget');
+      const board = (await client.trpc.board.create.mutate({ title: 'budget' })).id;
+      const small = await upload(srv.url, me.token, board, await fixtures.png(10, 10));
+      const big = await upload(srv.url, me.token, board, await sharp(randomBytes(40 * 40 * 3), { raw: { width: 40, height: 40, channels: 3 } }).png().toBuffer());
+      expect(small.json.bytes).toBeLessThan(2000);
+      expect(big.json.bytes).toBeGreaterThan(2000);
+      await client.trpc.board.push.mutate({
+        boardId: board,
+        ops: [addOp({ ...imageElement(small.json.fileId!, 10, 10), id: 'small' }, { ...imageElement(big.json.fileId!, 40, 40), id: 'big', x: 100 })],
+      });
+      const svg = await (await fetch(`${srv.url}/api/boards/${board}/export.svg`, { headers: { authorization: `Bearer ${me.token}` } })).text();
+      expect(svg).toMatch(/<image data-id="small"[^>]+href="data:image\/png;base64,/);
+      expect(svg).toMatch(/<g data-id="big"><rect [^>]*fill="#e9ecef"/);
+      expect(svg.match(/<image /g)).toHaveLength(1);
+      await client.close();
+    } finally {
+      await srv.destroy();
+    }
+  });
+});
+
 describe('client and CLI', () => {
   it('uploadImage returns the stored file and throws the server\'s message', async () => {
     const { uploadImage } = await import('../packages/client/src/index.js');

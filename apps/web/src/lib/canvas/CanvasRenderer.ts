@@ -23,7 +23,12 @@ export class CanvasRenderer {
   private readonly moving = new MovingLayer();
   private settleTimer: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(private readonly canvas: HTMLCanvasElement) {}
+  constructor(private readonly canvas: HTMLCanvasElement) {
+    // Texts drawn into tiles before their font arrived were drawn in a fallback font: redrawn once it is in.
+    document.fonts?.addEventListener('loadingdone', this.fontsLoaded);
+  }
+
+  private readonly fontsLoaded = () => this.invalidateAll();
 
   update(scene: Scene, width: number, height: number): void {
     this.scene = scene;
@@ -56,6 +61,7 @@ export class CanvasRenderer {
     cancelAnimationFrame(this.frame);
     this.frame = 0;
     if (this.settleTimer) clearTimeout(this.settleTimer);
+    document.fonts?.removeEventListener('loadingdone', this.fontsLoaded);
     this.tiles.clear();
     this.moving.clear();
   }

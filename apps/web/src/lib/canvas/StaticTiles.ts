@@ -453,8 +453,10 @@ export class StaticTiles {
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.globalAlpha = 1;
     ctx.fillStyle = this.background;
-    ctx.fillRect(0, 0, ctx.canvas.width, ctx.canvas.height);
     const gaps = visible.filter((t) => !t.shown && !t.empty).map((t) => t.box);
+    // Opaque tiles cover the screen: the background is filled only where they leave it showing.
+    if (gaps.length || scale !== 1) ctx.fillRect(0, 0, ctx.canvas.width, ctx.canvas.height);
+    else for (const t of visible) if (!t.shown) this.blit(ctx, null, t, 1, Math.round(ox), Math.round(oy));
     if (!gaps.length) this.sharp = level;
     let covered = false;
     if (gaps.length && this.previous !== null) {
@@ -491,12 +493,17 @@ export class StaticTiles {
   }
 
   /** Copies a tile onto the screen, edges on whole device pixels (neighbours meet without seams). */
-  private blit(ctx: CanvasRenderingContext2D, bitmap: TileCanvas, tile: Tile, scale: number, ox: number, oy: number): void {
+  private blit(ctx: CanvasRenderingContext2D, bitmap: TileCanvas | null, tile: Tile, scale: number, ox: number, oy: number): void {
     const x0 = Math.round(tile.i * TILE * scale + ox);
     const y0 = Math.round(tile.j * TILE * scale + oy);
     const x1 = Math.round((tile.i + 1) * TILE * scale + ox);
     const y1 = Math.round((tile.j + 1) * TILE * scale + oy);
     if (x1 <= 0 || y1 <= 0 || x0 >= ctx.canvas.width || y0 >= ctx.canvas.height) return;
+    if (!bitmap) {
+      // An empty tile: the background.
+      ctx.fillRect(x0, y0, x1 - x0, y1 - y0);
+      return;
+    }
     ctx.imageSmoothingEnabled = scale !== 1;
     ctx.drawImage(bitmap, x0, y0, x1 - x0, y1 - y0);
   }

@@ -197,6 +197,14 @@ describe('version history in the browser', () => {
     await alice.page.getByRole('button', { name: 'Save name' }).click();
     const badge = versionList(alice.page).getByRole('list', { name: 'Names' }).getByText('Before the review');
     await badge.waitFor();
+    // Named versions are also listed on their own: one click shows the board as it was named.
+    await alice.page.getByText('Named versions (1)').click();
+    await alice.page.getByRole('list', { name: 'Named versions' }).getByRole('button', { name: /Before the review/ }).click();
+    const banner = alice.page.getByRole('status', { name: 'Version preview' });
+    await banner.waitFor();
+    expect(await banner.textContent()).toContain('Viewing “Before the review”, named by alice');
+    await waitForSummary(alice.page, (s) => elementCount(s) === 4, 'the named version shown');
+    await banner.getByRole('button', { name: 'Back to live' }).click();
     await canvasOf(alice.page).focus();
     await alice.page.keyboard.press('Escape');
     await alice.page.getByRole('complementary', { name: 'History' }).waitFor({ state: 'detached' });

@@ -1,4 +1,4 @@
-import { newId, restoreOps, sortElements, type BoardEvent, type Element, type ElementInfo, type Version } from '@inkboard/protocol';
+import { newId, restoreOps, sortElements, type BoardEvent, type Element, type ElementInfo, type NamedVersion, type Version } from '@inkboard/protocol';
 import type { Editor } from '../board/Editor.svelte.js';
 import { elementAt } from '../canvas/hitTest.js';
 import { errorMessage, type Api } from '../trpc.js';
@@ -15,9 +15,12 @@ const STATES_KEPT_ELEMENTS = 100_000;
 /** Screen pixels around an element a click in the preview still picks it. */
 const PICK_REACH = 6;
 
-/** A version being previewed: the board as it was at its last edit. */
+/** What is previewed: the board at the end of a version of the timeline, or at a named version. */
 export interface Preview {
-  version: Version;
+  source: { kind: 'version'; version: Version } | { kind: 'named'; named: NamedVersion };
+  /** Who made the version (or named it), for the banner and the restore's notice. */
+  author: string;
+  at: number;
   elements: ReadonlyMap<string, Element>;
   /** What the version changed (the elements still there at its end): outlined in the author's colour. */
   changed: readonly Element[];
@@ -42,6 +45,8 @@ export class Versions {
   opening = $state<number | null>(null);
   /** An element clicked in the preview: it can be restored alone. */
   picked = $state.raw<Element | null>(null);
+  /** The board's named versions, newest first. */
+  named = $state.raw<NamedVersion[]>([]);
   /** People's own colours (the board's members), for avatars and outlines. */
   colors = $state.raw<ReadonlyMap<string, string>>(new Map());
 
@@ -74,6 +79,7 @@ export class Versions {
       return;
     }
     void this.loadColors();
+    void this.loadNamed();
     await this.refresh();
   }
 
@@ -135,16 +141,32 @@ export class Versions {
   }
 
   /** Shows the board as it was at the end of `version`, read-only, its changes outlined. */
-  async show(version: Version): Promise<void> {
+  show(version: Version): Promise<void> {
+    return this.showAt(version.toSeq, (elements) => ({
+      source: { kind: 'version', version },
+      author: version.authorName,
+      at: version.endedAt,
+      elements,
+      changed: highlightedElements(version.changedIds, elements),
+      color: this.colorOf(version.authorId),
+    }));
+  }
+
+  /** Shows the board as it was when it got the name `named`. */
+  showNamed(named: NamedVersion): Promise<void> {
+    return this.showAt(named.seq, (elements) => ({ source: { kind: 'named', named }, author: named.createdByName, at: named.createdAt, elements, changed: [], color: this.colorOf(named.createdBy) }));
+  }
+
+  private async showAt(seq: number, make: (elements: ReadonlyMap<string, Element>) => Preview): Promise<void> {
     const token = ++this.previewToken;
-    this.opening = version.toSeq;
+    this.opening = seq;
     try {
-      const elements = await this.stateAt(version.toSeq);
+      const elements = await this.stateAt(seq);
       if (token !== this.previewToken) return;
       this.editor.activeTool?.cancel();
       this.editor.select([]);
       this.picked = null;
-      this.preview = { version, elements, changed: highlightedElements(version.changedIds, elements), color: this.colorOf(version.authorId) };
+      this.preview = make(elements);
       this.editor.versionPreview = { elements: sortElements(elements.values()) };
       this.error = null;
     } catch (error) {
@@ -188,14 +210,15 @@ export class Versions {
     }
     this.editor.commitAll(ops);
     if (ids) this.editor.select([ids[0]!]);
-    this.notify(ids ? 'Element restored. Ctrl+Z undoes it.' : `Restored the version of ${preview.version.authorName}. Ctrl+Z undoes it.`);
+    const what = preview.source.kind === 'named' ? `“${preview.source.named.name}”` : `the version of ${preview.author}`;
+    this.notify(ids ? 'Element restored. Ctrl+Z undoes it.' : `Restored ${what}. Ctrl+Z undoes it.`);
   }
 
   /** Names the board's current state (editors). */
   async nameCurrent(name: string): Promise<boolean> {
     try {
       await this.api.history.name.mutate({ boardId: this.boardId, name });
-      await this.refresh();
+      await Promise.all([this.refresh(), this.loadNamed()]);
       return true;
     } catch (error) {
       this.notify(`The version was not named: ${errorMessage(error)}`, 'error');
@@ -207,6 +230,7 @@ export class Versions {
     try {
       await this.api.history.unname.mutate({ boardId: this.boardId, id });
       this.versions = this.versions.map((v) => (v.names.some((n) => n.id === id) ? { ...v, names: v.names.filter((n) => n.id !== id) } : v));
+      this.named = this.named.filter((n) => n.id !== id);
     } catch (error) {
       this.notify(`The name was not removed: ${errorMessage(error)}`, 'error');
     }
@@ -249,6 +273,15 @@ export class Versions {
       held -= state.size;
     }
     return elements;
+  }
+
+  private async loadNamed(): Promise<void> {
+    try {
+      const named = await this.api.history.named.query({ boardId: this.boardId });
+      this.named = [...named].sort((a, b) => b.seq - a.seq || b.createdAt - a.createdAt);
+    } catch {
+      // The badges in the timeline still show them.
+    }
   }
 
   private async loadColors(): Promise<void> {

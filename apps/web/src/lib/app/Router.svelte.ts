@@ -2,6 +2,7 @@ export type Route =
   | { name: 'home' }
   | { name: 'board'; boardId: string }
   | { name: 'join'; code: string }
+  | { name: 'guest'; code: string }
   | { name: 'notFound'; path: string };
 
 /** The route a path names. */
@@ -11,6 +12,9 @@ export function parseRoute(path: string): Route {
   if (board) return { name: 'board', boardId: board[1]! };
   const join = path.match(/^\/join\/([A-Za-z0-9_-]{10,100})\/?$/);
   if (join) return { name: 'join', code: join[1]! };
+  // A public link (issue 18): opened as a guest, no account needed.
+  const guest = path.match(/^\/g\/([A-Za-z0-9_-]{10,100})\/?$/);
+  if (guest) return { name: 'guest', code: guest[1]! };
   return { name: 'notFound', path };
 }
 

@@ -1,0 +1,110 @@
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isGuestId } from '@inkboard/protocol';
+import type { TestServer } from '../helpers/server.js';
+import { drawStroke, kindCount, launchBrowser, newPerson, pickTool, screenshots, signUp, startWebServer, waitForSummary, waitUntil, type Person } from './helpers.js';
+
+/**
+ * Guests (issue 18): an owner turns on an edit link; a guest in a fresh browser context (no account)
+ * joins under a name, draws, chats and undoes; the owner turns the link off and the guest is cut off.
+ * The steps build on each other, in order.
+ */
+describe('guests in the browser', () => {
+  let server: TestServer;
+  let browser: Browser;
+  let owner: Person;
+  let guest: Person;
+  let boardId = '';
+  let link = '';
+  const strokes = () => [...(server.app.boards.service.peek(boardId)?.elements.values() ?? [])].filter((e) => e.type === 'stroke');
+
+  beforeAll(async () => {
+    server = await startWebServer();
+    browser = await launchBrowser();
+    owner = await newPerson(browser, 'olivia');
+    guest = await newPerson(browser, 'gabe');
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.destroy();
+  });
+
+  function step(name: string, fn: () => Promise<void>, timeout = 60_000) {
+    it(
+      name,
+      async ({ onTestFailed }) => {
+        onTestFailed(async () => {
+          const paths = await screenshots([owner, guest], `failed-guests-${name}`);
+          console.error(`screenshots: ${paths.join(', ')}`);
+          for (const p of [owner, guest]) if (p.errors.length) console.error(`${p.name}'s page errors:`, p.errors);
+        });
+        await fn();
+      },
+      timeout,
+    );
+  }
+
+  step('the owner turns on a public link that can edit, and copies it', async () => {
+    await signUp(owner, server.url);
+    await owner.page.getByRole('button', { name: 'New board' }).click();
+    await owner.page.waitForURL(/\/b\/[A-Za-z0-9_-]+$/);
+    boardId = new URL(owner.page.url()).pathname.split('/').at(-1)!;
+    await owner.page.getByRole('status', { name: /Connection: Live/ }).waitFor();
+    await owner.page.getByRole('button', { name: 'Share' }).click();
+    await owner.page.getByLabel('Anyone with the link').check();
+    const url = owner.page.getByLabel('Public link URL');
+    await url.waitFor();
+    await owner.page.getByLabel('Public link role').selectOption('editor');
+    // Saved once the section is no longer busy (its controls are enabled again).
+    await waitUntil(async () => (await owner.page.getByLabel('Public link role').inputValue()) === 'editor' && (await owner.page.getByLabel('Anyone with the link').isEnabled()), 'role saved');
+    link = await url.inputValue();
+    expect(link).toMatch(new RegExp(`^${server.url}/g/[A-Za-z0-9_-]{10,}$`));
+    await owner.page.getByRole('button', { name: 'Close' }).first().click();
+  });
+
+  step('a guest in a fresh browser opens the link, picks a name and sees the board live, with no board list', async () => {
+    await guest.page.goto(link);
+    await guest.page.getByLabel('Your name').fill('Gabe');
+    await guest.page.getByRole('button', { name: 'Join as guest' }).click();
+    await guest.page.getByRole('status', { name: /Connection: Live/ }).waitFor();
+    await guest.page.getByText('Gabe · guest').waitFor();
+    expect(await guest.page.getByRole('link', { name: 'All boards' }).count()).toBe(0);
+    expect(await guest.page.getByRole('button', { name: 'Share' }).count()).toBe(0);
+    // The name is remembered on this device.
+    expect(await guest.page.evaluate(() => localStorage.getItem('inkboard-guest-name'))).toBe('Gabe');
+    // The owner sees the guest, marked as one.
+    await owner.page.getByRole('list', { name: 'People on this board' }).getByText('Gabe (guest)').waitFor({ state: 'attached' });
+  });
+
+  step('the guest draws, chats and undoes their own stroke', async () => {
+    await pickTool(guest.page, 'Pen');
+    await drawStroke(guest.page, 400, 400);
+    await waitForSummary(owner.page, (s) => kindCount(s, 'freehand stroke') === 1, 'the owner to see the guest stroke');
+    await waitUntil(() => strokes().length === 1, 'the stroke stored');
+
+    await guest.page.getByRole('button', { name: 'Chat' }).click();
+    await guest.page.getByLabel('Message', { exact: true }).fill('Hello from a guest');
+    await guest.page.getByRole('button', { name: 'Send', exact: true }).click();
+    await owner.page.getByRole('button', { name: 'Chat' }).click();
+    await owner.page.getByRole('list', { name: 'Conversation' }).getByText('Hello from a guest').waitFor();
+    await guest.page.getByRole('button', { name: 'Close chat' }).click();
+
+    await guest.page.getByRole('button', { name: 'Undo' }).click();
+    await waitForSummary(owner.page, (s) => kindCount(s, 'freehand stroke') === 0, 'the undo to reach the owner');
+    await waitUntil(() => strokes().length === 0, 'the stroke removed');
+    // The guest's ops are authored by the guest.
+    const log = await server.app.boards.storage.opsAfter(boardId, 0);
+    expect(log.length).toBeGreaterThan(0);
+    expect(log.every((o) => isGuestId(o.author.id))).toBe(true);
+  });
+
+  step('the owner turns the link off: the guest is cut off with a screen saying so', async () => {
+    await owner.page.getByRole('button', { name: 'Share' }).click();
+    await owner.page.getByLabel('Anyone with the link').uncheck();
+    await guest.page.getByText("The owner turned off this board's public link").waitFor();
+    // Opening the link again tells the guest it no longer works.
+    await guest.page.goto(link);
+    await guest.page.getByRole('heading', { name: 'This link does not work' }).waitFor();
+    expect(await guest.page.getByRole('alert').textContent()).toMatch(/turned it off/);
+  });
+});

@@ -186,7 +186,7 @@ describe('version history', () => {
           const id = ids[pick % Math.max(1, ids.length)];
           let op: Op | null;
           if (kind <= 2 || !id) op = addOp(kind === 1 ? stroke(5, dx, dx) : rect(dx, dx));
-          else if (kind <= 4) op = moveOp(id, dx, -dx);
+          else if (kind <= 4) op = moveOp(id, dx, 0 - dx); // not -dx: JSON has no -0
           else if (kind === 5) op = { type: 'update', opId: newId(), updates: [{ id, patch: { strokeColor: '#ff0000', angle: 0.5 } }] };
           else if (kind === 6) op = deleteOp(id);
           else if (kind === 7) op = pick % 5 === 0 ? { type: 'clear', opId: newId() } : deleteOp(id);

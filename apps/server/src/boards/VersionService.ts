@@ -247,14 +247,14 @@ export class VersionService {
   private async rebuild(boardId: string, seq: number, want: { json: boolean; gzip: boolean }): Promise<ReplayResult> {
     const cp = await this.store.checkpointAtOrBefore(boardId, seq);
     const from = cp?.seq ?? 0;
-    const ops = from < seq ? await this.store.opsBetween(boardId, from, seq, seq - from) : [];
-    if (ops.length !== seq - from || (ops.length && (ops[0]!.seq !== from + 1 || ops.at(-1)!.seq !== seq))) {
+    const ops = from < seq ? await this.store.opsJsonBetween(boardId, from, seq) : { count: 0, first: 0, last: 0, json: [] };
+    if (ops.count !== seq - from || (ops.count > 0 && (ops.first !== from + 1 || ops.last !== seq))) {
       const oldest = await this.store.oldestSeq(boardId);
       throw badRequest(
         `Seq ${seq} is before the retained history of this board${oldest !== undefined ? ` (every op is kept from seq ${oldest}; older history keeps one state a day: see history.list)` : ''}. Ask for a later seq.`,
       );
     }
-    const job: ReplayJob = { base: cp ? { gz: cp.data } : null, ops: ops.map((o) => o.data), firstSeq: from + 1, ...want };
+    const job: ReplayJob = { base: cp ? { gz: cp.data } : null, ops: ops.json, firstSeq: from + 1, ...want };
     return (await this.pool.run(job)) as ReplayResult;
   }
 

@@ -383,6 +383,14 @@ describe('images in the browser', () => {
     const clip = JSON.parse(await page.evaluate(() => navigator.clipboard.readText())) as { source?: string; elements: Image[] };
     expect(clip.source).toBe(boardId);
     expect(clip.elements).toMatchObject([{ type: 'image' }]);
+    // Pasted on the same board: the copy refers to the same file (nothing uploaded).
+    const before = images().length;
+    await page.mouse.move(...(await point(page, 1000, 150)));
+    await page.keyboard.press('Control+v');
+    await waitUntil(() => images().length === before + 1, 'the copy on the same board to be stored');
+    expect(new Set(images().filter((i) => i.naturalWidth === 200).map((i) => i.fileId)).size).toBe(1);
+    await page.keyboard.press('Control+z');
+    await waitUntil(() => images().length === before, 'the copy on the same board undone');
 
     const tab = await alice.context.newPage();
     tab.on('pageerror', (e) => alice.errors.push(e.message));

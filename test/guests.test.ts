@@ -359,3 +359,59 @@ describe('guests: limits and claiming', () => {
     expect((await rawCall(limited.url, 'guest.claim', undefined, { cookie: `${account.cookie}; ${g.cookie}` })).body.error?.data?.code).toBe('NOT_FOUND');
   });
 });
+
+describe('guests: the read-only embed', () => {
+  let server: TestServer;
+  let owner: SignedIn;
+  beforeAll(async () => {
+    server = await startServer();
+    owner = await signUp(server.url, unique('owner-'), PASSWORD);
+  });
+  afterAll(async () => {
+    await server.destroy();
+  });
+
+  const headersOf = async (path: string) => {
+    const res = await fetch(`${server.url}${path}`);
+    await res.text();
+    return { status: res.status, csp: res.headers.get('content-security-policy') ?? '', xfo: res.headers.get('x-frame-options') };
+  };
+
+  it('a view link embeds only on the origins the owner lists; everything else keeps framing refused', async () => {
+    const b = await boardWithLink(server.url, owner, 'viewer', 'Embedded');
+    // No origins listed: nobody may frame it.
+    expect(await headersOf(`/embed/${b.code}`)).toMatchObject({ status: 200, csp: expect.stringContaining("frame-ancestors 'none'"), xfo: 'DENY' });
+    await b.api.guest.setLink.mutate({ boardId: b.boardId, role: 'viewer', embedOrigins: ['https://school.example', 'http://localhost:8080/'] });
+    const allowed = await headersOf(`/embed/${b.code}`);
+    expect(allowed.status).toBe(200);
+    expect(allowed.csp).toMatch(/frame-ancestors https:\/\/school\.example http:\/\/localhost:8080(;|$)/);
+    expect(allowed.xfo).toBeNull();
+    // The rest of the app, and the guest page of the same link, keep 'none'.
+    for (const path of ['/', `/g/${b.code}`, '/healthz']) {
+      const h = await headersOf(path);
+      expect(h.csp).toContain("frame-ancestors 'none'");
+      expect(h.xfo).toBe('DENY');
+    }
+    // The embed's data: title and elements, without any identity.
+    const view = await httpClient(server.url).guest.embed.query({ code: b.code });
+    expect(view).toMatchObject({ title: 'Embedded', elements: [{ id: b.elementId }] });
+  });
+
+  it('an edit link, an unknown code or a link turned off does not embed', async () => {
+    const edit = await boardWithLink(server.url, owner, 'editor');
+    await edit.api.guest.setLink.mutate({ boardId: edit.boardId, role: 'editor', embedOrigins: ['https://school.example'] });
+    expect((await headersOf(`/embed/${edit.code}`)).status).toBe(404);
+    expect(await outcome(() => httpClient(server.url).guest.embed.query({ code: edit.code }))).toMatchObject({ ok: false, code: 'NOT_FOUND' });
+    expect((await headersOf('/embed/abcdefghijklmnopqrst')).status).toBe(404);
+    const view = await boardWithLink(server.url, owner, 'viewer');
+    await view.api.guest.disable.mutate({ boardId: view.boardId });
+    expect((await headersOf(`/embed/${view.code}`)).status).toBe(404);
+  });
+
+  it('embed origins must be origins', async () => {
+    const b = await boardWithLink(server.url, owner, 'viewer');
+    for (const bad of ['*', 'https://x.example/page', "'self'", 'javascript:alert(1)', 'https://a.example; script-src *']) {
+      expect(await outcome(() => b.api.guest.setLink.mutate({ boardId: b.boardId, role: 'viewer', embedOrigins: [bad] }))).toMatchObject({ ok: false, code: 'BAD_REQUEST' });
+    }
+  });
+});

@@ -23,6 +23,7 @@ import { trpcPlugin } from './plugins/trpc.js';
 import { SocketContexts } from './plugins/lane.js';
 import { exportRoutes } from './routes/export.js';
 import { fileRoutes } from './routes/files.js';
+import { embedRoutes } from './routes/embed.js';
 import { renderPlugin } from './render/plugin.js';
 import { createRateLimiters } from './auth/TokenBucket.js';
 import { Metrics, metricsPlugin } from './plugins/metrics.js';
@@ -162,12 +163,15 @@ export async function buildApp(config: Config, options: { logStream?: NodeJS.Wri
   const webDist = config.webDist ?? DEFAULT_WEB_DIST;
   if (existsSync(resolve(webDist, 'index.html'))) {
     await app.register(fastifyStatic, { root: webDist, wildcard: false });
+    // The read-only embed of a view link, framable only by the origins its owner listed (issue 18).
+    await app.register(embedRoutes, { guests, webDist });
     // Client-side routes (e.g. /b/:id) get the app shell.
     app.setNotFoundHandler((req, reply) => {
       if (req.method === 'GET' && !req.url.startsWith('/trpc') && !req.url.startsWith('/api')) return reply.sendFile('index.html');
       return reply.code(404).send({ error: 'Not Found', message: `No route ${req.method} ${req.url}` });
     });
   } else {
+    await app.register(embedRoutes, { guests, webDist });
     app.get('/', async (_req, reply) =>
       reply.type('text/plain').send(`Inkboard server is running, but the web app is not built (${webDist}). Run: npm run build`),
     );

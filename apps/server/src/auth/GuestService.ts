@@ -152,6 +152,16 @@ export class GuestService {
     return { id: g.id, boardId: g.boardId, name: g.name, color: g.color, role: g.role, allowChat: g.allowChat, tokenHash: g.tokenHash };
   }
 
+  /**
+   * The board a read-only public link shows in an embed, and the origins that may frame it.
+   * NOT_FOUND for an unknown code or an edit link (only view links embed).
+   */
+  async embed(code: string): Promise<{ boardId: string; embedOrigins: string[] }> {
+    const link = await this.store.linkByCodeHash(sha256(code));
+    if (!link || link.role !== 'viewer') throw new TRPCError({ code: 'NOT_FOUND', message: 'This embed does not work: the owner turned its public link off, changed it, or made it an edit link (only view links can be embedded).' });
+    return { boardId: link.boardId, embedOrigins: link.embedOrigins };
+  }
+
   /** Whether guests of the board may use chat (false when the link is off). */
   async chatAllowed(boardId: string): Promise<boolean> {
     return (await this.store.link(boardId))?.allowChat ?? false;

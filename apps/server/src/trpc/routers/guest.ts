@@ -1,7 +1,7 @@
 import { boardRefInput, GUEST_COOKIE, guestCodeInput, guestJoinInput, guestRefInput, setPublicLinkInput } from '@inkboard/protocol';
 import { TRPCError } from '@trpc/server';
 import type { Context } from '../context.js';
-import { authedProcedure, boardProcedure, publicProcedure, router } from '../trpc.js';
+import { authedProcedure, boardProcedure, publicProcedure, router, takeRate } from '../trpc.js';
 
 /** Tells everyone on the board that its members or guests changed (share dialogs reload their lists). */
 function membersChanged(ctx: Context, boardId: string): void {
@@ -70,6 +70,21 @@ export const guestRouter = router({
     membersChanged(ctx, guest.boardId);
     const answer = { guest: { id: guest.id, name: guest.name, color: guest.color }, boardId: guest.boardId, role: guest.role, allowChat: guest.allowChat };
     return input.returnToken ? { ...answer, token } : answer;
+  }),
+
+  /**
+   * A read-only view of the board of a view link, for the embed page (`/embed/<code>`): its title
+   * and elements, no identity and no cookie (an iframe on another site gets none). Limited per
+   * address like version history calls, and charged as snapshot bytes.
+   */
+  embed: publicProcedure.input(guestCodeInput).query(async ({ ctx, input }) => {
+    takeRate(ctx, 'history');
+    const { boardId } = await ctx.app.guests.embed(input.code);
+    const board = await ctx.app.service.requireBoard(boardId);
+    const snapshot = await ctx.app.service.snapshot(boardId);
+    const wait = ctx.app.limits.snapshotBytes.spend(ctx.address, board.elementBytes);
+    if (wait > 0) throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: `Too many board views from this address; retry in ${Math.ceil(wait)} s.` });
+    return { title: board.title, seq: snapshot.seq, elements: snapshot.elements };
   }),
 
   /** The caller's guest identity (from the cookie or token), or null: a guest page skips the name prompt when it is still in. */

@@ -3,6 +3,7 @@ export type Route =
   | { name: 'board'; boardId: string }
   | { name: 'join'; code: string }
   | { name: 'guest'; code: string }
+  | { name: 'embed'; code: string }
   | { name: 'notFound'; path: string };
 
 /** The route a path names. */
@@ -15,6 +16,8 @@ export function parseRoute(path: string): Route {
   // A public link (issue 18): opened as a guest, no account needed.
   const guest = path.match(/^\/g\/([A-Za-z0-9_-]{10,100})\/?$/);
   if (guest) return { name: 'guest', code: guest[1]! };
+  const embed = path.match(/^\/embed\/([A-Za-z0-9_-]{10,100})\/?$/);
+  if (embed) return { name: 'embed', code: embed[1]! };
   return { name: 'notFound', path };
 }
 

@@ -32,10 +32,10 @@ export class PublicLink {
     });
   }
 
-  /** Turns the link on, or changes its role or chat. */
-  async set(role: Role, allowChat: boolean): Promise<void> {
+  /** Turns the link on, or changes its role, chat or embed origins. */
+  async set(role: Role, allowChat: boolean, embedOrigins?: string[]): Promise<void> {
     await this.run(async () => {
-      const made = await this.api.guest.setLink.mutate({ boardId: this.boardId, role, allowChat });
+      const made = await this.api.guest.setLink.mutate({ boardId: this.boardId, role, allowChat, ...(embedOrigins ? { embedOrigins } : {}) });
       if ('code' in made) this.remember(made.code);
       this.link = made;
     });

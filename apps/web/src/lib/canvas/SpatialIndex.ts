@@ -73,6 +73,11 @@ export class SpatialIndex {
     return this.entries.get(id)?.box;
   }
 
+  /** Whether `box` spans more cells than there are buckets: a query would look at everything. */
+  isBroad(box: Box): boolean {
+    return (cell(box.maxX) - cell(box.minX) + 1) * (cell(box.maxY) - cell(box.minY) + 1) > this.buckets.size;
+  }
+
   /** Ids whose boxes intersect `box` (each once, in no particular order). */
   query(box: Box): string[] {
     const out: string[] = [];
@@ -87,7 +92,7 @@ export class SpatialIndex {
     const x1 = cell(box.maxX);
     const y0 = cell(box.minY);
     const y1 = cell(box.maxY);
-    if ((x1 - x0 + 1) * (y1 - y0 + 1) > this.buckets.size) {
+    if (this.isBroad(box)) {
       // A box wider than the board: looking at every bucket is cheaper than at every cell.
       for (const bucket of this.buckets.values()) for (const id of bucket) take(id);
     } else {

@@ -299,15 +299,30 @@ export class StaticTiles {
     const pad = 2 / tile.level;
     const minSize = (0.5 * this.dpr) / tile.level;
     const area = { minX: tile.box.minX - pad, minY: tile.box.minY - pad, maxX: tile.box.maxX + pad, maxY: tile.box.maxY + pad };
-    const found: Element[] = [];
+    const { elements } = this.content;
+    const keep = (el: Element) => {
+      if (!this.isStatic(el)) return false;
+      const b = boundsOf(el);
+      return b.maxX - b.minX >= minSize || b.maxY - b.minY >= minSize || (el.type === 'text' && !!el.containerId);
+    };
+    if (this.index.isBroad(area)) {
+      // A tile over most of the board (zoomed far out): one pass in paint order, nothing to sort.
+      const found: Element[] = [];
+      for (const { id } of elements) {
+        const b = this.index.boxOf(id);
+        const el = byId.get(id)!;
+        if (b && intersects(b, area) && keep(el)) found.push(el);
+      }
+      return found;
+    }
+    const at: number[] = [];
     for (const id of this.index.query(area)) {
       const el = byId.get(id);
-      if (!el || !this.isStatic(el)) continue;
-      const b = boundsOf(el);
-      if (b.maxX - b.minX < minSize && b.maxY - b.minY < minSize && !(el.type === 'text' && el.containerId)) continue;
-      found.push(el);
+      if (el && keep(el)) at.push(order.get(id)!);
     }
-    return found.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+    // Paint order: positions sorted as numbers (a typed sort), not elements by looked-up keys.
+    // (`byId` holds the version already drawn when the server echoed an equal copy: its paths are cached.)
+    return Array.from(Int32Array.from(at).sort(), (i) => byId.get(elements[i]!.id)!);
   }
 
   private readonly lookup: Lookup = (id) => this.content.byId.get(id);
@@ -414,6 +429,9 @@ export class StaticTiles {
       // The last level that covered the screen stands in while this one is drawn.
       const stand = this.sharp ?? this.level;
       this.previous = stand === level ? null : stand;
+      // The new level's tiles are drawn from what the board is now: nothing to draw over them.
+      this.pending.clear();
+      this.pendingBitmap = null;
       this.level = level;
     }
     const scale = k / level;

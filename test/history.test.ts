@@ -135,6 +135,25 @@ describe('version history', () => {
     expect(await alice.trpc.history.elementInfo.query({ boardId, elementId: 'nope' })).toEqual({});
   });
 
+  it('a restore is charged like a push of its ops (size rates): a second huge one at once is refused, nothing applied', async () => {
+    const owner = open('hist-big-owner');
+    const boardId = await newBoard(owner);
+    grantAccess(server.url, boardId, 'hist-big-restorer', 'editor');
+    const restorer = open('hist-big-restorer');
+    const who = { id: 'u-hist-big-owner', name: 'hist-big-owner' };
+    // 24 strokes of 5,000 points (120,000 points, over the points burst of 100,000), written past the rates.
+    for (let i = 0; i < 4; i++) await server.app.boards.service.push(boardId, who, [addOp(...Array.from({ length: 6 }, () => stroke(5_000)))]);
+    await server.app.boards.service.push(boardId, who, [{ type: 'clear', opId: newId() }]);
+    const first = await restorer.trpc.history.restore.mutate({ boardId, seq: 4, opId: newId() });
+    expect(first.acks.length).toBeGreaterThan(0);
+    await server.app.boards.service.push(boardId, who, [{ type: 'clear', opId: newId() }]);
+    const seq = (await restorer.trpc.board.byId.query({ boardId })).seq;
+    const err = await restorer.trpc.history.restore.mutate({ boardId, seq: 4, opId: newId() }).catch((e: unknown) => e as Error);
+    expect(code(err)).toBe('TOO_MANY_REQUESTS');
+    expect((err as Error).message).toMatch(/Too many points/);
+    expect((await restorer.trpc.board.byId.query({ boardId })).seq).toBe(seq);
+  });
+
   it('viewers list and read but cannot restore or name; non-members get nothing', async () => {
     const alice = open('hist-alice');
     const boardId = await newBoard(alice);

@@ -289,18 +289,33 @@ export class VersionService {
   /**
    * Restores the board (or the elements `ids`) to its state at `seq`: the ops of `restoreOps`
    * against the board now, pushed as the caller through the normal push path (atomic, durable, live
-   * for everyone, acknowledged with seqs). The ops' ids are `opId`, `opId-1`, ... so a retried restore
-   * is not applied twice.
+   * for everyone, acknowledged with seqs). `charge` is told the ops before they are pushed (the
+   * caller's size rates, as for a push) and may throw to refuse them. The ops' ids are `opId`,
+   * `opId-1`, ... so a retried restore is not applied twice. When an edit committed in between makes
+   * the push refuse (an element added back meanwhile), it is computed again once.
    */
-  async restore(boardId: string, author: Pick<User, 'id' | 'name'>, seq: number, opId: string, ids?: readonly string[]): Promise<{ ops: Op[]; acks: PushAck[] }> {
-    const target = await this.stateAt(boardId, seq);
-    const current = (await this.service.fresh(boardId)).elements;
-    let n = 0;
-    const newOpId = () => (n++ === 0 ? opId : `${opId.slice(0, 56)}-${n - 1}`);
-    const ops = restoreOps(current, elementMap(target.elements), { ...(ids ? { ids } : {}), newOpId });
-    if (!ops.length) return { ops, acks: [] };
-    const acks = await this.service.push(boardId, author, ops);
-    return { ops, acks };
+  async restore(
+    boardId: string,
+    author: Pick<User, 'id' | 'name'>,
+    seq: number,
+    opId: string,
+    ids?: readonly string[],
+    charge: (ops: readonly Op[]) => void = () => {},
+  ): Promise<{ ops: Op[]; acks: PushAck[] }> {
+    const target = elementMap((await this.stateAt(boardId, seq)).elements);
+    for (let attempt = 0; ; attempt++) {
+      const current = (await this.service.fresh(boardId)).elements;
+      let n = 0;
+      const newOpId = () => (n++ === 0 ? opId : `${opId.slice(0, 56)}-${n - 1}`);
+      const ops = restoreOps(current, target, { ...(ids ? { ids } : {}), newOpId });
+      if (!ops.length) return { ops, acks: [] };
+      if (attempt === 0) charge(ops);
+      try {
+        return { ops, acks: await this.service.push(boardId, author, ops) };
+      } catch (err) {
+        if (attempt > 0 || !(err instanceof TRPCError) || err.code !== 'BAD_REQUEST' || !/already exists/.test(err.message)) throw err;
+      }
+    }
   }
 
   // Checkpoints

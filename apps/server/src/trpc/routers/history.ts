@@ -8,7 +8,9 @@ import {
   historyStateAtInput,
   historyUnnameInput,
 } from '@inkboard/protocol';
+import { rawPushChanges, rawPushPoints } from '../../boards/budgets.js';
 import { publicUser } from '../../boards/ephemeral.js';
+import { chargeSize } from '../sizeRates.js';
 import type { Context } from '../context.js';
 import { boardProcedure, rateLimited, router } from '../trpc.js';
 
@@ -67,7 +69,15 @@ export const historyRouter = router({
   restore: boardProcedure('editor')
     .input(historyRestoreInput)
     .use(rateLimited('history'))
-    .mutation(({ ctx, input }) => ctx.app.versions.restore(input.boardId, publicUser(ctx.user), input.seq, input.opId, input.ids)),
+    .mutation(({ ctx, input }) =>
+      // Charged like a push of the same ops (points, elements, bytes), before anything is applied.
+      ctx.app.versions.restore(input.boardId, publicUser(ctx.user), input.seq, input.opId, input.ids, (ops) => {
+        const raw = { ops };
+        chargeSize(ctx, 'points', rawPushPoints(raw));
+        chargeSize(ctx, 'elementChanges', rawPushChanges(raw));
+        chargeSize(ctx, 'bytes', ctx.app.service.pushBytes(ops));
+      }),
+    ),
 });
 
 /** A state costs what a snapshot of it would: charged to the caller's snapshot bytes (TOO_MANY_REQUESTS past them). */

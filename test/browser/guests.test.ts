@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isGuestId } from '@inkboard/protocol';
@@ -106,5 +108,47 @@ describe('guests in the browser', () => {
     await guest.page.goto(link);
     await guest.page.getByRole('heading', { name: 'This link does not work' }).waitFor();
     expect(await guest.page.getByRole('alert').textContent()).toMatch(/turned it off/);
+  });
+
+  /** A page on another origin (http://localhost:<port>) that frames `src`. */
+  async function framer(src: string): Promise<{ origin: string; server: Server }> {
+    const page = `<!doctype html><title>framer</title><iframe src="${src}" width="600" height="400" title="embedded board"></iframe>`;
+    const srv = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(page));
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    return { origin: `http://localhost:${(srv.address() as AddressInfo).port}`, server: srv };
+  }
+
+  step('a view link embeds on a site the owner lists, and is refused framing on any other', async () => {
+    // The dialog is still open from the step before: turn the link on again, as a view link.
+    await owner.page.getByLabel('Anyone with the link').check();
+    await owner.page.getByLabel('Public link URL').waitFor();
+    const viewLink = await owner.page.getByLabel('Public link URL').inputValue();
+    const embedUrl = viewLink.replace('/g/', '/embed/');
+    const allowed = await framer(embedUrl);
+    const other = await framer(embedUrl);
+    try {
+      const field = owner.page.getByLabel('Sites that may embed the board');
+      await field.fill(allowed.origin);
+      await field.press('Enter');
+      await field.blur();
+      await waitUntil(async () => (await owner.page.getByText('Embed with').count()) > 0, 'the embed origin saved');
+
+      const viewer = await newPerson(browser, 'reader');
+      try {
+        await viewer.page.goto(`${allowed.origin}/`);
+        await viewer.page.frameLocator('iframe').getByRole('img', { name: /elements?$/ }).waitFor();
+        expect(await viewer.page.frameLocator('iframe').getByRole('img').getAttribute('alt')).toMatch(/^Untitled board|: \d+ element/);
+
+        await viewer.page.goto(`${other.origin}/`);
+        // Chromium replaces a frame whose policy refuses the parent with an error page.
+        await waitUntil(() => viewer.page.frames().some((f) => f !== viewer.page.mainFrame() && f.url().startsWith('chrome-error://')), 'the frame refused');
+        expect(await viewer.page.frameLocator('iframe').getByRole('img').count()).toBe(0);
+      } finally {
+        await viewer.context.close();
+      }
+    } finally {
+      allowed.server.close();
+      other.server.close();
+    }
   });
 });

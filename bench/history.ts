@@ -173,6 +173,14 @@ async function main(): Promise<void> {
       // Stay within the per-person history rate (20 a second).
       await new Promise((r) => setTimeout(r, 120));
     }
+    // Who did this: an element still on the board (found near the newest ops) and an unknown id (both
+    // scans run over the whole window of 50,000 ops: the worst case; on SQLite on the event loop).
+    const infoFound: number[] = [];
+    const infoMissing: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      infoFound.push(await timed(() => app.versions.elementInfo(boardId, live[Math.floor(random() * live.length)]!)));
+      infoMissing.push(await timed(() => app.versions.elementInfo(boardId, `missing${i}`)));
+    }
     const store = (app.versions as unknown as { store: { sizes(b: string): Promise<{ historyOps: number; historyOpBytes: number; checkpoints: number; checkpointBytes: number }> } }).store;
     const sizes = await store.sizes(boardId);
     let disk = '';
@@ -196,6 +204,7 @@ async function main(): Promise<void> {
     console.log(`history.list 30 before a seq: median ${ms(median(deep))}, p95 ${ms(p95(deep))}`);
     console.log(`history.stateAt (uncached):   median ${ms(median(state))}, p95 ${ms(p95(state))}`);
     console.log(`  in the service (no HTTP/tRPC): list median ${ms(median(listDirect))}, stateAt median ${ms(median(stateDirect))}`);
+    console.log(`history.elementInfo in the service: an element on the board median ${ms(median(infoFound))}, an unknown id median ${ms(median(infoMissing))}`);
     console.log(
       `history ops: ${sizes.historyOps} (${(sizes.historyOpBytes / Math.max(1, sizes.historyOps)).toFixed(0)} bytes each as stored); checkpoints: ${sizes.checkpoints} (${(sizes.checkpointBytes / Math.max(1, sizes.checkpoints) / 1024).toFixed(1)} KiB each); ${disk}`,
     );

@@ -79,6 +79,9 @@ function workerOptions(nice: number): { filename: string; execArgv: string[]; wo
   return { filename, execArgv: ['--import', tsx], workerData: { protocol: existsSync(fileURLToPath(protocolSource)) ? protocolSource.href : '@inkboard/protocol', nice } };
 }
 
+/** Seqs `elementInfo` searches at a time (a few ms of a SQLite query on the event loop). */
+const INFO_WINDOW = 5_000;
+
 const badRequest = (message: string) => new TRPCError({ code: 'BAD_REQUEST', message });
 
 interface ParsedOp {
@@ -260,26 +263,29 @@ export class VersionService {
 
   // Who did this
 
+  /**
+   * Who created the element (its oldest add) and who last changed it, within the last
+   * `infoScanOps` ops: the database finds the ops whose JSON holds the id (then each is checked: the id
+   * may be another element's binding or group), in windows of 5,000 seqs newest first, yielding to
+   * the event loop between them (a SQLite query runs on it).
+   */
   async elementInfo(boardId: string, elementId: string): Promise<ElementInfo> {
     const board = await this.service.requireBoard(boardId);
-    const after = Math.max(0, board.seq - this.settings.infoScanOps);
+    const bottom = Math.max(0, board.seq - this.settings.infoScanOps);
     const touches = (op: Op): boolean =>
       op.type === 'add' ? op.elements.some((e) => e.id === elementId) : op.type === 'update' ? op.updates.some((u) => u.id === elementId) : op.type === 'delete' ? op.ids.includes(elementId) : false;
     const ref = (row: HistoryOpRow) => ({ id: row.authorId, name: row.authorName, at: row.createdAt, seq: row.seq });
     const info: ElementInfo = {};
-    // The id's JSON string matched in the database, then checked (it may be another element's binding or group).
-    for (const row of await this.store.opsMentioning(boardId, elementId, after, 50, false)) {
-      if (touches(JSON.parse(row.data) as Op)) {
-        info.changedBy = ref(row);
-        break;
+    for (let upTo = board.seq; upTo > bottom; upTo -= INFO_WINDOW) {
+      const after = Math.max(bottom, upTo - INFO_WINDOW);
+      for (const row of await this.store.opsMentioning(boardId, elementId, after, upTo, INFO_WINDOW)) {
+        const op = JSON.parse(row.data) as Op;
+        if (!touches(op)) continue;
+        info.changedBy ??= ref(row);
+        // Newest first: the last add seen is the oldest (an undo or a restore adds it again with its id).
+        if (op.type === 'add') info.createdBy = ref(row);
       }
-    }
-    for (const row of await this.store.opsMentioning(boardId, elementId, after, 50, true)) {
-      const op = JSON.parse(row.data) as Op;
-      if (op.type === 'add' && op.elements.some((e) => e.id === elementId)) {
-        info.createdBy = ref(row);
-        break;
-      }
+      await new Promise((resolve) => setImmediate(resolve));
     }
     return info;
   }

@@ -46,8 +46,8 @@ export interface HistoryStore {
   oldestSeq(boardId: string): Promise<number | undefined>;
   /** Time of the op at `seq`, when it is still kept. */
   opTime(boardId: string, seq: number): Promise<number | undefined>;
-  /** Newest ops (seq > `after`, newest first, at most `limit`) whose JSON mentions `elementId`; oldest first with `oldest`. */
-  opsMentioning(boardId: string, elementId: string, after: number, limit: number, oldest: boolean): Promise<HistoryOpRow[]>;
+  /** Ops with after < seq <= upTo whose JSON mentions `elementId`, newest first, at most `limit`. */
+  opsMentioning(boardId: string, elementId: string, after: number, upTo: number, limit: number): Promise<HistoryOpRow[]>;
 
   /** The checkpoint with the greatest seq <= `seq`. */
   checkpointAtOrBefore(boardId: string, seq: number): Promise<CheckpointRow | undefined>;
@@ -107,8 +107,8 @@ export class SqliteHistoryStore implements HistoryStore {
       logAsc: both('ops', 'seq > @after and seq <= @upTo', 'asc'),
       histDesc: both('history_ops', 'seq < @before', 'desc'),
       logDesc: both('ops', 'seq < @before', 'desc'),
-      histMention: (order: string) => both('history_ops', 'seq > @after and instr(data, @needle) > 0', order),
-      logMention: (order: string) => both('ops', 'seq > @after and instr(data, @needle) > 0', order),
+      histMention: both('history_ops', 'seq > @after and seq <= @upTo and instr(data, @needle) > 0', 'desc'),
+      logMention: both('ops', 'seq > @after and seq <= @upTo and instr(data, @needle) > 0', 'desc'),
       hasHistory: db.prepare('select 1 as one from history_ops where board_id = ? limit 1'),
       oldest: db.prepare('select min(s) as seq from (select min(seq) as s from history_ops where board_id = ? union all select min(seq) as s from ops where board_id = ?)'),
       opTime: db.prepare('select created_at as t from history_ops where board_id = ? and seq = ? union all select created_at as t from ops where board_id = ? and seq = ?'),
@@ -164,10 +164,9 @@ export class SqliteHistoryStore implements HistoryStore {
     return (this.s.opTime.get(boardId, seq, boardId, seq) as { t: number } | undefined)?.t;
   }
 
-  async opsMentioning(boardId: string, elementId: string, after: number, limit: number, oldest: boolean): Promise<HistoryOpRow[]> {
-    const order = oldest ? 'asc' : 'desc';
-    const args = { boardId, after, limit, needle: `"${elementId}"` };
-    return merge(this.s.histMention(order).all(args) as HistoryOpRow[], this.s.logMention(order).all(args) as HistoryOpRow[], limit, !oldest);
+  async opsMentioning(boardId: string, elementId: string, after: number, upTo: number, limit: number): Promise<HistoryOpRow[]> {
+    const args = { boardId, after, upTo, limit, needle: `"${elementId}"` };
+    return merge(this.s.histMention.all(args) as HistoryOpRow[], this.s.logMention.all(args) as HistoryOpRow[], limit, true);
   }
 
   async checkpointAtOrBefore(boardId: string, seq: number): Promise<CheckpointRow | undefined> {
@@ -289,11 +288,11 @@ export class PgHistoryStore implements HistoryStore {
     return row ? Number(row.t) : undefined;
   }
 
-  async opsMentioning(boardId: string, elementId: string, after: number, limit: number, oldest: boolean): Promise<HistoryOpRow[]> {
-    const order = oldest ? 'asc' : 'desc';
-    const q = (table: string) => this.rows<HistoryOpRow>(`select ${OP_COLUMNS} from ${table} where board_id = $1 and seq > $2 and strpos(data, $3) > 0 order by seq ${order} limit $4`, [boardId, after, `"${elementId}"`, limit]);
+  async opsMentioning(boardId: string, elementId: string, after: number, upTo: number, limit: number): Promise<HistoryOpRow[]> {
+    const q = (table: string) =>
+      this.rows<HistoryOpRow>(`select ${OP_COLUMNS} from ${table} where board_id = $1 and seq > $2 and seq <= $3 and strpos(data, $4) > 0 order by seq desc limit $5`, [boardId, after, upTo, `"${elementId}"`, limit]);
     const [a, b] = await Promise.all([q('history_ops'), q('ops')]);
-    return merge(num(a), num(b), limit, !oldest);
+    return merge(num(a), num(b), limit, true);
   }
 
   async checkpointAtOrBefore(boardId: string, seq: number): Promise<CheckpointRow | undefined> {

@@ -6,6 +6,7 @@ import { addOp, rect } from './helpers/elements.js';
 import { httpClient, outcome, rawCall, signUp, sleep, until, watch, wsClient, type SignedIn, type Watch, type WsClient } from './helpers/auth.js';
 import { startServer, type TestServer } from './helpers/server.js';
 import { CliUser } from './helpers/cli.js';
+import { download, solid, upload } from './helpers/images.js';
 
 // Guests (issue 18): people who open a board's public link, with no account. They are their own
 // principal: one board, the link's current role, never an account procedure; cut off at once when
@@ -211,6 +212,18 @@ describe('guests: access', () => {
     expect(vRefusals[0]).toBe('FORBIDDEN');
   });
 
+  it('a guest socket is signed in for the socket guard: it stays open past the handshake budget', async () => {
+    const g = ws(server.url, { cookie: viewGuest.cookie, allOverWebSocket: true });
+    const w = watch(g, view.boardId);
+    await until(() => w.frames.length >= 1, 'subscribed');
+    // Over 8 KiB of calls (the budget of a socket that has not signed in: 4401 past it), unlimited ones.
+    for (let i = 0; i < 15; i++) await Promise.all(Array.from({ length: 10 }, () => g.trpc.board.byId.query({ boardId: view.boardId })));
+    await sleep(200);
+    expect(await g.trpc.board.cursor.mutate({ boardId: view.boardId, x: 1, y: 1 })).toBeNull();
+    expect(g.sockets.every((s) => s.closeCode === null)).toBe(true);
+    expect(w.error).toBeNull();
+  });
+
   it('a forged or modified guest cookie is nobody', async () => {
     const value = editGuest.cookie.split('=')[1]!;
     const flipped = value.slice(0, -1) + (value.endsWith('A') ? 'B' : 'A');
@@ -241,6 +254,21 @@ describe('guests: access', () => {
     cleanups.push(() => proc.interrupt().catch(() => undefined));
     await proc.waitForLine(new RegExp(`^Watching ${view.boardId}: \\d+ elements at seq \\d+`), { timeoutMs: 20_000 });
     expect((await view.api.guest.list.query({ boardId: view.boardId })).map((g) => g.name)).toContain('Termi');
+  });
+
+  it('the HTTP routes take guests like members: export and images on their board only', async () => {
+    const secret = (g: Guest) => g.cookie.split('=')[1]!;
+    const svg = await fetch(`${server.url}/api/boards/${edit.boardId}/export.svg`, { headers: { cookie: editGuest.cookie } });
+    expect(svg.status).toBe(200);
+    expect(await svg.text()).toContain('<svg');
+    expect((await fetch(`${server.url}/api/boards/${otherBoard}/export.svg`, { headers: { cookie: editGuest.cookie } })).status).toBe(403);
+    const png = await solid(32, 24).png().toBuffer();
+    const up = await upload(server.url, secret(editGuest), edit.boardId, png);
+    expect(up.status).toBe(201);
+    expect((await download(server.url, secret(editGuest), edit.boardId, up.json.fileId!)).status).toBe(200);
+    // A view guest downloads the board's images but cannot upload; nobody reaches another board's.
+    expect((await upload(server.url, secret(viewGuest), view.boardId, png)).status).toBe(403);
+    expect((await download(server.url, secret(viewGuest), edit.boardId, up.json.fileId!)).status).toBe(404); // as for a non-member
   });
 
   it('a signed-in person cannot join as a guest (an account always wins)', async () => {

@@ -103,6 +103,8 @@ export async function buildApp(config: Config, options: { logStream?: NodeJS.Wri
     hashing: { concurrency: config.hashConcurrency, maxWaiting: config.hashQueue },
     signUps: { perAddressPerMinute: config.signUpsPerAddressPerMinute, perMinute: config.signUpsPerMinute },
   });
+  // Exports and image files take guests too (their access is checked like members', issue 18).
+  auth.guestByToken = (secret) => guests.byToken(secret);
   const connections = new ConnectionRegistry();
   metrics = new Metrics({
     connections: () => app.websocketServer?.clients.size ?? 0,

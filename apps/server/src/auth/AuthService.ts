@@ -48,6 +48,8 @@ export class AuthService {
   /** Every scrypt of the server goes through it: a bounded queue, sign-ins first. */
   readonly hasher: PasswordHasher;
   private readonly signUpsPerAddress: TokenBuckets;
+  /** Finds a guest by its secret (set by buildApp from GuestService, issue 18); the HTTP routes take guests through `identify`. */
+  guestByToken: ((secret: string) => Promise<{ id: string; name: string; color: string } | null>) | null = null;
   private readonly signUpsTotal: TokenBuckets;
 
   constructor(

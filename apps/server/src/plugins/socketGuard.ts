@@ -198,7 +198,9 @@ export class SocketGuard {
   }
 
   private checkSignedIn(ws: WebSocket, state: SocketState): boolean {
-    if (this.contextOf(ws)?.user) state.signedIn = true;
+    // A guest (public link, issue 18) has signed in as far as this guard is concerned.
+    const ctx = this.contextOf(ws);
+    if (ctx?.user || ctx?.guest) state.signedIn = true;
     return state.signedIn;
   }
 

@@ -91,17 +91,25 @@ function isWebSocket(res: unknown): res is WebSocket {
 /**
  * Finds the caller: an API token (Authorization header or the WebSocket's connection params) or the
  * session cookie. Never throws: an unknown credential gives `user: null`, and procedures refuse.
+ * The HTTP routes (exports, image files, body budgets) also take a guest (issue 18) as a user with the
+ * guest's id, whose access `AccessService` checks like a member's; tRPC calls pass `guests: false`
+ * and hold a guest apart (`Context.guest`), so that account procedures never see one.
  */
 export async function identify(
   auth: AuthService,
   headers: { authorization?: string | string[]; cookie?: string },
   params: Record<string, unknown> = {},
+  options: { guests?: boolean } = {},
 ): Promise<{ user: User & { username: string }; credential: Credential; sessionId: string | null } | null> {
   const fromParams = connectionParamsSchema.safeParse(params);
   const token = bearer(headers.authorization) ?? (fromParams.success ? (fromParams.data.token ?? null) : null);
   const sessionId = fastifyCookie.parse(headers.cookie ?? '')[SESSION_COOKIE] ?? null;
-  const found = token ? await auth.userByToken(token) : sessionId ? await auth.userBySession(sessionId) : null;
-  return found ? { ...found, sessionId: token ? null : sessionId } : null;
+  const found = token && !token.startsWith(GUEST_TOKEN_PREFIX) ? await auth.userByToken(token) : sessionId ? await auth.userBySession(sessionId) : null;
+  if (found) return { ...found, sessionId: token ? null : sessionId };
+  if (options.guests === false || !auth.guestByToken) return null;
+  const secret = guestSecret(headers, params);
+  const guest = secret ? await auth.guestByToken(secret) : null;
+  return guest ? { user: { id: guest.id, username: '', name: guest.name, color: guest.color }, credential: { kind: 'guest', guestId: guest.id }, sessionId: null } : null;
 }
 
 /**
@@ -118,7 +126,7 @@ export function guestSecret(headers: { authorization?: string | string[]; cookie
 export function createContextFactory(inner: InnerContext) {
   return async ({ req, res, info }: CreateFastifyContextOptions): Promise<Context> => {
     const params = (info.connectionParams ?? {}) as Record<string, unknown>;
-    const found = await identify(inner.auth, req.headers, params);
+    const found = await identify(inner.auth, req.headers, params, { guests: false });
     // A guest only when nobody is signed in: an account always wins over a guest cookie.
     const secret = found ? null : guestSecret(req.headers, params);
     const guest = secret ? await inner.guests.byToken(secret) : null;

@@ -9,6 +9,10 @@
  *        [--warmup 3] [--measure 10] [--drain 2] [--quiet-wait 10] [--join-trials 5] [--no-join]
  *        [--no-skip] [--tick-ms MS] [--db-dir DIR] [--server-prof] [--server-log] [--server-node-args=ARGS]
  *        [--join-only] [--processes 0,1,2,3] [--pg-url URL] [--redis-server PATH] [--server-nice N]
+ *        [--guests]
+ *
+ * --guests (issue 18): every client is a guest of the board's public link (no account), as a class
+ * opening a teacher's link would be; the same workload and figures as members.
  *
  * --server-nice N runs every server (Inkboard and the socket.io relay alike) under `nice -n N`;
  * default -10 as root, so the load generator, which stands in for clients on other machines, does
@@ -76,10 +80,10 @@ function parseArgs(argv: string[]) {
   }
   const quick = flags.has('quick');
   const num = (k: string, d: number) => (flags.has(k) ? Number(flags.get(k)) : d);
-  const known = ['quick', 'n', 'reps', 'server', 'systems', 'workers', 'warmup', 'measure', 'drain', 'no-join', 'no-skip', 'server-prof', 'join-trials', 'tick-ms', 'quiet-wait', 'server-node-args', 'server-log', 'db-dir', 'join-only', 'processes', 'pg-url', 'redis-server', 'server-nice', 'board-size', 'pin', 'help'];
+  const known = ['quick', 'n', 'reps', 'server', 'systems', 'workers', 'warmup', 'measure', 'drain', 'no-join', 'no-skip', 'server-prof', 'join-trials', 'tick-ms', 'quiet-wait', 'server-node-args', 'server-log', 'db-dir', 'join-only', 'processes', 'pg-url', 'redis-server', 'server-nice', 'board-size', 'pin', 'guests', 'help'];
   for (const k of flags.keys()) if (!known.includes(k)) throw new Error(`Unknown option --${k}`);
   if (flags.has('help')) {
-    console.log('node --import tsx bench/classroom.ts [--quick] [--n 10,25,50,100,200,300,400] [--reps 3] [--server PATH] [--systems inkboard,socketio] [--workers 2] [--warmup S] [--measure S] [--drain S] [--quiet-wait S] [--join-trials 5] [--tick-ms MS] [--no-join] [--no-skip] [--server-prof] [--processes 0,1,2,3 (0 = one process on SQLite; K >= 1 = K processes on PostgreSQL + Redis)] [--pg-url postgres://postgres@127.0.0.1:5432/postgres] [--redis-server redis-server] [--server-nice N (nice -n of the servers; default -10 as root, else 0)] [--board-size S (the school workload: boards of S clients, one drawer each)] [--pin (server on CPU 0, load generator on the others)]');
+    console.log('node --import tsx bench/classroom.ts [--quick] [--n 10,25,50,100,200,300,400] [--reps 3] [--server PATH] [--systems inkboard,socketio] [--workers 2] [--warmup S] [--measure S] [--drain S] [--quiet-wait S] [--join-trials 5] [--tick-ms MS] [--no-join] [--no-skip] [--server-prof] [--processes 0,1,2,3 (0 = one process on SQLite; K >= 1 = K processes on PostgreSQL + Redis)] [--pg-url postgres://postgres@127.0.0.1:5432/postgres] [--redis-server redis-server] [--server-nice N (nice -n of the servers; default -10 as root, else 0)] [--board-size S (the school workload: boards of S clients, one drawer each)] [--pin (server on CPU 0, load generator on the others)] [--guests (every client a guest of the public link)]');
     process.exit(0);
   }
   const nList = String(flags.get('n') ?? (quick ? '10,50,100' : '10,25,50,100,200,300,400'))
@@ -116,6 +120,8 @@ function parseArgs(argv: string[]) {
     serverNice: flags.has('server-nice') ? Number(flags.get('server-nice')) : process.getuid?.() === 0 ? -10 : 0,
     /** Only the join benchmark. */
     joinOnly: flags.has('join-only'),
+    /** Every client a guest through the board's public link (issue 18) instead of a member with an account. */
+    guests: flags.has('guests'),
     /** Where the servers' temporary database goes (default: the OS temp dir), e.g. /dev/shm to take disk syncs out. */
     dbDir: flags.has('db-dir') ? String(flags.get('db-dir')) : os.tmpdir(),
     /**
@@ -224,6 +230,9 @@ async function startServer(system: System, label: string, extraEnv: NodeJS.Proce
     INKBOARD_SIGNUPS_PER_ADDRESS_PER_MINUTE: '1000000',
     INKBOARD_SIGNUPS_PER_MINUTE: '1000000',
     INKBOARD_SCRYPT_LOG_N: '10',
+    // --guests: every client joins through the public link from 127.0.0.1.
+    INKBOARD_GUESTS_PER_BOARD: '10000',
+    INKBOARD_GUEST_JOINS_PER_ADDRESS_PER_MINUTE: '10000',
     ...extraEnv,
   };
   if (opts.tickMs !== null) env.INKBOARD_TICK_MS = String(opts.tickMs);
@@ -694,7 +703,7 @@ async function runOnce(variant: Variant, n: number, rep: number): Promise<RunRes
     let tokens: (string | null)[] = new Array(n).fill(null);
     let setupMs = 0;
     if (system === 'inkboard') {
-      const room = await setupClassroom(server.port, n, `classroom n=${n}`, opts.boardSize ? { boardOf, boards: boardCount } : undefined);
+      const room = await setupClassroom(server.port, n, `classroom n=${n}`, opts.boardSize ? { boardOf, boards: boardCount } : undefined, { guests: opts.guests });
       boardIds = room.boardIds;
       tokens = room.tokens;
       setupMs = Math.round(room.setupMs);

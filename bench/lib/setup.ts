@@ -78,7 +78,13 @@ async function pool<T>(count: number, concurrency: number, task: (i: number) => 
  * The owner's board and `n` users who may edit it; with `school`, `school.boards` boards and user i an
  * editor of board `school.boardOf(i)` only.
  */
-export async function setupClassroom(port: number, n: number, title: string, school?: { boards: number; boardOf: (i: number) => number }): Promise<Classroom> {
+export async function setupClassroom(
+  port: number,
+  n: number,
+  title: string,
+  school?: { boards: number; boardOf: (i: number) => number },
+  options: { guests?: boolean } = {},
+): Promise<Classroom> {
   const t0 = performance.now();
   const boards = school?.boards ?? 1;
   const boardOf = school?.boardOf ?? (() => 0);
@@ -92,10 +98,14 @@ export async function setupClassroom(port: number, n: number, title: string, sch
   const made = await pool(boards, 4, async (b) => {
     const owner = teachers[Math.floor(b / 15)]!;
     const { data: board } = await trpcHttp<{ id: string }>(port, 'board.create', { title: boards > 1 ? `${title} #${b + 1}` : title }, { token: owner });
-    const { data: link } = await trpcHttp<{ code: string }>(port, 'share.createLink', { boardId: board.id, role: 'editor' }, { token: owner });
+    const { data: link } = options.guests
+      ? await trpcHttp<{ code: string }>(port, 'guest.setLink', { boardId: board.id, role: 'editor' }, { token: owner })
+      : await trpcHttp<{ code: string }>(port, 'share.createLink', { boardId: board.id, role: 'editor' }, { token: owner });
     return { id: board.id, code: link.code };
   });
   const tokens = await pool(n, 8, async (i) => {
+    // --guests (issue 18): each client a guest of the public link, its secret as the token.
+    if (options.guests) return (await trpcHttp<{ token: string }>(port, 'guest.join', { code: made[boardOf(i)]!.code, name: `guest ${i}`, returnToken: true })).data.token;
     const token = await makeUser(port, `student${i}`);
     await trpcHttp(port, 'share.accept', { code: made[boardOf(i)]!.code }, { token });
     return token;

@@ -5,10 +5,8 @@ import { TRPCError } from '@trpc/server';
 import { Piscina } from 'piscina';
 import {
   changedIds,
-  elementMap,
   groupVersions,
   newId,
-  restoreOps,
   summarizeOps,
   VERSION_LIMITS,
   type Element,
@@ -247,7 +245,7 @@ export class VersionService {
   }
 
   /** Replays from the nearest checkpoint at or before `seq`; BAD_REQUEST when the kept history does not reach it. */
-  private async rebuild(boardId: string, seq: number, want: { json: boolean; gzip: boolean }): Promise<ReplayResult> {
+  private async rebuild(boardId: string, seq: number, want: Pick<ReplayJob, 'json' | 'gzip' | 'restore'>): Promise<ReplayResult> {
     const cp = await this.store.checkpointAtOrBefore(boardId, seq);
     const from = cp?.seq ?? 0;
     const ops = from < seq ? await this.store.opsJsonBetween(boardId, from, seq) : { count: 0, first: 0, last: 0, json: [] };
@@ -308,12 +306,16 @@ export class VersionService {
     ids?: readonly string[],
     charge: (ops: readonly Op[]) => void = () => {},
   ): Promise<{ ops: Op[]; acks: PushAck[] }> {
-    const target = elementMap((await this.stateAt(boardId, seq)).elements);
+    const board = await this.service.requireBoard(boardId);
+    if (seq > board.seq) throw badRequest(`Seq ${seq} is after the board's current seq ${board.seq}; ask for ${board.seq} or earlier.`);
     for (let attempt = 0; ; attempt++) {
-      const current = (await this.service.fresh(boardId)).elements;
+      // The comparison of the two states grows with the board: the worker makes it, from the
+      // board's rows now (read in one transaction) and the state at `seq` it rebuilds.
+      const current = await this.store.currentState(boardId);
+      if (!current) throw new TRPCError({ code: 'NOT_FOUND', message: `Board "${boardId}" does not exist (it may have been deleted).` });
+      const result = await this.rebuild(boardId, seq, { json: false, gzip: false, restore: { current: current.rows, ...(ids ? { ids: [...ids] } : {}) } });
       let n = 0;
-      const newOpId = () => (n++ === 0 ? opId : `${opId.slice(0, 56)}-${n - 1}`);
-      const ops = restoreOps(current, target, { ...(ids ? { ids } : {}), newOpId });
+      const ops = (JSON.parse(result.restoreOps!) as Op[]).map((op) => ({ ...op, opId: n++ === 0 ? opId : `${opId.slice(0, 56)}-${n - 1}` }));
       if (!ops.length) return { ops, acks: [] };
       if (attempt === 0) charge(ops);
       try {

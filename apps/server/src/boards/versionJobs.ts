@@ -10,6 +10,11 @@ export interface ReplayJob {
   json: boolean;
   /** Return the gzip of it (a checkpoint). */
   gzip: boolean;
+  /**
+   * Also compute the ops restoring that state onto `current` (the board's element rows now), or
+   * only its elements `ids`: `restoreOps` of the protocol, with op ids r0, r1, ... (the caller renames them).
+   */
+  restore?: { current: string[]; ids?: string[] };
 }
 
 export interface ReplayResult {
@@ -17,4 +22,6 @@ export interface ReplayResult {
   jsonBytes: number;
   json?: Uint8Array;
   gz?: Uint8Array;
+  /** The restore's ops (JSON), when asked. */
+  restoreOps?: string;
 }

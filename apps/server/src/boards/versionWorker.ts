@@ -32,8 +32,28 @@ const specifier = (workerData as { protocol: string }).protocol;
 /** From source (tests) the protocol is TypeScript loaded through tsx's require hook (see render/worker.ts). */
 const protocol: Promise<Protocol> = specifier.endsWith('.ts') ? Promise.resolve(createRequire(import.meta.url)(specifier) as Protocol) : (import(specifier) as Promise<Protocol>);
 
+let protocolApi: Protocol | null = null;
+
+/**
+ * The ops turning the board now (its element rows) into `target`. Elements whose JSON is the same in
+ * both are the same object here, so the protocol's comparison skips them at once; only the others are
+ * compared property by property.
+ */
+function restore(api: Protocol, target: Map<string, Element>, job: { current: string[]; ids?: string[] }): string {
+  const current = new Map<string, Element>();
+  for (const row of job.current) {
+    const el = JSON.parse(row) as Element;
+    const then = target.get(el.id);
+    current.set(el.id, then !== undefined && JSON.stringify(then) === row ? then : el);
+  }
+  let n = 0;
+  const ops = api.restoreOps(current, target, { ...(job.ids ? { ids: job.ids } : {}), newOpId: () => `r${n++}` });
+  return JSON.stringify(ops);
+}
+
 export default async function replay(job: ReplayJob): Promise<ReplayResult> {
-  const { applyOpInPlace } = await protocol;
+  protocolApi ??= await protocol;
+  const { applyOpInPlace } = protocolApi;
   const base: Element[] =
     job.base === null ? [] : 'gz' in job.base ? (JSON.parse(gunzipSync(job.base.gz).toString('utf8')) as Element[]) : (JSON.parse(`[${job.base.rows.join(',')}]`) as Element[]);
   const elements = new Map(base.map((e) => [e.id, e]));
@@ -45,8 +65,11 @@ export default async function replay(job: ReplayJob): Promise<ReplayResult> {
       if (error !== null) throw new Error(`the history does not replay at op ${job.firstSeq + i}: ${error}`);
     }
   }
+  const result: ReplayResult = { count: elements.size, jsonBytes: 0 };
+  if (job.restore) result.restoreOps = restore(protocolApi, elements, job.restore);
+  if (!job.json && !job.gzip) return result;
   const json = Buffer.from(JSON.stringify([...elements.values()]));
-  const result: ReplayResult = { count: elements.size, jsonBytes: json.byteLength };
+  result.jsonBytes = json.byteLength;
   // Own buffers (a small Buffer may sit in Node's shared pool), moved to the server thread without a copy.
   const own = (bytes: Uint8Array) => {
     const copy = new Uint8Array(bytes.byteLength);

@@ -171,6 +171,18 @@ describe('StaticTiles', () => {
     expect(frames).toBeGreaterThan(5);
   });
 
+  it('adds an element drawn on top to a tile being drawn without starting it over', () => {
+    const many = Array.from({ length: 20 }, (_, i) => rect(`m${String(i).padStart(2, '0')}`, `a${String(i).padStart(2, '0')}`, 10 + (i % 8) * 60, 10 + Math.floor(i / 8) * 60));
+    slowMs = 2;
+    tiles = new StaticTiles(6);
+    let total = frame(tiles, scene(many));
+    expect(tiles.stats().drawing).toBeGreaterThan(0);
+    const top = rect('top', 'b0', 100, 100);
+    const withTop = scene([...many, top]);
+    for (let i = 0; i < 100 && (i === 0 || tiles.stats().drawing > 0); i++) total += frame(tiles, withTop);
+    expect(total).toBe(21); // every element once: nothing drawn twice
+  });
+
   it('keeps the number of tiles bounded', () => {
     const s = scene([a, b, c]);
     for (let i = 0; i < 200; i++) frame(tiles, { ...s, viewport: { x: i * TILE, y: 0, zoom: 1 } });

@@ -252,6 +252,12 @@ export class StaticTiles {
         for (const el of added) this.drawOne(ctx, el);
         ctx.globalAlpha = 1;
         tile.top = added.at(-1)!;
+      } else if (added && tile.job?.elements && (!tile.job.elements.length || before(tile.job.elements.at(-1)!, added[0]!))) {
+        // Being drawn: what was added on top is drawn last, without starting over (a busy board's
+        // strokes would otherwise keep a big tile from ever finishing).
+        tile.job.elements.push(...added);
+      } else if (added && tile.job && !tile.job.elements) {
+        // Not begun: it will find them in the index.
       } else this.restart(tile);
     }
   }
@@ -262,7 +268,10 @@ export class StaticTiles {
 
   /** Starts (again) drawing a tile from its first element. */
   private restart(tile: Tile): void {
-    if (tile.job?.canvas) this.recycle(tile.job.canvas);
+    const partial = tile.job?.canvas;
+    // A tile never finished keeps showing what it had drawn (rather than going blank) until redrawn.
+    if (partial && !tile.shown && !tile.empty && tile.job!.next > 0) tile.shown = partial;
+    else if (partial) this.recycle(partial);
     tile.job = { canvas: null, ctx: null, elements: null, next: 0 };
   }
 

@@ -75,7 +75,8 @@ describe('offline in the browser', () => {
       (user) =>
         new Promise<Record<string, number>>((resolve, reject) => {
           const request = indexedDB.open('inkboard');
-          request.onerror = () => reject(request.error);
+          request.onupgradeneeded = () => request.transaction?.abort(); // not there: never create it here
+          request.onerror = () => (request.error?.name === 'AbortError' ? resolve({}) : reject(request.error));
           request.onsuccess = () => {
             const db = request.result;
             const counts: Record<string, number> = {};
@@ -174,7 +175,10 @@ describe('offline in the browser', () => {
     alice.page = await context.newPage();
     alice.page.on('pageerror', (e) => alice.errors.push(e.message));
     const { page } = alice;
-    await page.goto(boardUrl());
+    // Without the network the board list cannot load: the boards kept on this device are listed.
+    await page.goto(`${server.url}/`);
+    await page.getByRole('list', { name: 'Boards available offline' }).getByRole('link', { name: 'Untitled board' }).click();
+    await page.waitForURL(boardUrl());
     await strokes(page, 4, 'all four strokes, from the local copy');
     await badge(page, /3 unsent/);
 
@@ -185,7 +189,7 @@ describe('offline in the browser', () => {
     expect([...bobReceived().values()]).toEqual([1, 1, 1, 1]);
     // The confirmed ops leave the store once the stored copy holds them.
     await waitUntil(async () => (await kept(page)).ops === 0, 'the unsent ops to be cleared from IndexedDB');
-    expect((await kept(page)).elements).toBe(4);
+    expect((await kept(page)).snapshots).toBe(1);
   });
 
   step('two tabs offline on one board, then online: no op is sent twice', async () => {

@@ -12,20 +12,25 @@ export class Auth {
     this.#user = user;
     rememberUser(user);
   }
-  /** False until the first `auth.me` answered. */
+  /** False until the first `auth.me` answered (or a remembered user is shown meanwhile). */
   ready = $state(false);
 
   constructor(private readonly api: Api) {}
 
   async load(): Promise<void> {
+    // The person last signed in on this browser is shown at once, so their boards open from the
+    // local copies without waiting for the network (issue 17); the server's answer confirms them
+    // (or signs them out: a session ended meanwhile).
+    const remembered = rememberedUser();
+    if (remembered && !this.ready) {
+      this.#user = remembered;
+      this.ready = true;
+    }
     try {
       this.user = await this.api.auth.me.query();
     } catch (e) {
-      // No network: open as the person last signed in here (boards open from their local copies),
-      // and ask the server again once the network is back.
-      const remembered = errorCode(e) === undefined ? rememberedUser() : null;
-      if (!remembered) throw e;
-      this.#user = remembered;
+      // No network: stay that person, and ask the server again once the network is back.
+      if (!remembered || errorCode(e) !== undefined) throw e;
       addEventListener('online', () => void this.load().catch(() => {}), { once: true });
     } finally {
       this.ready = true;

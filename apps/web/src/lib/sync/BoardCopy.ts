@@ -35,6 +35,9 @@ export interface BoardCopyOptions {
   warn?: (message: string, error: unknown) => void;
 }
 
+/** Overlay records after which the writer rewrites the whole copy (at least; a quarter of the board for big boards). */
+const OVERLAY_MAX = 1_000;
+
 /** Changes between the stored copy (`baseline`, null: unknown) and the confirmed state: element objects are immutable, so identity tells. */
 export function diffCopy(baseline: ReadonlyMap<string, Element> | null, confirmed: ReadonlyMap<string, Element>, seq: number): CopyWrite {
   if (!baseline) return { seq, full: true, put: [...confirmed.values()], remove: [] };
@@ -54,6 +57,8 @@ export class BoardCopy {
   /** The confirmed state as stored (when writer), or null when not known (a full write comes next). */
   private baseline: ReadonlyMap<string, Element> | null = null;
   private baselineSeq = -1;
+  /** Records in the store's overlay of changes since its snapshot (written whole again past OVERLAY_MAX). */
+  private overlay = 0;
   /** Own ops in the store (made here or adopted), by op id. */
   private readonly persisted = new Set<string>();
   /** Own ops last seen in the session's pending list. */
@@ -119,6 +124,7 @@ export class BoardCopy {
       if (this.writer && copy.meta.seq !== null) {
         this.baseline = confirmed;
         this.baselineSeq = copy.meta.seq;
+        this.overlay = copy.overlay;
       }
       const ops = await this.adoptOrphans(copy.ops.map((s) => s.owner));
       return copy.meta.seq === null && !ops.length ? null : { seq: copy.meta.seq ?? 0, confirmed, ops };
@@ -184,7 +190,8 @@ export class BoardCopy {
       return;
     }
     const board = this.board();
-    const write = this.writer && (board.confirmed !== this.baseline || board.seq !== this.baselineSeq) ? diffCopy(this.baseline, board.confirmed, board.seq) : null;
+    let write = this.writer && (board.confirmed !== this.baseline || board.seq !== this.baselineSeq) ? diffCopy(this.baseline, board.confirmed, board.seq) : null;
+    if (write && !write.full && this.overlay + write.put.length + write.remove.length > Math.max(OVERLAY_MAX, board.confirmed.size / 4)) write = diffCopy(null, board.confirmed, board.seq);
     const done: DoneOp[] = [...this.done].map(([opId, seq]) => ({ opId, seq }));
     if (!write && !done.length) return;
     this.flushing = true;
@@ -193,6 +200,7 @@ export class BoardCopy {
       if (write && result.written) {
         this.baseline = board.confirmed;
         this.baselineSeq = board.seq;
+        this.overlay = write.full ? 0 : this.overlay + write.put.length + write.remove.length;
       } else if (write) this.baseline = null;
       for (const id of result.deleted) {
         this.done.delete(id);

@@ -204,6 +204,7 @@ export class BoardSync {
   private async resume(): Promise<void> {
     const local = await this.copy.open();
     if (this.disposed) return;
+    performance.mark('inkboard:local-copy', { detail: { elements: local?.confirmed.size ?? 0, unsent: local?.ops.length ?? 0 } });
     if (local) {
       const made = this.session.board.pending; // drawn while the copy was read
       this.session.board = { seq: local.seq, confirmed: local.confirmed, pending: [...local.ops, ...made] };

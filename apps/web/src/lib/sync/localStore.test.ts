@@ -102,8 +102,15 @@ describe('LocalStore', () => {
     expect(copy?.meta.seq).toBe(5);
     expect(copy?.elements.map((e) => e.id).sort()).toEqual(['e0', 'e1']);
     expect(copy?.ops).toEqual([]);
-    await store.commit('alice', 'b1', { seq: 6, full: false, put: [], remove: ['e0'] }, []);
-    expect((await store.load('alice', 'b1'))?.elements.map((e) => e.id)).toEqual(['e1']);
+    await store.commit('alice', 'b1', { seq: 6, full: false, put: [box('e2')], remove: ['e0'] }, []);
+    const changed = await store.load('alice', 'b1');
+    expect(changed?.elements.map((e) => e.id).sort()).toEqual(['e1', 'e2']);
+    expect(changed?.overlay).toBe(3); // e1 (seq 5), e2, and e0's removal since the snapshot of seq 4
+    // A full write replaces the snapshot and empties the overlay.
+    await store.commit('alice', 'b1', { seq: 7, full: true, put: [box('e9')], remove: [] }, []);
+    const rewritten = await store.load('alice', 'b1');
+    expect(rewritten?.elements.map((e) => e.id)).toEqual(['e9']);
+    expect(rewritten?.overlay).toBe(0);
   });
 
   it('keeps each user apart, and a sign-out clears only that user (later writes of a closing tab are dropped)', async () => {

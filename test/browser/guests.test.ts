@@ -151,4 +151,25 @@ describe('guests in the browser', () => {
       other.server.close();
     }
   });
+
+  step('a guest who signs up on that device keeps the board (a member with the link role) and their name', async () => {
+    const viewLink = await owner.page.getByLabel('Public link URL').inputValue();
+    const nina = await newPerson(browser, 'nina');
+    try {
+      await nina.page.goto(viewLink);
+      await nina.page.getByLabel('Your name').fill('Nina');
+      await nina.page.getByRole('button', { name: 'Join as guest' }).click();
+      await nina.page.getByText('Nina · guest').waitFor();
+      await nina.page.getByRole('link', { name: 'Keep with an account' }).click();
+      await nina.page.getByLabel('Username').fill('nina');
+      await nina.page.getByLabel('Password').fill('correct horse battery');
+      await nina.page.getByRole('button', { name: 'Create account' }).click();
+      await nina.page.waitForURL(new RegExp(`/b/${boardId}$`));
+      await nina.page.getByRole('status', { name: /Connection: Live/ }).waitFor();
+      const members = await server.app.boards.access.members(boardId);
+      expect(members.find((m) => m.username === 'nina')).toMatchObject({ role: 'viewer', name: 'Nina' });
+    } finally {
+      await nina.context.close();
+    }
+  });
 });

@@ -254,6 +254,12 @@ describe('guests: access', () => {
     cleanups.push(() => proc.interrupt().catch(() => undefined));
     await proc.waitForLine(new RegExp(`^Watching ${view.boardId}: \\d+ elements at seq \\d+`), { timeoutMs: 20_000 });
     expect((await view.api.guest.list.query({ boardId: view.boardId })).map((g) => g.name)).toContain('Termi');
+    // Another guest joining shows as one.
+    const other = await joinAsGuest(`${server.url}/g/${view.code}`, 'Marked', { WebSocket: WebSocket as unknown as typeof globalThis.WebSocket });
+    cleanups.push(() => other.client.close());
+    const w = watch(other.client, view.boardId);
+    cleanups.push(() => w.stop());
+    await proc.waitForLine(/ Marked \(guest\) joined$/, { timeoutMs: 20_000 });
   });
 
   it('the HTTP routes take guests like members: export and images on their board only', async () => {

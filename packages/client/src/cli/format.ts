@@ -57,7 +57,7 @@ function describeRaw(event: BoardEvent, presence: ReadonlyMap<string, PresenceEn
       return `${time()} #${event.seq} ${author.name} ${what}`;
     }
     case 'join':
-      return `${time()} ${event.client.user.name} joined`;
+      return `${time()} ${event.client.user.name}${event.client.guest ? ' (guest)' : ''} joined`;
     case 'leave':
       return `${time()} ${who(event.clientId)} left`;
     case 'chat':

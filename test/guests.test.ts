@@ -3,7 +3,7 @@ import { fromWireFrame, GUEST_COOKIE, isGuestId, type BoardEvent, type WireFrame
 import { joinAsGuest } from '../packages/client/src/index.js';
 import WebSocket from 'ws';
 import { addOp, rect } from './helpers/elements.js';
-import { httpClient, outcome, rawCall, signUp, sleep, until, watch, wsClient, type SignedIn, type Watch, type WsClient } from './helpers/auth.js';
+import { httpClient, outcome, rawCall, signUp, sleep, startLoggedServer, until, watch, wsClient, type SignedIn, type Watch, type WsClient } from './helpers/auth.js';
 import { startServer, type TestServer } from './helpers/server.js';
 import { CliUser } from './helpers/cli.js';
 import { download, solid, upload } from './helpers/images.js';
@@ -446,6 +446,31 @@ describe('guests: the read-only embed', () => {
     const b = await boardWithLink(server.url, owner, 'viewer');
     for (const bad of ['*', 'https://x.example/page', "'self'", 'javascript:alert(1)', 'https://a.example; script-src *']) {
       expect(await outcome(() => b.api.guest.setLink.mutate({ boardId: b.boardId, role: 'viewer', embedOrigins: [bad] }))).toMatchObject({ ok: false, code: 'BAD_REQUEST' });
+    }
+  });
+});
+
+describe('guests: logs', () => {
+  it('no public link code or guest secret reaches the logs', async () => {
+    const server = await startLoggedServer();
+    try {
+      const owner = await signUp(server.url, unique('owner-'), PASSWORD);
+      const b = await boardWithLink(server.url, owner, 'viewer');
+      const g = await joinGuest(server.url, b.code, 'Logged');
+      const secret = g.cookie.split('=')[1]!;
+      await fetch(`${server.url}/g/${b.code}`);
+      await fetch(`${server.url}/embed/${b.code}`);
+      await httpClient(server.url).guest.preview.query({ code: b.code });
+      await httpClient(server.url, { token: secret }).board.byId.query({ boardId: b.boardId });
+      await fetch(`${server.url}/trpc/board.byId?token=${secret}`);
+      await httpClient(server.url, { token: `${secret}x` }).guest.me.query();
+      await sleep(100);
+      const text = server.logs.text();
+      expect(text).toContain('guest joined');
+      expect(text).not.toContain(b.code);
+      expect(text).not.toContain(secret.slice(4));
+    } finally {
+      await server.destroy();
     }
   });
 });

@@ -82,7 +82,7 @@ export async function upload(url: string, token: string | null, boardId: string,
   const res = await fetch(`${url}/api/boards/${boardId}/files`, {
     method: 'POST',
     headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), 'content-type': type, ...headers },
-    body,
+    body: body as Uint8Array<ArrayBuffer>,
   });
   return { status: res.status, headers: res.headers, json: (await res.json()) as UploadAnswer['json'] };
 }

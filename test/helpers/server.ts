@@ -33,10 +33,14 @@ export async function startServer(
 ): Promise<TestServer> {
   const dir = reuse?.dir ?? mkdtempSync(join(tmpdir(), 'inkboard-test-'));
   const dbPath = join(dir, 'inkboard.db');
-  const config: Config = {
+  // Overrides may leave optional settings undefined (the app's defaults then apply).
+  const config = {
     port: reuse?.port ?? 0,
     host: '127.0.0.1',
     dbPath,
+    databaseUrl: null,
+    redisUrl: null,
+    redisPrefix: 'inkboard:',
     tickMs: 10,
     opLogRetention: 10_000,
     webDist: join(dir, 'no-web'),
@@ -58,7 +62,7 @@ export async function startServer(
     sessionIdleMs: 7 * 24 * 3_600_000,
     sessionMaxMs: 30 * 24 * 3_600_000,
     ...overrides,
-  };
+  } as Config;
   const app = await buildApp(config, options);
   await app.listen({ port: config.port, host: config.host });
   const port = (app.server.address() as AddressInfo).port;

@@ -87,9 +87,15 @@ const STORED_COUNT = `new Promise((resolve) => {
   request.onerror = () => resolve(0);
   request.onsuccess = () => {
     const db = request.result;
-    if (!db.objectStoreNames.contains('elements')) { db.close(); return resolve(0); }
-    const count = db.transaction('elements').objectStore('elements').count();
-    count.onsuccess = () => { db.close(); resolve(count.result); };
+    if (!db.objectStoreNames.contains('snapshots')) { db.close(); return resolve(0); }
+    // The copy's snapshot (one JSON array) and its overlay of later changes.
+    const tx = db.transaction(['snapshots', 'elements']);
+    let n = 0;
+    const snapshots = tx.objectStore('snapshots').getAll();
+    snapshots.onsuccess = () => { for (const json of snapshots.result) n += JSON.parse(json).length; };
+    const overlay = tx.objectStore('elements').count();
+    overlay.onsuccess = () => { n += overlay.result; };
+    tx.oncomplete = () => { db.close(); resolve(n); };
   };
 })`;
 const showsCount = (page: Page, n: number) => until(page, `/^${n} element/.test(document.getElementById('board-summary')?.textContent ?? '')`, `${n} elements`);

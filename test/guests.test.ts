@@ -371,13 +371,26 @@ describe('guests: limits and claiming', () => {
     expect(codes).toEqual(['FORBIDDEN', 'FORBIDDEN', 'FORBIDDEN', 'TOO_MANY_REQUESTS']);
   });
 
+  it('the clean-up forgets removed guests after a day and unseen guests after 30 days (they stop counting)', async () => {
+    const limited = await startServer(); // the first test spent this address's joins on `server`
+    cleanups.push(() => limited.destroy());
+    const owner2 = await signUp(limited.url, unique('owner-'), PASSWORD);
+    const b2 = await boardWithLink(limited.url, owner2, 'viewer');
+    const [g1] = [await joinGuest(limited.url, b2.code, 'Gone'), await joinGuest(limited.url, b2.code, 'Stays')];
+    await b2.api.guest.remove.mutate({ boardId: b2.boardId, guestId: g1!.id });
+    const day = 86_400_000;
+    expect(await limited.app.guests.prune(Date.now())).toBe(0);
+    expect(await limited.app.guests.prune(Date.now() + 2 * day)).toBe(1);
+    expect((await b2.api.guest.list.query({ boardId: b2.boardId })).map((g) => g.name)).toEqual(['Stays']);
+    expect(await limited.app.guests.prune(Date.now() + 31 * day)).toBe(1);
+    expect(await b2.api.guest.list.query({ boardId: b2.boardId })).toEqual([]);
+  });
+
   it('a guest who signs up on the same device claims the board: member with the link role, guest identity ended, ops stay the guest\'s', async () => {
-    const b = await boardWithLink(server.url, owner, 'editor');
-    const limited = await startServer(); // a server with default limits: the test above spent this address's joins
+    const limited = await startServer(); // a server with default limits: the first test spent this address's joins
     cleanups.push(() => limited.destroy());
     const owner2 = await signUp(limited.url, unique('owner-'), PASSWORD);
     const b2 = await boardWithLink(limited.url, owner2, 'editor');
-    void b;
     const g = await joinGuest(limited.url, b2.code, 'Clara');
     const gApi = httpClient(limited.url, { cookie: g.cookie });
     await gApi.board.push.mutate({ boardId: b2.boardId, ops: [addOp(rect())] });

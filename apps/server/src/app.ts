@@ -43,6 +43,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     boards: { storage: Storage; service: BoardService; hub: BoardHub; access: AccessService; auth: AuthService };
     versions: VersionService;
+    /** Public links and guests (issue 18). */
+    guests: GuestService;
   }
 }
 
@@ -94,7 +96,7 @@ export async function buildApp(config: Config, options: { logStream?: NodeJS.Wri
   const guests = new GuestService(guestStoreFor(storage), access, hub, { ...DEFAULT_GUEST_OPTIONS, ...config.guests });
   // Version history (issue 16): checkpoints after commits, states rebuilt by a worker thread.
   const versions = new VersionService(historyStoreFor(storage), service, config.history ?? {}, app.log);
-  service.afterCommit = (boardId, seq) => versions.committed(boardId, seq);
+  service.afterCommit = (boardId, seq, moved) => versions.committed(boardId, seq, moved);
   app.decorate('versions', versions);
   const auth = new AuthService(storage, {
     scrypt: { N: 2 ** config.scryptLogN, r: 8, p: 1 },
@@ -105,6 +107,10 @@ export async function buildApp(config: Config, options: { logStream?: NodeJS.Wri
   });
   // Exports and image files take guests too (their access is checked like members', issue 18).
   auth.guestByToken = (secret) => guests.byToken(secret);
+  app.decorate('guests', guests);
+  const guestPruneTimer = setInterval(() => void guests.prune().catch((err: unknown) => app.log.warn({ err }, 'guest clean-up failed')), 3_600_000);
+  guestPruneTimer.unref();
+  app.addHook('onClose', async () => clearInterval(guestPruneTimer));
   const connections = new ConnectionRegistry();
   metrics = new Metrics({
     connections: () => app.websocketServer?.clients.size ?? 0,

@@ -184,6 +184,15 @@ export class GuestService {
     return { boardId: guest.boardId, role: (await this.access.roleOf(guest.boardId, userId)) ?? guest.role, guestName: guest.name };
   }
 
+  /**
+   * Forgets guests who can never come back (removed, claimed or of an older link, for a day) and
+   * guests unseen for 30 days (they no longer count toward the board's limit; opening the link again
+   * makes them a new guest). Run hourly by buildApp.
+   */
+  prune(now = Date.now()): Promise<number> {
+    return this.store.prune(now - 86_400_000, now - 30 * 86_400_000);
+  }
+
   private async create(boardId: string, createdBy: string, settings: { role: 'editor' | 'viewer'; allowChat: boolean; embedOrigins: string[] }) {
     const code = randomSecret(18);
     const link: PublicLinkRecord = { boardId, id: newId(12), role: settings.role, codeHash: sha256(code), allowChat: settings.allowChat, embedOrigins: settings.embedOrigins, createdBy, createdAt: Date.now() };

@@ -166,6 +166,20 @@ export class GuestStore {
     return (await this.sql.run('update guests set claimed_by = ?, removed_at = ? where id = ? and removed_at is null', [userId, now, guestId])) > 0;
   }
 
+  /**
+   * Deletes guests that can never come back: removed (or claimed) or of an older link before
+   * `endedBefore`, and guests not seen since `unseenSince` (they would join again as new guests).
+   */
+  async prune(endedBefore: number, unseenSince: number): Promise<number> {
+    const ended = await this.sql.run('delete from guests where removed_at is not null and removed_at < ?', [endedBefore]);
+    const orphaned = await this.sql.run(
+      'delete from guests where created_at < ? and not exists (select 1 from public_links l where l.board_id = guests.board_id and l.id = guests.link_id)',
+      [endedBefore],
+    );
+    const unseen = await this.sql.run('delete from guests where last_seen_at < ?', [unseenSince]);
+    return ended + orphaned + unseen;
+  }
+
   async touchGuest(guestId: string, now: number): Promise<void> {
     await this.sql.run('update guests set last_seen_at = ? where id = ?', [now, guestId]);
   }

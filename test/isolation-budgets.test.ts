@@ -271,8 +271,9 @@ describe('budgets by size (issue 13)', () => {
   });
 
   it('item 7: adding heavy elements and deleting them, round after round, no longer grows the database', async () => {
-    // A 256 KiB log budget keeps the test quick; the default is 8 MiB per board.
-    server = await startServer({ budgets: { opLogMaxBytes: 256 * 1024 } });
+    // A 256 KiB log budget and a 256 KiB history budget keep the test quick; the defaults are 8 MiB
+    // and 64 MiB per board (the trimmed ops go to the version history, which has its own budget).
+    server = await startServer({ budgets: { opLogMaxBytes: 256 * 1024 }, history: { maxBytes: 256 * 1024 } });
     const ann = owner(server.url, 'ann');
     const boardId = (await ann.trpc.board.create.mutate({ title: 'Churn' })).id;
     const sqlite = sqliteOf(server.app);
@@ -286,13 +287,18 @@ describe('budgets by size (issue 13)', () => {
       await ann.trpc.board.push.mutate({ boardId, ops: [{ type: 'delete', opId: newId(), ids: heavy.map((e) => e.id) }] });
     };
     for (let i = 0; i < 10; i++) await round();
+    await server.app.versions.idle();
     const warm = fileBytes();
     for (let i = 0; i < 25; i++) await round();
+    await server.app.versions.idle();
     const later = fileBytes();
     const logBytes = await server.app.storage.logBytes(boardId);
-    console.log(`item 7: 35 rounds of 100 KB added and deleted: database ${warm} bytes after 10 rounds, ${later} after 35; op log ${logBytes} bytes`);
+    const history = await server.app.versions.historyBytesOf(boardId);
+    console.log(`item 7: 35 rounds of 100 KB added and deleted: database ${warm} bytes after 10 rounds, ${later} after 35; op log ${logBytes} bytes, history ${history} bytes`);
     expect((await ann.trpc.board.snapshot.query({ boardId })).elements).toEqual([]);
     expect(logBytes).toBeLessThanOrEqual(256 * 1024);
+    // The history's count is within its budget once the thinning queued after the last trim ran.
+    expect(history).toBeLessThanOrEqual(256 * 1024);
     // 25 more rounds wrote 2.5 MB of ops; without the byte budget they all stay in the log.
     expect(later - warm).toBeLessThan(300 * 1024);
     // Resuming from before the log still works (a snapshot).

@@ -64,6 +64,7 @@ const envSchema = z.object({
   INKBOARD_HISTORY_CHECKPOINT_OPS: z.coerce.number().int().min(10).default(DEFAULT_VERSION_SETTINGS.checkpointEvery),
   INKBOARD_HISTORY_KEEP_ALL_DAYS: z.coerce.number().positive().default(DEFAULT_VERSION_SETTINGS.keepAllMs / 86_400_000),
   INKBOARD_HISTORY_CACHE_MB: z.coerce.number().min(0).default(DEFAULT_VERSION_SETTINGS.stateCacheBytes / MIB),
+  INKBOARD_HISTORY_MAX_MB: z.coerce.number().min(1).default(DEFAULT_VERSION_SETTINGS.maxBytes / MIB),
   INKBOARD_GUESTS_PER_BOARD: z.coerce.number().int().min(1).max(10_000).default(200),
   INKBOARD_GUEST_JOINS_PER_ADDRESS_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(20),
   INKBOARD_IMAGE_MAX_MB: z.coerce.number().positive().max(64).default(DEFAULT_IMAGE_LIMITS.maxFileBytes / MIB),
@@ -232,6 +233,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       checkpointEvery: e.INKBOARD_HISTORY_CHECKPOINT_OPS,
       keepAllMs: Math.round(e.INKBOARD_HISTORY_KEEP_ALL_DAYS * 86_400_000),
       stateCacheBytes: Math.round(e.INKBOARD_HISTORY_CACHE_MB * MIB),
+      maxBytes: Math.round(e.INKBOARD_HISTORY_MAX_MB * MIB),
     },
     guests: { maxGuestsPerBoard: e.INKBOARD_GUESTS_PER_BOARD, joinsPerAddressPerMinute: e.INKBOARD_GUEST_JOINS_PER_ADDRESS_PER_MINUTE },
   };

@@ -199,8 +199,11 @@ export class BoardService {
   /** Set by buildApp (the render pool). */
   snapshotSource: SnapshotSource | null = null;
 
-  /** Told each board's seq after a commit that added ops to it (version history's checkpoints; set by buildApp). */
-  afterCommit: ((boardId: string, seq: number) => void) | null = null;
+  /**
+   * Told each board's seq after a commit that added ops to it, and the bytes of op JSON the commit's
+   * trims moved to history_ops (version history's checkpoints and byte budget; set by buildApp).
+   */
+  afterCommit: ((boardId: string, seq: number, movedToHistory: number) => void) | null = null;
 
   /**
    * The board's snapshot event for a subscriber joining now, as JSON bytes, at the board's current
@@ -352,6 +355,8 @@ export class BoardService {
     const started = performance.now();
     let applied = 0;
 
+    // The writes of the plan that committed (the storage notes on them what its trims moved to history).
+    let planned: BoardWrite[] = [];
     const plan = (states: ReadonlyMap<string, BoardState | undefined>): BoardWrite[] => {
       // Re-run from scratch if the storage calls plan again (e.g. a retried transaction).
       outcomes.clear();
@@ -443,6 +448,7 @@ export class BoardService {
           logMaxBytes: this.budgets.opLogMaxBytes,
         });
       }
+      planned = writes;
       return writes;
     };
 
@@ -458,7 +464,10 @@ export class BoardService {
       if (this.live.has(board.id) || this.lastUsed.has(board.id)) this.keep(board);
     }
     for (const [boardId, boardEvents] of events) this.hub.publish(boardId, boardEvents.at(-1)!.seq, boardEvents);
-    if (this.afterCommit) for (const [boardId, boardEvents] of events) this.afterCommit(boardId, boardEvents.at(-1)!.seq);
+    if (this.afterCommit) {
+      const moved = new Map(planned.map((w) => [w.boardId, w.movedToHistory ?? 0]));
+      for (const [boardId, boardEvents] of events) this.afterCommit(boardId, boardEvents.at(-1)!.seq, moved.get(boardId) ?? 0);
+    }
     for (const push of batch) {
       const outcome = outcomes.get(push)!;
       if (outcome.error) push.reject(outcome.error);

@@ -47,6 +47,11 @@ export interface VersionSettings {
   infoScanOps: number;
   /** Named versions one board may have. */
   namedPerBoard: number;
+  /**
+   * Byte budget of one board's history (JSON of its history ops + its gzipped checkpoints): past it
+   * the oldest history is thinned off the hot path until it takes at most 3/4 of it.
+   */
+  maxBytes: number;
   /** The clock (tests move it). */
   now: () => number;
 }
@@ -62,6 +67,7 @@ export const DEFAULT_VERSION_SETTINGS: VersionSettings = {
   listScanBytes: 8 * MiB,
   infoScanOps: 50_000,
   namedPerBoard: 1_000,
+  maxBytes: 64 * MiB,
   now: () => Date.now(),
 };
 
@@ -79,6 +85,12 @@ function workerOptions(nice: number): { filename: string; execArgv: string[]; wo
 
 /** Seqs `elementInfo` searches at a time (a few ms of a SQLite query on the event loop). */
 const INFO_WINDOW = 5_000;
+/** Seqs whose history bytes are summed at a time when a board's history is measured (the sizes are in the rows' headers). */
+const MEASURE_WINDOW = 5_000;
+/** History ops read at a time (seq and size) when the oldest are walked for the budget's cut. */
+const THIN_PAGE = 1_000;
+
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
 const badRequest = (message: string) => new TRPCError({ code: 'BAD_REQUEST', message });
 
@@ -106,6 +118,16 @@ export class VersionService {
   private checkpointing: Promise<void> | null = null;
   /** The seq from which a commit makes each board worth a look for a checkpoint. */
   private readonly dueAt = new Map<string, number>();
+  /**
+   * Byte budget: bytes of each board's history as this process counts them (measured once from the
+   * database, then the bytes its own trims move and its checkpoints add), the bytes its trims moved
+   * since the last measure, the count past which the board is thinned (above the budget when a thinning
+   * could not get under it), and the boards waiting to be measured or thinned.
+   */
+  private readonly historyBytes = new Map<string, number>();
+  private readonly movedSinceMeasure = new Map<string, number>();
+  private readonly thinAbove = new Map<string, number>();
+  private readonly budgetQueue = new Set<string>();
   private retentionTimer: NodeJS.Timeout | null = null;
   private closed = false;
 
@@ -328,13 +350,38 @@ export class VersionService {
 
   // Checkpoints
 
-  /** Called after each commit: queues a look at the board when a checkpoint may be due. */
-  committed(boardId: string, seq: number): void {
+  /**
+   * Called after each commit with the bytes of op JSON its trims moved to history_ops: queues a look
+   * at the board when a checkpoint may be due, and a thinning when its history is over the byte budget
+   * (no scan here: a running count).
+   */
+  committed(boardId: string, seq: number, movedToHistory = 0): void {
     if (this.closed) return;
+    if (movedToHistory > 0) this.countMoved(boardId, movedToHistory);
     const due = this.dueAt.get(boardId);
-    if (due !== undefined && seq < due) return;
-    this.checkpointQueue.set(boardId, Math.max(seq, this.checkpointQueue.get(boardId) ?? 0));
-    this.checkpointing ??= this.drainCheckpoints().finally(() => (this.checkpointing = null));
+    if (due === undefined || seq >= due) this.checkpointQueue.set(boardId, Math.max(seq, this.checkpointQueue.get(boardId) ?? 0));
+    if (this.checkpointQueue.size || this.budgetQueue.size) this.checkpointing ??= this.drainCheckpoints().finally(() => (this.checkpointing = null));
+  }
+
+  /** Bytes of the board's history as this process last counted them (tests, benchmarks); undefined when not counted yet. */
+  historyBytesOf(boardId: string): number | undefined {
+    return this.historyBytes.get(boardId);
+  }
+
+  private countMoved(boardId: string, bytes: number): void {
+    const known = this.historyBytes.get(boardId);
+    if (known === undefined) {
+      // Not measured yet in this process: measured once, off the hot path.
+      this.budgetQueue.add(boardId);
+      return;
+    }
+    const total = known + bytes;
+    this.historyBytes.set(boardId, total);
+    const moved = (this.movedSinceMeasure.get(boardId) ?? 0) + bytes;
+    this.movedSinceMeasure.set(boardId, moved);
+    // Several processes: each counts only its own trims, so the board is measured again after an eighth of the budget.
+    const remeasure = this.store.shared && moved >= this.settings.maxBytes / 8;
+    if (remeasure || total > (this.thinAbove.get(boardId) ?? this.settings.maxBytes)) this.budgetQueue.add(boardId);
   }
 
   /** Waits for queued checkpoints (tests, shutdown). */
@@ -344,14 +391,26 @@ export class VersionService {
 
   private async drainCheckpoints(): Promise<void> {
     // One board at a time: a checkpoint's work grows with its board.
-    while (this.checkpointQueue.size && !this.closed) {
-      const [boardId, seq] = this.checkpointQueue.entries().next().value!;
-      this.checkpointQueue.delete(boardId);
+    while ((this.checkpointQueue.size || this.budgetQueue.size) && !this.closed) {
+      if (this.checkpointQueue.size) {
+        const [boardId, seq] = this.checkpointQueue.entries().next().value!;
+        this.checkpointQueue.delete(boardId);
+        try {
+          await this.checkpoint(boardId, seq);
+        } catch (err) {
+          this.dueAt.delete(boardId);
+          this.log.warn({ boardId, err: String(err) }, 'a version-history checkpoint failed; the next commit tries again');
+        }
+      }
+      const boardId = this.budgetQueue.values().next().value;
+      if (boardId === undefined || this.closed) continue;
+      this.budgetQueue.delete(boardId);
       try {
-        await this.checkpoint(boardId, seq);
+        await this.enforceBudget(boardId);
       } catch (err) {
-        this.dueAt.delete(boardId);
-        this.log.warn({ boardId, err: String(err) }, 'a version-history checkpoint failed; the next commit tries again');
+        // Not again at every trim: after the history grew by an eighth of the budget.
+        this.thinAbove.set(boardId, (this.historyBytes.get(boardId) ?? 0) + Math.floor(this.settings.maxBytes / 8));
+        this.log.warn({ boardId, err: String(err) }, "thinning a board's version history to its byte budget failed; the next trim tries again");
       }
     }
   }
@@ -400,6 +459,11 @@ export class VersionService {
     const createdAt = (await this.store.opTime(boardId, seq)) ?? this.settings.now();
     await this.store.insertCheckpoint(boardId, { seq, data: result.gz!, bytes: result.gz!.byteLength, elementCount: result.count, createdAt });
     this.latestCheckpoint.set(boardId, Math.max(seq, this.latestCheckpoint.get(boardId) ?? -1));
+    const known = this.historyBytes.get(boardId);
+    if (known !== undefined) {
+      this.historyBytes.set(boardId, known + result.gz!.byteLength);
+      if (known + result.gz!.byteLength > (this.thinAbove.get(boardId) ?? this.settings.maxBytes)) this.budgetQueue.add(boardId);
+    }
   }
 
   /** Makes a checkpoint at `seq` (retention keeps named versions restorable). */
@@ -443,10 +507,121 @@ export class VersionService {
       await this.store.deleteCheckpoints(boardId, drop);
       for (const seq of drop) this.states.delete(`${boardId}:${seq}`);
       const removed = await this.store.deleteHistoryOps(boardId, base);
+      const known = this.historyBytes.get(boardId);
+      if (known !== undefined) {
+        const dropped = new Set(drop);
+        const cpBytes = cps.reduce((sum, c) => sum + (dropped.has(c.seq) ? c.bytes : 0), 0);
+        this.historyBytes.set(boardId, Math.max(0, known - removed.bytes - cpBytes));
+      }
       done.boards++;
-      done.ops += removed;
+      done.ops += removed.ops;
       done.checkpoints += drop.length;
     }
     return done;
+  }
+
+  // Byte budget
+
+  /** Measures the board's history from the database, in windows of seqs, yielding between them. */
+  private async measure(boardId: string): Promise<number> {
+    let total = (await this.store.checkpointTimes(boardId)).reduce((sum, c) => sum + c.bytes, 0);
+    const range = await this.store.historySeqRange(boardId);
+    if (range) {
+      for (let after = range.min - 1; after < range.max; after += MEASURE_WINDOW) {
+        total += await this.store.historyBytesBetween(boardId, after, Math.min(range.max, after + MEASURE_WINDOW));
+        await nextTurn();
+      }
+    }
+    this.historyBytes.set(boardId, total);
+    this.movedSinceMeasure.set(boardId, 0);
+    return total;
+  }
+
+  /**
+   * Thins the board's history when it takes more than `maxBytes`: forgets its oldest history ops up
+   * to a cut (a checkpoint there, made when there is none close after it, keeps every later state
+   * computable) and the checkpoints older than the cut, until it takes about 3/4 of the budget. Named
+   * versions older than the cut keep a checkpoint of their own while the history stays within the
+   * budget; past it the oldest lose theirs first. A few passes at most; when the history cannot get
+   * under the budget (a single state bigger than it), it is thinned again only after it grew by an
+   * eighth of the budget.
+   */
+  async enforceBudget(boardId: string): Promise<void> {
+    const max = this.settings.maxBytes;
+    const target = Math.floor((max * 3) / 4);
+    let total = this.store.shared || !this.historyBytes.has(boardId) ? await this.measure(boardId) : this.historyBytes.get(boardId)!;
+    for (let pass = 0; pass < 3 && total > max && !this.closed; pass++) {
+      const after = await this.thin(boardId, total, target);
+      if (after >= total) break;
+      total = after;
+    }
+    this.historyBytes.set(boardId, total);
+    if (total > max) this.thinAbove.set(boardId, total + Math.floor(max / 8));
+    else this.thinAbove.delete(boardId);
+  }
+
+  /** One thinning pass (see enforceBudget); returns the history's bytes after it. */
+  private async thin(boardId: string, total: number, target: number): Promise<number> {
+    const range = await this.store.historySeqRange(boardId);
+    if (!range) return total;
+    const cps = await this.store.checkpointTimes(boardId);
+    const namedSeqs = new Set((await this.store.named(boardId)).map((n) => n.seq));
+    // Walk the oldest history ops (seq and size only) until forgetting them and the unnamed
+    // checkpoints before them would bring the history down to the target.
+    const need = total - target;
+    let cut = range.min;
+    let opBytes = 0;
+    let cpBytes = 0;
+    let c = 0;
+    let after = range.min - 1;
+    walk: while (after < range.max) {
+      const page = await this.store.historyOpSizes(boardId, after, THIN_PAGE);
+      if (!page.length) break;
+      for (const row of page) {
+        cut = row.seq;
+        opBytes += row.bytes;
+        for (; c < cps.length && cps[c]!.seq < cut; c++) if (!namedSeqs.has(cps[c]!.seq)) cpBytes += cps[c]!.bytes;
+        if (opBytes + cpBytes >= need) break walk;
+      }
+      after = page.at(-1)!.seq;
+      await nextTurn();
+    }
+    // A checkpoint a little after the cut (within the history) forgets a little more and costs nothing.
+    const have = new Set(cps.map((cp) => cp.seq));
+    const near = cps.find((cp) => cp.seq >= cut && cp.seq <= Math.min(range.max, cut + this.settings.checkpointEvery));
+    if (near) cut = near.seq;
+    else {
+      await this.checkpointAt(boardId, cut);
+      have.add(cut);
+    }
+    // Named versions before the cut keep a state of their own (dropped below if the budget cannot hold them).
+    for (const seq of [...namedSeqs].filter((s) => s > 0 && s < cut && s >= range.min && !have.has(s)).sort((a, b) => a - b)) {
+      try {
+        await this.checkpointAt(boardId, seq);
+      } catch {
+        // Its ops are gone already: the name stays, its state is no longer available.
+      }
+    }
+    const now = await this.store.checkpointTimes(boardId);
+    const drop = now.filter((cp) => cp.seq < cut && !namedSeqs.has(cp.seq)).map((cp) => cp.seq);
+    await this.store.deleteCheckpoints(boardId, drop);
+    const gone = await this.store.deleteHistoryOps(boardId, cut);
+    // What is left: the count, plus the checkpoints made, minus what went (the later ops are not read).
+    const bytesOf = (list: { seq: number; bytes: number }[]) => list.reduce((sum, cp) => sum + cp.bytes, 0);
+    const dropped = new Set(drop);
+    let left = total + bytesOf(now) - bytesOf(cps) - gone.bytes - bytesOf(now.filter((cp) => dropped.has(cp.seq)));
+    const named = now.filter((cp) => cp.seq < cut && namedSeqs.has(cp.seq));
+    const dropNamed: number[] = [];
+    if (left > this.settings.maxBytes) {
+      for (const cp of named) {
+        if (left <= target) break;
+        dropNamed.push(cp.seq);
+        left -= cp.bytes;
+      }
+      await this.store.deleteCheckpoints(boardId, dropNamed);
+    }
+    for (const seq of [...drop, ...dropNamed]) this.states.delete(`${boardId}:${seq}`);
+    this.historyBytes.set(boardId, left);
+    return left;
   }
 }

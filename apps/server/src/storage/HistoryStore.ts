@@ -31,6 +31,8 @@ export interface CheckpointRow {
 }
 
 export interface HistoryStore {
+  /** True when several processes share the database (each one's running byte counts miss the others' trims). */
+  readonly shared: boolean;
   /** Ops with after < seq <= upTo, ascending, at most `limit`. */
   opsBetween(boardId: string, after: number, upTo: number, limit: number): Promise<HistoryOpRow[]>;
   /**
@@ -57,8 +59,14 @@ export interface HistoryStore {
   /** Seqs and times of the board's checkpoints, ascending. */
   checkpointTimes(boardId: string): Promise<{ seq: number; createdAt: number; bytes: number }[]>;
   deleteCheckpoints(boardId: string, seqs: readonly number[]): Promise<void>;
-  /** Forgets history ops at or below `seq` (retention); returns how many. */
-  deleteHistoryOps(boardId: string, upTo: number): Promise<number>;
+  /** Forgets history ops at or below `seq` (retention, byte budget); returns how many and the bytes of their JSON. */
+  deleteHistoryOps(boardId: string, upTo: number): Promise<{ ops: number; bytes: number }>;
+  /** Lowest and highest seq in history_ops, or undefined (an index lookup each). */
+  historySeqRange(boardId: string): Promise<{ min: number; max: number } | undefined>;
+  /** Bytes of the JSON of the history ops with after < seq <= upTo (the byte budget's count, measured in windows). */
+  historyBytesBetween(boardId: string, after: number, upTo: number): Promise<number>;
+  /** Seqs and JSON bytes of the history ops with seq > after, ascending, at most `limit`. */
+  historyOpSizes(boardId: string, after: number, limit: number): Promise<{ seq: number; bytes: number }[]>;
   /** Boards that have a checkpoint (the retention job's work list). */
   boardsWithCheckpoints(): Promise<string[]>;
   /** The board's current elements (JSON rows) and their seq, read consistently; undefined when the board does not exist. */
@@ -98,6 +106,7 @@ function merge(a: HistoryOpRow[], b: HistoryOpRow[], limit: number, desc: boolea
 const num = (rows: HistoryOpRow[]) => rows.map((r) => ({ ...r, seq: Number(r.seq), createdAt: Number(r.createdAt) }));
 
 export class SqliteHistoryStore implements HistoryStore {
+  readonly shared = false;
   private readonly s;
 
   constructor(private readonly db: Database.Database) {
@@ -117,7 +126,10 @@ export class SqliteHistoryStore implements HistoryStore {
       cpInsert: db.prepare('insert or ignore into checkpoints (board_id, seq, data, bytes, element_count, created_at) values (?, ?, ?, ?, ?, ?)'),
       cpTimes: db.prepare('select seq, created_at as createdAt, bytes from checkpoints where board_id = ? order by seq'),
       cpDelete: db.prepare('delete from checkpoints where board_id = ? and seq = ?'),
-      histDelete: db.prepare('delete from history_ops where board_id = ? and seq <= ?'),
+      histDelete: db.prepare('delete from history_ops where board_id = ? and seq <= ? returning octet_length(data) as b'),
+      histRange: db.prepare('select min(seq) as min, max(seq) as max from history_ops where board_id = ?'),
+      histBytes: db.prepare('select coalesce(sum(octet_length(data)), 0) as b from history_ops where board_id = ? and seq > ? and seq <= ?'),
+      histSizes: db.prepare('select seq, octet_length(data) as bytes from history_ops where board_id = ? and seq > ? order by seq limit ?'),
       cpBoards: db.prepare('select distinct board_id as id from checkpoints'),
       boardSeq: db.prepare('select seq from boards where id = ?'),
       elements: db.prepare('select data from elements where board_id = ?'),
@@ -191,8 +203,22 @@ export class SqliteHistoryStore implements HistoryStore {
     })();
   }
 
-  async deleteHistoryOps(boardId: string, upTo: number): Promise<number> {
-    return this.s.histDelete.run(boardId, upTo).changes;
+  async deleteHistoryOps(boardId: string, upTo: number): Promise<{ ops: number; bytes: number }> {
+    const rows = this.s.histDelete.all(boardId, upTo) as { b: number }[];
+    return { ops: rows.length, bytes: rows.reduce((sum, r) => sum + r.b, 0) };
+  }
+
+  async historySeqRange(boardId: string): Promise<{ min: number; max: number } | undefined> {
+    const row = this.s.histRange.get(boardId) as { min: number | null; max: number | null };
+    return row.min === null || row.max === null ? undefined : { min: row.min, max: row.max };
+  }
+
+  async historyBytesBetween(boardId: string, after: number, upTo: number): Promise<number> {
+    return (this.s.histBytes.get(boardId, after, upTo) as { b: number }).b;
+  }
+
+  async historyOpSizes(boardId: string, after: number, limit: number): Promise<{ seq: number; bytes: number }[]> {
+    return this.s.histSizes.all(boardId, after, limit) as { seq: number; bytes: number }[];
   }
 
   async boardsWithCheckpoints(): Promise<string[]> {
@@ -229,6 +255,8 @@ export class SqliteHistoryStore implements HistoryStore {
 }
 
 export class PgHistoryStore implements HistoryStore {
+  readonly shared = true;
+
   constructor(private readonly pool: pg.Pool) {}
 
   private async rows<T>(text: string, values: unknown[]): Promise<T[]> {
@@ -328,8 +356,27 @@ export class PgHistoryStore implements HistoryStore {
     if (seqs.length) await this.pool.query('delete from checkpoints where board_id = $1 and seq = any($2::bigint[])', [boardId, seqs]);
   }
 
-  async deleteHistoryOps(boardId: string, upTo: number): Promise<number> {
-    return (await this.pool.query('delete from history_ops where board_id = $1 and seq <= $2', [boardId, upTo])).rowCount ?? 0;
+  async deleteHistoryOps(boardId: string, upTo: number): Promise<{ ops: number; bytes: number }> {
+    const [row] = await this.rows<{ n: string; b: string | null }>(
+      'with gone as (delete from history_ops where board_id = $1 and seq <= $2 returning octet_length(data) as b) select count(*) as n, sum(b) as b from gone',
+      [boardId, upTo],
+    );
+    return { ops: Number(row?.n ?? 0), bytes: Number(row?.b ?? 0) };
+  }
+
+  async historySeqRange(boardId: string): Promise<{ min: number; max: number } | undefined> {
+    const [row] = await this.rows<{ min: string | null; max: string | null }>('select min(seq) as min, max(seq) as max from history_ops where board_id = $1', [boardId]);
+    return row?.min == null || row.max == null ? undefined : { min: Number(row.min), max: Number(row.max) };
+  }
+
+  async historyBytesBetween(boardId: string, after: number, upTo: number): Promise<number> {
+    const [row] = await this.rows<{ b: string }>('select coalesce(sum(octet_length(data)), 0) as b from history_ops where board_id = $1 and seq > $2 and seq <= $3', [boardId, after, upTo]);
+    return Number(row?.b ?? 0);
+  }
+
+  async historyOpSizes(boardId: string, after: number, limit: number): Promise<{ seq: number; bytes: number }[]> {
+    const rows = await this.rows<{ seq: string; bytes: number }>('select seq, octet_length(data) as bytes from history_ops where board_id = $1 and seq > $2 order by seq limit $3', [boardId, after, limit]);
+    return rows.map((r) => ({ seq: Number(r.seq), bytes: Number(r.bytes) }));
   }
 
   async boardsWithCheckpoints(): Promise<string[]> {

@@ -522,6 +522,7 @@ async function writeBoard(tx: Db, w: BoardWrite): Promise<void> {
     }
   }
   if (freed > 0) {
+    w.movedToHistory = freed;
     logBytes -= freed;
     await tx.update(boards).set({ logBytes }).where(eq(boards.id, boardId));
     await tx.delete(trimmedOps).where(and(eq(trimmedOps.boardId, boardId), lte(trimmedOps.seq, w.seq - OP_ID_MEMORY)));

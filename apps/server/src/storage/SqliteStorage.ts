@@ -428,6 +428,7 @@ export class SqliteStorage implements Storage {
       }
     }
     if (freed > 0) {
+      w.movedToHistory = freed;
       logBytes -= freed;
       this.db.update(boards).set({ logBytes }).where(eq(boards.id, boardId)).run();
       this.forgetTrimmed.run(boardId, w.seq - OP_ID_MEMORY);

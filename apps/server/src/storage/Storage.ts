@@ -145,6 +145,8 @@ export interface BoardWrite {
    * oldest ones (never this write's) are forgotten until they hold at most 3/4 of it.
    */
   logMaxBytes?: number;
+  /** Set by the storage: bytes of op JSON its trims moved to history_ops (version history's byte budget). */
+  movedToHistory?: number;
 }
 
 /** Thrown by `createBoard` when the owner already owns `maxOwned` boards (nothing is written). */

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyOp, emptyHistory, invertOp, newId, record, undo, type Element, type History, type Op } from '@inkboard/protocol';
@@ -355,4 +356,89 @@ describe('version history', () => {
     expect(versions.reduce((s, v) => s + v.opCount, 0)).toBe(35);
     expect(versions.at(-1)!.fromSeq).toBe(1);
   });
+});
+
+describe('version history byte budget', () => {
+  let small: TestServer;
+  const budget = 64 * 1024;
+  beforeAll(async () => {
+    small = await startServer({ opLogRetention: 10, history: { checkpointEvery: 50, retentionIntervalMs: 0, maxBytes: budget } });
+  });
+  afterAll(async () => {
+    await small.destroy();
+  });
+
+  it('thins a board over its budget oldest first; every state still listed is computable and equal to the replay; the database stops growing', async () => {
+    const alice = connect(small.url, 'budget-alice');
+    clients.push(alice);
+    const boardId = (await alice.trpc.board.create.mutate({ title: 'Budget' })).id;
+    grantAccess(small.url, boardId, 'budget-bob', 'editor');
+    const bob = connect(small.url, 'budget-bob');
+    clients.push(bob);
+    const bySeq = new Map<number, Op>();
+    const sqlite = sqliteOf(small.app);
+    // Alice adds a stroke of ~5 KB, Bob deletes it: every op is a version of its own, the board stays small.
+    const rounds = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        const s = stroke(250, i, i);
+        await pushAll(alice, boardId, [addOp(s)], bySeq);
+        await pushAll(bob, boardId, [deleteOp(s.id)], bySeq);
+      }
+    };
+    await rounds(3);
+    // A named version early on: its state is small, so it keeps a checkpoint of its own.
+    const early = await alice.trpc.history.name.mutate({ boardId, name: 'Early', seq: 3 });
+    await rounds(40);
+    await small.app.versions.idle();
+    const historyBytes = () => {
+      const ops = sqlite.prepare('select coalesce(sum(octet_length(data)), 0) as b, min(seq) as min, max(seq) as max, count(*) as n from history_ops where board_id = ?').get(boardId) as { b: number; min: number; max: number; n: number };
+      const cps = sqlite.prepare('select coalesce(sum(bytes), 0) as b from checkpoints where board_id = ?').get(boardId) as { b: number };
+      return { ...ops, total: ops.b + cps.b };
+    };
+    const first = historyBytes();
+    // 80 ops of ~5 KB and 80 small ones went through the history: it was thinned, oldest first, and holds no gap.
+    expect(first.total).toBeLessThanOrEqual(budget);
+    expect(first.min).toBeGreaterThan(3);
+    expect(first.n).toBe(first.max - first.min + 1);
+    expect(small.app.versions.historyBytesOf(boardId)).toBe(first.total);
+
+    // Every listed version's states (before and after it) are computable and equal to the replay.
+    const listed: { fromSeq: number; toSeq: number }[] = [];
+    let before: number | undefined;
+    do {
+      const page: { versions: { fromSeq: number; toSeq: number }[]; next?: number } = await alice.trpc.history.list.query({ boardId, limit: 100, ...(before ? { before } : {}) });
+      listed.push(...page.versions);
+      before = page.next;
+    } while (before);
+    const head = Math.max(...bySeq.keys());
+    expect(listed[0]!.toSeq).toBe(head);
+    // The listing ends at the oldest kept op.
+    expect(listed.at(-1)!.fromSeq).toBe(first.min);
+    for (const v of listed) {
+      for (const seq of [v.fromSeq - 1, v.toSeq]) {
+        const state = await small.app.versions.stateAt(boardId, seq);
+        expect(canonical(asMap(state.elements)), `state at ${seq}`).toEqual(canonical(replay(bySeq, seq)));
+      }
+    }
+    // The named version kept its state; a forgotten state is refused with the retained history's message.
+    expect(canonical(asMap((await alice.trpc.history.stateAt.query({ boardId, seq: early.seq })).elements))).toEqual(canonical(replay(bySeq, early.seq)));
+    await expect(alice.trpc.history.stateAt.query({ boardId, seq: first.min - 3 })).rejects.toThrow(/before the retained history of this board \(every op is kept from seq/);
+
+    // 40 more rounds: the history stays within its budget and the database file does not grow.
+    const fileBytes = () => {
+      sqlite.pragma('wal_checkpoint(TRUNCATE)');
+      return statSync(small.dbPath).size;
+    };
+    const warm = fileBytes();
+    await rounds(40);
+    await small.app.versions.idle();
+    const later = fileBytes();
+    const second = historyBytes();
+    console.log(`history budget ${budget}: after 43 rounds ${first.total} bytes (ops ${first.min}-${first.max}), after 83 ${second.total} (ops ${second.min}-${second.max}); database ${warm} then ${later} bytes`);
+    expect(second.total).toBeLessThanOrEqual(budget);
+    expect(second.min).toBeGreaterThan(first.max);
+    expect(later - warm).toBeLessThan(200 * 1024);
+    const last = await small.app.versions.stateAt(boardId, head + 80);
+    expect(canonical(asMap(last.elements))).toEqual(canonical(replay(bySeq, head + 80)));
+  }, 120_000);
 });

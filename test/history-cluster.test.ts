@@ -144,4 +144,72 @@ describe('version history on two processes (PostgreSQL + Redis)', () => {
       await admin2.end();
     }
   });
+
+  it('both processes keep a board within its history byte budget: the oldest history is thinned, the listed states stay exact', async () => {
+    // Two more processes on the same database with a 64 KiB history budget per board.
+    const budget = 64 * 1024;
+    const small = { databaseUrl: db.url, redisUrl: REDIS_URL, redisPrefix: prefix, opLogRetention: 10, history: { checkpointEvery: 50, retentionIntervalMs: 0, maxBytes: budget } };
+    const c = await startServer(small);
+    const d = await startServer(small);
+    const admin = new pg.Client({ connectionString: db.url });
+    await admin.connect();
+    try {
+      const ann = await signInForToken(c.url, 'cay', 'password-cay', true, 'history budget');
+      const ben = await signInForToken(d.url, 'dee', 'password-dee', true, 'history budget');
+      const annC = client(c.url, ann.token);
+      const { id: boardId } = await annC.trpc.board.create.mutate({ title: 'history budget' });
+      const { code } = await annC.trpc.share.createLink.mutate({ boardId, role: 'editor' });
+      const benD = client(d.url, ben.token);
+      await benD.trpc.share.accept.mutate({ code });
+      const bySeq = new Map<number, Op>();
+      const historyBytes = async () => {
+        const { rows } = await admin.query<{ b: string; min: string; max: string; n: string; cp: string }>(
+          'select (select coalesce(sum(octet_length(data)), 0) from history_ops where board_id = $1) as b, (select min(seq) from history_ops where board_id = $1) as min, (select max(seq) from history_ops where board_id = $1) as max, (select count(*) from history_ops where board_id = $1) as n, (select coalesce(sum(bytes), 0) from checkpoints where board_id = $1) as cp',
+          [boardId],
+        );
+        const r = rows[0]!;
+        return { total: Number(r.b) + Number(r.cp), min: Number(r.min), max: Number(r.max), n: Number(r.n) };
+      };
+      // Ann adds a stroke of ~5 KB on C, Ben deletes it on D: both processes trim into the history.
+      const rounds = async (n: number) => {
+        for (let i = 0; i < n; i++) {
+          const s = stroke(250, i, i);
+          const added = await annC.trpc.board.push.mutate({ boardId, ops: [addOp(s)] });
+          bySeq.set(added.acks[0]!.seq, addOp(s));
+          const del = deleteOp(s.id);
+          const deleted = await benD.trpc.board.push.mutate({ boardId, ops: [del] });
+          bySeq.set(deleted.acks[0]!.seq, del);
+        }
+        await c.app.versions.idle();
+        await d.app.versions.idle();
+      };
+      await rounds(40);
+      const first = await historyBytes();
+      await rounds(40);
+      const second = await historyBytes();
+      console.log(`PostgreSQL, two processes, history budget ${budget}: after 40 rounds ${first.total} bytes (ops ${first.min}-${first.max}), after 80 ${second.total} (ops ${second.min}-${second.max})`);
+      // Each process counts its own trims and measures again after an eighth of the budget: within 1/4 over it with two.
+      for (const h of [first, second]) {
+        expect(h.total).toBeLessThanOrEqual(budget * 1.25);
+        expect(h.min).toBeGreaterThan(1);
+        expect(h.n).toBe(h.max - h.min + 1);
+      }
+      expect(second.min).toBeGreaterThan(first.max);
+      // Every listed version's states, read on either process, equal the replay.
+      const listed = (await annC.trpc.history.list.query({ boardId, limit: 100 })).versions;
+      expect(listed.at(-1)!.fromSeq).toBe(second.min);
+      for (const [i, v] of listed.entries()) {
+        const on = i % 2 ? annC : benD;
+        for (const seq of [v.fromSeq - 1, v.toSeq]) {
+          const state = await on.trpc.history.stateAt.query({ boardId, seq });
+          expect(canonical(asMap(state.elements)), `state at ${seq}`).toEqual(canonical(replay(bySeq, seq)));
+        }
+      }
+      await expect(benD.trpc.history.stateAt.query({ boardId, seq: second.min - 3 })).rejects.toThrow(/before the retained history/);
+    } finally {
+      await admin.end();
+      await c.destroy();
+      await d.destroy();
+    }
+  }, 120_000);
 });

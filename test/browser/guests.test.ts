@@ -89,6 +89,8 @@ describe('guests in the browser', () => {
     await guest.page.getByRole('button', { name: 'Send', exact: true }).click();
     await owner.page.getByRole('button', { name: 'Chat' }).click();
     await owner.page.getByRole('list', { name: 'Conversation' }).getByText('Hello from a guest').waitFor();
+    // Marked as a guest's (a guest may pick any name: nobody passes for a member).
+    await owner.page.getByRole('list', { name: 'Conversation' }).getByText('(guest)').waitFor();
     await guest.page.getByRole('button', { name: 'Close chat' }).click();
 
     await guest.page.getByRole('button', { name: 'Undo' }).click();

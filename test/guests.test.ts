@@ -289,6 +289,16 @@ describe('guests: access', () => {
     const api = httpClient(server.url, { cookie: g.cookie });
     expect(await outcome(() => api.chat.send.mutate({ boardId: b.boardId, text: 'hi' }))).toMatchObject({ ok: false, code: 'FORBIDDEN' });
     expect(await outcome(() => api.chat.history.query({ boardId: b.boardId, limit: 5 }))).toMatchObject({ ok: false, code: 'FORBIDDEN' });
+    expect(await outcome(() => api.chat.typing.mutate({ boardId: b.boardId }))).toMatchObject({ ok: false, code: 'FORBIDDEN' });
+    // Typing over the lane too.
+    const sock = ws(server.url, { cookie: g.cookie });
+    const w = watch(sock, b.boardId);
+    await until(() => w.frames.length >= 1, 'subscribed');
+    const refusals: string[] = [];
+    sock.lane.onError((r) => refusals.push(`${r.code} ${r.path}`));
+    sock.lane.typing(b.boardId);
+    await until(() => refusals.length >= 1, 'typing refused');
+    expect(refusals[0]).toBe('FORBIDDEN lane.typing');
     expect(await outcome(() => api.board.push.mutate({ boardId: b.boardId, ops: [addOp(rect())] }))).toMatchObject({ ok: true });
     // Turning a link from edit to view applies to guests in at once.
     await b.api.guest.setLink.mutate({ boardId: b.boardId, role: 'viewer' });

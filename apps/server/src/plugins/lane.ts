@@ -120,6 +120,10 @@ export async function handleLaneMessage(ws: WebSocket, text: string, contexts: S
         const user = requireActor(ctx);
         const rule = EPHEMERAL_RULES[event.type];
         await ctx.app.access.require(event.boardId, user.id, rule.least);
+        // A guest types only where the public link allows chat (issue 18).
+        if (event.type === 'typing' && ctx.guest && !(await ctx.app.guests.chatAllowed(event.boardId))) {
+          throw new TRPCError({ code: 'FORBIDDEN', message: "The owner turned chat off for this board's guests." });
+        }
         takeRate(ctx, rule.limit);
         publishEphemeral(ctx.app, event, ctx.clientId, user);
       } catch (err) {
@@ -151,6 +155,8 @@ function handleLaneMessageNow(ws: WebSocket, text: string, ctx: Context): boolea
   const now = Date.now();
   const roles: Role[] = [];
   for (const event of parsed.data) {
+    // A guest's typing needs the link's chat setting: the asynchronous way.
+    if (event.type === 'typing' && ctx.guest) return false;
     const role = ctx.app.access.cachedRole(event.boardId, user.id, now);
     // Not cached, or no access (NOT_FOUND or FORBIDDEN: the database tells which).
     if (role == null) return false;

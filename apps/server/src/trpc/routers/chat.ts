@@ -27,7 +27,7 @@ export const chatRouter = router({
   }),
 
   /** Tells the others the caller is typing (ephemeral). */
-  typing: boardProcedure(EPHEMERAL_RULES.typing.least).input(boardRefInput).use(rateLimited(EPHEMERAL_RULES.typing.limit)).mutation(({ ctx, input }) => {
+  typing: chatProcedure(EPHEMERAL_RULES.typing.least).input(boardRefInput).use(rateLimited(EPHEMERAL_RULES.typing.limit)).mutation(({ ctx, input }) => {
     publishEphemeral(ctx.app, { type: 'typing', ...input }, ctx.clientId, ctx.user);
     return null;
   }),

@@ -43,6 +43,8 @@ const LINK_GONE = 'This public link is not valid: the owner turned it off or mad
 export class GuestService {
   private readonly joinsPerAddress: TokenBuckets;
   private readonly joinsTotal: TokenBuckets;
+  /** Whether each board's link allows chat, as last read (forgotten with its roles on every change; at most 5 s old). */
+  private readonly chat = new Map<string, { allow: boolean; at: number }>();
 
   constructor(
     private readonly store: GuestStore,
@@ -53,6 +55,9 @@ export class GuestService {
     this.joinsPerAddress = new TokenBuckets(options.joinsPerAddressPerMinute / 60, options.joinsPerAddressPerMinute);
     this.joinsTotal = new TokenBuckets(options.joinsPerMinute / 60, options.joinsPerMinute);
     access.guestRole = (boardId, guestId) => store.guestRole(boardId, guestId);
+    hub.onSignal((signal) => {
+      if (signal.type === 'access-changed' || signal.type === 'revoke') this.chat.delete(signal.boardId);
+    });
   }
 
   /** The board's public link for its owner, with how many guests are in (never the code, which only its hash is kept of). */
@@ -163,8 +168,13 @@ export class GuestService {
   }
 
   /** Whether guests of the board may use chat (false when the link is off). */
-  async chatAllowed(boardId: string): Promise<boolean> {
-    return (await this.store.link(boardId))?.allowChat ?? false;
+  async chatAllowed(boardId: string, now = Date.now()): Promise<boolean> {
+    const cached = this.chat.get(boardId);
+    if (cached && now - cached.at < 5_000) return cached.allow;
+    const allow = (await this.store.link(boardId))?.allowChat ?? false;
+    if (this.chat.size > 10_000) this.chat.clear();
+    this.chat.set(boardId, { allow, at: now });
+    return allow;
   }
 
   /**

@@ -120,11 +120,11 @@ export async function handleLaneMessage(ws: WebSocket, text: string, contexts: S
         const user = requireActor(ctx);
         const rule = EPHEMERAL_RULES[event.type];
         await ctx.app.access.require(event.boardId, user.id, rule.least);
-        // A guest types only where the public link allows chat (issue 18).
+        takeRate(ctx, rule.limit);
+        // A guest types only where the public link allows chat (issue 18; a lookup, after the rate).
         if (event.type === 'typing' && ctx.guest && !(await ctx.app.guests.chatAllowed(event.boardId))) {
           throw new TRPCError({ code: 'FORBIDDEN', message: "The owner turned chat off for this board's guests." });
         }
-        takeRate(ctx, rule.limit);
         publishEphemeral(ctx.app, event, ctx.clientId, user);
       } catch (err) {
         refuse(ctx, ws, err, `lane.${event.type}`);

@@ -1,16 +1,17 @@
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { sortElements, type Element } from '@inkboard/protocol';
 import type { TestServer } from '../helpers/server.js';
 import {
   canvasOf,
+  canvasPoint,
   drag,
   inkAt,
   kindCount,
   launchBrowser,
   newPerson,
   pickTool,
-  screenshots,
+  screenshotSteps,
   signUp,
   startWebServer,
   waitForSummary,
@@ -69,10 +70,7 @@ describe('arranging and the clipboard in the browser', () => {
   const people = () => [alice, bob, carol].filter((p): p is Person => p !== undefined);
   const stored = (id = boardId): Element[] => sortElements(server.app.boards.service.peek(id)?.elements.values() ?? []);
   const rects = () => stored().filter((e) => e.type === 'rectangle');
-  const point = async (page: Page, x: number, y: number): Promise<[number, number]> => {
-    const box = (await canvasOf(page).boundingBox())!;
-    return [box.x + x, box.y + y];
-  };
+  const point = canvasPoint;
   const click = async (page: Page, x: number, y: number, modifiers: ('Shift' | 'Alt')[] = []) => {
     for (const m of modifiers) await page.keyboard.down(m);
     await page.mouse.click(...(await point(page, x, y)));
@@ -94,20 +92,7 @@ describe('arranging and the clipboard in the browser', () => {
     await server?.destroy();
   });
 
-  function step(name: string, fn: () => Promise<void>, timeout = 60_000) {
-    it(
-      name,
-      async ({ onTestFailed }) => {
-        onTestFailed(async () => {
-          const paths = await screenshots(people(), `failed-arrange-${name}`);
-          console.error(`screenshots: ${paths.join(', ')}`);
-          for (const p of people()) if (p.errors.length) console.error(`${p.name}'s page errors:`, p.errors);
-        });
-        await fn();
-      },
-      timeout,
-    );
-  }
+  const step = screenshotSteps(people, 'failed-arrange');
 
   step('alice creates a board and bob joins it by an editor link', async () => {
     await signUp(alice, server.url);

@@ -1,8 +1,24 @@
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { sortElements, type Arrow, type Element, type Note, type Rectangle, type Text } from '@inkboard/protocol';
 import type { TestServer } from '../helpers/server.js';
-import { canvasOf, drag, inkAt, kindCount, launchBrowser, newPerson, pickTool, screenshots, signUp, startWebServer, waitForSummary, waitUntil, type Person } from './helpers.js';
+import {
+  canvasOf,
+  canvasPoint,
+  drag,
+  inkAt,
+  kindCount,
+  launchBrowser,
+  newPerson,
+  pickTool,
+  screenshotSteps,
+  shareNewBoard,
+  signUp,
+  startWebServer,
+  waitForSummary,
+  waitUntil,
+  type Person,
+} from './helpers.js';
 
 /**
  * Lines and arrows point by point, point editing, arrow binding, labels and sticky notes, with two
@@ -18,10 +34,7 @@ describe('lines, arrows, labels and notes in the browser', () => {
   let boardId = '';
   const stored = (): Element[] => sortElements(server.app.boards.service.peek(boardId)?.elements.values() ?? []);
   const ofType = <T extends Element['type']>(type: T) => stored().filter((e): e is Extract<Element, { type: T }> => e.type === type);
-  const point = async (page: Page, x: number, y: number): Promise<[number, number]> => {
-    const box = (await canvasOf(page).boundingBox())!;
-    return [box.x + x, box.y + y];
-  };
+  const point = canvasPoint;
   const click = async (page: Page, x: number, y: number) => page.mouse.click(...(await point(page, x, y)));
   const worldPoints = (el: Arrow): [number, number][] => el.points.map((p) => [el.x + p[0], el.y + p[1]]);
   const near = (a: readonly number[] | undefined, b: readonly number[], tol = 1.5) => !!a && Math.abs(a[0]! - b[0]!) <= tol && Math.abs(a[1]! - b[1]!) <= tol;
@@ -53,34 +66,11 @@ describe('lines, arrows, labels and notes in the browser', () => {
     await server?.destroy();
   });
 
-  function step(name: string, fn: () => Promise<void>, timeout = 60_000) {
-    it(
-      name,
-      async ({ onTestFailed }) => {
-        onTestFailed(async () => {
-          const paths = await screenshots([alice, bob], `failed-lines-${name}`);
-          console.error(`screenshots: ${paths.join(', ')}`);
-          for (const p of [alice, bob]) if (p.errors.length) console.error(`${p.name}'s page errors:`, p.errors);
-        });
-        await fn();
-      },
-      timeout,
-    );
-  }
+  const step = screenshotSteps(() => [alice, bob], 'failed-lines');
 
   step('alice creates a board and bob joins it by an editor link', async () => {
     await signUp(alice, server.url);
-    await alice.page.getByRole('button', { name: 'New board' }).click();
-    await alice.page.waitForURL(/\/b\/[A-Za-z0-9_-]+$/);
-    boardId = new URL(alice.page.url()).pathname.split('/').at(-1)!;
-    await alice.page.getByRole('status', { name: /Connection: Live/ }).waitFor();
-    await alice.page.getByRole('button', { name: 'Share' }).click();
-    await alice.page.getByRole('button', { name: 'Create editor link' }).click();
-    const link = await alice.page.getByLabel('Editor link').inputValue();
-    await alice.page.getByRole('button', { name: 'Close', exact: true }).click();
-    await signUp(bob, server.url, new URL(link).pathname);
-    await bob.page.waitForURL(`${server.url}/b/${boardId}`);
-    await bob.page.getByRole('status', { name: /Connection: Live/ }).waitFor();
+    boardId = await shareNewBoard(server.url, alice, bob);
     await alice.page.getByRole('list', { name: 'People on this board' }).getByText('bob').waitFor();
   });
 

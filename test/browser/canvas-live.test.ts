@@ -1,5 +1,5 @@
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import type { Element } from '@inkboard/protocol';
 import type { TestServer } from '../helpers/server.js';
 import {
@@ -10,7 +10,8 @@ import {
   inkAt,
   launchBrowser,
   newPerson,
-  screenshots,
+  screenshotSteps,
+  shareNewBoard,
   signUp,
   startWebServer,
   waitForSummary,
@@ -70,20 +71,7 @@ describe('live canvas: laser pointer, follow, text style', () => {
     await server?.destroy();
   });
 
-  function step(name: string, fn: () => Promise<void>, timeout = 60_000) {
-    it(
-      name,
-      async ({ onTestFailed }) => {
-        onTestFailed(async () => {
-          const paths = await screenshots(people(), `failed-live-${name}`);
-          console.error(`screenshots: ${paths.join(', ')}`);
-          for (const p of people()) if (p.errors.length) console.error(`${p.name}'s page errors:`, p.errors);
-        });
-        await fn();
-      },
-      timeout,
-    );
-  }
+  const step = screenshotSteps(people, 'failed-live');
 
   async function panWithHand(p: Person, from: [number, number], to: [number, number]) {
     await p.page.getByRole('button', { name: 'Hand', exact: true }).click();
@@ -92,17 +80,7 @@ describe('live canvas: laser pointer, follow, text style', () => {
 
   step('two people open one board', async () => {
     await signUp(alice, server.url);
-    await alice.page.getByRole('button', { name: 'New board' }).click();
-    await alice.page.waitForURL(/\/b\/[A-Za-z0-9_-]+$/);
-    boardId = new URL(alice.page.url()).pathname.split('/').at(-1)!;
-    await alice.page.getByRole('status', { name: /Connection: Live/ }).waitFor();
-    await alice.page.getByRole('button', { name: 'Share' }).click();
-    await alice.page.getByRole('button', { name: 'Create editor link' }).click();
-    const link = await alice.page.getByLabel('Editor link').inputValue();
-    await alice.page.getByRole('button', { name: 'Close', exact: true }).click();
-    await signUp(bob, server.url, new URL(link).pathname);
-    await bob.page.waitForURL(`${server.url}/b/${boardId}`);
-    await bob.page.getByRole('status', { name: /Connection: Live/ }).waitFor();
+    boardId = await shareNewBoard(server.url, alice, bob);
     await presenceButton(alice, 'Follow bob').waitFor();
     await presenceButton(bob, 'Follow alice').waitFor();
   });

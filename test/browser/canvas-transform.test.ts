@@ -1,8 +1,22 @@
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { sortElements, type Element } from '@inkboard/protocol';
 import type { TestServer } from '../helpers/server.js';
-import { canvasOf, drag, launchBrowser, newPerson, pickTool, screenshots, signUp, startWebServer, waitUntil, writeText, type Person } from './helpers.js';
+import {
+  canvasOf,
+  canvasPoint,
+  drag,
+  launchBrowser,
+  newPerson,
+  pickTool,
+  screenshotSteps,
+  shareNewBoard,
+  signUp,
+  startWebServer,
+  waitUntil,
+  writeText,
+  type Person,
+} from './helpers.js';
 
 type Rgb = [number, number, number];
 
@@ -44,10 +58,7 @@ describe('transforming a selection in the browser', () => {
   const stored = (): Element[] => sortElements(server.app.boards.service.peek(boardId)?.elements.values() ?? []);
   const rects = () => stored().filter((e): e is Extract<Element, { type: 'rectangle' }> => e.type === 'rectangle');
   const rectA = () => rects()[0]!;
-  const point = async (page: Page, x: number, y: number): Promise<[number, number]> => {
-    const box = (await canvasOf(page).boundingBox())!;
-    return [box.x + x, box.y + y];
-  };
+  const point = canvasPoint;
   const click = async (page: Page, x: number, y: number, modifiers: ('Shift' | 'Alt')[] = []) => {
     for (const m of modifiers) await page.keyboard.down(m);
     await page.mouse.click(...(await point(page, x, y)));
@@ -87,34 +98,11 @@ describe('transforming a selection in the browser', () => {
     await server?.destroy();
   });
 
-  function step(name: string, fn: () => Promise<void>, timeout = 60_000) {
-    it(
-      name,
-      async ({ onTestFailed }) => {
-        onTestFailed(async () => {
-          const paths = await screenshots(people(), `failed-transform-${name}`);
-          console.error(`screenshots: ${paths.join(', ')}`);
-          for (const p of people()) if (p.errors.length) console.error(`${p.name}'s page errors:`, p.errors);
-        });
-        await fn();
-      },
-      timeout,
-    );
-  }
+  const step = screenshotSteps(people, 'failed-transform');
 
   step('alice creates a board, bob joins it by an editor link, alice draws a filled rectangle', async () => {
     await signUp(alice, server.url);
-    await alice.page.getByRole('button', { name: 'New board' }).click();
-    await alice.page.waitForURL(/\/b\/[A-Za-z0-9_-]+$/);
-    boardId = new URL(alice.page.url()).pathname.split('/').at(-1)!;
-    await alice.page.getByRole('status', { name: /Connection: Live/ }).waitFor();
-    await alice.page.getByRole('button', { name: 'Share' }).click();
-    await alice.page.getByRole('button', { name: 'Create editor link' }).click();
-    const link = await alice.page.getByLabel('Editor link').inputValue();
-    await alice.page.getByRole('button', { name: 'Close', exact: true }).click();
-    await signUp(bob, server.url, new URL(link).pathname);
-    await bob.page.waitForURL(`${server.url}/b/${boardId}`);
-    await bob.page.getByRole('status', { name: /Connection: Live/ }).waitFor();
+    boardId = await shareNewBoard(server.url, alice, bob);
 
     await pickTool(alice.page, 'Rectangle');
     await alice.page.getByRole('button', { name: 'Fill Light red' }).click();

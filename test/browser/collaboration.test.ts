@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import type { Element } from '@inkboard/protocol';
 import type { TestServer } from '../helpers/server.js';
 import {
   boardSummary,
   canvasOf,
+  canvasPoint,
   drag,
   drawRectangle,
   drawStroke,
@@ -16,6 +17,7 @@ import {
   newPerson,
   pickTool,
   screenshots,
+  screenshotSteps,
   signUp,
   startWebServer,
   waitForSummary,
@@ -37,10 +39,7 @@ describe('collaborating in the browser', () => {
   let boardId = '';
   const people = () => [alice, bob, carol].filter((p): p is Person => p !== undefined);
   const stored = (): Element[] => [...(server.app.boards.service.peek(boardId)?.elements.values() ?? [])];
-  const point = async (page: Person['page'], x: number, y: number): Promise<[number, number]> => {
-    const box = (await canvasOf(page).boundingBox())!;
-    return [box.x + x, box.y + y];
-  };
+  const point = canvasPoint;
 
   beforeAll(async () => {
     server = await startWebServer();
@@ -54,21 +53,7 @@ describe('collaborating in the browser', () => {
     await server?.destroy();
   });
 
-  /** A step that saves everyone's screenshot under test-results/ when it fails. */
-  function step(name: string, fn: () => Promise<void>, timeout = 60_000) {
-    it(
-      name,
-      async ({ onTestFailed }) => {
-        onTestFailed(async () => {
-          const paths = await screenshots(people(), `failed-${name}`);
-          console.error(`screenshots: ${paths.join(', ')}`);
-          for (const p of people()) if (p.errors.length) console.error(`${p.name}'s page errors:`, p.errors);
-        });
-        await fn();
-      },
-      timeout,
-    );
-  }
+  const step = screenshotSteps(people, 'failed');
 
   step('two people sign up; one creates a board and shares an editor link that the other opens', async () => {
     await signUp(alice, server.url);

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { it } from 'vitest';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -83,7 +84,8 @@ export function kindCount(summary: string, noun: string): number {
   return m ? Number(m[1]) : 0;
 }
 
-async function canvasPoint(page: Page, x: number, y: number): Promise<[number, number]> {
+/** The page coordinates of (x, y) in the board canvas (CSS pixels from its top-left). */
+export async function canvasPoint(page: Page, x: number, y: number): Promise<[number, number]> {
   const box = await canvasOf(page).boundingBox();
   if (!box) throw new Error('the board canvas is not visible');
   return [box.x + x, box.y + y];
@@ -169,6 +171,45 @@ export async function screenshots(people: Person[], label: string): Promise<stri
     }
   }
   return paths;
+}
+
+/**
+ * The `it` of a browser scenario: a step that, when it fails, saves everyone's screenshot under
+ * test-results/ (named `<label>-<step>-<person>.png`) and prints their pages' errors.
+ */
+export function screenshotSteps(people: () => Person[], label: string) {
+  return (name: string, fn: () => Promise<void>, timeout = 60_000) =>
+    it(
+      name,
+      async ({ onTestFailed }) => {
+        onTestFailed(async () => {
+          const paths = await screenshots(people(), `${label}-${name}`);
+          console.error(`screenshots: ${paths.join(', ')}`);
+          for (const p of people()) if (p.errors.length) console.error(`${p.name}'s page errors:`, p.errors);
+        });
+        await fn();
+      },
+      timeout,
+    );
+}
+
+/**
+ * `owner` (signed up) creates a board and shares an editor link that `other` signs up through; both
+ * end on the board, live. Returns the board's id.
+ */
+export async function shareNewBoard(baseUrl: string, owner: Person, other: Person): Promise<string> {
+  await owner.page.getByRole('button', { name: 'New board' }).click();
+  await owner.page.waitForURL(/\/b\/[A-Za-z0-9_-]+$/);
+  const boardId = new URL(owner.page.url()).pathname.split('/').at(-1)!;
+  await owner.page.getByRole('status', { name: /Connection: Live/ }).waitFor();
+  await owner.page.getByRole('button', { name: 'Share' }).click();
+  await owner.page.getByRole('button', { name: 'Create editor link' }).click();
+  const link = await owner.page.getByLabel('Editor link').inputValue();
+  await owner.page.getByRole('button', { name: 'Close', exact: true }).click();
+  await signUp(other, baseUrl, new URL(link).pathname);
+  await other.page.waitForURL(`${baseUrl}/b/${boardId}`);
+  await other.page.getByRole('status', { name: /Connection: Live/ }).waitFor();
+  return boardId;
 }
 
 /** The colour [r, g, b] of the board canvas at (x, y) (CSS pixels from its top-left). */

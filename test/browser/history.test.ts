@@ -1,5 +1,5 @@
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { newId, type Rectangle } from '@inkboard/protocol';
 import { connect, grantAccess, pushPatiently, type TestServer } from '../helpers/server.js';
 import {
@@ -12,7 +12,7 @@ import {
   launchBrowser,
   newPerson,
   pickTool,
-  screenshots,
+  screenshotSteps,
   signUp,
   startWebServer,
   waitForSummary,
@@ -51,21 +51,7 @@ describe('version history in the browser', () => {
     await server?.destroy();
   });
 
-  /** A step that saves everyone's screenshot under test-results/ when it fails. */
-  function step(name: string, fn: () => Promise<void>, timeout = 60_000) {
-    it(
-      name,
-      async ({ onTestFailed }) => {
-        onTestFailed(async () => {
-          const paths = await screenshots(people(), `history-failed-${name}`);
-          console.error(`screenshots: ${paths.join(', ')}`);
-          for (const p of people()) if (p.errors.length) console.error(`${p.name}'s page errors:`, p.errors);
-        });
-        await fn();
-      },
-      timeout,
-    );
-  }
+  const step = screenshotSteps(people, 'history-failed');
 
   async function shareLink(role: 'editor' | 'viewer'): Promise<string> {
     const page = alice.page;

@@ -1,10 +1,25 @@
 import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import type { Element, Image } from '@inkboard/protocol';
 import { pngBomb } from '../helpers/images.js';
 import type { TestServer } from '../helpers/server.js';
-import { boardSummary, canvasOf, kindCount, launchBrowser, newPerson, pixelAt, screenshots, signUp, startWebServer, waitForSummary, waitUntil, type Person } from './helpers.js';
+import {
+  boardSummary,
+  canvasOf,
+  canvasPoint,
+  kindCount,
+  launchBrowser,
+  newPerson,
+  pixelAt,
+  screenshotSteps,
+  shareNewBoard,
+  signUp,
+  startWebServer,
+  waitForSummary,
+  waitUntil,
+  type Person,
+} from './helpers.js';
 
 /** A picture made in the page: a PNG of one colour. */
 interface Picture {
@@ -74,10 +89,7 @@ describe('images in the browser', () => {
   let boardId = '';
   const stored = (board = boardId): Element[] => [...(server.app.boards.service.peek(board)?.elements.values() ?? [])];
   const images = (board = boardId): Image[] => stored(board).filter((el): el is Image => el.type === 'image');
-  const point = async (page: Page, x: number, y: number): Promise<[number, number]> => {
-    const box = (await canvasOf(page).boundingBox())!;
-    return [box.x + x, box.y + y];
-  };
+  const point = canvasPoint;
 
   beforeAll(async () => {
     server = await startWebServer();
@@ -91,34 +103,11 @@ describe('images in the browser', () => {
     await server?.destroy();
   });
 
-  function step(name: string, fn: () => Promise<void>, timeout = 60_000) {
-    it(
-      name,
-      async ({ onTestFailed }) => {
-        onTestFailed(async () => {
-          const paths = await screenshots([alice, bob], `failed-images-${name}`);
-          console.error(`screenshots: ${paths.join(', ')}`);
-          for (const p of [alice, bob]) if (p.errors.length) console.error(`${p.name}'s page errors:`, p.errors);
-        });
-        await fn();
-      },
-      timeout,
-    );
-  }
+  const step = screenshotSteps(() => [alice, bob], 'failed-images');
 
   step('two people on one board', async () => {
     await signUp(alice, server.url);
-    await alice.page.getByRole('button', { name: 'New board' }).click();
-    await alice.page.waitForURL(/\/b\/[A-Za-z0-9_-]+$/);
-    boardId = new URL(alice.page.url()).pathname.split('/').at(-1)!;
-    await alice.page.getByRole('status', { name: /Connection: Live/ }).waitFor();
-    await alice.page.getByRole('button', { name: 'Share' }).click();
-    await alice.page.getByRole('button', { name: 'Create editor link' }).click();
-    const link = await alice.page.getByLabel('Editor link').inputValue();
-    await alice.page.getByRole('button', { name: 'Close', exact: true }).click();
-    await signUp(bob, server.url, new URL(link).pathname);
-    await bob.page.waitForURL(`${server.url}/b/${boardId}`);
-    await bob.page.getByRole('status', { name: /Connection: Live/ }).waitFor();
+    boardId = await shareNewBoard(server.url, alice, bob);
   });
 
   step('a pasted picture is uploaded, placed at the pointer, and drawn for the other person', async () => {

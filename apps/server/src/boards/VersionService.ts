@@ -89,6 +89,8 @@ const INFO_WINDOW = 5_000;
 const MEASURE_WINDOW = 5_000;
 /** History ops read at a time (seq and size) when the oldest are walked for the budget's cut. */
 const THIN_PAGE = 1_000;
+/** History ops deleted at a time by a thinning. */
+const DELETE_WINDOW = 2_000;
 
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -369,6 +371,8 @@ export class VersionService {
   }
 
   private countMoved(boardId: string, bytes: number): void {
+    const moved = (this.movedSinceMeasure.get(boardId) ?? 0) + bytes;
+    this.movedSinceMeasure.set(boardId, moved);
     const known = this.historyBytes.get(boardId);
     if (known === undefined) {
       // Not measured yet in this process: measured once, off the hot path.
@@ -377,8 +381,6 @@ export class VersionService {
     }
     const total = known + bytes;
     this.historyBytes.set(boardId, total);
-    const moved = (this.movedSinceMeasure.get(boardId) ?? 0) + bytes;
-    this.movedSinceMeasure.set(boardId, moved);
     // Several processes: each counts only its own trims, so the board is measured again after an eighth of the budget.
     const remeasure = this.store.shared && moved >= this.settings.maxBytes / 8;
     if (remeasure || total > (this.thinAbove.get(boardId) ?? this.settings.maxBytes)) this.budgetQueue.add(boardId);
@@ -522,8 +524,12 @@ export class VersionService {
 
   // Byte budget
 
-  /** Measures the board's history from the database, in windows of seqs, yielding between them. */
+  /**
+   * Measures the board's history from the database, in windows of seqs, yielding between them; the
+   * ops this process's trims move meanwhile (above the measured seqs) are added.
+   */
   private async measure(boardId: string): Promise<number> {
+    this.movedSinceMeasure.set(boardId, 0);
     let total = (await this.store.checkpointTimes(boardId)).reduce((sum, c) => sum + c.bytes, 0);
     const range = await this.store.historySeqRange(boardId);
     if (range) {
@@ -532,8 +538,8 @@ export class VersionService {
         await nextTurn();
       }
     }
+    total += this.movedSinceMeasure.get(boardId) ?? 0;
     this.historyBytes.set(boardId, total);
-    this.movedSinceMeasure.set(boardId, 0);
     return total;
   }
 
@@ -605,11 +611,19 @@ export class VersionService {
     const now = await this.store.checkpointTimes(boardId);
     const drop = now.filter((cp) => cp.seq < cut && !namedSeqs.has(cp.seq)).map((cp) => cp.seq);
     await this.store.deleteCheckpoints(boardId, drop);
-    const gone = await this.store.deleteHistoryOps(boardId, cut);
-    // What is left: the count, plus the checkpoints made, minus what went (the later ops are not read).
+    // In windows of seqs, yielding between them (a SQLite delete runs on the event loop).
+    const gone = { ops: 0, bytes: 0 };
+    for (let upTo = Math.min(cut, range.min - 1 + DELETE_WINDOW); ; upTo = Math.min(cut, upTo + DELETE_WINDOW)) {
+      const step = await this.store.deleteHistoryOps(boardId, upTo);
+      gone.ops += step.ops;
+      gone.bytes += step.bytes;
+      if (upTo >= cut) break;
+      await nextTurn();
+    }
+    // What is left: the count (which the checkpoints made and the trims meanwhile went into) minus what went.
     const bytesOf = (list: { seq: number; bytes: number }[]) => list.reduce((sum, cp) => sum + cp.bytes, 0);
     const dropped = new Set(drop);
-    let left = total + bytesOf(now) - bytesOf(cps) - gone.bytes - bytesOf(now.filter((cp) => dropped.has(cp.seq)));
+    let left = (this.historyBytes.get(boardId) ?? total) - gone.bytes - bytesOf(now.filter((cp) => dropped.has(cp.seq)));
     const named = now.filter((cp) => cp.seq < cut && namedSeqs.has(cp.seq));
     const dropNamed: number[] = [];
     if (left > this.settings.maxBytes) {

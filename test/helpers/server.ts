@@ -125,7 +125,7 @@ export function testUser(url: string, name: string): { id: string; token: string
 }
 
 /** The test server's SQLite handle (test servers use the embedded store). */
-export function sqliteOf(app: FastifyInstance) {
+export function sqliteOf(app: FastifyInstance): SqliteStorage['sqlite'] {
   return (app.storage as SqliteStorage).sqlite;
 }
 

@@ -441,4 +441,49 @@ describe('version history byte budget', () => {
     const last = await small.app.versions.stateAt(boardId, head + 80);
     expect(canonical(asMap(last.elements))).toEqual(canonical(replay(bySeq, head + 80)));
   }, 120_000);
+
+  it('named versions keep their states while the budget holds them; past it the oldest lose theirs first (the names stay)', async () => {
+    const alice = connect(small.url, 'budget-alice');
+    clients.push(alice);
+    const boardId = (await alice.trpc.board.create.mutate({ title: 'Budget names' })).id;
+    const bySeq = new Map<number, Op>();
+    // Strokes of random points (they hardly compress): three named states of ~4 x 15 KB each.
+    const noisy = (): Element => ({ ...stroke(250), points: Array.from({ length: 250 }, () => [Math.random() * 1000, Math.random() * 1000, Math.random()] as [number, number, number]) }) as Element;
+    const names: { id: string; seq: number }[] = [];
+    for (let k = 0; k < 3; k++) {
+      const els = Array.from({ length: 4 }, noisy);
+      await pushAll(alice, boardId, [addOp(...els)], bySeq);
+      names.push(await alice.trpc.history.name.mutate({ boardId, name: `Big ${k}` }));
+      await pushAll(alice, boardId, [deleteOp(...els.map((e) => e.id))], bySeq);
+    }
+    for (let i = 0; i < 30; i++) {
+      const s = stroke(250, i, i);
+      await pushAll(alice, boardId, [addOp(s), deleteOp(s.id)], bySeq);
+    }
+    await small.app.versions.idle();
+    const sqlite = sqliteOf(small.app);
+    const cps = sqlite.prepare('select seq, bytes from checkpoints where board_id = ? order by seq').all(boardId) as { seq: number; bytes: number }[];
+    const ops = sqlite.prepare('select coalesce(sum(octet_length(data)), 0) as b from history_ops where board_id = ?').get(boardId) as { b: number };
+    const total = ops.b + cps.reduce((sum, c) => sum + c.bytes, 0);
+    console.log(`named versions over a ${budget}-byte budget: history ${total} bytes; checkpoints ${cps.map((c) => `${c.seq}:${c.bytes}`).join(' ')}`);
+    expect(total).toBeLessThanOrEqual(budget);
+    // The names stay; each state is either exact or refused, the refused ones older than the kept ones.
+    expect((await alice.trpc.history.named.query({ boardId })).map((n) => n.id)).toEqual(names.map((n) => n.id));
+    const kept: number[] = [];
+    const refused: number[] = [];
+    for (const n of names) {
+      const state = await alice.trpc.history.stateAt.query({ boardId, seq: n.seq }).catch((err: Error) => err);
+      if (state instanceof Error) {
+        expect(state.message).toMatch(/before the retained history of this board/);
+        refused.push(n.seq);
+      } else {
+        expect(canonical(asMap(state.elements))).toEqual(canonical(replay(bySeq, n.seq)));
+        kept.push(n.seq);
+      }
+    }
+    expect(refused.length).toBeGreaterThan(0);
+    expect(kept.length).toBeGreaterThan(0);
+    expect(Math.max(...refused)).toBeLessThan(Math.min(...kept));
+  }, 120_000);
 });
+

@@ -276,7 +276,7 @@ export class VersionService {
     if (ops.count !== seq - from || (ops.count > 0 && (ops.first !== from + 1 || ops.last !== seq))) {
       const oldest = await this.store.oldestSeq(boardId);
       throw badRequest(
-        `Seq ${seq} is before the retained history of this board${oldest !== undefined ? ` (every op is kept from seq ${oldest}; older history keeps one state a day: see history.list)` : ''}. Ask for a later seq.`,
+        `Seq ${seq} is before the retained history of this board${oldest !== undefined ? ` (every op is kept from seq ${oldest}; older history keeps one state a day, and a board's history is bounded in bytes: see history.list)` : ''}. Ask for a later seq.`,
       );
     }
     const job: ReplayJob = { base: cp ? { gz: cp.data } : null, ops: ops.json, firstSeq: from + 1, ...want };

@@ -99,19 +99,21 @@ export class BoardCopy {
     if (!this.userId) return null;
     try {
       const store = await (this.options.open ?? (() => LocalStore.open()))();
-      if (this.stopped) {
+      const gone = () => {
         store.close();
         return null;
-      }
-      this.store = store;
-      if (!this.keep(await this.hold(`inkboard-owner:${this.owner}`))) return null;
+      };
+      if (this.stopped) return gone();
+      if (!this.keep(await this.hold(`inkboard-owner:${this.owner}`))) return gone();
       const writerLock = `inkboard-writer:${this.userId}:${this.boardId}`;
       const writer = await this.holdIfFree(writerLock);
       if (writer) {
-        if (!this.keep(writer)) return null;
+        if (!this.keep(writer)) return gone();
         this.writer = true;
       } else this.waitToWrite(writerLock);
       await store.opened(this.userId, this.boardId, null);
+      // Only now: a write finds the board's row (ops made until here wait in `early`).
+      this.store = store;
       // Ops of a page that went away before writing them: into the store, adopted below like any.
       for (const saved of takeJournal(this.userId, this.boardId)) await store.putOp(this.userId, this.boardId, saved, true);
       const copy = await store.load(this.userId, this.boardId);

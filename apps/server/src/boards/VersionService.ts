@@ -86,11 +86,11 @@ function workerOptions(nice: number): { filename: string; execArgv: string[]; wo
 /** Seqs `elementInfo` searches at a time (a few ms of a SQLite query on the event loop). */
 const INFO_WINDOW = 5_000;
 /** Seqs whose history bytes are summed at a time when a board's history is measured (the sizes are in the rows' headers). */
-const MEASURE_WINDOW = 5_000;
+const MEASURE_WINDOW = 2_000;
 /** History ops read at a time (seq and size) when the oldest are walked for the budget's cut. */
-const THIN_PAGE = 1_000;
+const THIN_PAGE = 500;
 /** History ops deleted at a time by a thinning. */
-const DELETE_WINDOW = 2_000;
+const DELETE_WINDOW = 500;
 
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 

@@ -127,7 +127,8 @@ export class SqliteHistoryStore implements HistoryStore {
       cpTimes: db.prepare('select seq, created_at as createdAt, bytes from checkpoints where board_id = ? order by seq'),
       cpDelete: db.prepare('delete from checkpoints where board_id = ? and seq = ?'),
       histDelete: db.prepare('delete from history_ops where board_id = ? and seq <= ? returning octet_length(data) as b'),
-      histRange: db.prepare('select min(seq) as min, max(seq) as max from history_ops where board_id = ?'),
+      // Two subqueries: SQLite finds each of min and max with one index lookup, both together by a scan.
+      histRange: db.prepare('select (select min(seq) from history_ops where board_id = @b) as min, (select max(seq) from history_ops where board_id = @b) as max'),
       histBytes: db.prepare('select coalesce(sum(octet_length(data)), 0) as b from history_ops where board_id = ? and seq > ? and seq <= ?'),
       histSizes: db.prepare('select seq, octet_length(data) as bytes from history_ops where board_id = ? and seq > ? order by seq limit ?'),
       cpBoards: db.prepare('select distinct board_id as id from checkpoints'),
@@ -209,7 +210,7 @@ export class SqliteHistoryStore implements HistoryStore {
   }
 
   async historySeqRange(boardId: string): Promise<{ min: number; max: number } | undefined> {
-    const row = this.s.histRange.get(boardId) as { min: number | null; max: number | null };
+    const row = this.s.histRange.get({ b: boardId }) as { min: number | null; max: number | null };
     return row.min === null || row.max === null ? undefined : { min: row.min, max: row.max };
   }
 
@@ -365,7 +366,7 @@ export class PgHistoryStore implements HistoryStore {
   }
 
   async historySeqRange(boardId: string): Promise<{ min: number; max: number } | undefined> {
-    const [row] = await this.rows<{ min: string | null; max: string | null }>('select min(seq) as min, max(seq) as max from history_ops where board_id = $1', [boardId]);
+    const [row] = await this.rows<{ min: string | null; max: string | null }>('select (select min(seq) from history_ops where board_id = $1) as min, (select max(seq) from history_ops where board_id = $1) as max', [boardId]);
     return row?.min == null || row.max == null ? undefined : { min: Number(row.min), max: Number(row.max) };
   }
 

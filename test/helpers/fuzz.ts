@@ -120,7 +120,8 @@ export function randomElement(rng: Rng, id: string, z: string): Element {
     strokeWidth: rng.pick([1, 2, 4, 8, 0.5]),
     opacity: rng.pick([1, 1, 0.5, 0.25]),
   };
-  const type = rng.pick(ELEMENT_TYPES);
+  // Images need a file uploaded to the board first (test/images.test.ts covers them).
+  const type = rng.pick(ELEMENT_TYPES.filter((t) => t !== 'image'));
   switch (type) {
     case 'stroke':
       return { type, ...common, points: strokePoints(rng, rng.chance(0.05) ? rng.int(200, 800) : rng.int(1, 40)) };

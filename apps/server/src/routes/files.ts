@@ -100,7 +100,7 @@ function claimedType(header: string | undefined): AcceptedType | null {
 export const fileRoutes = fp(
   async (app: FastifyInstance, opts: { limits?: Partial<ImageLimits>; databaseUrl: string | null; allowedOrigins: string[] }) => {
     const limits: ImageLimits = { ...DEFAULT_IMAGE_LIMITS, ...opts.limits };
-    const store: FileStore = opts.databaseUrl ? await PgFileStore.open(opts.databaseUrl) : new SqliteFileStore((app.storage as SqliteStorage).sqlite);
+    const store: FileStore = opts.databaseUrl ? await PgFileStore.open(opts.databaseUrl) : new SqliteFileStore((app.storage as SqliteStorage).sqlite, (fn) => (app.storage as SqliteStorage).writeDurably(fn));
     const gate = new DecodeGate(limits.decoders, limits.decodeQueue);
     const uploads = new TokenBuckets(limits.uploadsPerMinute / 60, limits.uploadBurst);
 

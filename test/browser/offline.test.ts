@@ -290,9 +290,70 @@ describe('offline in the browser', () => {
     expect([...bobReceived().values()].every((n) => n === 1)).toBe(true);
   });
 
+  /** While on, the background send's pushes (HTTP) fail: edits of boards no tab has open stay unsent although online. */
+  const isPush = (url: URL) => url.pathname.includes('board.push');
+  let blockedPushes = 0;
+  const blockPushes = (page: Page) => {
+    const block = (route: import('playwright-core').Route) => {
+      blockedPushes++;
+      return route.abort();
+    };
+    return { on: () => page.context().route(isPush, block), off: () => page.context().unroute(isPush, block) };
+  };
+  const bobRects = () => [...bob.session.elements.values()].filter((e) => e.type === 'rectangle').length;
+
+  step('an edit left unsent on a board no tab has open is sent from the board list when the network returns, exactly once', async () => {
+    const { context } = alice;
+    const rects = bobRects();
+    await context.setOffline(true);
+    await badge(alice.page, /Connection: Offline/);
+    await drawRectangle(alice.page, 800, 550, 80, 60);
+    await badge(alice.page, /1 unsent/);
+    await alice.page.close();
+    alice.page = await context.newPage();
+    alice.page.on('pageerror', (e) => alice.errors.push(e.message));
+    const { page } = alice;
+    await page.goto(`${server.url}/`);
+    await page.getByRole('list', { name: 'Boards available offline' }).getByText('1 unsent').waitFor();
+
+    // Online, but every push fails: the card says the edit is still unsent.
+    const blocked = blockPushes(page);
+    await blocked.on();
+    blockedPushes = 0;
+    await context.setOffline(false);
+    const card = page.getByRole('article', { name: 'Untitled board' });
+    await card.getByText('Available offline · 1 unsent').waitFor({ timeout: 30_000 });
+    await waitUntil(() => blockedPushes > 0, 'the board list page to try sending the unsent edit', 30_000);
+    await card.getByText('Available offline · 1 unsent').waitFor();
+    expect(bobRects()).toBe(rects);
+
+    // The network drops and returns: sent from the board list, no board opened.
+    await blocked.off();
+    await context.setOffline(true);
+    await context.setOffline(false);
+    await waitUntil(() => bobRects() === rects + 1, 'Bob to get the rectangle sent from the board list', 30_000);
+    await card.getByText('Available offline', { exact: true }).waitFor({ timeout: 30_000 });
+    expect(new URL(page.url()).pathname).toBe('/');
+    await waitUntil(async () => (await kept(page)).ops === 0, 'the sent op to leave IndexedDB');
+    expect(storedOps().every((o) => o.n === 1)).toBe(true);
+    expect([...bobReceived().values()].every((n) => n === 1)).toBe(true);
+
+    // The local copy was brought up to date with it: offline, the board shows it with nothing unsent.
+    await context.setOffline(true);
+    await page.goto(boardUrl());
+    await waitForSummary(page, (s) => kindCount(s, 'rectangle') === rects + 1, 'the sent rectangle in the local copy', 30_000);
+    await badge(page, /Connection: Offline$/);
+    await context.setOffline(false);
+    await badge(page, /all changes saved/);
+    expect(storedOps().every((o) => o.n === 1)).toBe(true);
+  });
+
   step('the board list marks the board available offline; signing out with unsent edits asks, then clears the copies', async () => {
     const { context } = alice;
-    // An edit left unsent: made offline on a page that is then closed, with no tab on the board.
+    // An edit left unsent: made offline on a page that is then closed, with no tab on the board, and
+    // every push failing once back online (else the board list page sends it).
+    const blocked = blockPushes(alice.page);
+    await blocked.on();
     await context.setOffline(true);
     await badge(alice.page, /Connection: Offline/);
     await drawRectangle(alice.page, 800, 400, 80, 60);
@@ -325,6 +386,7 @@ describe('offline in the browser', () => {
     await page.getByRole('button', { name: 'New board' }).waitFor();
     expect(await page.getByText('Available offline').count()).toBe(0);
     expect(Object.values(await kept(page)).every((n) => n === 0)).toBe(true);
+    await blocked.off();
     expect(alice.errors).toEqual([]);
   });
 });

@@ -242,6 +242,13 @@ export class LocalStore {
       .map((m) => ({ boardId: m.boardId, info: m.info, unsent: unsent.get(m.boardId) ?? 0 }));
   }
 
+  /** This user's boards holding unsent ops, with how many each (for the background send, UnsentSync). */
+  async unsentBoards(userId: string): Promise<Map<string, number>> {
+    const unsent = new Map<string, number>();
+    for (const [, boardId] of await this.db.getAllKeys('ops', userRange(userId))) unsent.set(boardId, (unsent.get(boardId) ?? 0) + 1);
+    return unsent;
+  }
+
   /** Edits of this user (all boards) not yet confirmed by the server. */
   async unsentCount(userId: string): Promise<number> {
     return this.db.count('ops', userRange(userId));
@@ -318,6 +325,12 @@ export function journalOps(userId: string, boardId: string, owner: string, ops: 
   } catch {
     // Storage full or disabled: those ops are lost only if the page is really going away.
   }
+}
+
+/** The boards with ops saved at `pagehide` (for the background send, which takes them like an opening board). */
+export function journaledBoards(userId: string): string[] {
+  const prefix = `${JOURNAL}${userId}:`;
+  return [...new Set(journalKeys(prefix).map((key) => key.slice(prefix.length, key.lastIndexOf(':'))))];
 }
 
 /** Takes (and removes) the saved ops of a board, checked like any input. */

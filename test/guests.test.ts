@@ -306,6 +306,77 @@ describe('guests: access', () => {
   });
 });
 
+describe('guests: chat off reaches no guest', () => {
+  let server: TestServer;
+  let owner: SignedIn;
+  beforeAll(async () => {
+    server = await startServer();
+    owner = await signUp(server.url, unique('owner-'), PASSWORD, 'Olive');
+  });
+  afterAll(async () => {
+    await server.destroy();
+  });
+
+  const chatTexts = (w: Watch) => eventsOf(w).flatMap((e) => (e.type === 'chat' ? [e.message.text] : []));
+  const typings = (w: Watch) => eventsOf(w).filter((e) => e.type === 'typing').length;
+  const opSeqs = (w: Watch) => eventsOf(w).flatMap((e) => (e.type === 'op' ? [e.seq] : []));
+
+  it("members' chat and typing are withheld from guests while the link has chat off, live as the owner switches it", async () => {
+    const b = await boardWithLink(server.url, owner, 'editor', 'Quiet board');
+    await b.api.guest.setLink.mutate({ boardId: b.boardId, role: 'editor', allowChat: false });
+    const quiet = await joinGuest(server.url, b.code, 'Quiet');
+    const ownerWatch = watch(ws(server.url, { cookie: owner.cookie }), b.boardId);
+    const guestWatch = watch(ws(server.url, { cookie: quiet.cookie }), b.boardId);
+    const ownerSocket = ws(server.url, { cookie: owner.cookie });
+    const ownerLive = watch(ownerSocket, b.boardId);
+    await until(() => ownerWatch.frames.length >= 1 && guestWatch.frames.length >= 1 && ownerLive.frames.length >= 1, 'subscribed');
+
+    // Chat off: a message and typing (tRPC and the lane) in the same ticks as ops; the guest gets the ops only.
+    const first = await b.api.board.push.mutate({ boardId: b.boardId, ops: [addOp(rect(1, 1))] });
+    await Promise.all([b.api.chat.send.mutate({ boardId: b.boardId, text: 'members only 1' }), b.api.board.push.mutate({ boardId: b.boardId, ops: [addOp(rect(2, 2))] })]);
+    await b.api.chat.typing.mutate({ boardId: b.boardId });
+    ownerSocket.lane.typing(b.boardId);
+    await b.api.chat.send.mutate({ boardId: b.boardId, text: 'members only 2' });
+    const last = await b.api.board.push.mutate({ boardId: b.boardId, ops: [addOp(rect(3, 3))] });
+    const lastSeq = last.acks[0]!.seq;
+    await until(() => opSeqs(guestWatch).includes(lastSeq) && opSeqs(ownerWatch).includes(lastSeq) && typings(ownerWatch) >= 1, 'ops delivered');
+    await sleep(150);
+    expect(chatTexts(ownerWatch)).toEqual(['members only 1', 'members only 2']);
+    expect(typings(ownerWatch)).toBeGreaterThanOrEqual(1);
+    expect(chatTexts(guestWatch)).toEqual([]);
+    expect(typings(guestWatch)).toBe(0);
+    // Nothing else was lost: the guest has every op, in order, on the same subscription.
+    expect(opSeqs(guestWatch)).toEqual(opSeqs(ownerWatch));
+    expect(opSeqs(guestWatch)[0]).toBe(first.acks[0]!.seq);
+    expect(guestWatch.error).toBeNull();
+
+    // Chat on: the same subscription gets members' messages from then on.
+    await b.api.guest.setLink.mutate({ boardId: b.boardId, role: 'editor', allowChat: true });
+    await b.api.chat.send.mutate({ boardId: b.boardId, text: 'everyone' });
+    await until(() => chatTexts(guestWatch).includes('everyone'), 'chat reaches the guest once on');
+    await b.api.chat.typing.mutate({ boardId: b.boardId });
+    await until(() => typings(guestWatch) >= 1, 'typing reaches the guest once on');
+
+    // Off again: withheld at once (no message may slip through in between).
+    await b.api.guest.setLink.mutate({ boardId: b.boardId, role: 'editor', allowChat: false });
+    await b.api.chat.send.mutate({ boardId: b.boardId, text: 'members only 3' });
+    const after = await b.api.board.push.mutate({ boardId: b.boardId, ops: [addOp(rect(4, 4))] });
+    await until(() => opSeqs(guestWatch).includes(after.acks[0]!.seq) && chatTexts(ownerWatch).includes('members only 3'), 'later op delivered');
+    await sleep(150);
+    expect(chatTexts(guestWatch)).toEqual(['everyone']);
+    expect(guestWatch.error).toBeNull();
+  });
+
+  it('a guest of a link with chat on gets the chat, as members do', async () => {
+    const b = await boardWithLink(server.url, owner, 'viewer', 'Chatty board');
+    const g = await joinGuest(server.url, b.code, 'Chatty');
+    const guestWatch = watch(ws(server.url, { cookie: g.cookie }), b.boardId);
+    await until(() => guestWatch.frames.length >= 1, 'subscribed');
+    await b.api.chat.send.mutate({ boardId: b.boardId, text: 'hello guests' });
+    await until(() => chatTexts(guestWatch).includes('hello guests'), 'chat reaches the guest');
+  });
+});
+
 describe('guests: cut off', () => {
   let server: TestServer;
   let owner: SignedIn;

@@ -29,6 +29,9 @@ export interface GuestPrincipal {
   tokenHash: string;
 }
 
+/** How long a board's chat setting is trusted without a signal (changes are signalled at once). */
+const CHAT_FRESH_MS = 5_000;
+
 /** Throttle of guests' "last seen" writes. */
 const TOUCH_EVERY_MS = 60_000;
 
@@ -43,8 +46,15 @@ const LINK_GONE = 'This public link is not valid: the owner turned it off or mad
 export class GuestService {
   private readonly joinsPerAddress: TokenBuckets;
   private readonly joinsTotal: TokenBuckets;
-  /** Whether each board's link allows chat, as last read (forgotten with its roles on every change; at most 5 s old). */
+  /**
+   * Whether each board's link allows chat, as last read or as the last `guest-chat` signal said
+   * (every change sends one to every process); read again after 5 s in case a signal was lost.
+   */
   private readonly chat = new Map<string, { allow: boolean; at: number }>();
+  /** Bumped by every `guest-chat` signal: a read started before one must not overwrite what it said. */
+  private chatGeneration = 0;
+  /** Boards whose chat setting is being read for `chatOpen`. */
+  private readonly chatReads = new Set<string>();
 
   constructor(
     private readonly store: GuestStore,
@@ -56,7 +66,10 @@ export class GuestService {
     this.joinsTotal = new TokenBuckets(options.joinsPerMinute / 60, options.joinsPerMinute);
     access.guestRole = (boardId, guestId) => store.guestRole(boardId, guestId);
     hub.onSignal((signal) => {
-      if (signal.type === 'access-changed' || signal.type === 'revoke') this.chat.delete(signal.boardId);
+      if (signal.type === 'guest-chat') {
+        this.chatGeneration++;
+        this.remember(signal.boardId, signal.allow, Date.now());
+      } else if (signal.type === 'revoke' && signal.userId === null) this.chat.delete(signal.boardId);
     });
   }
 
@@ -77,6 +90,7 @@ export class GuestService {
     const next = { role: settings.role, allowChat: settings.allowChat ?? current.allowChat, embedOrigins: settings.embedOrigins ?? current.embedOrigins };
     await this.store.updateLink(boardId, next);
     this.access.forget(boardId);
+    this.hub.signal({ type: 'guest-chat', boardId, allow: next.allowChat });
     return { ...publicLink({ ...current, ...next }), guests: await this.store.countGuests(boardId, current.id) };
   }
 
@@ -93,6 +107,7 @@ export class GuestService {
   async disable(boardId: string): Promise<void> {
     const current = await this.store.link(boardId);
     if (!current || !(await this.store.deleteLink(boardId))) throw new TRPCError({ code: 'NOT_FOUND', message: 'This board has no public link (it may already be off).' });
+    this.hub.signal({ type: 'guest-chat', boardId, allow: false });
     await this.cutOff(boardId, current.id);
   }
 
@@ -170,11 +185,33 @@ export class GuestService {
   /** Whether guests of the board may use chat (false when the link is off). */
   async chatAllowed(boardId: string, now = Date.now()): Promise<boolean> {
     const cached = this.chat.get(boardId);
-    if (cached && now - cached.at < 5_000) return cached.allow;
+    if (cached && now - cached.at < CHAT_FRESH_MS) return cached.allow;
+    const generation = this.chatGeneration;
     const allow = (await this.store.link(boardId))?.allowChat ?? false;
-    if (this.chat.size > 10_000) this.chat.clear();
-    this.chat.set(boardId, { allow, at: now });
+    // A change signalled meanwhile is newer than what was read.
+    if (generation === this.chatGeneration) this.remember(boardId, allow, now);
     return allow;
+  }
+
+  /**
+   * `chatAllowed` without waiting, for the hub's fan-out at every frame (a guest's subscription
+   * reads it with `chatAllowed` first): the setting as last known, read again in the background once
+   * it is 5 s old; false when nothing is known (chat is withheld rather than leaked).
+   */
+  chatOpen(boardId: string, now = Date.now()): boolean {
+    const cached = this.chat.get(boardId);
+    if ((!cached || now - cached.at >= CHAT_FRESH_MS) && !this.chatReads.has(boardId)) {
+      this.chatReads.add(boardId);
+      this.chatAllowed(boardId, now)
+        .catch(() => undefined)
+        .finally(() => this.chatReads.delete(boardId));
+    }
+    return cached?.allow ?? false;
+  }
+
+  private remember(boardId: string, allow: boolean, at: number): void {
+    if (this.chat.size >= 10_000 && !this.chat.has(boardId)) this.chat.clear();
+    this.chat.set(boardId, { allow, at });
   }
 
   /**
@@ -208,6 +245,7 @@ export class GuestService {
     const link: PublicLinkRecord = { boardId, id: newId(12), role: settings.role, codeHash: sha256(code), allowChat: settings.allowChat, embedOrigins: settings.embedOrigins, createdBy, createdAt: Date.now() };
     await this.store.putLink(link);
     this.access.forget(boardId);
+    this.hub.signal({ type: 'guest-chat', boardId, allow: link.allowChat });
     return { ...publicLink(link), guests: 0, code };
   }
 

@@ -12,6 +12,11 @@ export interface Subscriber {
    * ops after the last one delivered.
    */
   resync(): void;
+  /**
+   * Set for guests only (issue 18): asked at each frame; true while the board's public link has
+   * chat off, and the subscriber then gets the frame without chat messages and typing signals.
+   */
+  withoutChat?(): boolean;
 }
 
 /**
@@ -22,7 +27,9 @@ export type HubSignal =
   | { type: 'revoke'; boardId: string; userId: string | null }
   | { type: 'access-changed'; boardId: string }
   | { type: 'session-ended'; idHash: string }
-  | { type: 'token-revoked'; tokenId: string };
+  | { type: 'token-revoked'; tokenId: string }
+  /** The board's public link now allows guests' chat or not (issue 18; auth/GuestService.ts). */
+  | { type: 'guest-chat'; boardId: string; allow: boolean };
 
 /**
  * Fan-out of a board's events to its subscribers, in frames of one tick each. This process's
@@ -222,7 +229,15 @@ export class LocalBoardHub implements BoardHub {
     room.cursors = new Map();
     // Packed (committed strokes) and frozen once per tick: the WebSocket encoder then serializes it once.
     const frame = Object.freeze(toWireFrame({ seq: room.seq, events }));
-    for (const subscriber of room.listeners) subscriber.frame(frame);
+    // Guests of a link with chat off get a second frame without chat, made once for all of them, and
+    // only when the tick holds chat (undefined: not made yet; null: nothing left for them this tick).
+    let chatless: WireFrame | null | undefined;
+    for (const subscriber of room.listeners) {
+      if (subscriber.withoutChat?.()) {
+        if (chatless === undefined) chatless = withoutChat(frame);
+        if (chatless) subscriber.frame(chatless);
+      } else subscriber.frame(frame);
+    }
     this.onFlush(performance.now() - room.since, room.listeners.size);
   }
 
@@ -232,4 +247,16 @@ export class LocalBoardHub implements BoardHub {
       this.rooms.delete(boardId);
     }
   }
+}
+
+/** Chat messages and typing signals: what a guest of a link with chat off never receives (issue 18). */
+export function isChatEvent(event: { type: string }): boolean {
+  return event.type === 'chat' || event.type === 'typing';
+}
+
+/** `frame` without chat (itself when it holds none, frozen like it), or null when nothing else is in it. */
+function withoutChat(frame: WireFrame): WireFrame | null {
+  if (!frame.events.some(isChatEvent)) return frame;
+  const events = frame.events.filter((e) => !isChatEvent(e));
+  return events.length ? Object.freeze({ seq: frame.seq, events }) : null;
 }

@@ -122,12 +122,17 @@ export const boardRouter = router({
     const queue = new FrameQueue();
     /** The fast path, once the first frame is out (see below); null: every frame goes through the queue. */
     let direct: ((frame: WireFrame) => boolean) | null = null;
+    // A guest gets no chat while the public link has it off (issue 18): the hub asks at each frame
+    // (a cached setting, read here first) and hands it the tick's frame without chat.
+    const guests = ctx.guest ? ctx.app.guests : null;
+    if (guests) await guests.chatAllowed(boardId).catch(() => false);
     // Listen first, then read the backlog: nothing committed in between can be missed.
     const unsubscribe = await hub.subscribe(boardId, {
       userId: ctx.user.id,
       frame: (frame) => queue.offer(frame, direct),
       revoked: () => queue.fail(new TRPCError({ code: 'FORBIDDEN', message: 'You no longer have access to this board.' })),
       resync: queue.resync,
+      ...(guests ? { withoutChat: () => !guests.chatOpen(boardId) } : {}),
     }).catch((err: unknown) => {
       release();
       throw err;

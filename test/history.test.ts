@@ -296,9 +296,10 @@ describe('version history', () => {
       expect(canonical(asMap(state.elements))).toEqual(canonical(replay(bySeq, seq)));
     }
     await expect(alice.trpc.history.stateAt.query({ boardId, seq: c1 })).rejects.toThrow(/before the retained history of this board \(every op is kept from seq/);
-    // The listing ends where the kept ops begin.
+    // The listed edits end where the kept ops begin; the kept states follow, one version each.
     const { versions } = await alice.trpc.history.list.query({ boardId, limit: 100 });
-    expect(versions.at(-1)!.fromSeq).toBe(c3 + 1);
+    expect(versions.filter((v) => !v.thinned).at(-1)!.fromSeq).toBe(c3 + 1);
+    expect(versions.filter((v) => v.thinned).map((v) => v.toSeq)).toEqual([c3, c2, named]);
   });
 
   it('the CLI lists the history, exports a past version and restores one (by name or seq)', async () => {
@@ -403,17 +404,18 @@ describe('version history byte budget', () => {
     expect(small.app.versions.historyBytesOf(boardId)).toBe(first.total);
 
     // Every listed version's states (before and after it) are computable and equal to the replay.
-    const listed: { fromSeq: number; toSeq: number }[] = [];
+    const listed: { fromSeq: number; toSeq: number; thinned?: true }[] = [];
     let before: number | undefined;
     do {
-      const page: { versions: { fromSeq: number; toSeq: number }[]; next?: number } = await alice.trpc.history.list.query({ boardId, limit: 100, ...(before ? { before } : {}) });
+      const page: { versions: { fromSeq: number; toSeq: number; thinned?: true }[]; next?: number } = await alice.trpc.history.list.query({ boardId, limit: 100, ...(before ? { before } : {}) });
       listed.push(...page.versions);
       before = page.next;
     } while (before);
     const head = Math.max(...bySeq.keys());
     expect(listed[0]!.toSeq).toBe(head);
-    // The listing ends at the oldest kept op.
-    expect(listed.at(-1)!.fromSeq).toBe(first.min);
+    // The listed edits end at the oldest kept op; the kept states below it (the cut's, the named version's) follow.
+    expect(listed.filter((v) => !v.thinned).at(-1)!.fromSeq).toBe(first.min);
+    expect(listed.filter((v) => v.thinned).map((v) => v.toSeq)).toEqual([first.min - 1, early.seq]);
     for (const v of listed) {
       for (const seq of [v.fromSeq - 1, v.toSeq]) {
         const state = await small.app.versions.stateAt(boardId, seq);
@@ -487,3 +489,106 @@ describe('version history byte budget', () => {
   }, 120_000);
 });
 
+
+describe('version history after retention (kept states)', () => {
+  let retained: TestServer;
+  beforeAll(async () => {
+    // Every op is kept for an hour only (the default is 30 days); checkpoints every 5 ops.
+    retained = await startServer({ opLogRetention: 10, history: { checkpointEvery: 5, keepAllMs: 3_600_000, retentionIntervalMs: 0 } });
+  });
+  afterAll(async () => {
+    await retained.destroy();
+  });
+
+  it('lists the states kept one a day as versions, paged after the kept edits; viewers preview them and editors restore them', async () => {
+    const alice = connect(retained.url, 'kept-alice');
+    clients.push(alice);
+    const boardId = (await alice.trpc.board.create.mutate({ title: 'Kept states' })).id;
+    grantAccess(retained.url, boardId, 'kept-bob', 'editor');
+    grantAccess(retained.url, boardId, 'kept-carol', 'viewer');
+    const bob = connect(retained.url, 'kept-bob');
+    const carol = connect(retained.url, 'kept-carol');
+    clients.push(bob, carol);
+    const bySeq = new Map<number, Op>();
+    // One op at a time, each checkpoint made before the next op (a lagging checkpoint job takes the latest seq).
+    const push = async (who: InkboardClient, ops: Op[]) => {
+      for (const op of ops) {
+        await pushAll(who, boardId, [op], bySeq);
+        await retained.app.versions.idle();
+      }
+    };
+    const els = Array.from({ length: 12 }, (_, i) => rect(i * 20, 0));
+    await push(alice, els.map((e) => addOp(e)));
+    await push(bob, els.slice(0, 8).map((e, i) => moveOp(e.id, i, 40)));
+    await push(alice, els.slice(0, 6).map((e) => deleteOp(e.id)));
+    await push(bob, [addOp(stroke(8)), addOp(stroke(8)), moveOp(els[10]!.id, 1, 1), deleteOp(els[11]!.id)]);
+    const head = Math.max(...bySeq.keys());
+    expect(head).toBe(30);
+    await retained.app.versions.idle();
+    const sqlite = sqliteOf(retained.app);
+    const cpSeqs = () => (sqlite.prepare('select seq from checkpoints where board_id = ? order by seq').all(boardId) as { seq: number }[]).map((r) => r.seq);
+    const cps = cpSeqs();
+    expect(cps.length).toBeGreaterThanOrEqual(5);
+    const [c0, c1, c2, c3] = cps as [number, number, number, number];
+    const named = await alice.trpc.history.name.mutate({ boardId, name: 'Early', seq: c0 + 1 });
+    // A fake past: c0 and c1 (and their ops) from one day three days ago, c2 and c3 from the day after.
+    const day = 86_400_000;
+    const dayA = Math.floor((Date.now() - 3 * day) / day) * day + 3_600_000;
+    const dayB = dayA + day;
+    const setCp = sqlite.prepare('update checkpoints set created_at = ? where board_id = ? and seq = ?');
+    setCp.run(dayA, boardId, c0);
+    setCp.run(dayA + 60_000, boardId, c1);
+    setCp.run(dayB, boardId, c2);
+    setCp.run(dayB + 60_000, boardId, c3);
+    sqlite.prepare('update history_ops set created_at = ? where board_id = ? and seq <= ?').run(dayA, boardId, c1);
+    sqlite.prepare('update history_ops set created_at = ? where board_id = ? and seq > ? and seq <= ?').run(dayB, boardId, c1, c3);
+    await retained.app.versions.applyRetention();
+    // c0 and c2 went (c1 and c3 are the latest of their days); the named version kept a state of its own.
+    const kept = cpSeqs().filter((s) => s <= c3);
+    expect(kept).toEqual([c0 + 1, c1, c3]);
+    expect(sqlite.prepare('select count(*) as n from history_ops where board_id = ? and seq <= ?').get(boardId, c3)).toEqual({ n: 0 });
+
+    // One page: the runs of the kept edits, then one version per kept state, newest first, with no gap down to seq 1.
+    const { versions, next } = await carol.trpc.history.list.query({ boardId, limit: 100 });
+    expect(next).toBeUndefined();
+    const edits = versions.filter((v) => !v.thinned);
+    const states = versions.filter((v) => v.thinned);
+    expect(versions).toEqual([...edits, ...states]);
+    expect(edits.at(-1)!.fromSeq).toBe(c3 + 1);
+    expect(states.map((v) => [v.fromSeq, v.toSeq, v.opCount, v.authorName, v.endedAt])).toEqual([
+      [c1 + 1, c3, c3 - c1, 'various', dayB + 60_000],
+      [c0 + 2, c1, c1 - c0 - 1, 'various', dayA + 60_000],
+      [1, c0 + 1, c0 + 1, 'various', dayA], // the named version's state, made by retention from its op (of day A)
+    ]);
+    expect(states[0]!.summary.text).toBe(`kept state of ${c3 - c1} older edits`);
+    expect(states[2]!.names.map((n) => n.name)).toEqual(['Early']);
+    for (const [i, v] of versions.entries()) expect(v.fromSeq, `version ${i} starts where the one before it ends`).toBe(versions[i + 1] ? versions[i + 1]!.toSeq + 1 : 1);
+
+    // Paged one and two at a time: the same versions, the edits' pages leading into the kept states'.
+    for (const limit of [1, 2]) {
+      const paged: typeof versions = [];
+      let before: number | undefined;
+      do {
+        const page = await carol.trpc.history.list.query({ boardId, limit, ...(before ? { before } : {}) });
+        expect(page.versions.length).toBeLessThanOrEqual(limit);
+        paged.push(...page.versions);
+        before = page.next;
+      } while (before);
+      expect(paged, `pages of ${limit}`).toEqual(versions);
+    }
+
+    // Each kept state is previewed exactly (a viewer may); the states between them are refused.
+    for (const v of states) {
+      const state = await carol.trpc.history.stateAt.query({ boardId, seq: v.toSeq });
+      expect(canonical(asMap(state.elements)), `kept state at ${v.toSeq}`).toEqual(canonical(replay(bySeq, v.toSeq)));
+    }
+    await expect(carol.trpc.history.stateAt.query({ boardId, seq: c1 - 1 })).rejects.toThrow(/before the retained history of this board/);
+    // A viewer cannot restore; an editor restores a kept state, as one undoable edit at the head.
+    await expect(carol.trpc.history.restore.mutate({ boardId, seq: c1, opId: newId() })).rejects.toMatchObject({ data: { code: 'FORBIDDEN' } });
+    const restored = await bob.trpc.history.restore.mutate({ boardId, seq: c1, opId: newId() });
+    expect(restored.acks[0]!.seq).toBe(head + 1);
+    expect(canonical(asMap((await bob.trpc.board.snapshot.query({ boardId })).elements))).toEqual(canonical(replay(bySeq, c1)));
+    const latest = (await carol.trpc.history.list.query({ boardId, limit: 1 })).versions[0]!;
+    expect([latest.authorName, latest.thinned]).toEqual(['kept-bob', undefined]);
+  });
+});

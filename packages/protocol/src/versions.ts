@@ -107,8 +107,17 @@ export const versionSchema = z.object({
   changedIds: z.array(z.string()),
   /** Named versions whose seq falls in `fromSeq..toSeq`. */
   names: z.array(namedVersionSchema.pick({ id: true, name: true, createdByName: true, createdAt: true })),
+  /**
+   * A kept state of older history (retention keeps one a day; the byte budget and named versions keep
+   * a few more): its edits `fromSeq..toSeq` are no longer kept one by one, only the state at `toSeq`
+   * (it can be previewed and restored). Its author is `THINNED_AUTHOR`, its counts and changed ids are empty.
+   */
+  thinned: z.literal(true).optional(),
 });
 export type Version = z.infer<typeof versionSchema>;
+
+/** The author a thinned version names (its edits, by whoever made them, are no longer kept). */
+export const THINNED_AUTHOR = { id: '', name: 'various' } as const;
 
 export const historyListOutput = z.object({
   versions: z.array(versionSchema),

@@ -8,6 +8,7 @@ import {
   groupVersions,
   newId,
   summarizeOps,
+  THINNED_AUTHOR,
   VERSION_LIMITS,
   type Element,
   type ElementInfo,
@@ -158,10 +159,14 @@ export class VersionService {
 
   // Listing
 
-  /** Versions newest first, ending before `before` (exclusive). */
+  /**
+   * Versions newest first, ending before `before` (exclusive): the runs of the kept ops, then (older
+   * than the oldest kept op) the kept states of thinned history, one version each.
+   */
   async list(boardId: string, before: number | undefined, limit: number): Promise<HistoryListOutput> {
     const board = await this.service.requireBoard(boardId);
-    let upper = Math.min(before ?? board.seq + 1, board.seq + 1);
+    const top = Math.min(before ?? board.seq + 1, board.seq + 1);
+    let upper = top;
     const oldest = await this.store.oldestSeq(boardId);
     const ops: ParsedOp[] = [];
     let bytes = 0;
@@ -187,7 +192,46 @@ export class VersionService {
     // Unless the scan reached the oldest op, the last run may go on further back: it starts the next page.
     const complete = exhausted ? runs : runs.slice(0, Math.max(1, runs.length - 1));
     const shown = complete.slice(0, limit);
-    if (!shown.length) return { versions: [] };
+    // Older than the kept ops: the kept states (checkpoints) of the thinned history.
+    const keptBelow = oldest === undefined ? top : Math.min(top, oldest);
+    if (shown.length < limit && exhausted) return this.withKeptStates(boardId, await this.runVersions(boardId, ops, shown), keptBelow, limit - shown.length);
+    const versions = await this.runVersions(boardId, ops, shown);
+    const lowest = shown.at(-1)!.fromSeq;
+    const more = (oldest !== undefined && lowest > oldest) || (await this.store.checkpointsBefore(boardId, keptBelow, 1)).length > 0;
+    return more ? { versions, next: lowest } : { versions };
+  }
+
+  /** `versions` followed by up to `room` kept states with seq < `below`, newest first, each a thinned version. */
+  private async withKeptStates(boardId: string, versions: Version[], below: number, room: number): Promise<HistoryListOutput> {
+    // One more than shown: it is where the oldest shown one's edits begin (and shows there are more).
+    const states = await this.store.checkpointsBefore(boardId, below, room + 1);
+    const shown = states.slice(0, room);
+    if (!shown.length) return { versions };
+    const names = await this.store.namedBetween(boardId, (states[room]?.seq ?? 0) + 1, shown[0]!.seq);
+    for (const [i, state] of shown.entries()) {
+      const prev = states[i + 1];
+      const fromSeq = (prev?.seq ?? 0) + 1;
+      const opCount = state.seq - fromSeq + 1;
+      versions.push({
+        fromSeq,
+        toSeq: state.seq,
+        authorId: THINNED_AUTHOR.id,
+        authorName: THINNED_AUTHOR.name,
+        startedAt: prev?.createdAt ?? state.createdAt,
+        endedAt: state.createdAt,
+        opCount,
+        summary: { text: `kept state of ${opCount} older edit${opCount === 1 ? '' : 's'}`, counts: [] },
+        changedIds: [],
+        names: names.filter((n) => n.seq >= fromSeq && n.seq <= state.seq).map(({ id, name, createdByName, createdAt }) => ({ id, name, createdByName, createdAt })),
+        thinned: true,
+      });
+    }
+    return states.length > room ? { versions, next: versions.at(-1)!.fromSeq } : { versions };
+  }
+
+  /** The versions of the op runs `shown` (read into `ops`): authors, summaries, changed ids, names. */
+  private async runVersions(boardId: string, ops: ParsedOp[], shown: ReturnType<typeof groupVersions>): Promise<Version[]> {
+    if (!shown.length) return [];
     const bySeq = new Map(ops.map((o) => [o.row.seq, o]));
     const live = this.service.peek(boardId)?.elements;
     const added = new Map<string, ElementType>();
@@ -195,7 +239,7 @@ export class VersionService {
     const kindOf = (id: string): ElementType | undefined => live?.get(id)?.type ?? added.get(id);
     const lowest = shown.at(-1)!.fromSeq;
     const names = await this.store.namedBetween(boardId, lowest, shown[0]!.toSeq);
-    const versions: Version[] = shown.map((run) => {
+    return shown.map((run): Version => {
       const runOps: Op[] = [];
       for (let s = run.fromSeq; s <= run.toSeq; s++) {
         const o = bySeq.get(s);
@@ -210,8 +254,6 @@ export class VersionService {
         names: names.filter((n) => n.seq >= run.fromSeq && n.seq <= run.toSeq).map(({ id, name, createdByName, createdAt }) => ({ id, name, createdByName, createdAt })),
       };
     });
-    const more = oldest !== undefined && lowest > oldest;
-    return more ? { versions, next: lowest } : { versions };
   }
 
   // Named versions

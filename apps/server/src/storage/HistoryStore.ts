@@ -58,6 +58,8 @@ export interface HistoryStore {
   insertCheckpoint(boardId: string, cp: CheckpointRow): Promise<void>;
   /** Seqs and times of the board's checkpoints, ascending. */
   checkpointTimes(boardId: string): Promise<{ seq: number; createdAt: number; bytes: number }[]>;
+  /** Seqs and times of the board's checkpoints with seq < before, newest first, at most `limit` (the kept states `history.list` pages through). */
+  checkpointsBefore(boardId: string, before: number, limit: number): Promise<{ seq: number; createdAt: number }[]>;
   deleteCheckpoints(boardId: string, seqs: readonly number[]): Promise<void>;
   /** Forgets history ops at or below `seq` (retention, byte budget); returns how many and the bytes of their JSON. */
   deleteHistoryOps(boardId: string, upTo: number): Promise<{ ops: number; bytes: number }>;
@@ -125,6 +127,7 @@ export class SqliteHistoryStore implements HistoryStore {
       cpLatest: db.prepare('select max(seq) as seq from checkpoints where board_id = ?'),
       cpInsert: db.prepare('insert or ignore into checkpoints (board_id, seq, data, bytes, element_count, created_at) values (?, ?, ?, ?, ?, ?)'),
       cpTimes: db.prepare('select seq, created_at as createdAt, bytes from checkpoints where board_id = ? order by seq'),
+      cpBefore: db.prepare('select seq, created_at as createdAt from checkpoints where board_id = ? and seq < ? order by seq desc limit ?'),
       cpDelete: db.prepare('delete from checkpoints where board_id = ? and seq = ?'),
       histDelete: db.prepare('delete from history_ops where board_id = ? and seq <= ? returning octet_length(data) as b'),
       // Two subqueries: SQLite finds each of min and max with one index lookup, both together by a scan.
@@ -196,6 +199,10 @@ export class SqliteHistoryStore implements HistoryStore {
 
   async checkpointTimes(boardId: string): Promise<{ seq: number; createdAt: number; bytes: number }[]> {
     return this.s.cpTimes.all(boardId) as { seq: number; createdAt: number; bytes: number }[];
+  }
+
+  async checkpointsBefore(boardId: string, before: number, limit: number): Promise<{ seq: number; createdAt: number }[]> {
+    return this.s.cpBefore.all(boardId, before, limit) as { seq: number; createdAt: number }[];
   }
 
   async deleteCheckpoints(boardId: string, seqs: readonly number[]): Promise<void> {
@@ -351,6 +358,11 @@ export class PgHistoryStore implements HistoryStore {
   async checkpointTimes(boardId: string): Promise<{ seq: number; createdAt: number; bytes: number }[]> {
     const rows = await this.rows<{ seq: string; createdAt: string; bytes: number }>('select seq, created_at as "createdAt", bytes from checkpoints where board_id = $1 order by seq', [boardId]);
     return rows.map((r) => ({ seq: Number(r.seq), createdAt: Number(r.createdAt), bytes: r.bytes }));
+  }
+
+  async checkpointsBefore(boardId: string, before: number, limit: number): Promise<{ seq: number; createdAt: number }[]> {
+    const rows = await this.rows<{ seq: string; createdAt: string }>('select seq, created_at as "createdAt" from checkpoints where board_id = $1 and seq < $2 order by seq desc limit $3', [boardId, before, limit]);
+    return rows.map((r) => ({ seq: Number(r.seq), createdAt: Number(r.createdAt) }));
   }
 
   async deleteCheckpoints(boardId: string, seqs: readonly number[]): Promise<void> {

@@ -212,6 +212,19 @@ describe('offline in the browser', () => {
     await drawRectangle(second, 800, 250, 100, 80);
     await badge(first, /1 unsent/);
     await badge(second, /2 unsent/);
+    // Each tab shows the other's unsent edits while offline (shown, not sent: the counts stay their own).
+    const rectangle = (page: Page, what: string) => waitForSummary(page, (s) => kindCount(s, 'freehand stroke') === 6 && kindCount(s, 'rectangle') === 1, what, 30_000);
+    await rectangle(first, 'the first tab to show the second tab’s unsent stroke and rectangle, offline');
+    await strokes(second, 6, 'the second tab to show the first tab’s unsent stroke, offline');
+    // A third tab opened offline shows both tabs' unsent edits (read from IndexedDB and asked for).
+    const third = await context.newPage();
+    const sentThird = recordPushes(third);
+    await third.goto(boardUrl());
+    await rectangle(third, 'a tab opened offline to show both tabs’ unsent edits');
+    await badge(third, /Connection: Offline$/);
+    await third.close();
+    await badge(first, /Connection: Offline, 1 unsent/);
+    await badge(second, /Connection: Offline, 2 unsent/);
 
     await context.setOffline(false);
     await waitUntil(() => bobStrokes() === 6 && [...bob.session.elements.values()].some((e) => e.type === 'rectangle'), 'Bob to get both tabs’ edits', 30_000);
@@ -222,6 +235,7 @@ describe('offline in the browser', () => {
     expect(sentFirst.filter((id) => sentSecond.includes(id))).toEqual([]);
     expect(new Set([...sentFirst, ...sentSecond]).size).toBe(3);
     expect(sentFirst.length + sentSecond.length).toBe(3);
+    expect(sentThird).toEqual([]);
     expect(storedOps().every((o) => o.n === 1)).toBe(true);
     expect(storedOps()).toHaveLength(7);
     expect([...bobReceived().values()].every((n) => n === 1)).toBe(true);

@@ -19,6 +19,8 @@ export interface Restored {
   confirmed: Map<string, Element>;
   /** Unsent ops of this board taken over from closed tabs, in the order they were made. */
   ops: Op[];
+  /** Unsent ops of this board's copies in other open tabs (shown, sent by them; TabShare.ts). */
+  others: Op[];
 }
 
 export interface BoardCopyOptions {
@@ -28,6 +30,8 @@ export interface BoardCopyOptions {
   locks?: LockManager | null;
   /** Unsent ops taken over while the board is open (a tab on it was closed meanwhile). */
   adopted?: (ops: Op[]) => void;
+  /** Own ops that left the session's pending list (confirmed or refused). */
+  left?: (opIds: string[]) => void;
   /** How long changes gather before they are written (ms). */
   flushMs?: number;
   /** How often closed tabs' ops are looked for while the board is open (ms; 0: never). */
@@ -129,7 +133,9 @@ export class BoardCopy {
         this.overlay = copy.overlay;
       }
       const ops = await this.adoptOrphans(copy.ops.map((s) => s.owner));
-      return copy.meta.seq === null && !ops.length ? null : { seq: copy.meta.seq ?? 0, confirmed, ops };
+      const adopted = new Set(ops.map((op) => op.opId));
+      const others = copy.ops.filter((s) => s.owner !== this.owner && !adopted.has(s.op.opId)).map((s) => s.op);
+      return copy.meta.seq === null && !ops.length && !others.length ? null : { seq: copy.meta.seq ?? 0, confirmed, ops, others };
     } catch (error) {
       this.warn('the local copy cannot be opened; this board works from memory only', error);
       return null;
@@ -172,11 +178,14 @@ export class BoardCopy {
         ids.add(op.opId);
         if (this.persisted.has(op.opId)) this.seen.add(op.opId);
       }
+      const left: string[] = [];
       for (const id of this.seen) {
         if (ids.has(id)) continue;
         this.seen.delete(id);
         this.done.set(id, seq);
+        left.push(id);
       }
+      if (left.length) this.options.left?.(left);
     }
     this.schedule(this.flushMs);
   }
@@ -305,7 +314,7 @@ export class BoardCopy {
   }
 
   /** Ops of a tab closed while this board is open: hand them to the session. */
-  private async adoptLater(): Promise<void> {
+  async adoptLater(): Promise<void> {
     try {
       const ops = await this.adoptOrphans();
       if (ops.length && !this.stopped) this.options.adopted?.(ops);

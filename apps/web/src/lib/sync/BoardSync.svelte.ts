@@ -7,6 +7,7 @@ import {
   newId,
   record,
   sortElements,
+  visibleElements,
   zAbove,
   type BoardEvent,
   type ClientBoard,
@@ -24,6 +25,7 @@ import { LaserTrails } from './LaserTrails.js';
 import { applyPreview, dropClientPreviews, prunePreviews, type RemotePreview } from './remotePreviews.js';
 import { groupedStep, markGroup, type UndoGroups } from '../versions/undoGroups.js';
 import { BoardCopy } from './BoardCopy.js';
+import { TabShare } from './TabShare.js';
 
 export type ConnectionStatus = 'connecting' | 'live' | 'reconnecting' | 'offline';
 
@@ -80,10 +82,13 @@ export class BoardSync {
   /** Undo entries made by one action of several ops (versions/undoGroups.ts). */
   private readonly undoGroups: UndoGroups = new WeakMap();
   private lastBoard: ClientBoard | null = null;
+  private lastShared: readonly Op[] | null = null;
   private pruneTimer: ReturnType<typeof setInterval> | null = null;
   private cleanups: (() => void)[] = [];
   /** The board's local copy in IndexedDB (issue 17): restored before subscribing, kept as ops are made. */
   private readonly copy: BoardCopy;
+  /** The same person's unsent edits in other tabs on this board: shown here, sent by their tab. */
+  private readonly share: TabShare;
   /** The local copy was read and the subscription started (until then, own ops only queue). */
   private started = false;
   private disposed = false;
@@ -101,7 +106,17 @@ export class BoardSync {
     });
     this.copy = new BoardCopy(me().id, boardId, () => this.session.board, {
       // Unsent edits of a tab closed meanwhile: this tab sends them now.
-      adopted: (ops) => ops.forEach((op) => this.apply(op, false)),
+      adopted: (ops) => {
+        this.share.drop(ops.map((op) => op.opId));
+        ops.forEach((op) => this.apply(op, false));
+      },
+      left: (opIds) => this.share.left(opIds),
+    });
+    this.share = new TabShare(me().id, boardId, this.copy.owner, {
+      changed: () => this.refresh(),
+      mine: () => this.session.board.pending,
+      // Its locks are let go once its last write is done: adopt its ops then (else within 15 s).
+      closed: () => setTimeout(() => void this.copy.adoptLater(), 500),
     });
     this.preview = new PreviewSender((message) => {
       if (this.sessionStatus === 'live') client.lane.preview({ boardId, ...message });
@@ -138,6 +153,7 @@ export class BoardSync {
   dispose(): void {
     this.disposed = true;
     this.copy.dispose();
+    this.share.dispose();
     for (const c of this.cleanups.splice(0)) c();
     if (this.pruneTimer) clearInterval(this.pruneTimer);
     this.preview.dispose();
@@ -206,6 +222,7 @@ export class BoardSync {
     if (this.disposed) return;
     performance.mark('inkboard:local-copy', { detail: { elements: local?.confirmed.size ?? 0, unsent: local?.ops.length ?? 0 } });
     if (local) {
+      this.share.add(local.others);
       const made = this.session.board.pending; // drawn while the copy was read
       this.session.board = { seq: local.seq, confirmed: local.confirmed, pending: [...local.ops, ...made] };
       this.refresh();
@@ -221,7 +238,10 @@ export class BoardSync {
 
   /** Sends an op (kept in the local copy first, unless it is there already). */
   private apply(op: Op, keep = true): void {
-    if (keep) this.copy.record(op);
+    if (keep) {
+      this.copy.record(op);
+      this.share.made([op]);
+    }
     if (!this.started) {
       this.session.board = addPending(this.session.board, op);
       this.refresh();
@@ -233,11 +253,15 @@ export class BoardSync {
   private refresh(): void {
     this.sessionStatus = this.session.status;
     const board = this.session.board;
-    if (board === this.lastBoard) return;
+    const shared = this.share.ops;
+    if (board === this.lastBoard && shared === this.lastShared) return;
+    const changed = board !== this.lastBoard;
     this.lastBoard = board;
-    this.elements = this.session.elements;
+    this.lastShared = shared;
+    const own = this.session.elements;
+    this.elements = shared.length ? visibleElements({ seq: board.seq, confirmed: own, pending: shared }) : own;
     this.pendingCount = board.pending.length;
-    this.copy.changed();
+    if (changed) this.copy.changed();
   }
 
   private receive(event: BoardEvent): void {
@@ -305,6 +329,7 @@ export class BoardSync {
       }
       case 'op':
         this.loaded = true;
+        this.share.drop([event.op.opId]);
         break;
       case 'chat':
       case 'typing':

@@ -50,6 +50,27 @@ function ws(url: string, cookie: string): WsClient {
 }
 
 describe('guests on PostgreSQL with two processes', () => {
+  it('joins racing at the guests-per-board limit on two processes: exactly the limit get in', async () => {
+    const api = httpClient(a.url, { cookie: owner.cookie });
+    const { id: boardId } = await api.board.create.mutate({ title: 'Race board' });
+    const link = await api.guest.setLink.mutate({ boardId, role: 'viewer' });
+    // 40 joins at once, half through each process, and 20 more started together inside each.
+    const codes = await Promise.all([
+      ...Array.from({ length: 40 }, (_, i) => rawCall(i % 2 ? a.url : b.url, 'guest.join', { code: link.code!, name: `R${i}` }).then((r) => r.body.error?.data?.code ?? 'ok')),
+      ...[a, b].flatMap((server, s) =>
+        Array.from({ length: 20 }, (_, i) =>
+          server.app.guests.join(link.code!, `S${s}-${i}`, '127.0.0.1').then(
+            () => 'ok',
+            (err: { code?: string }) => err.code ?? 'error',
+          ),
+        ),
+      ),
+    ]);
+    expect(codes.filter((c) => c === 'ok')).toHaveLength(3);
+    expect(codes.filter((c) => c !== 'ok').every((c) => c === 'FORBIDDEN')).toBe(true);
+    expect(await api.guest.list.query({ boardId })).toHaveLength(3);
+  });
+
   it('a link made on one process admits guests on the other; off or removal on one cuts them off on the other', async () => {
     const api = httpClient(a.url, { cookie: owner.cookie });
     const { id: boardId } = await api.board.create.mutate({ title: 'Cluster board' });

@@ -452,6 +452,40 @@ describe('guests: limits and claiming', () => {
     expect(codes).toEqual(['FORBIDDEN', 'FORBIDDEN', 'FORBIDDEN', 'TOO_MANY_REQUESTS']);
   });
 
+  it('joins racing at the guests-per-board limit: exactly the limit get in, over HTTP and the WebSocket at once', async () => {
+    const racing = await startServer({ guests: { maxGuestsPerBoard: 3, joinsPerAddressPerMinute: 1_000, joinsPerMinute: 1_000 } });
+    cleanups.push(() => racing.destroy());
+    const owner2 = await signUp(racing.url, unique('owner-'), PASSWORD);
+    const b = await boardWithLink(racing.url, owner2, 'editor');
+    // 20 single joins, 2 HTTP batches of 20 (a batch's calls run concurrently) and 20 over a WebSocket, all at once.
+    const sock = ws(racing.url, { allOverWebSocket: true });
+    const batch = async (tag: string) => {
+      const body = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [String(i), { code: b.code, name: `${tag}${i}` }]));
+      const res = await fetch(`${racing.url}/trpc/${Array(20).fill('guest.join').join(',')}?batch=1`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      return ((await res.json()) as { error?: { data?: { code?: string } } }[]).map((r) => r.error?.data?.code ?? 'ok');
+    };
+    const results = (
+      await Promise.all([
+        ...Array.from({ length: 20 }, (_, i) => rawCall(racing.url, 'guest.join', { code: b.code, name: `H${i}` }).then((r) => [r.body.error?.data?.code ?? 'ok'])),
+        batch('A'),
+        batch('B'),
+        ...Array.from({ length: 20 }, (_, i) => outcome(() => sock.trpc.guest.join.mutate({ code: b.code, name: `W${i}` })).then((r) => [r.ok ? 'ok' : r.code])),
+      ])
+    ).flat();
+    expect(results).toHaveLength(80);
+    expect(results.filter((r) => r === 'ok')).toHaveLength(3);
+    expect(results.filter((r) => r !== 'ok').every((r) => r === 'FORBIDDEN')).toBe(true);
+    expect(await b.api.guest.list.query({ boardId: b.boardId })).toHaveLength(3);
+    // And 20 joins started together inside the server (their awaits interleave: each one's count
+    // comes before the others' inserts): still none past the limit once one leaves room for one.
+    const first = (await b.api.guest.list.query({ boardId: b.boardId }))[0]!;
+    await b.api.guest.remove.mutate({ boardId: b.boardId, guestId: first.id });
+    const inside = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => racing.app.guests.join(b.code, `I${i}`, '127.0.0.1')));
+    expect(inside.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect(await b.api.guest.list.query({ boardId: b.boardId })).toHaveLength(3);
+    expect((await b.api.guest.link.query({ boardId: b.boardId }))?.guests).toBe(3);
+  });
+
   it('the clean-up forgets removed guests after a day and unseen guests after 30 days (they stop counting)', async () => {
     const limited = await startServer(); // the first test spent this address's joins on `server`
     cleanups.push(() => limited.destroy());

@@ -157,7 +157,9 @@ export class GuestService {
       removedAt: null,
       claimedBy: null,
     };
-    if (!(await this.store.insertGuest(row, this.options.maxGuestsPerBoard))) {
+    const inserted = await this.store.insertGuest(row, this.options.maxGuestsPerBoard);
+    if (inserted === 'gone') throw new TRPCError({ code: 'NOT_FOUND', message: LINK_GONE });
+    if (inserted === 'full') {
       throw new TRPCError({ code: 'FORBIDDEN', message: `This board already has ${this.options.maxGuestsPerBoard} guests, the most allowed; ask the owner to remove some or to invite you with an account.` });
     }
     return { token, guest: { id: row.id, boardId: row.boardId, name: row.name, color: row.color, role: link.role, allowChat: link.allowChat, tokenHash: row.tokenHash } };

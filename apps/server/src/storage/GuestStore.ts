@@ -43,7 +43,19 @@ type Row = Record<string, unknown>;
 interface Sql {
   all(sql: string, params: unknown[]): Promise<Row[]>;
   run(sql: string, params: unknown[]): Promise<number>;
+  /**
+   * PostgreSQL: runs `fn` as one transaction on one pooled connection (rolled back when it throws).
+   * Absent on SQLite, whose file one process owns and whose statements are each atomic: there a
+   * check and the write it allows are one statement.
+   */
+  transaction?<T>(fn: (sql: Sql) => Promise<T>): Promise<T>;
 }
+
+/** What `insertGuest` did: the guest is in, the link already has its most guests, or the link is gone. */
+export type GuestInsert = 'in' | 'full' | 'gone';
+
+const INSERT_GUEST = 'insert into guests (id, board_id, link_id, name, color, token_hash, created_at, last_seen_at)';
+const guestValues = (g: GuestRecord) => [g.id, g.boardId, g.linkId, g.name, g.color, g.tokenHash, g.createdAt, g.lastSeenAt];
 
 const LINK_COLUMNS = 'board_id as "boardId", id, role, code_hash as "codeHash", allow_chat as "allowChat", embed_origins as "embedOrigins", created_by as "createdBy", created_at as "createdAt"';
 const GUEST_COLUMNS =
@@ -114,22 +126,32 @@ export class GuestStore {
   }
 
   /**
-   * Inserts the guest unless its link already has `max` guests in (removed ones do not count); false
-   * then. Count and insert are two statements: joins racing at the limit may pass it by a few.
+   * Inserts the guest unless its link already has `max` guests in (removed ones do not count), as
+   * one atomic step, so joins racing at the limit never pass it: on PostgreSQL the link's row is
+   * locked (FOR UPDATE) for the transaction, so the joins of one link count and insert one after
+   * another, on every process; on SQLite the count is part of the insert statement.
    */
-  async insertGuest(g: GuestRecord, max: number): Promise<boolean> {
-    if ((await this.countGuests(g.boardId, g.linkId)) >= max) return false;
-    await this.sql.run('insert into guests (id, board_id, link_id, name, color, token_hash, created_at, last_seen_at) values (?, ?, ?, ?, ?, ?, ?, ?)', [
-      g.id,
+  async insertGuest(g: GuestRecord, max: number): Promise<GuestInsert> {
+    const count = 'select count(*) as n from guests where board_id = ? and link_id = ? and removed_at is null';
+    if (this.sql.transaction) {
+      return this.sql.transaction(async (tx) => {
+        if ((await tx.all('select id from public_links where board_id = ? and id = ? for update', [g.boardId, g.linkId])).length === 0) return 'gone';
+        const [r] = await tx.all(count, [g.boardId, g.linkId]);
+        if (Number(r?.n ?? 0) >= max) return 'full';
+        await tx.run(`${INSERT_GUEST} values (?, ?, ?, ?, ?, ?, ?, ?)`, guestValues(g));
+        return 'in';
+      });
+    }
+    const inserted = await this.sql.run(`${INSERT_GUEST} select ?, ?, ?, ?, ?, ?, ?, ? from public_links l where l.board_id = ? and l.id = ? and (${count}) < ?`, [
+      ...guestValues(g),
       g.boardId,
       g.linkId,
-      g.name,
-      g.color,
-      g.tokenHash,
-      g.createdAt,
-      g.lastSeenAt,
+      g.boardId,
+      g.linkId,
+      max,
     ]);
-    return true;
+    if (inserted > 0) return 'in';
+    return (await this.sql.all('select id from public_links where board_id = ? and id = ?', [g.boardId, g.linkId])).length ? 'full' : 'gone';
   }
 
   async guestByTokenHash(tokenHash: string): Promise<GuestWithRole | undefined> {
@@ -207,9 +229,26 @@ export function guestStoreFor(storage: Storage): GuestStore {
       let i = 0;
       return sql.replace(/\?/g, () => `$${++i}`);
     };
+    const on = (client: pg.Pool | pg.PoolClient): Sql => ({
+      all: async (sql, params) => (await client.query(numbered(sql), params)).rows as Row[],
+      run: async (sql, params) => (await client.query(numbered(sql), params)).rowCount ?? 0,
+    });
     return new GuestStore({
-      all: async (sql, params) => (await pool.query(numbered(sql), params)).rows as Row[],
-      run: async (sql, params) => (await pool.query(numbered(sql), params)).rowCount ?? 0,
+      ...on(pool),
+      async transaction(fn) {
+        const client = await pool.connect();
+        try {
+          await client.query('begin');
+          const result = await fn(on(client));
+          await client.query('commit');
+          return result;
+        } catch (err) {
+          await client.query('rollback').catch(() => undefined);
+          throw err;
+        } finally {
+          client.release();
+        }
+      },
     });
   }
   throw new Error(`guests: no guest store for a ${storage.kind} storage`);

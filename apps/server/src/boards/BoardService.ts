@@ -65,9 +65,22 @@ export class BoardService {
   private readonly thumbnails = new Map<string, { seq: number; svg: string }>();
   private readonly lastUsed = new Map<string, number>();
   private queue: PendingPush[] = [];
-  private inFlight: PendingPush[] = [];
-  private flushing: Promise<void> | null = null;
+  /** Batches being committed, oldest first (at most `pipelineDepth`). */
+  private readonly inFlight: PendingPush[][] = [];
+  /** Settles once the newest batch in flight has been acknowledged (the next waits for it, to keep their order). */
+  private acked: Promise<void> = Promise.resolve();
   private flushScheduled = false;
+  /**
+   * Commits in flight at once: 2 where the storage orders transactions by call (SQLite: the next
+   * transaction runs while the previous one's fdatasync is on the thread pool), else 1.
+   */
+  private readonly pipelineDepth: number;
+  /**
+   * Boards as the batches in flight left them: written, maybe not yet on disk, so neither served nor
+   * published; only the next batch plans on top of them (a failed batch's copy is caught up from the
+   * database by `caughtUp`, which reloads when the stored seq is behind).
+   */
+  private readonly staged = new Map<string, LiveBoard>();
   private readonly costs = new ElementCosts();
   /** Serialized backlogs by board and starting seq (backlogBytes); a board's op log holds at most 8 MiB by default. */
   private readonly backlogs = new ByteLru<SnapshotBytes>(BACKLOG_CACHE_BYTES, BACKLOG_CACHE_BYTES / 2);
@@ -82,6 +95,7 @@ export class BoardService {
     readonly budgets: BoardBudgets = DEFAULT_BUDGETS,
   ) {
     // A deleted board (on any process) is dropped from memory here too.
+    this.pipelineDepth = storage.commitsInCallOrder ? 2 : 1;
     hub.onSignal((signal) => {
       if (signal.type === 'revoke' && signal.userId === null) this.drop(signal.boardId);
     });
@@ -92,7 +106,7 @@ export class BoardService {
     let evicted = 0;
     for (const [boardId, used] of this.lastUsed) {
       if (now - used < idleMs || this.hub.subscriberCount(boardId) > 0) continue;
-      if (this.queue.some((p) => p.boardId === boardId) || this.inFlight.some((p) => p.boardId === boardId)) continue;
+      if (this.queue.some((p) => p.boardId === boardId) || this.inFlight.some((batch) => batch.some((p) => p.boardId === boardId))) continue;
       this.drop(boardId);
       evicted++;
     }
@@ -106,7 +120,10 @@ export class BoardService {
 
   /** Writes whatever is queued now (graceful shutdown). */
   async flushNow(): Promise<void> {
-    while (this.flushing || this.queue.length) await (this.flushing ?? this.flush());
+    while (this.inFlight.length || this.queue.length) {
+      this.flush();
+      await this.acked;
+    }
   }
 
   /** A new board owned by `ownerId`, or BAD_REQUEST when they own as many as one person may. */
@@ -289,9 +306,9 @@ export class BoardService {
       // Only the id and display name go into op events and the op log: callers pass the signed-in
       // user, whose record also holds the sign-in username.
       this.queue.push({ boardId, author: { id: author.id, name: author.name }, ops, resolve, reject });
-      if (!this.flushScheduled && !this.flushing) {
+      if (!this.flushScheduled && this.inFlight.length < this.pipelineDepth) {
         this.flushScheduled = true;
-        setImmediate(() => void this.flush());
+        setImmediate(() => this.flush());
       }
     });
   }
@@ -310,6 +327,13 @@ export class BoardService {
     return board;
   }
 
+  /** The newest copy to plan a commit on: as a batch in flight left it, else the live one. */
+  private newest(boardId: string): LiveBoard | undefined {
+    const staged = this.staged.get(boardId);
+    const live = this.live.get(boardId);
+    return staged && (!live || staged.seq > live.seq) ? staged : live;
+  }
+
   /** Reads the board consistently (row locked) and brings this process's copy up to it. */
   private async sync(boardId: string): Promise<LiveBoard> {
     const known = this.live.get(boardId);
@@ -323,31 +347,37 @@ export class BoardService {
     return this.keep(synced);
   }
 
-  /** Writes every queued push in one transaction, then acknowledges and broadcasts. */
-  private flush(): Promise<void> {
+  /**
+   * Writes every queued push in one transaction, then acknowledges and broadcasts. Pushes that
+   * arrive during a commit go in the next one, which (SQLite) starts while the previous one is
+   * flushed to disk; batches are acknowledged and published in the order they were written.
+   */
+  private flush(): void {
     this.flushScheduled = false;
-    if (this.flushing || !this.queue.length) return this.flushing ?? Promise.resolve();
+    if (this.inFlight.length >= this.pipelineDepth || !this.queue.length) return;
     const batch = this.queue;
     this.queue = [];
-    this.inFlight = batch;
-    this.flushing = this.commitBatch(batch).finally(() => {
-      this.flushing = null;
-      this.inFlight = [];
-      // Pushes that arrived during the commit go in the next one.
-      if (this.queue.length) void this.flush();
-    });
-    return this.flushing;
+    this.inFlight.push(batch);
+    const previous = this.acked;
+    this.acked = this.commitBatch(batch, previous)
+      .catch((err: unknown) => {
+        for (const push of batch) push.reject(err);
+      })
+      .finally(() => {
+        this.inFlight.splice(this.inFlight.indexOf(batch), 1);
+        this.flush();
+      });
   }
 
-  private async commitBatch(batch: PendingPush[]): Promise<void> {
+  private async commitBatch(batch: PendingPush[], previous: Promise<void>): Promise<void> {
     const byBoard = new Map<string, PendingPush[]>();
     for (const push of batch) byBoard.set(push.boardId, [...(byBoard.get(push.boardId) ?? []), push]);
     const reads = [...byBoard].map(([boardId, pushes]) => ({
       boardId,
-      knownSeq: this.live.get(boardId)?.seq ?? -1,
+      knownSeq: this.newest(boardId)?.seq ?? -1,
       opIds: pushes.flatMap((p) => p.ops.map((op) => op.opId)),
     }));
-    const known = new Map(reads.map((r) => [r.boardId, this.live.get(r.boardId)]));
+    const known = new Map(reads.map((r) => [r.boardId, this.newest(r.boardId)]));
     const outcomes = new Map<PendingPush, { acks?: PushAck[]; error?: TRPCError }>();
     const staged: LiveBoard[] = [];
     const events = new Map<string, OpEvent[]>();
@@ -452,10 +482,21 @@ export class BoardService {
       return writes;
     };
 
+    // SQLite has run the transaction by the time `commit` returns (commitsInCallOrder): the next
+    // batch plans on these copies while this one's fdatasync runs.
+    const durable = this.storage.commit(reads, plan);
+    for (const board of staged) this.staged.set(board.id, board);
+    let failed: unknown;
     try {
-      await this.storage.commit(reads, plan);
+      await durable;
     } catch (cause) {
-      const error = new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'The edit could not be saved; nothing was applied. Retry it.', cause });
+      failed = cause;
+    }
+    // Acknowledged and published after the batch before it, whatever order the disk finished in.
+    await previous;
+    for (const board of staged) if (this.staged.get(board.id) === board) this.staged.delete(board.id);
+    if (failed !== undefined) {
+      const error = new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: 'The edit could not be saved; nothing was applied. Retry it.', cause: failed });
       for (const push of batch) push.reject(error);
       return;
     }

@@ -120,6 +120,7 @@ function reasonOf(err: unknown): string {
  * board run one after the other, each reading what the previous one wrote.
  */
 export class PgStorage implements Storage {
+  readonly commitsInCallOrder = false;
   readonly kind = 'postgres' as const;
 
   constructor(private readonly db: Db & { $client: pg.Pool }) {}

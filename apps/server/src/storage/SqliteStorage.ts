@@ -82,6 +82,8 @@ export function openSqliteStorage(path: string): SqliteStorage {
  * synchronous IMMEDIATE transaction, so nothing else can interleave with it.
  */
 export class SqliteStorage implements Storage {
+  /** `commit` runs its synchronous transaction in the call; only the fdatasync is awaited. */
+  readonly commitsInCallOrder = true;
   readonly kind = 'sqlite' as const;
   private readonly insertOp;
   private readonly findOpSeq;

@@ -224,6 +224,13 @@ export interface Storage {
    * after the commit is durable.
    */
   commit(reads: readonly CommitRead[], plan: (states: ReadonlyMap<string, BoardState | undefined>) => BoardWrite[]): Promise<void>;
+  /**
+   * True when `commit` runs its transaction (reads, plan, writes) before it returns its promise,
+   * which then only waits for the disk: a commit called after it is ordered after it, so the caller
+   * may start the next one while this one is being flushed (BoardService pipelines them). False when
+   * transactions run later (PostgreSQL: two in flight could take their seqs in either order).
+   */
+  readonly commitsInCallOrder: boolean;
 
   // Chat
   addChatMessage(boardId: string, user: { id: string; name: string; color: string }, text: string, now: number): Promise<ChatMessage>;

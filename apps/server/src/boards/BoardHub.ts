@@ -74,6 +74,8 @@ interface Room {
   since: number;
   /** When the tick in progress is due (performance.now() time). */
   due: number;
+  /** A frame of committed ops is going out before the tick (at most one per tick; see `publish`). */
+  early: boolean;
 }
 
 /** Called after each frame with how long its oldest event waited and how many got it. */
@@ -101,6 +103,7 @@ export class LocalBoardHub implements BoardHub {
     const room = this.rooms.get(boardId);
     if (!room || room.listeners.size === 0) return;
     room.seq = Math.max(room.seq, seq);
+    if (room.pending.length === 0 && room.cursors.size === 0) room.since = performance.now();
     for (const event of events) {
       if (event.type === 'cursor') room.cursors.set(event.clientId, event);
       else {
@@ -109,15 +112,22 @@ export class LocalBoardHub implements BoardHub {
       }
     }
     if (room.timer === null) {
+      room.early = false;
       const now = performance.now();
       const tickMs = this.pace.current();
-      room.since = now;
       // Ticks keep their cadence: the next is due a tick after the previous one was due, not a tick
       // after it ran, so a busy event loop that fires a tick late does not push every later frame
       // back. After a quiet spell (more than a tick overdue) the first event opens a full tick.
       const next = room.due + tickMs;
       room.due = next >= now ? next : now - next <= tickMs ? now : now + tickMs;
       room.timer = setTimeout(() => this.flush(room), room.due - now);
+    }
+    // Committed ops have already waited for the disk: they go out on the next turn of the event loop
+    // (with whatever else is pending) instead of waiting up to a tick more, at most once per tick so
+    // that a burst of commits adds one frame, not many. The tick's timer stays as it was.
+    if (!room.early && events.some(isOpEvent)) {
+      room.early = true;
+      setImmediate(() => this.send(room));
     }
   }
 
@@ -209,7 +219,7 @@ export class LocalBoardHub implements BoardHub {
   private room(boardId: string): Room {
     let room = this.rooms.get(boardId);
     if (!room) {
-      room = { listeners: new Set(), presence: new Map(), seq: 0, pending: [], cursors: new Map(), timer: null, since: 0, due: -Infinity };
+      room = { listeners: new Set(), presence: new Map(), seq: 0, pending: [], cursors: new Map(), timer: null, since: 0, due: -Infinity, early: false };
       this.rooms.set(boardId, room);
     }
     return room;
@@ -221,8 +231,15 @@ export class LocalBoardHub implements BoardHub {
     return { boards: this.rooms.size, subscriptions };
   }
 
+  /** The tick: sends what is pending. */
   private flush(room: Room): void {
     room.timer = null;
+    room.early = false;
+    this.send(room);
+  }
+
+  /** Sends the pending events as one frame to every subscriber (nothing when none is pending). */
+  private send(room: Room): void {
     if (room.pending.length === 0 && room.cursors.size === 0) return;
     const events = room.cursors.size ? [...room.pending, ...room.cursors.values()] : room.pending;
     room.pending = [];
@@ -248,6 +265,8 @@ export class LocalBoardHub implements BoardHub {
     }
   }
 }
+
+const isOpEvent = (event: BoardEvent) => event.type === 'op';
 
 /** Chat messages and typing signals: what a guest of a link with chat off never receives (issue 18). */
 export function isChatEvent(event: { type: string }): boolean {

@@ -150,6 +150,10 @@ describe('version history on two processes (PostgreSQL + Redis)', () => {
       expect(keptStates.map((v) => v.toSeq)).toEqual(kept.filter((seq) => seq <= cps[1]!).reverse());
       expect(keptStates.map((v) => v.authorName)).toEqual(keptStates.map(() => 'various'));
       expect(keptStates.at(-1)!.fromSeq).toBe(1);
+      // A PNG of a kept state, rendered by A's worker from PostgreSQL.
+      const png = await fetch(`${a.url}/api/boards/${boardId}/export.png?at=${cps[1]!}`, { headers: { authorization: `Bearer ${ann.token}` } });
+      expect([png.status, png.headers.get('content-type'), png.headers.get('x-board-seq')]).toEqual([200, 'image/png', String(cps[1]!)]);
+      expect(Buffer.from(await png.arrayBuffer()).subarray(1, 4).toString()).toBe('PNG');
       await annA.trpc.history.restore.mutate({ boardId, seq: cps[1]!, opId: newId() });
       expect(canonical(asMap((await benB.trpc.board.snapshot.query({ boardId })).elements))).toEqual(canonical(replay(bySeq, cps[1]!)));
     } finally {

@@ -1,11 +1,13 @@
-import { statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyOp, emptyHistory, invertOp, newId, record, undo, type Element, type History, type Op } from '@inkboard/protocol';
+import { applyOp, emptyHistory, invertOp, newId, record, renderSvg, undo, type Element, type History, type Op } from '@inkboard/protocol';
 import type { InkboardClient } from '../packages/client/src/index.js';
 import { addOp, deleteOp, moveOp, rect, stroke } from './helpers/elements.js';
 import { canonical, connect, grantAccess, sqliteOf, startServer, testUser, type TestServer } from './helpers/server.js';
-import { ROOT, runNode } from './helpers/cli.js';
+import { pngSize, ROOT, runNode } from './helpers/cli.js';
 
 /**
  * Version history (issue 16) on one process (SQLite): versions, names, states at any seq (across
@@ -328,6 +330,30 @@ describe('version history', () => {
     expect(canonical(asMap(JSON.parse(past.stdout) as Element[]))).toEqual(canonical(replay(bySeq, 2)));
     const svg = await cli('export', boardId, '--at', '1', '--format', 'svg');
     expect(svg.stdout).toMatch(/^<svg[\s\S]*<\/svg>$/);
+    // A PNG of a past version: rasterized by the server from that state (export.png?at=SEQ), like the current board's PNG.
+    const dir = mkdtempSync(join(tmpdir(), 'inkboard-history-'));
+    const pngOut = join(dir, 'two-boxes.png');
+    const png = await cli('export', boardId, '--at', 'Two boxes', '--format', 'png', '--scale', '1', '--out', pngOut);
+    expect(png.code, png.stderr).toBe(0);
+    const svgSize = (svg: string) => ({ width: Number(/width="(\d+)"/.exec(svg)![1]), height: Number(/height="(\d+)"/.exec(svg)![1]) });
+    const then = svgSize(renderSvg([...replay(bySeq, 2).values()]));
+    const nowSize = svgSize(renderSvg([...replay(bySeq, 4).values()]));
+    expect(then.width).not.toBe(nowSize.width); // the two states differ in size: the PNG shows which one it drew
+    const pngBytes = readFileSync(pngOut);
+    rmSync(dir, { recursive: true });
+    expect(pngBytes.byteLength).toBeGreaterThan(100);
+    expect(pngSize(pngBytes)).toEqual(then);
+    // Over HTTP: the seq in a header; a seq that is not one, or after the board's, is refused with a reason.
+    const exportPng = (query: string) => fetch(`${server.url}/api/boards/${boardId}/export.png${query}`, { headers: { authorization: `Bearer ${token}` } });
+    const at2 = await exportPng('?at=2&scale=2');
+    expect(at2.status).toBe(200);
+    expect(at2.headers.get('x-board-seq')).toBe('2');
+    expect(pngSize(new Uint8Array(await at2.arrayBuffer()))).toEqual({ width: then.width * 2, height: then.height * 2 });
+    const notSeq = await exportPng('?at=two');
+    expect([notSeq.status, ((await notSeq.json()) as { message: string }).message]).toEqual([400, '"at" must be a seq (a whole number from 0, see history.list), not "two".']);
+    const future = await exportPng('?at=99');
+    expect(future.status).toBe(400);
+    expect(((await future.json()) as { message: string }).message).toMatch(/after the board's current seq 4/);
     expect((await cli('export', boardId, '--at', 'nope', '--format', 'json')).stderr).toMatch(/No version "nope" on this board.*"Two boxes" \(seq 2\)/);
 
     const restored = await cli('restore', boardId, 'Two boxes');
@@ -583,6 +609,15 @@ describe('version history after retention (kept states)', () => {
       expect(canonical(asMap(state.elements)), `kept state at ${v.toSeq}`).toEqual(canonical(replay(bySeq, v.toSeq)));
     }
     await expect(carol.trpc.history.stateAt.query({ boardId, seq: c1 - 1 })).rejects.toThrow(/before the retained history of this board/);
+    // A PNG of a kept state (as a viewer); one of a forgotten seq is refused with the same reason.
+    const carolToken = testUser(retained.url, 'kept-carol').token;
+    const exportPng = (at: number) => fetch(`${retained.url}/api/boards/${boardId}/export.png?at=${at}`, { headers: { authorization: `Bearer ${carolToken}` } });
+    const keptPng = await exportPng(c1);
+    expect([keptPng.status, keptPng.headers.get('x-board-seq')]).toEqual([200, String(c1)]);
+    expect(pngSize(new Uint8Array(await keptPng.arrayBuffer())).width).toBeGreaterThan(0);
+    const forgotten = await exportPng(c1 - 1);
+    expect(forgotten.status).toBe(400);
+    expect(((await forgotten.json()) as { message: string }).message).toMatch(/before the retained history of this board/);
     // A viewer cannot restore; an editor restores a kept state, as one undoable edit at the head.
     await expect(carol.trpc.history.restore.mutate({ boardId, seq: c1, opId: newId() })).rejects.toMatchObject({ data: { code: 'FORBIDDEN' } });
     const restored = await bob.trpc.history.restore.mutate({ boardId, seq: c1, opId: newId() });

@@ -362,6 +362,13 @@ describe('exports', () => {
     // (WebP is lossy: within a few levels.)
     expect([raster.data[at2]! > 190, raster.data[at2 + 1]! < 10, raster.data[at2 + 2]! > 190]).toEqual([true, true, true]);
 
+    // A PNG of a past version (version history, ?at=SEQ) embeds the images of that state: at seq 1, the green one alone.
+    const past = await fetch(`${url}/api/boards/${board}/export.png?scale=1&at=1`, { headers: { authorization: `Bearer ${owner.token}` } });
+    expect([past.status, past.headers.get('x-board-seq')]).toEqual([200, '1']);
+    const then = await sharp(Buffer.from(await past.arrayBuffer())).raw().toBuffer({ resolveWithObject: true });
+    expect([then.info.width, then.info.height]).toEqual([info.width, info.height]);
+    expect([then.data[at], then.data[at + 1], then.data[at + 2]]).toEqual([0, 200, 0]);
+
     const list = await client.trpc.board.list.query();
     const thumb = list.find((b) => b.id === board)!.thumbnail;
     expect(thumb).toContain('data:image/png;base64,');

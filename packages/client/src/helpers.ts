@@ -79,10 +79,16 @@ export function watchBoard(client: InkboardClient, boardId: string, options: Wat
   return () => sub.unsubscribe();
 }
 
-/** Downloads a board's export from the server (`svg` or `png`), authenticated with the client's token. */
-export async function exportBoard(options: { url: string; token: string }, boardId: string, format: 'svg' | 'png', scale?: number): Promise<Uint8Array> {
+/**
+ * Downloads a board's export from the server (`svg` or `png`), authenticated with the client's token;
+ * a PNG may be of the board as it was at a past seq (`at`, version history).
+ */
+export async function exportBoard(options: { url: string; token: string }, boardId: string, format: 'svg' | 'png', scale?: number, at?: number): Promise<Uint8Array> {
   const base = options.url.replace(/\/+$/, '');
-  const query = format === 'png' && scale ? `?scale=${scale}` : '';
+  const params = new URLSearchParams();
+  if (format === 'png' && scale) params.set('scale', String(scale));
+  if (format === 'png' && at !== undefined) params.set('at', String(at));
+  const query = params.size ? `?${params}` : '';
   const res = await fetch(`${base}/api/boards/${encodeURIComponent(boardId)}/export.${format}${query}`, {
     headers: { authorization: `Bearer ${options.token}` },
   });

@@ -310,6 +310,17 @@ export class VersionService {
     return pending;
   }
 
+  /**
+   * The JSON of the board's elements just after op `seq` (an export of a past version): made by the
+   * worker and handed on as bytes, never parsed on the event loop.
+   */
+  async stateJson(boardId: string, seq: number): Promise<Uint8Array> {
+    const board = await this.service.requireBoard(boardId);
+    if (seq > board.seq) throw badRequest(`Seq ${seq} is after the board's current seq ${board.seq}; ask for ${board.seq} or earlier.`);
+    if (seq === 0) return new TextEncoder().encode('[]');
+    return (await this.rebuild(boardId, seq, { json: true, gzip: false })).json!;
+  }
+
   /** Replays from the nearest checkpoint at or before `seq`; BAD_REQUEST when the kept history does not reach it. */
   private async rebuild(boardId: string, seq: number, want: Pick<ReplayJob, 'json' | 'gzip' | 'restore'>): Promise<ReplayResult> {
     const cp = await this.store.checkpointAtOrBefore(boardId, seq);

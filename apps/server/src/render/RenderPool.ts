@@ -43,6 +43,12 @@ export interface Rendered {
 
 type Cached = Rendered | { seq: number; error: RenderError };
 
+/** A past state of the board to draw instead of its rows (version history): its seq, and its JSON when asked. */
+interface PastState {
+  seq: number;
+  state: () => Promise<Uint8Array>;
+}
+
 interface Pending {
   job: RenderJob;
   userId: string | null;
@@ -154,18 +160,28 @@ export class RenderPool {
 
   /** The board as PNG at `scale`, scaled down to fit `maxPngPixels` and `MAX_PNG_SIDE`. */
   png(boardId: string, userId: string, scale: number): Promise<Rendered> {
-    return this.render(
-      {
-        kind: 'png',
-        boardId,
-        scale: Math.round(scale * 100) / 100,
-        maxPixels: this.limits.maxPngPixels,
-        maxSide: MAX_PNG_SIDE,
-        maxSvgLength: Math.min(this.limits.maxSvgBytes, MAX_PNG_SOURCE_BYTES),
-        images: { maxBytes: Math.min(this.limits.maxImageBytes, Math.floor(Math.min(this.limits.maxSvgBytes, MAX_PNG_SOURCE_BYTES) * 0.375)), maxPixels: MAX_RASTER_IMAGE_PIXELS },
-      },
-      userId,
-    );
+    return this.render(this.pngJob(boardId, scale), userId);
+  }
+
+  /**
+   * The board as it was just after op `at` (version history), as PNG like `png`. `state` gives that
+   * state's elements (JSON) and is asked only once the export is admitted (per user and queue limits):
+   * a refused export costs no replay.
+   */
+  pngAt(boardId: string, userId: string, scale: number, at: number, state: () => Promise<Uint8Array>): Promise<Rendered> {
+    return this.render(this.pngJob(boardId, scale), userId, { seq: at, state });
+  }
+
+  private pngJob(boardId: string, scale: number): Extract<RenderJob, { kind: 'png' }> {
+    return {
+      kind: 'png',
+      boardId,
+      scale: Math.round(scale * 100) / 100,
+      maxPixels: this.limits.maxPngPixels,
+      maxSide: MAX_PNG_SIDE,
+      maxSvgLength: Math.min(this.limits.maxSvgBytes, MAX_PNG_SOURCE_BYTES),
+      images: { maxBytes: Math.min(this.limits.maxImageBytes, Math.floor(Math.min(this.limits.maxSvgBytes, MAX_PNG_SOURCE_BYTES) * 0.375)), maxPixels: MAX_RASTER_IMAGE_PIXELS },
+    };
   }
 
   /**
@@ -280,11 +296,12 @@ export class RenderPool {
     await this.pool.destroy();
   }
 
-  private async render(job: RenderJob, userId: string): Promise<Rendered> {
+  private async render(job: RenderJob, userId: string, past?: PastState): Promise<Rendered> {
     if (this.closed) throw new RenderError('INTERNAL_SERVER_ERROR', 'The server is shutting down; retry in a moment.');
     const seq = await this.seqOf(job.boardId);
     if (seq === undefined) throw new RenderError('NOT_FOUND', `Board "${job.boardId}" does not exist (it may have been deleted).`);
-    const key = keyOf(job, seq);
+    // A past state is the board at that seq: its render is the same as an export made then.
+    const key = keyOf(job, past?.seq ?? seq);
     const known = this.fromCache(key) ?? this.inflight.get(key);
     if (known) return known;
     const active = this.perUser.get(userId) ?? 0;
@@ -302,7 +319,7 @@ export class RenderPool {
       const wait = this.retryAfter();
       throw new RenderError('TOO_MANY_REQUESTS', `The server is busy rendering (${this.queue.length} exports waiting); retry in about ${wait} s.`, wait);
     }
-    return this.start(key, job, userId);
+    return this.start(key, job, userId, past);
   }
 
   private fromCache(key: string): Promise<Rendered> | undefined {
@@ -311,12 +328,17 @@ export class RenderPool {
     return 'error' in hit ? Promise.reject(hit.error) : Promise.resolve(hit);
   }
 
-  /** Queues the job, shares it under `key` while it runs, and caches its outcome. */
-  private start(key: string, job: RenderJob, userId: string | null): Promise<Rendered> {
+  /** Queues the job (once its past state is made, for one), shares it under `key` while it runs, and caches its outcome. */
+  private start(key: string, job: RenderJob, userId: string | null, past?: PastState): Promise<Rendered> {
     if (userId) this.perUser.set(userId, (this.perUser.get(userId) ?? 0) + 1);
     const promise = new Promise<Rendered>((resolve, reject) => {
-      (job.kind === 'thumbnail' ? this.previewQueue : this.queue).push({ job, userId, resolve, reject });
-      this.pump();
+      const enqueue = (ready: RenderJob) => {
+        if (this.closed) return reject(new RenderError('INTERNAL_SERVER_ERROR', 'The server is shutting down; retry in a moment.'));
+        (ready.kind === 'thumbnail' ? this.previewQueue : this.queue).push({ job: ready, userId, resolve, reject });
+        this.pump();
+      };
+      if (past && job.kind === 'png') past.state().then((json) => enqueue({ ...job, at: { seq: past.seq, json } }), reject);
+      else enqueue(job);
     });
     this.inflight.set(key, promise);
     const settle = () => {

@@ -22,7 +22,14 @@ interface JobBase {
 
 export type RenderJob =
   | (JobBase & { kind: 'svg' })
-  | (JobBase & { kind: 'png'; scale: number; maxPixels: number; maxSide: number })
+  | (JobBase & {
+      kind: 'png';
+      scale: number;
+      maxPixels: number;
+      maxSide: number;
+      /** A past state of the board (version history): its seq and its elements' JSON array, drawn instead of the board's rows. */
+      at?: { seq: number; json: Uint8Array };
+    })
   /** A board list preview: vector when small, else a small PNG of the topmost elements inside an SVG. */
   | (JobBase & { kind: 'thumbnail'; vectorMaxLength: number; width: number; height: number })
   /** A joining subscriber's snapshot event, packed (`toWireFrame`) and serialized to JSON bytes. */

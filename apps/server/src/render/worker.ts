@@ -40,7 +40,8 @@ interface FileRow {
   data: Buffer;
 }
 type ImageBudget = RenderJob extends infer J ? (J extends { images?: infer B } ? B : never) : never;
-type Reader = (boardId: string, images: ImageBudget | undefined) => Promise<{ seq: number; rows: Row[]; files: FileRow[] } | null>;
+/** Reads the board's seq, its element rows (none when `given`: a past state's JSON, whose images are read instead) and the files to embed. */
+type Reader = (boardId: string, images: ImageBudget | undefined, given?: string) => Promise<{ seq: number; rows: Row[]; files: FileRow[] } | null>;
 
 const FILE_ID_IN_JSON = /"fileId":"([0-9a-f]{64})"/g;
 
@@ -91,21 +92,21 @@ async function openReader(): Promise<Reader> {
     );
     const fileData = db.prepare<[string], FileRow>('select hash, mime, data from files where hash = ?');
     // One read transaction: the elements are exactly those of the seq read.
-    const read = db.transaction((boardId: string, images: ImageBudget | undefined) => {
+    const read = db.transaction((boardId: string, images: ImageBudget | undefined, given?: string) => {
       const board = seqOf.get(boardId);
       if (!board) return null;
-      const rows = rowsOf.all(boardId);
-      const ids = images ? fileIdsOf(rows) : [];
+      const rows = given === undefined ? rowsOf.all(boardId) : [];
+      const ids = images ? fileIdsOf(given === undefined ? rows : [{ id: '', data: given }]) : [];
       const files = ids.length === 0 ? [] : chooseFiles(filesOf.all(boardId, JSON.stringify(ids)), images!).map((h) => fileData.get(h)!);
       return { seq: board.seq, rows, files };
     });
-    return async (boardId, images) => read(boardId, images);
+    return async (boardId, images, given) => read(boardId, images, given);
   }
   const { default: pg } = await import('pg');
   const client = new pg.Client({ connectionString: source.url });
   // Connected on first use (a database that is down fails that job, not the worker's start).
   let connected: Promise<unknown> | null = null;
-  return async (boardId, images) => {
+  return async (boardId, images, given) => {
     await (connected ??= client.connect().catch((err: unknown) => {
       connected = null;
       throw err;
@@ -115,8 +116,8 @@ async function openReader(): Promise<Reader> {
       const board = await client.query<{ seq: number }>('select seq from boards where id = $1', [boardId]);
       const seq = board.rows[0]?.seq;
       if (seq === undefined) return null;
-      const rows = await client.query<Row>('select id, data from elements where board_id = $1', [boardId]);
-      const ids = images ? fileIdsOf(rows.rows) : [];
+      const rows = given === undefined ? await client.query<Row>('select id, data from elements where board_id = $1', [boardId]) : { rows: [] };
+      const ids = images ? fileIdsOf(given === undefined ? rows.rows : [{ id: '', data: given }]) : [];
       let files: FileRow[] = [];
       if (ids.length > 0) {
         const metas = await client.query<{ hash: string; bytes: number; width: number; height: number }>(
@@ -268,7 +269,10 @@ async function rasterizable(files: FileRow[]): Promise<FileRow[]> {
 
 /** One render job. Expected refusals are values; anything else is a failure. */
 async function run(p: Protocol, read: Reader, job: RenderJob): Promise<RenderOutcome> {
-  const board = await read(job.boardId, job.kind === 'snapshot' ? undefined : job.images);
+  const past = job.kind === 'png' && job.at ? { seq: job.at.seq, json: Buffer.from(job.at.json.buffer, job.at.json.byteOffset, job.at.json.byteLength).toString('utf8') } : undefined;
+  const found = await read(job.boardId, job.kind === 'snapshot' ? undefined : job.images, past?.json);
+  // A past state is drawn as of its own seq.
+  const board = found && past ? { ...found, seq: past.seq } : found;
   if (!board) return { ok: false, seq: 0, reason: 'not-found' };
   let out: string | Uint8Array;
   try {
@@ -276,7 +280,7 @@ async function run(p: Protocol, read: Reader, job: RenderJob): Promise<RenderOut
     else {
       const files = job.kind === 'svg' ? board.files : await rasterizable(board.files);
       const uris = new Map(files.map((f) => [f.hash, `data:${f.mime};base64,${Buffer.from(f.data).toString('base64')}`]));
-      out = render(p, job, parseRows(board.rows.map((r) => r.data)), (fileId) => uris.get(fileId));
+      out = render(p, job, past ? (JSON.parse(past.json) as Element[]) : parseRows(board.rows.map((r) => r.data)), (fileId) => uris.get(fileId));
     }
   } catch (err) {
     if (err instanceof p.SvgTooLargeError) return { ok: false, seq: board.seq, reason: 'too-large' };

@@ -43,13 +43,21 @@ export async function exportRoutes(app: FastifyInstance): Promise<void> {
       .send(Buffer.from(out.bytes.buffer, out.bytes.byteOffset, out.bytes.byteLength));
   });
 
-  app.get<{ Params: { id: string }; Querystring: { scale?: string } }>('/api/boards/:id/export.png', async (req, reply) => {
+  /** `?at=SEQ`: the board as it was just after op SEQ (version history: a viewer may see any kept state). */
+  app.get<{ Params: { id: string }; Querystring: { scale?: string; at?: string } }>('/api/boards/:id/export.png', async (req, reply) => {
     const scale = Math.min(4, Math.max(0.1, Number(req.query.scale ?? 2) || 2));
-    const out = await render(req.params.id, req.headers, reply, (userId) => app.render.png(req.params.id, userId, scale));
+    const { at: atArg } = req.query;
+    if (atArg !== undefined && !/^\d{1,15}$/.test(atArg)) {
+      return reply.code(400).send({ error: 'BAD_REQUEST', message: `"at" must be a seq (a whole number from 0, see history.list), not "${atArg.slice(0, 40)}".` });
+    }
+    const at = atArg === undefined ? undefined : Number(atArg);
+    const out = await render(req.params.id, req.headers, reply, (userId) =>
+      at === undefined ? app.render.png(req.params.id, userId, scale) : app.render.pngAt(req.params.id, userId, scale, at, () => app.versions.stateJson(req.params.id, at)),
+    );
     if (out === null) return reply;
     return reply
       .type('image/png')
-      .header('content-disposition', `inline; filename="${req.params.id}.png"`)
+      .header('content-disposition', `inline; filename="${req.params.id}${at === undefined ? '' : `-seq${at}`}.png"`)
       .header('x-content-type-options', 'nosniff')
       .header('x-board-seq', String(out.seq))
       .send(Buffer.from(out.bytes.buffer, out.bytes.byteOffset, out.bytes.byteLength));

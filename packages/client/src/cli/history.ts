@@ -1,5 +1,6 @@
 import { newId, renderSvg, type Element, type NamedVersion } from '@inkboard/protocol';
 import type { InkboardClient } from '../createClient.js';
+import { exportBoard } from '../helpers.js';
 import { ago, table } from './format.js';
 
 /** Version history commands of the CLI (issue 16): `history`, `restore`, and `export --at`. */
@@ -57,9 +58,12 @@ export async function elementsAt(client: InkboardClient, boardId: string, ref: s
   return client.trpc.history.stateAt.query({ boardId, seq }) as Promise<{ seq: number; elements: Element[] }>;
 }
 
-/** An export of the board at a version: JSON or SVG, drawn here with the protocol's renderer (as the server's export does). */
-export async function exportAt(client: InkboardClient, boardId: string, ref: string, format: 'svg' | 'png' | 'json'): Promise<Uint8Array> {
-  if (format === 'png') throw new VersionError('--at exports svg or json (a PNG of a past version: export the SVG and convert it).');
+/**
+ * An export of the board at a version: JSON or SVG drawn here with the protocol's renderer (as the
+ * server's export does); PNG rasterized by the server like the current board's (`export.png?at=SEQ`).
+ */
+export async function exportAt(client: InkboardClient, server: { url: string; token: string }, boardId: string, ref: string, format: 'svg' | 'png' | 'json', scale?: number): Promise<Uint8Array> {
+  if (format === 'png') return exportBoard(server, boardId, 'png', scale, (await resolveVersion(client, boardId, ref)).seq);
   const { elements } = await elementsAt(client, boardId, ref);
   const text = format === 'json' ? `${JSON.stringify(elements, null, 2)}\n` : renderSvg(elements);
   return new TextEncoder().encode(text);

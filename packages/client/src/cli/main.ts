@@ -33,7 +33,7 @@ Boards
   draw BOARD FILE.json                     add the elements in FILE (an array) to BOARD
                                            (an image may name a local file: {"type":"image","file":"./a.png","x":0,"y":0})
   export BOARD --format svg|png|json [--out FILE] [--scale N] [--at VERSION|SEQ]
-                                           (--at: the board as it was then; svg or json)
+                                           (--at: the board as it was then, in any format)
   history BOARD [--limit N]                versions newest first: seqs, author, when, summary, names
   restore BOARD VERSION|SEQ                bring the whole board back to a version (editors; undoable)
   watch BOARD                              print live events until interrupted
@@ -203,7 +203,7 @@ async function run(command: string, args: string[], ctx: Ctx): Promise<void> {
       const format = ctx.values.format ?? 'svg';
       if (format !== 'svg' && format !== 'png' && format !== 'json') throw new CliError('--format must be svg, png or json.');
       const bytes = ctx.values.at
-        ? await exportAt(client, boardId, ctx.values.at, format)
+        ? await exportAt(client, { url: ctx.server, token: ctx.token }, boardId, ctx.values.at, format, ctx.values.scale ? Number(ctx.values.scale) : undefined)
         : format === 'json'
           ? new TextEncoder().encode(`${JSON.stringify((await client.trpc.board.snapshot.query({ boardId })).elements, null, 2)}\n`)
           : await exportBoard({ url: ctx.server, token: ctx.token }, boardId, format, ctx.values.scale ? Number(ctx.values.scale) : undefined);

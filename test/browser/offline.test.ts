@@ -5,7 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId, normalizeElement, type Op } from '@inkboard/protocol';
 import { openSession, sqliteOf, startServer, type TestServer } from '../helpers/server.js';
-import { WEB_DIST, drawRectangle, drawStroke, kindCount, launchBrowser, newPerson, screenshots, signUp, waitForSummary, waitUntil, type Person } from './helpers.js';
+import { WEB_DIST, canvasOf, drawRectangle, drawStroke, kindCount, launchBrowser, newPerson, screenshots, signUp, waitForSummary, waitUntil, type Person } from './helpers.js';
 
 /**
  * Offline-first (issue 17), in a real browser against the real server: the app shell comes from the
@@ -300,6 +300,36 @@ describe('offline in the browser', () => {
     await context.setOffline(false);
     await waitUntil(() => bobStrokes() === 87, 'Bob to get the stroke drawn before the reload', 30_000);
     await badge(page, /all changes saved/);
+    expect(storedOps().every((o) => o.n === 1)).toBe(true);
+    expect([...bobReceived().values()].every((n) => n === 1)).toBe(true);
+  });
+
+  step('Ctrl+Z after a reload offline undoes the last stroke drawn before it (the undo history is kept in IndexedDB)', async () => {
+    const { page, context } = alice;
+    await badge(page, /all changes saved/);
+    const seqs = bobSeqs.size;
+    await context.setOffline(true);
+    await badge(page, /Connection: Offline/);
+    await drawStroke(page, 650, 600);
+    await strokes(page, 88, 'the stroke drawn offline');
+    await badge(page, /1 unsent/);
+    // The history is stored 200 ms after a change (and when the page is hidden); a person reloads later than that.
+    await page.waitForTimeout(400);
+    await page.reload();
+    await strokes(page, 88, 'the board after the reload');
+    await canvasOf(page).focus();
+    await page.keyboard.press('Control+z');
+    await strokes(page, 87, 'the stroke drawn before the reload, undone');
+    await page.keyboard.press('Control+Shift+z');
+    await strokes(page, 88, 'the stroke redone');
+    await page.keyboard.press('Control+z');
+    await strokes(page, 87, 'the stroke undone again');
+    await badge(page, /Connection: Offline, 4 unsent/);
+    await context.setOffline(false);
+    await badge(page, /all changes saved/);
+    // The stroke, its undo, redo and undo again: four ops, each once.
+    await waitUntil(() => bobSeqs.size === seqs + 4, 'Bob to get the four ops', 30_000);
+    expect(bobStrokes()).toBe(87);
     expect(storedOps().every((o) => o.n === 1)).toBe(true);
     expect([...bobReceived().values()].every((n) => n === 1)).toBe(true);
   });

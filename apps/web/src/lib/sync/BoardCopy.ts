@@ -21,6 +21,8 @@ export interface Restored {
   ops: Op[];
   /** Unsent ops of this board's copies in other open tabs (shown, sent by them; TabShare.ts). */
   others: Op[];
+  /** The person's undo history as stored (storedHistory.ts), if any. */
+  history: string | null;
 }
 
 export interface BoardCopyOptions {
@@ -32,12 +34,17 @@ export interface BoardCopyOptions {
   adopted?: (ops: Op[]) => void;
   /** Own ops that left the session's pending list (confirmed or refused). */
   left?: (opIds: string[]) => void;
+  /** The person's undo history to store, serialized (see `historyChanged`). */
+  history?: () => string;
   /** How long changes gather before they are written (ms). */
   flushMs?: number;
   /** How often closed tabs' ops are looked for while the board is open (ms; 0: never). */
   adoptEveryMs?: number;
   warn?: (message: string, error: unknown) => void;
 }
+
+/** How long undo history changes gather before they are stored (ms). */
+const HISTORY_MS = 200;
 
 /** Overlay records after which the writer rewrites the whole copy (at least; a quarter of the board for big boards). */
 const OVERLAY_MAX = 1_000;
@@ -85,6 +92,8 @@ export class BoardCopy {
   private readonly releases: (() => void)[] = [];
   private readonly writerWait = new AbortController();
   private readonly flushMs: number;
+  private historyDirty = false;
+  private historyTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     readonly userId: string,
@@ -135,7 +144,7 @@ export class BoardCopy {
       const ops = await this.adoptOrphans(copy.ops.map((s) => s.owner));
       const adopted = new Set(ops.map((op) => op.opId));
       const others = copy.ops.filter((s) => s.owner !== this.owner && !adopted.has(s.op.opId)).map((s) => s.op);
-      return copy.meta.seq === null && !ops.length && !others.length ? null : { seq: copy.meta.seq ?? 0, confirmed, ops, others };
+      return copy.meta.seq === null && !ops.length && !others.length ? null : { seq: copy.meta.seq ?? 0, confirmed, ops, others, history: copy.history };
     } catch (error) {
       this.warn('the local copy cannot be opened; this board works from memory only', error);
       return null;
@@ -164,6 +173,26 @@ export class BoardCopy {
           journalOps(this.userId, this.boardId, this.owner, []);
         }
       });
+  }
+
+  /** The person's undo history changed: stored soon (at once when the page is hidden or the board closed). */
+  historyChanged(): void {
+    if (this.stopped || !this.userId) return;
+    this.historyDirty = true;
+    this.historyTimer ??= setTimeout(() => void this.writeHistory(), HISTORY_MS);
+  }
+
+  private async writeHistory(): Promise<void> {
+    if (this.historyTimer) clearTimeout(this.historyTimer);
+    this.historyTimer = null;
+    const store = this.store;
+    if (!this.historyDirty || !store || !this.options.history) return;
+    this.historyDirty = false;
+    try {
+      await store.putHistory(this.userId, this.boardId, this.options.history());
+    } catch (error) {
+      this.warn('the undo history could not be kept on this device', error);
+    }
   }
 
   /** The session's board changed: write it soon. */
@@ -259,7 +288,7 @@ export class BoardCopy {
   dispose(): void {
     if (this.stopped) return;
     this.stop();
-    const last = this.flush();
+    const last = Promise.all([this.flush(), this.writeHistory()]);
     void last.finally(async () => {
       // A flush already running when disposed has written meanwhile; this one is the last.
       while (this.flushing) await new Promise((r) => setTimeout(r, 10));
@@ -272,6 +301,8 @@ export class BoardCopy {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     if (this.adoptTimer) clearInterval(this.adoptTimer);
+    if (this.historyTimer) clearTimeout(this.historyTimer);
+    this.historyTimer = null;
     this.writerWait.abort();
     if (typeof removeEventListener === 'function') {
       removeEventListener('online', this.onOnline);
@@ -302,6 +333,7 @@ export class BoardCopy {
       this.journaled = true;
     }
     void this.flush();
+    void this.writeHistory();
   };
 
   private listen(): void {

@@ -8,6 +8,7 @@ import {
   record,
   sortElements,
   visibleElements,
+  HISTORY_LIMIT,
   zAbove,
   type BoardEvent,
   type ClientBoard,
@@ -26,6 +27,7 @@ import { applyPreview, dropClientPreviews, prunePreviews, type RemotePreview } f
 import { groupedStep, markGroup, type UndoGroups } from '../versions/undoGroups.js';
 import { BoardCopy } from './BoardCopy.js';
 import { TabShare } from './TabShare.js';
+import { parseHistory, serializeHistory } from './storedHistory.js';
 
 export type ConnectionStatus = 'connecting' | 'live' | 'reconnecting' | 'offline';
 
@@ -111,6 +113,7 @@ export class BoardSync {
         ops.forEach((op) => this.apply(op, false));
       },
       left: (opIds) => this.share.left(opIds),
+      history: () => serializeHistory(this.history, this.undoGroups),
     });
     this.share = new TabShare(me().id, boardId, this.copy.owner, {
       changed: () => this.refresh(),
@@ -177,6 +180,7 @@ export class BoardSync {
   /** Applies an own op at once, records it for undo, and sends it (re-sent after a drop). */
   commit(op: Op): void {
     this.history = record(this.history, this.session.elements, op, newId());
+    this.copy.historyChanged();
     this.apply(op);
   }
 
@@ -185,17 +189,20 @@ export class BoardSync {
     const before = this.history;
     for (const op of ops) this.commit(op);
     markGroup(before, this.history, this.undoGroups);
+    this.copy.historyChanged();
   }
 
   undo(): void {
     const step = groupedStep(this.history, this.session.elements, newId, 'undo', this.undoGroups);
     this.history = step.history;
+    this.copy.historyChanged();
     for (const op of step.ops) this.apply(op);
   }
 
   redo(): void {
     const step = groupedStep(this.history, this.session.elements, newId, 'redo', this.undoGroups);
     this.history = step.history;
+    this.copy.historyChanged();
     for (const op of step.ops) this.apply(op);
   }
 
@@ -223,6 +230,13 @@ export class BoardSync {
     performance.mark('inkboard:local-copy', { detail: { elements: local?.confirmed.size ?? 0, unsent: local?.ops.length ?? 0 } });
     if (local) {
       this.share.add(local.others);
+      if (local.history) {
+        // Undo reaches what was done before the reload (own entries made since come after them).
+        const stored = parseHistory(local.history, this.undoGroups);
+        const now = this.history;
+        this.history = { undo: [...stored.undo, ...now.undo].slice(-HISTORY_LIMIT), redo: now.undo.length ? now.redo : stored.redo };
+        if (now.undo.length) this.copy.historyChanged();
+      }
       const made = this.session.board.pending; // drawn while the copy was read
       this.session.board = { seq: local.seq, confirmed: local.confirmed, pending: [...local.ops, ...made] };
       this.refresh();

@@ -13,7 +13,7 @@ import type { BoardInfo, Me } from '../trpc.js';
  */
 
 /** Bumped when what is stored changes shape (the upgrade keeps unsent ops; see `open`). */
-const DB_VERSION = 2;
+const DB_VERSION = 3;
 export const DB_NAME = 'inkboard';
 /** Local copies kept per user; the least recently opened without unsent ops are dropped past it. */
 export const MAX_LOCAL_BOARDS = 50;
@@ -54,6 +54,8 @@ interface Schema extends DBSchema {
   elements: { key: [string, string, string]; value: Element | Gone };
   /** Key [userId, boardId, opId]. */
   ops: { key: [string, string, string]; value: StoredOp };
+  /** Key [userId, boardId]: the person's undo history of the board (storedHistory.ts), one JSON string. */
+  history: { key: [string, string]; value: string };
 }
 
 export interface LocalCopy {
@@ -62,6 +64,8 @@ export interface LocalCopy {
   /** Records in the overlay of changes since the snapshot (the writer rewrites it whole when many). */
   overlay: number;
   ops: StoredOp[];
+  /** The undo history as `serializeHistory` wrote it, if any. */
+  history: string | null;
 }
 
 /** The confirmed state to store: a full rewrite, or the changes since the last write. */
@@ -101,6 +105,7 @@ export class LocalStore {
         if (!db.objectStoreNames.contains('snapshots')) db.createObjectStore('snapshots');
         if (!db.objectStoreNames.contains('elements')) db.createObjectStore('elements');
         if (!db.objectStoreNames.contains('ops')) db.createObjectStore('ops');
+        if (!db.objectStoreNames.contains('history')) db.createObjectStore('history');
       },
       // Another tab opened a newer version: let it upgrade (this tab keeps working from memory).
       blocking() {
@@ -116,24 +121,33 @@ export class LocalStore {
 
   /** The board's local copy, or null when there is none. Ops are in the order they were made. */
   async load(userId: string, boardId: string): Promise<LocalCopy | null> {
-    const tx = this.db.transaction(['boards', 'snapshots', 'elements', 'ops'], 'readonly');
-    const [meta, snapshot, overlay, ops] = await Promise.all([
+    const tx = this.db.transaction(['boards', 'snapshots', 'elements', 'ops', 'history'], 'readonly');
+    const [meta, snapshot, overlay, ops, stored] = await Promise.all([
       tx.objectStore('boards').get([userId, boardId]),
       tx.objectStore('snapshots').get([userId, boardId]),
       tx.objectStore('elements').getAll(boardRange(userId, boardId)),
       tx.objectStore('ops').getAll(boardRange(userId, boardId)),
+      tx.objectStore('history').get([userId, boardId]),
     ]);
     await tx.done;
     if (!meta) return null;
-    if (meta.seq === null) return { meta, elements: [], overlay: 0, ops: validOps(ops) };
+    const history = typeof stored === 'string' ? stored : null;
+    if (meta.seq === null) return { meta, elements: [], overlay: 0, ops: validOps(ops), history };
     const base: Element[] = snapshot ? JSON.parse(snapshot) : [];
-    if (!overlay.length) return { meta, elements: base, overlay: 0, ops: validOps(ops) };
+    if (!overlay.length) return { meta, elements: base, overlay: 0, ops: validOps(ops), history };
     const byId = new Map(base.map((e) => [e.id, e]));
     for (const record of overlay) {
       if ('gone' in record) byId.delete(record.id);
       else byId.set(record.id, record);
     }
-    return { meta, elements: [...byId.values()], overlay: overlay.length, ops: validOps(ops) };
+    return { meta, elements: [...byId.values()], overlay: overlay.length, ops: validOps(ops), history };
+  }
+
+  /** Keeps the person's undo history of the board (only while its copy exists, like every write). */
+  async putHistory(userId: string, boardId: string, json: string): Promise<void> {
+    const tx = this.db.transaction(['boards', 'history'], 'readwrite');
+    if ((await tx.objectStore('boards').getKey([userId, boardId])) !== undefined) void tx.objectStore('history').put(json, [userId, boardId]);
+    await tx.done;
   }
 
   async meta(userId: string, boardId: string): Promise<CopyMeta | undefined> {
@@ -256,13 +270,14 @@ export class LocalStore {
 
   /** Drops the copies of boards opened least recently, beyond `keep`, that hold no unsent op. */
   async evict(userId: string, keep = MAX_LOCAL_BOARDS): Promise<string[]> {
-    const tx = this.db.transaction(['boards', 'snapshots', 'elements', 'ops'], 'readwrite');
+    const tx = this.db.transaction(['boards', 'snapshots', 'elements', 'ops', 'history'], 'readwrite');
     const metas = (await tx.objectStore('boards').getAll(userRange(userId))).sort((a, b) => b.openedAt - a.openedAt);
     const dropped: string[] = [];
     for (const meta of metas.slice(keep)) {
       if (await tx.objectStore('ops').count(boardRange(userId, meta.boardId))) continue;
       void tx.objectStore('elements').delete(boardRange(userId, meta.boardId));
       void tx.objectStore('snapshots').delete([userId, meta.boardId]);
+      void tx.objectStore('history').delete([userId, meta.boardId]);
       void tx.objectStore('boards').delete([userId, meta.boardId]);
       dropped.push(meta.boardId);
     }
@@ -272,8 +287,9 @@ export class LocalStore {
 
   /** Forgets one board (deleted, or access lost). */
   async forget(userId: string, boardId: string): Promise<void> {
-    const tx = this.db.transaction(['boards', 'snapshots', 'elements', 'ops'], 'readwrite');
+    const tx = this.db.transaction(['boards', 'snapshots', 'elements', 'ops', 'history'], 'readwrite');
     void tx.objectStore('boards').delete([userId, boardId]);
+    void tx.objectStore('history').delete([userId, boardId]);
     void tx.objectStore('snapshots').delete([userId, boardId]);
     void tx.objectStore('elements').delete(boardRange(userId, boardId));
     void tx.objectStore('ops').delete(boardRange(userId, boardId));
@@ -282,8 +298,8 @@ export class LocalStore {
 
   /** Deletes everything of one user (signing out). */
   async clearUser(userId: string): Promise<void> {
-    const tx = this.db.transaction(['boards', 'snapshots', 'elements', 'ops'], 'readwrite');
-    for (const name of ['boards', 'snapshots', 'elements', 'ops'] as const) void tx.objectStore(name).delete(userRange(userId));
+    const tx = this.db.transaction(['boards', 'snapshots', 'elements', 'ops', 'history'], 'readwrite');
+    for (const name of ['boards', 'snapshots', 'elements', 'ops', 'history'] as const) void tx.objectStore(name).delete(userRange(userId));
     await tx.done;
     for (const key of journalKeys(`${JOURNAL}${userId}:`)) localStorage.removeItem(key);
   }

@@ -251,6 +251,38 @@ describe('version history in the browser', () => {
     expect(new Set(labels.slice(0, 70).map((l) => l.split(',')[0]))).toEqual(new Set(['dave', 'erin']));
     expect(labels.at(-1)).toMatch(/^alice, .*: added 1 stroke, added 1 shape$/);
   });
+
+  step('History and Chat are one side panel: the same frame and header, each closed by its own button', async () => {
+    const page = alice.page;
+    const frame = (name: string) =>
+      page.getByRole('complementary', { name }).evaluate((aside) => {
+        const header = aside.querySelector(':scope > header')!;
+        const title = header.querySelector('h2')!;
+        const close = header.querySelector('button')!;
+        const css = (el: Element, keys: string[]) => keys.map((k) => getComputedStyle(el).getPropertyValue(k));
+        return {
+          shared: aside.classList.contains('side-panel'),
+          panel: css(aside, ['display', 'flex-direction', 'overflow']),
+          header: css(header, ['display', 'justify-content', 'padding', 'border-bottom-width', 'border-bottom-style']),
+          title: [title.textContent, ...css(title, ['font-size', 'margin'])],
+          close: [close.getAttribute('aria-label'), ...css(close, ['font-size', 'color'])],
+        };
+      });
+    const history = await frame('History');
+    await page.getByRole('button', { name: 'Close history' }).click();
+    await page.getByRole('button', { name: 'Chat', exact: true }).click();
+    const chat = await frame('Chat');
+    expect(history).toEqual({
+      shared: true,
+      panel: ['flex', 'column', 'hidden'],
+      header: ['flex', 'space-between', '8px 8px 8px 16px', '1px', 'solid'],
+      title: ['History', '15px', '0px'],
+      close: ['Close history', '22px', history.close[2]],
+    });
+    expect(chat).toEqual({ ...history, title: ['Chat', '15px', '0px'], close: ['Close chat', '22px', history.close[2]] });
+    await page.getByRole('button', { name: 'Close chat' }).click();
+    await page.getByRole('complementary', { name: 'Chat' }).waitFor({ state: 'detached' });
+  });
 });
 
 async function pointOn(page: Page, x: number, y: number): Promise<[number, number]> {

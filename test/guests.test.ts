@@ -40,6 +40,17 @@ interface Guest {
   cookie: string;
 }
 
+/** The guest cookie's entries (`<boardId>.<secret>` joined by `~`, oldest first) as [boardId, secret]. */
+function cookieEntries(cookie: string): [string, string][] {
+  const value = decodeURIComponent(cookie.slice(cookie.indexOf('=') + 1));
+  return value.split('~').map((e) => e.split('.') as [string, string]);
+}
+
+/** The guest's secret (its board's entry in the cookie it got when joining): as a bearer token it is the same guest. */
+function secretOf(g: Guest): string {
+  return cookieEntries(g.cookie).at(-1)![1];
+}
+
 async function joinGuest(url: string, code: string, name: string): Promise<Guest> {
   const res = await rawCall(url, 'guest.join', { code, name });
   if (res.status !== 200) throw new Error(`guest.join ${res.status}: ${res.body.error?.message}`);
@@ -226,14 +237,16 @@ describe('guests: access', () => {
 
   it('a forged or modified guest cookie is nobody', async () => {
     const value = editGuest.cookie.split('=')[1]!;
+    const secret = secretOf(editGuest);
     const flipped = value.slice(0, -1) + (value.endsWith('A') ? 'B' : 'A');
-    for (const cookie of [`${GUEST_COOKIE}=${flipped}`, `${GUEST_COOKIE}=ibg_${'x'.repeat(43)}`, `${GUEST_COOKIE}=${value}x`]) {
+    const forged = [flipped, `ibg_${'x'.repeat(43)}`, `${value}x`, `${edit.boardId}.ibg_${'x'.repeat(43)}`, `${edit.boardId}.${secret}x`, `${value}~${'a'.repeat(3_100)}`, `${edit.boardId}.${secret.slice(4)}`];
+    for (const cookie of forged.map((v) => `${GUEST_COOKIE}=${v}`)) {
       const api = httpClient(server.url, { cookie });
       expect(await outcome(() => api.board.byId.query({ boardId: edit.boardId }))).toMatchObject({ ok: false, code: 'UNAUTHORIZED' });
       expect(await api.guest.me.query()).toBeNull();
     }
     // The guest's real secret as a bearer token works (scripts), and only on its board.
-    const asBearer = httpClient(server.url, { token: value });
+    const asBearer = httpClient(server.url, { token: secret });
     expect(await asBearer.board.byId.query({ boardId: edit.boardId })).toMatchObject({ role: 'editor' });
     expect(await outcome(() => asBearer.board.byId.query({ boardId: otherBoard }))).toMatchObject({ ok: false, code: 'FORBIDDEN' });
   });
@@ -263,7 +276,7 @@ describe('guests: access', () => {
   });
 
   it('the HTTP routes take guests like members: export and images on their board only', async () => {
-    const secret = (g: Guest) => g.cookie.split('=')[1]!;
+    const secret = secretOf;
     const svg = await fetch(`${server.url}/api/boards/${edit.boardId}/export.svg`, { headers: { cookie: editGuest.cookie } });
     expect(svg.status).toBe(200);
     expect(await svg.text()).toContain('<svg');
@@ -303,6 +316,130 @@ describe('guests: access', () => {
     // Turning a link from edit to view applies to guests in at once.
     await b.api.guest.setLink.mutate({ boardId: b.boardId, role: 'viewer' });
     expect(await outcome(() => api.board.push.mutate({ boardId: b.boardId, ops: [addOp(rect())] }))).toMatchObject({ ok: false, code: 'FORBIDDEN' });
+  });
+});
+
+describe('guests: one browser, a guest of several boards', () => {
+  let server: TestServer;
+  let owner: SignedIn;
+  beforeAll(async () => {
+    server = await startServer({ guests: { maxGuestsPerBoard: 200, joinsPerAddressPerMinute: 100, joinsPerMinute: 1_000 } });
+    owner = await signUp(server.url, unique('owner-'), PASSWORD, 'Olive');
+  });
+  afterAll(async () => {
+    await server.destroy();
+  });
+
+  /** Joins through `code` as a browser does: sending the cookie it has, keeping the one it gets back. */
+  async function join(code: string, name: string, cookie?: string): Promise<{ id: string; cookie: string }> {
+    const res = await rawCall(server.url, 'guest.join', { code, name }, cookie ? { cookie } : {});
+    if (res.status !== 200) throw new Error(`guest.join ${res.status}: ${res.body.error?.message}`);
+    return { id: (res.body.result!.data as { guest: { id: string } }).guest.id, cookie: guestCookie(res.setCookie) };
+  }
+
+  it('opening a second board\'s public link keeps the first board\'s guest: both work over HTTP, a socket and the lane', async () => {
+    const a = await boardWithLink(server.url, owner, 'editor', 'Board A');
+    const b = await boardWithLink(server.url, owner, 'viewer', 'Board B');
+    const ga = await join(a.code, 'Ann');
+    const gb = await join(b.code, 'Ben', ga.cookie);
+    expect(gb.id).not.toBe(ga.id);
+    const cookie = gb.cookie;
+    expect(cookieEntries(cookie).map(([boardId]) => boardId)).toEqual([a.boardId, b.boardId]);
+
+    const api = httpClient(server.url, { cookie });
+    // Each board with its own guest: its name, its link's role.
+    expect(await api.guest.me.query({ boardId: a.boardId })).toMatchObject({ guest: { id: ga.id, name: 'Ann' }, boardId: a.boardId, role: 'editor' });
+    expect(await api.guest.me.query({ boardId: b.boardId })).toMatchObject({ guest: { id: gb.id, name: 'Ben' }, boardId: b.boardId, role: 'viewer' });
+    expect(await api.guest.me.query()).toMatchObject({ guest: { id: gb.id } }); // without a board: the newest
+    expect(await api.board.byId.query({ boardId: a.boardId })).toMatchObject({ role: 'editor' });
+    expect(await api.board.byId.query({ boardId: b.boardId })).toMatchObject({ role: 'viewer' });
+    const ownerWatch = watch(ws(server.url, { cookie: owner.cookie }), a.boardId);
+    await until(() => ownerWatch.frames.length >= 1, 'owner subscribed');
+    const pushed = await api.board.push.mutate({ boardId: a.boardId, ops: [addOp(rect(7, 7))] });
+    expect(await outcome(() => api.board.push.mutate({ boardId: b.boardId, ops: [addOp(rect())] }))).toMatchObject({ ok: false, code: 'FORBIDDEN' });
+    // The op on A is Ann's (per-user undo follows the author).
+    await until(() => eventsOf(ownerWatch).some((e) => e.type === 'op' && e.seq === pushed.acks[0]!.seq), 'the op reaches the owner');
+    expect(eventsOf(ownerWatch).find((e) => e.type === 'op' && e.seq === pushed.acks[0]!.seq)).toMatchObject({ author: { id: ga.id, name: 'Ann' } });
+    // HTTP routes name their board: each guest's own.
+    for (const boardId of [a.boardId, b.boardId]) expect((await fetch(`${server.url}/api/boards/${boardId}/export.svg`, { headers: { cookie } })).status).toBe(200);
+
+    // A socket naming board A acts as Ann there (presence, cursor through the lane, chat).
+    const sock = ws(server.url, { cookie, guestBoard: a.boardId });
+    const w = watch(sock, a.boardId);
+    await until(() => w.frames.length >= 1, 'guest subscribed to A');
+    await until(() => eventsOf(ownerWatch).some((e) => e.type === 'join' && e.client.user.id === ga.id), 'owner sees Ann join');
+    sock.lane.cursor(a.boardId, 42, 24);
+    await until(() => eventsOf(ownerWatch).some((e) => e.type === 'cursor' && e.x === 42), 'Ann\'s cursor through the lane');
+    // A socket without a board acts as the newest (Ben), and its subscriptions act as each board's guest.
+    const other = ws(server.url, { cookie });
+    const wa = watch(other, a.boardId);
+    const wb = watch(other, b.boardId);
+    await until(() => wa.frames.length >= 1 && wb.frames.length >= 1, 'both subscriptions on one socket');
+    expect(wa.error).toBeNull();
+    expect(wb.error).toBeNull();
+
+    // Removing Ann from A ends A only; Ben stays on B.
+    await a.api.guest.remove.mutate({ boardId: a.boardId, guestId: ga.id });
+    expect(await outcome(() => api.board.byId.query({ boardId: a.boardId }))).toMatchObject({ ok: false, code: 'UNAUTHORIZED' });
+    expect(await api.board.byId.query({ boardId: b.boardId })).toMatchObject({ role: 'viewer' });
+    expect(await api.guest.me.query({ boardId: a.boardId })).toBeNull();
+  });
+
+  it('joining the same board again replaces its entry; leave forgets one board; the cookie holds at most 10 boards', async () => {
+    const boards = [];
+    for (let i = 0; i < 11; i++) boards.push(await boardWithLink(server.url, owner, 'viewer', `Board ${i}`));
+    let cookie: string | undefined;
+    const ids: string[] = [];
+    for (const [i, b] of boards.entries()) {
+      const g = await join(b.code, `G${i}`, cookie);
+      ids.push(g.id);
+      cookie = g.cookie;
+    }
+    // The oldest dropped out: 10 entries, boards 1..10, newest last.
+    const entries = cookieEntries(cookie!);
+    expect(entries.map(([boardId]) => boardId)).toEqual(boards.slice(1).map((b) => b.boardId));
+    const header = `Set-Cookie: ${cookie}`;
+    expect(header.length).toBeLessThan(1_000);
+    const api = httpClient(server.url, { cookie: cookie! });
+    for (const b of boards.slice(1)) expect(await api.board.byId.query({ boardId: b.boardId })).toMatchObject({ id: b.boardId });
+    // Board 0's guest is no longer on this device: the board is refused like any other.
+    expect(await outcome(() => api.board.byId.query({ boardId: boards[0]!.boardId }))).toMatchObject({ ok: false, code: 'FORBIDDEN' });
+
+    // Joining board 1 again: a new guest replaces its entry, which becomes the newest.
+    const again = await join(boards[1]!.code, 'Again', cookie);
+    const after = cookieEntries(again.cookie);
+    expect(after).toHaveLength(10);
+    expect(after.at(-1)![0]).toBe(boards[1]!.boardId);
+    expect(await httpClient(server.url, { cookie: again.cookie }).guest.me.query({ boardId: boards[1]!.boardId })).toMatchObject({ guest: { id: again.id, name: 'Again' } });
+
+    // leave({boardId}) forgets that board only; leave() forgets every one.
+    const left = await rawCall(server.url, 'guest.leave', { boardId: boards[2]!.boardId }, { cookie: again.cookie });
+    const rest = guestCookie(left.setCookie);
+    expect(cookieEntries(rest).map(([boardId]) => boardId)).not.toContain(boards[2]!.boardId);
+    expect(cookieEntries(rest)).toHaveLength(9);
+    const all = await rawCall(server.url, 'guest.leave', undefined, { cookie: rest });
+    expect(all.setCookie.join('\n')).toMatch(new RegExp(`${GUEST_COOKIE}=;`));
+  });
+
+  it('claiming one board keeps the device a guest of the others; a cookie of the older form (one bare secret) still works and is kept on the next join', async () => {
+    const a = await boardWithLink(server.url, owner, 'editor', 'Claimed');
+    const b = await boardWithLink(server.url, owner, 'editor', 'Kept');
+    const ga = await join(a.code, 'Cleo');
+    const gb = await join(b.code, 'Cleo', ga.cookie);
+    const account = await signUp(server.url, unique('cleo-'), PASSWORD, 'Cleo');
+    const res = await rawCall(server.url, 'guest.claim', { boardId: a.boardId }, { cookie: `${account.cookie}; ${gb.cookie}` });
+    expect(res.body.result?.data).toMatchObject({ boardId: a.boardId, role: 'editor' });
+    const kept = guestCookie(res.setCookie);
+    expect(cookieEntries(kept).map(([boardId]) => boardId)).toEqual([b.boardId]);
+    expect(await httpClient(server.url, { cookie: kept }).guest.me.query({ boardId: b.boardId })).toMatchObject({ guest: { id: gb.id } });
+
+    // The older form: the cookie was the bare secret. It still opens its board, and joining another keeps it, under its board.
+    const legacy = `${GUEST_COOKIE}=${secretOf(gb)}`;
+    expect(await httpClient(server.url, { cookie: legacy }).board.byId.query({ boardId: b.boardId })).toMatchObject({ role: 'editor' });
+    const c = await boardWithLink(server.url, owner, 'viewer', 'Third');
+    const gc = await join(c.code, 'Cleo', legacy);
+    expect(cookieEntries(gc.cookie).map(([boardId]) => boardId)).toEqual([b.boardId, c.boardId]);
+    expect(await httpClient(server.url, { cookie: gc.cookie }).guest.me.query({ boardId: b.boardId })).toMatchObject({ guest: { id: gb.id } });
   });
 });
 
@@ -585,7 +722,7 @@ describe('guests: logs', () => {
       const owner = await signUp(server.url, unique('owner-'), PASSWORD);
       const b = await boardWithLink(server.url, owner, 'viewer');
       const g = await joinGuest(server.url, b.code, 'Logged');
-      const secret = g.cookie.split('=')[1]!;
+      const secret = secretOf(g);
       await fetch(`${server.url}/g/${b.code}`);
       await fetch(`${server.url}/embed/${b.code}`);
       await httpClient(server.url).guest.preview.query({ code: b.code });

@@ -113,7 +113,7 @@ export interface WsClient extends InkboardClient {
  * would) and records every socket it opens. With `allOverWebSocket`, queries and mutations go over
  * the socket too.
  */
-export function wsClient(url: string, opts: { cookie?: string; origin?: string; token?: string; allOverWebSocket?: boolean } = {}): WsClient {
+export function wsClient(url: string, opts: { cookie?: string; origin?: string; token?: string; allOverWebSocket?: boolean; guestBoard?: string } = {}): WsClient {
   const headers: Record<string, string> = {};
   if (opts.cookie) headers.cookie = opts.cookie;
   if (opts.origin) headers.origin = opts.origin;
@@ -137,6 +137,7 @@ export function wsClient(url: string, opts: { cookie?: string; origin?: string; 
     WebSocket: HeaderWebSocket as unknown as typeof globalThis.WebSocket,
     ...(opts.token ? { token: opts.token } : {}),
     ...(opts.allOverWebSocket ? { allOverWebSocket: true } : {}),
+    ...(opts.guestBoard ? { guestBoard: opts.guestBoard } : {}),
   });
   return { ...client, sockets };
 }

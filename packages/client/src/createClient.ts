@@ -14,6 +14,11 @@ export interface InkboardClientOptions {
   allOverWebSocket?: boolean;
   /** Longest wait between reconnect attempts (before jitter); default 5 s. */
   maxRetryDelayMs?: number;
+  /**
+   * A browser that is a guest of several boards (issue 18): the board whose guest the WebSocket
+   * acts as (its guest cookie holds one secret per board).
+   */
+  guestBoard?: string;
   /** Called when the server closed the connection for good (4401 credentials ended, 4429 too many connections). */
   onAuthEnded?: (code: number) => void;
 }
@@ -52,6 +57,7 @@ export function createInkboardClient(options: InkboardClientOptions): InkboardCl
     connectionParams: () => {
       const params: Record<string, string> = { protocol: String(PROTOCOL_VERSION) };
       if (options.token) params.token = options.token;
+      if (options.guestBoard) params.guestBoard = options.guestBoard;
       return params;
     },
     keepAlive: { enabled: true, intervalMs: 5_000, pongTimeoutMs: 3_000 },

@@ -93,5 +93,7 @@ export const chatHistoryInput = z.strictObject({
 export const connectionParamsSchema = z.object({
   protocol: z.literal(String(PROTOCOL_VERSION)).optional(),
   token: z.string().max(200).optional(),
+  /** A guest of several boards in one browser (issue 18): the board whose guest this connection acts as. */
+  guestBoard: boardIdSchema.optional(),
 });
 export type ConnectionParams = z.infer<typeof connectionParamsSchema>;

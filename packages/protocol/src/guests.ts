@@ -11,7 +11,7 @@ import { nameSchema } from './primitives.js';
 export const GUEST_ID_PREFIX = 'g.';
 /** Prefix of a guest's secret (cookie `inkboard_guest`, or a script's bearer token). */
 export const GUEST_TOKEN_PREFIX = 'ibg_';
-/** The cookie that holds a browser's guest secret (httpOnly: the page never sees it). */
+/** The cookie that holds a browser's guest secrets, one per board (httpOnly: the page never sees it). */
 export const GUEST_COOKIE = 'inkboard_guest';
 /** Most origins one board may allow to frame its read-only embed. */
 export const MAX_EMBED_ORIGINS = 10;
@@ -55,6 +55,8 @@ export const guestJoinInput = z.strictObject({
   returnToken: z.boolean().optional(),
 });
 export const guestCodeInput = z.strictObject({ code: publicLinkCodeSchema });
+/** `guest.me`, `guest.leave`, `guest.claim`: the board whose guest identity is meant (a browser may be a guest of several). */
+export const guestBoardInput = z.strictObject({ boardId: boardIdSchema }).optional();
 
 /** The public link of a board as its owner sees it (the code only right after it is made). */
 export const publicLinkSchema = z.object({

@@ -19,7 +19,7 @@ export async function exportRoutes(app: FastifyInstance): Promise<void> {
     run: (userId: string) => Promise<Rendered>,
   ): Promise<Rendered | null> => {
     try {
-      const who = await identify(app.boards.auth, headers as { authorization?: string; cookie?: string });
+      const who = await identify(app.boards.auth, headers as { authorization?: string; cookie?: string }, {}, { boardId });
       if (!who) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in first (or pass a valid API token as "Authorization: Bearer ink_...").' });
       await app.boards.access.require(boardId, who.user.id, 'viewer');
       return await run(who.user.id);

@@ -135,7 +135,7 @@ export const fileRoutes = fp(
 
     /** Who is calling, with at least `least` on the board; throws the refusal otherwise. */
     const caller = async (req: FastifyRequest, boardId: string, least: 'viewer' | 'editor') => {
-      const who = await identify(app.boards.auth, req.headers as { authorization?: string; cookie?: string });
+      const who = await identify(app.boards.auth, req.headers as { authorization?: string; cookie?: string }, {}, { boardId });
       if (!who) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in first (or pass a valid API token as "Authorization: Bearer ink_...").' });
       const origin = req.headers.origin;
       if (origin && req.cookies[SESSION_COOKIE] !== undefined && who.sessionId && !isOwnOrAllowedOrigin(req, origin, opts.allowedOrigins)) {

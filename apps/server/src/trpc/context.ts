@@ -5,6 +5,7 @@ import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { AuthService, Credential } from '../auth/AuthService.js';
 import type { GuestPrincipal, GuestService } from '../auth/GuestService.js';
+import { newestGuest, readGuestCookie } from '../auth/guestCookie.js';
 import type { ConnectionRegistry } from '../auth/connections.js';
 import type { RateLimitKind, TokenBuckets } from '../auth/TokenBucket.js';
 import type { Metrics } from '../plugins/metrics.js';
@@ -57,6 +58,12 @@ export interface Context {
   guest: GuestPrincipal | null;
   /** A guest secret came with the request but no longer opens anything (link off or changed, guest removed, board deleted). */
   guestEnded: boolean;
+  /**
+   * The guest cookie's secrets by board (a browser may be a guest of several boards; empty when
+   * signed in or with a bearer secret). `guest` is the one of the board the WebSocket named in its
+   * connection params, else the newest; `boardProcedure` acts as the one of the call's board.
+   */
+  guestSecrets: ReadonlyMap<string, string>;
   /** The raw session cookie value (to sign out). */
   sessionId: string | null;
   /** One per WebSocket connection (or HTTP request): the presence and cursor key. */
@@ -99,7 +106,7 @@ export async function identify(
   auth: AuthService,
   headers: { authorization?: string | string[]; cookie?: string },
   params: Record<string, unknown> = {},
-  options: { guests?: boolean } = {},
+  options: { guests?: boolean; boardId?: string } = {},
 ): Promise<{ user: User & { username: string }; credential: Credential; sessionId: string | null } | null> {
   const fromParams = connectionParamsSchema.safeParse(params);
   const token = bearer(headers.authorization) ?? (fromParams.success ? (fromParams.data.token ?? null) : null);
@@ -107,28 +114,47 @@ export async function identify(
   const found = token && !token.startsWith(GUEST_TOKEN_PREFIX) ? await auth.userByToken(token) : sessionId ? await auth.userBySession(sessionId) : null;
   if (found) return { ...found, sessionId: token ? null : sessionId };
   if (options.guests === false || !auth.guestByToken) return null;
-  const secret = guestSecret(headers, params);
+  const secret = guestSecret(headers, params, options.boardId ?? null);
   const guest = secret ? await auth.guestByToken(secret) : null;
   return guest ? { user: { id: guest.id, username: '', name: guest.name, color: guest.color }, credential: { kind: 'guest', guestId: guest.id }, sessionId: null } : null;
 }
 
 /**
- * The guest secret a request carries: a bearer token or connection param with the guest prefix, or
- * the guest cookie. Null when there is none.
+ * The guest secret a request acts with: a bearer token or connection param with the guest prefix
+ * (its board is the secret's), else the guest cookie's for `boardId`, else the cookie's newest (which
+ * reaches nothing on another board: refused like any other). Null when there is none.
  */
-export function guestSecret(headers: { authorization?: string | string[]; cookie?: string }, params: Record<string, unknown> = {}): string | null {
+export function guestSecret(headers: { authorization?: string | string[]; cookie?: string }, params: Record<string, unknown> = {}, boardId: string | null = null): string | null {
+  const token = bearerGuest(headers, params);
+  if (token) return token;
+  const boards = cookieGuests(headers);
+  return (boardId === null ? undefined : boards.get(boardId)) ?? newestGuest(boards);
+}
+
+/** A guest secret passed as a bearer token or the `token` connection param (scripts), or null. */
+function bearerGuest(headers: { authorization?: string | string[] }, params: Record<string, unknown>): string | null {
   const fromParams = connectionParamsSchema.safeParse(params);
   const token = bearer(headers.authorization) ?? (fromParams.success ? (fromParams.data.token ?? null) : null);
-  if (token?.startsWith(GUEST_TOKEN_PREFIX)) return token;
-  return fastifyCookie.parse(headers.cookie ?? '')[GUEST_COOKIE] ?? null;
+  return token?.startsWith(GUEST_TOKEN_PREFIX) ? token : null;
 }
+
+/** The guest cookie's secrets by board (auth/guestCookie.ts). */
+export function cookieGuests(headers: { cookie?: string }): Map<string, string> {
+  return readGuestCookie(fastifyCookie.parse(headers.cookie ?? '')[GUEST_COOKIE]);
+}
+
+const NO_GUESTS: ReadonlyMap<string, string> = new Map();
 
 export function createContextFactory(inner: InnerContext) {
   return async ({ req, res, info }: CreateFastifyContextOptions): Promise<Context> => {
     const params = (info.connectionParams ?? {}) as Record<string, unknown>;
     const found = await identify(inner.auth, req.headers, params, { guests: false });
     // A guest only when nobody is signed in: an account always wins over a guest cookie.
-    const secret = found ? null : guestSecret(req.headers, params);
+    // A socket acts as the guest of the board it names (a browser may be a guest of several), else the newest.
+    const bearerSecret = found ? null : bearerGuest(req.headers, params);
+    const guestSecrets = found || bearerSecret ? NO_GUESTS : cookieGuests(req.headers);
+    const hint = connectionParamsSchema.safeParse(params).data?.guestBoard;
+    const secret = found ? null : (bearerSecret ?? (hint === undefined ? undefined : guestSecrets.get(hint)) ?? newestGuest(guestSecrets));
     const guest = secret ? await inner.guests.byToken(secret) : null;
     const ws = isWebSocket(res) ? res : null;
     const clientId = newId(10);
@@ -145,6 +171,7 @@ export function createContextFactory(inner: InnerContext) {
       credential: found?.credential ?? null,
       guest,
       guestEnded: secret !== null && guest === null,
+      guestSecrets,
       sessionId: found?.sessionId ?? null,
       // Short: it travels in every cursor event.
       clientId,

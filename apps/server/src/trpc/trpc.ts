@@ -98,8 +98,21 @@ export class ViolationCounter {
  */
 export function boardProcedure(least: Role) {
   return publicProcedure.input(z.object({ boardId: z.string() })).use(async ({ ctx, input, next }) => {
-    const user = requireActor(ctx);
+    const guest = await guestOf(ctx, input.boardId);
+    const user = requireActor({ ...ctx, ...guest });
     const role = await ctx.app.access.require(input.boardId, user.id, least);
-    return next({ ctx: { role, user } });
+    return next({ ctx: { role, user, ...guest } });
   });
+}
+
+/**
+ * The guest a call on `boardId` acts as: the request's own (`ctx.guest`), unless the guest cookie
+ * holds another secret for that board (a browser that is a guest of several boards, issue 18): then
+ * that one, looked up by its secret.
+ */
+export async function guestOf(ctx: Pick<Context, 'app' | 'user' | 'guest' | 'guestEnded' | 'guestSecrets'>, boardId: string): Promise<Pick<Context, 'guest' | 'guestEnded'>> {
+  const secret = ctx.user || ctx.guest?.boardId === boardId ? undefined : ctx.guestSecrets.get(boardId);
+  if (secret === undefined) return { guest: ctx.guest, guestEnded: ctx.guestEnded };
+  const guest = await ctx.app.guests.byToken(secret);
+  return { guest, guestEnded: guest === null };
 }

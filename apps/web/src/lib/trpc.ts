@@ -20,11 +20,12 @@ export function createApi(): Api {
 /**
  * A live connection for one board: everything over one WebSocket, authenticated by the cookie sent
  * with the handshake. Cursors and previews must share the subscription's socket, since the server
- * names a connection's presence, cursor and previews by the same client id.
+ * names a connection's presence, cursor and previews by the same client id. `guestBoard`: a guest's
+ * board (the guest cookie holds one identity per board; the socket acts as that board's).
  */
-export function createLiveClient(): InkboardClient {
+export function createLiveClient(guestBoard?: string): InkboardClient {
   // A person waits at the screen: retry at least every 2 s (with jitter) once the network is back.
-  return createInkboardClient({ url: location.origin, allOverWebSocket: true, maxRetryDelayMs: 2_000 });
+  return createInkboardClient({ url: location.origin, allOverWebSocket: true, maxRetryDelayMs: 2_000, ...(guestBoard ? { guestBoard } : {}) });
 }
 
 /** A message fit to show a person. */

@@ -30,7 +30,7 @@ export async function claimIfWanted(api: Api, auth: Auth, router: Router, toasts
   }
   if (!wanted || !auth.user) return;
   try {
-    const claimed = await api.guest.claim.mutate();
+    const claimed = await api.guest.claim.mutate({ boardId: wanted });
     if (auth.user && auth.user.name === auth.user.username && claimed.guestName) await auth.updateProfile({ name: claimed.guestName });
     toasts.show(`You are now a member of the board you joined as a guest (${claimed.role}).`);
     router.navigate(`/b/${claimed.boardId}`);

@@ -1,10 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { isGuestId } from '@inkboard/protocol';
 import type { TestServer } from '../helpers/server.js';
-import { drawStroke, kindCount, launchBrowser, newPerson, pickTool, screenshots, signUp, startWebServer, waitForSummary, waitUntil, type Person } from './helpers.js';
+import { httpClient } from '../helpers/auth.js';
+import { drawStroke, kindCount, launchBrowser, newPerson, openNewBoard, pickTool, screenshotSteps, signUp, startWebServer, waitForSummary, waitUntil, type Person } from './helpers.js';
 
 /**
  * Guests (issue 18): an owner turns on an edit link; a guest in a fresh browser context (no account)
@@ -31,27 +32,11 @@ describe('guests in the browser', () => {
     await server?.destroy();
   });
 
-  function step(name: string, fn: () => Promise<void>, timeout = 60_000) {
-    it(
-      name,
-      async ({ onTestFailed }) => {
-        onTestFailed(async () => {
-          const paths = await screenshots([owner, guest], `failed-guests-${name}`);
-          console.error(`screenshots: ${paths.join(', ')}`);
-          for (const p of [owner, guest]) if (p.errors.length) console.error(`${p.name}'s page errors:`, p.errors);
-        });
-        await fn();
-      },
-      timeout,
-    );
-  }
+  const step = screenshotSteps(() => [owner, guest], 'failed-guests');
 
   step('the owner turns on a public link that can edit, and copies it', async () => {
     await signUp(owner, server.url);
-    await owner.page.getByRole('button', { name: 'New board' }).click();
-    await owner.page.waitForURL(/\/b\/[A-Za-z0-9_-]+$/);
-    boardId = new URL(owner.page.url()).pathname.split('/').at(-1)!;
-    await owner.page.getByRole('status', { name: /Connection: Live/ }).waitFor();
+    boardId = await openNewBoard(owner);
     await owner.page.getByRole('button', { name: 'Share' }).click();
     await owner.page.getByLabel('Anyone with the link').check();
     const url = owner.page.getByLabel('Public link URL');
@@ -100,6 +85,32 @@ describe('guests in the browser', () => {
     const log = await server.app.boards.storage.opsAfter(boardId, 0);
     expect(log.length).toBeGreaterThan(0);
     expect(log.every((o) => isGuestId(o.author.id))).toBe(true);
+  });
+
+  step('the same browser joins a second board as a guest and is still the first board\'s guest: back on it without a name prompt, drawing as before', async () => {
+    // A second board with a view link, made through the API with the owner's session.
+    const cookie = (await owner.context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+    const api = httpClient(server.url, { cookie });
+    const { id: second } = await api.board.create.mutate({ title: 'Second board' });
+    const { code } = await api.guest.setLink.mutate({ boardId: second, role: 'viewer' });
+    const firstGuest = (await server.app.boards.storage.opsAfter(boardId, 0))[0]!.author.id;
+
+    await guest.page.goto(`${server.url}/g/${code}`);
+    await guest.page.getByRole('button', { name: 'Join as guest' }).click(); // the name is remembered
+    await guest.page.getByRole('status', { name: /Connection: Live/ }).waitFor();
+    await guest.page.getByText('Gabe · guest').waitFor();
+    expect(await guest.page.getByRole('button', { name: 'Pen', exact: true }).count()).toBe(0); // a view link
+
+    await guest.page.goto(link);
+    await guest.page.getByRole('status', { name: /Connection: Live/ }).waitFor();
+    expect(await guest.page.getByLabel('Your name').count()).toBe(0);
+    await drawStroke(guest.page, 300, 300);
+    await waitUntil(() => strokes().length === 1, 'the stroke stored');
+    const log = await server.app.boards.storage.opsAfter(boardId, 0);
+    expect(log.at(-1)!.author.id).toBe(firstGuest);
+    // Both identities are in the browser's one cookie.
+    const guestCookie = (await guest.context.cookies()).find((c) => c.name === 'inkboard_guest');
+    expect(decodeURIComponent(guestCookie!.value).split('~').map((e) => e.split('.')[0])).toEqual([boardId, second]);
   });
 
   step('the owner turns the link off: the guest is cut off with a screen saying so', async () => {

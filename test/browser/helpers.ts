@@ -193,15 +193,21 @@ export function screenshotSteps(people: () => Person[], label: string) {
     );
 }
 
+/** `owner` (signed up, on the board list) creates a board and is on it, live. Returns the board's id. */
+export async function openNewBoard(owner: Person): Promise<string> {
+  await owner.page.getByRole('button', { name: 'New board' }).click();
+  await owner.page.waitForURL(/\/b\/[A-Za-z0-9_-]+$/);
+  const boardId = new URL(owner.page.url()).pathname.split('/').at(-1)!;
+  await owner.page.getByRole('status', { name: /Connection: Live/ }).waitFor();
+  return boardId;
+}
+
 /**
  * `owner` (signed up) creates a board and shares an editor link that `other` signs up through; both
  * end on the board, live. Returns the board's id.
  */
 export async function shareNewBoard(baseUrl: string, owner: Person, other: Person): Promise<string> {
-  await owner.page.getByRole('button', { name: 'New board' }).click();
-  await owner.page.waitForURL(/\/b\/[A-Za-z0-9_-]+$/);
-  const boardId = new URL(owner.page.url()).pathname.split('/').at(-1)!;
-  await owner.page.getByRole('status', { name: /Connection: Live/ }).waitFor();
+  const boardId = await openNewBoard(owner);
   await owner.page.getByRole('button', { name: 'Share' }).click();
   await owner.page.getByRole('button', { name: 'Create editor link' }).click();
   const link = await owner.page.getByLabel('Editor link').inputValue();

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { GUEST_COOKIE } from '@inkboard/protocol';
+import { fromWireFrame, GUEST_COOKIE, type WireFrame } from '@inkboard/protocol';
 import { addOp, rect } from './helpers/elements.js';
-import { httpClient, outcome, rawCall, signUp, until, watch, wsClient, type SignedIn, type WsClient } from './helpers/auth.js';
+import { httpClient, outcome, rawCall, signUp, sleep, until, watch, wsClient, type SignedIn, type Watch, type WsClient } from './helpers/auth.js';
 import { createPgDatabase, deleteRedisKeys, REDIS_URL, type PgDatabase } from './helpers/cluster.js';
 import { startServer, type TestServer } from './helpers/server.js';
 
@@ -50,6 +50,30 @@ function ws(url: string, cookie: string): WsClient {
 }
 
 describe('guests on PostgreSQL with two processes', () => {
+  it('chat off on one process: a guest subscribed on the other gets no chat, then gets it once it is on again', async () => {
+    const api = httpClient(a.url, { cookie: owner.cookie });
+    const { id: boardId } = await api.board.create.mutate({ title: 'Quiet cluster board' });
+    const link = await api.guest.setLink.mutate({ boardId, role: 'viewer', allowChat: true });
+    const g = await join(b.url, link.code!, 'Far');
+    const texts = (w: Watch) => w.frames.flatMap((f) => fromWireFrame(f.frame as unknown as WireFrame).events).flatMap((e) => (e.type === 'chat' ? [e.message.text] : []));
+    const guestWatch = watch(ws(b.url, g.cookie), boardId);
+    const ownerWatch = watch(ws(b.url, owner.cookie), boardId);
+    await until(() => guestWatch.frames.length >= 1 && ownerWatch.frames.length >= 1, 'subscribed on b');
+    await api.chat.send.mutate({ boardId, text: 'on' });
+    await until(() => texts(guestWatch).includes('on'), 'chat on reaches the guest on b');
+    // Turned off (and on) through a: the setting's signal is published before the message, so b has it first.
+    await api.guest.setLink.mutate({ boardId, role: 'viewer', allowChat: false });
+    await api.chat.send.mutate({ boardId, text: 'off' });
+    await until(() => texts(ownerWatch).includes('off'), 'the member on b gets it');
+    await sleep(150);
+    expect(texts(guestWatch)).toEqual(['on']);
+    await api.guest.setLink.mutate({ boardId, role: 'viewer', allowChat: true });
+    await api.chat.send.mutate({ boardId, text: 'on again' });
+    await until(() => texts(guestWatch).includes('on again'), 'chat on again reaches the guest on b');
+    expect(texts(guestWatch)).toEqual(['on', 'on again']);
+    expect(guestWatch.error).toBeNull();
+  });
+
   it('joins racing at the guests-per-board limit on two processes: exactly the limit get in', async () => {
     const api = httpClient(a.url, { cookie: owner.cookie });
     const { id: boardId } = await api.board.create.mutate({ title: 'Race board' });

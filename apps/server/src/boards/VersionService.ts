@@ -233,10 +233,12 @@ export class VersionService {
   private async runVersions(boardId: string, ops: ParsedOp[], shown: ReturnType<typeof groupVersions>): Promise<Version[]> {
     if (!shown.length) return [];
     const bySeq = new Map(ops.map((o) => [o.row.seq, o]));
-    const live = this.service.peek(boardId)?.elements;
+    // Kinds come from the ops read and the board as the database holds it now (never from this
+    // process's possibly older copy), so every process summarizes a version alike.
+    const current = (await this.service.fresh(boardId)).elements;
     const added = new Map<string, ElementType>();
     for (const o of ops) if (o.op.type === 'add') for (const el of o.op.elements) added.set(el.id, el.type);
-    const kindOf = (id: string): ElementType | undefined => live?.get(id)?.type ?? added.get(id);
+    const kindOf = (id: string): ElementType | undefined => added.get(id) ?? current.get(id)?.type;
     const lowest = shown.at(-1)!.fromSeq;
     const names = await this.store.namedBetween(boardId, lowest, shown[0]!.toSeq);
     return shown.map((run): Version => {

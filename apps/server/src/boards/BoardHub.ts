@@ -248,12 +248,17 @@ export class LocalBoardHub implements BoardHub {
     const frame = Object.freeze(toWireFrame({ seq: room.seq, events }));
     // Guests of a link with chat off get a second frame without chat, made once for all of them, and
     // only when the tick holds chat (undefined: not made yet; null: nothing left for them this tick).
-    let chatless: WireFrame | null | undefined;
-    for (const subscriber of room.listeners) {
-      if (subscriber.withoutChat?.()) {
-        if (chatless === undefined) chatless = withoutChat(frame);
-        if (chatless) subscriber.frame(chatless);
-      } else subscriber.frame(frame);
+    // A tick without chat (nearly all) goes to everyone as it is, without asking.
+    if (!frame.events.some(isChatEvent)) {
+      for (const subscriber of room.listeners) subscriber.frame(frame);
+    } else {
+      let chatless: WireFrame | null | undefined;
+      for (const subscriber of room.listeners) {
+        if (subscriber.withoutChat?.()) {
+          if (chatless === undefined) chatless = withoutChat(frame);
+          if (chatless) subscriber.frame(chatless);
+        } else subscriber.frame(frame);
+      }
     }
     this.onFlush(performance.now() - room.since, room.listeners.size);
   }
@@ -273,9 +278,8 @@ export function isChatEvent(event: { type: string }): boolean {
   return event.type === 'chat' || event.type === 'typing';
 }
 
-/** `frame` without chat (itself when it holds none, frozen like it), or null when nothing else is in it. */
+/** `frame` without chat (frozen like it), or null when nothing else is in it. */
 function withoutChat(frame: WireFrame): WireFrame | null {
-  if (!frame.events.some(isChatEvent)) return frame;
   const events = frame.events.filter((e) => !isChatEvent(e));
   return events.length ? Object.freeze({ seq: frame.seq, events }) : null;
 }

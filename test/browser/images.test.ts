@@ -296,6 +296,49 @@ describe('images in the browser', () => {
     await page.getByRole('progressbar').waitFor({ state: 'detached' });
   });
 
+  /** Image files this origin keeps waiting for the connection (IndexedDB `inkboard`, store `images`). */
+  const queuedImages = (page: Page) =>
+    page.evaluate(
+      () =>
+        new Promise<number>((resolve, reject) => {
+          const request = indexedDB.open('inkboard');
+          request.onerror = () => reject(request.error);
+          request.onsuccess = () => {
+            const db = request.result;
+            if (!db.objectStoreNames.contains('images')) return resolve(0);
+            const count = db.transaction('images').objectStore('images').count();
+            count.onsuccess = () => {
+              db.close();
+              resolve(count.result);
+            };
+          };
+        }),
+    );
+  const isCyan = ([r, g, b]: number[]) => r! < 60 && g! > 200 && b! > 200;
+
+  step('a picture pasted offline is kept on the device: after a reload without the network it still waits, and is placed on reconnect', async () => {
+    const { page, context } = alice;
+    const before = images().length;
+    // The app shell comes from the service worker when reloading without the network.
+    await page.evaluate(async () => void (await navigator.serviceWorker.ready));
+    await context.setOffline(true);
+    await page.getByRole('status', { name: /Connection: (Offline|Reconnecting)/ }).waitFor();
+    await page.mouse.move(...(await point(page, 450, 650)));
+    await givePictures(page, [{ name: 'kept.png', color: '#00ffff', width: 100, height: 60 }], { paste: true });
+    await page.getByRole('progressbar', { name: 'Uploading kept.png' }).waitFor();
+    await waitUntil(async () => (await queuedImages(page)) === 1, 'the picture to be kept in IndexedDB');
+    await page.reload();
+    await page.getByRole('progressbar', { name: 'Uploading kept.png' }).waitFor({ timeout: 30_000 });
+    await page.getByText('Waiting for the connection').waitFor();
+    expect(images()).toHaveLength(before);
+    await context.setOffline(false);
+    await waitUntil(() => images().length === before + 1, 'the picture kept across the reload to be stored on reconnect', 30_000);
+    await waitUntil(async () => isCyan(await pixelAt(bob.page, 450, 650)), 'bob to see the picture pasted before the reload', 30_000);
+    await page.getByRole('progressbar').waitFor({ state: 'detached' });
+    await waitUntil(async () => (await queuedImages(page)) === 0, 'the placed picture to leave IndexedDB');
+    expect(images()).toHaveLength(before + 1);
+  });
+
   step('a file that is not a picture is refused with the server’s message and leaves nothing', async () => {
     const { page } = alice;
     const before = images().length;
@@ -397,5 +440,20 @@ describe('images in the browser', () => {
     const status = await tab.evaluate(async (url) => (await fetch(url)).status, `/api/boards/${other}/files/${images(other)[0]!.fileId}`);
     expect(status).toBe(200);
     await tab.close();
+  });
+
+  step('pictures waiting for the connection are kept on the device up to 20: a toast says which wait in the tab only', async () => {
+    const { page, context } = alice;
+    await page.getByRole('status', { name: /Connection: Live/ }).waitFor();
+    await context.setOffline(true);
+    await page.getByRole('status', { name: /Connection: (Offline|Reconnecting)/ }).waitFor();
+    await page.mouse.move(...(await point(page, 700, 500)));
+    const pictures = Array.from({ length: 22 }, (_, i) => ({ name: `many-${i}.png`, color: '#888888', width: 8, height: 8 }));
+    await givePictures(page, pictures, { paste: true });
+    await page.getByText(/“many-20\.png”, “many-21\.png” will wait for the connection in this tab only .+at most 20 pictures/).waitFor();
+    expect(await queuedImages(page)).toBe(20);
+    await page.reload();
+    await page.getByRole('progressbar', { name: 'Uploading many-19.png' }).waitFor({ timeout: 30_000 });
+    expect(await page.getByRole('progressbar').count()).toBe(20);
   });
 });

@@ -103,6 +103,7 @@ export class Editor implements TransformHost {
     const editor = this;
     this.uploads = new ImageUploads({
       boardId: sync.boardId,
+      userId: sync.userId,
       canEdit,
       get connected() {
         return sync.status === 'live';
@@ -113,6 +114,7 @@ export class Editor implements TransformHost {
       viewBox: () => ({ x: this.viewport.x, y: this.viewport.y, width: this.size.width / this.viewport.zoom, height: this.size.height / this.viewport.zoom }),
       nextZ: () => this.nextZ(),
       commit: (op) => this.commit(op),
+      has: (id) => this.sync.elements.has(id),
       select: (ids) => {
         this.setTool('select');
         this.select(ids);

@@ -132,6 +132,11 @@ export class BoardSync {
     });
   }
 
+  /** The signed-in person's id (their local copy's key). */
+  get userId(): string {
+    return this.me().id;
+  }
+
   /** Subscribes; returns the cleanup that closes the session and its socket. */
   start(): () => void {
     void this.resume();

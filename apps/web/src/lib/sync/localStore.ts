@@ -13,10 +13,13 @@ import type { BoardInfo, Me } from '../trpc.js';
  */
 
 /** Bumped when what is stored changes shape (the upgrade keeps unsent ops; see `open`). */
-const DB_VERSION = 3;
+const DB_VERSION = 4;
 export const DB_NAME = 'inkboard';
 /** Local copies kept per user; the least recently opened without unsent ops are dropped past it. */
 export const MAX_LOCAL_BOARDS = 50;
+/** Image files kept waiting for the connection, per user (all boards), and their bytes at most. */
+export const MAX_QUEUED_IMAGES = 20;
+export const MAX_QUEUED_IMAGE_BYTES = 64 * 1024 * 1024;
 
 export interface CopyMeta {
   userId: string;
@@ -35,6 +38,23 @@ export interface StoredOp {
   owner: string;
   /** Creation order: ops are re-sent in the order they were made. */
   order: number;
+}
+
+/** An image file pasted or dropped while offline, waiting to be uploaded and placed (imageUpload.svelte.ts). */
+export interface QueuedImage {
+  /** The id its element will get (a placeholder shows it meanwhile). */
+  id: string;
+  /** The `ImageUploads` that uploads it (one per open board per tab; adopted like ops when it is gone). */
+  owner: string;
+  order: number;
+  /** The files of one paste or drop end up selected together. */
+  batch: string;
+  name: string;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  file: Blob;
 }
 
 /** An element deleted since the snapshot was written (in the `elements` overlay). */
@@ -56,6 +76,8 @@ interface Schema extends DBSchema {
   ops: { key: [string, string, string]; value: StoredOp };
   /** Key [userId, boardId]: the person's undo history of the board (storedHistory.ts), one JSON string. */
   history: { key: [string, string]; value: string };
+  /** Key [userId, boardId, imageId]. */
+  images: { key: [string, string, string]; value: QueuedImage };
 }
 
 export interface LocalCopy {
@@ -106,6 +128,7 @@ export class LocalStore {
         if (!db.objectStoreNames.contains('elements')) db.createObjectStore('elements');
         if (!db.objectStoreNames.contains('ops')) db.createObjectStore('ops');
         if (!db.objectStoreNames.contains('history')) db.createObjectStore('history');
+        if (!db.objectStoreNames.contains('images')) db.createObjectStore('images');
       },
       // Another tab opened a newer version: let it upgrade (this tab keeps working from memory).
       blocking() {
@@ -256,6 +279,51 @@ export class LocalStore {
       .map((m) => ({ boardId: m.boardId, info: m.info, unsent: unsent.get(m.boardId) ?? 0 }));
   }
 
+  /**
+   * Keeps an image file until it is uploaded and placed, within MAX_QUEUED_IMAGES and
+   * MAX_QUEUED_IMAGE_BYTES for the user: 'full' past them, 'no-copy' when the board has no copy yet.
+   */
+  async putImage(userId: string, boardId: string, image: QueuedImage): Promise<'kept' | 'full' | 'no-copy'> {
+    const tx = this.db.transaction(['boards', 'images'], 'readwrite');
+    let result: 'kept' | 'full' | 'no-copy' = 'kept';
+    if ((await tx.objectStore('boards').getKey([userId, boardId])) === undefined) result = 'no-copy';
+    else {
+      // Blobs read back are handles: their size is known without reading their bytes.
+      const queued = await tx.objectStore('images').getAll(userRange(userId));
+      const bytes = queued.reduce((sum, q) => sum + q.file.size, 0);
+      if (queued.length + 1 > MAX_QUEUED_IMAGES || bytes + image.file.size > MAX_QUEUED_IMAGE_BYTES) result = 'full';
+      else void tx.objectStore('images').put(image, [userId, boardId, image.id]);
+    }
+    await tx.done;
+    return result;
+  }
+
+  /** The board's queued images, in the order they were added (records that are not one are left out). */
+  async images(userId: string, boardId: string): Promise<QueuedImage[]> {
+    return validImages(await this.db.getAll('images', boardRange(userId, boardId)));
+  }
+
+  /** Moves the queued images of a closed tab's uploads from `from` to `to`; returns them in order. */
+  async adoptImages(userId: string, boardId: string, from: string, to: string): Promise<QueuedImage[]> {
+    const tx = this.db.transaction('images', 'readwrite');
+    const moved: QueuedImage[] = [];
+    let cursor = await tx.store.openCursor(boardRange(userId, boardId));
+    while (cursor) {
+      if (cursor.value.owner === from) {
+        const image = { ...cursor.value, owner: to };
+        await cursor.update(image);
+        moved.push(image);
+      }
+      cursor = await cursor.continue();
+    }
+    await tx.done;
+    return validImages(moved);
+  }
+
+  async deleteImage(userId: string, boardId: string, id: string): Promise<void> {
+    await this.db.delete('images', [userId, boardId, id]);
+  }
+
   /** This user's boards holding unsent ops, with how many each (for the background send, UnsentSync). */
   async unsentBoards(userId: string): Promise<Map<string, number>> {
     const unsent = new Map<string, number>();
@@ -263,18 +331,20 @@ export class LocalStore {
     return unsent;
   }
 
-  /** Edits of this user (all boards) not yet confirmed by the server. */
+  /** Edits of this user (all boards) not yet confirmed by the server, queued images included. */
   async unsentCount(userId: string): Promise<number> {
-    return this.db.count('ops', userRange(userId));
+    // Images waiting for the connection are edits too.
+    return (await this.db.count('ops', userRange(userId))) + (await this.db.count('images', userRange(userId)));
   }
 
   /** Drops the copies of boards opened least recently, beyond `keep`, that hold no unsent op. */
   async evict(userId: string, keep = MAX_LOCAL_BOARDS): Promise<string[]> {
-    const tx = this.db.transaction(['boards', 'snapshots', 'elements', 'ops', 'history'], 'readwrite');
+    const tx = this.db.transaction(['boards', 'snapshots', 'elements', 'ops', 'history', 'images'], 'readwrite');
     const metas = (await tx.objectStore('boards').getAll(userRange(userId))).sort((a, b) => b.openedAt - a.openedAt);
     const dropped: string[] = [];
     for (const meta of metas.slice(keep)) {
       if (await tx.objectStore('ops').count(boardRange(userId, meta.boardId))) continue;
+      if (await tx.objectStore('images').count(boardRange(userId, meta.boardId))) continue;
       void tx.objectStore('elements').delete(boardRange(userId, meta.boardId));
       void tx.objectStore('snapshots').delete([userId, meta.boardId]);
       void tx.objectStore('history').delete([userId, meta.boardId]);
@@ -287,9 +357,10 @@ export class LocalStore {
 
   /** Forgets one board (deleted, or access lost). */
   async forget(userId: string, boardId: string): Promise<void> {
-    const tx = this.db.transaction(['boards', 'snapshots', 'elements', 'ops', 'history'], 'readwrite');
+    const tx = this.db.transaction(['boards', 'snapshots', 'elements', 'ops', 'history', 'images'], 'readwrite');
     void tx.objectStore('boards').delete([userId, boardId]);
     void tx.objectStore('history').delete([userId, boardId]);
+    void tx.objectStore('images').delete(boardRange(userId, boardId));
     void tx.objectStore('snapshots').delete([userId, boardId]);
     void tx.objectStore('elements').delete(boardRange(userId, boardId));
     void tx.objectStore('ops').delete(boardRange(userId, boardId));
@@ -298,8 +369,8 @@ export class LocalStore {
 
   /** Deletes everything of one user (signing out). */
   async clearUser(userId: string): Promise<void> {
-    const tx = this.db.transaction(['boards', 'snapshots', 'elements', 'ops', 'history'], 'readwrite');
-    for (const name of ['boards', 'snapshots', 'elements', 'ops', 'history'] as const) void tx.objectStore(name).delete(userRange(userId));
+    const tx = this.db.transaction(['boards', 'snapshots', 'elements', 'ops', 'history', 'images'], 'readwrite');
+    for (const name of ['boards', 'snapshots', 'elements', 'ops', 'history', 'images'] as const) void tx.objectStore(name).delete(userRange(userId));
     await tx.done;
     for (const key of journalKeys(`${JOURNAL}${userId}:`)) localStorage.removeItem(key);
   }
@@ -309,6 +380,14 @@ export class LocalStore {
 function validOps(stored: StoredOp[]): StoredOp[] {
   return stored
     .filter((s) => opSchema.safeParse(s.op).success && typeof s.owner === 'string' && Number.isFinite(s.order))
+    .sort((a, b) => a.order - b.order);
+}
+
+/** Queued images read back are checked like any input. */
+function validImages(stored: QueuedImage[]): QueuedImage[] {
+  const finite = (...n: unknown[]) => n.every((v) => typeof v === 'number' && Number.isFinite(v));
+  return stored
+    .filter((q) => q.file instanceof Blob && typeof q.id === 'string' && typeof q.owner === 'string' && typeof q.batch === 'string' && typeof q.name === 'string' && finite(q.order, q.x, q.y, q.width, q.height))
     .sort((a, b) => a.order - b.order);
 }
 

@@ -245,6 +245,10 @@ describe('offline in the browser', () => {
   step('reopened online, the board catches up from its stored seq (no snapshot); a copy older than the op log gets one', async () => {
     const { context } = alice;
     await alice.page.goto(`${server.url}/`);
+    // A closed tab's ops confirmed after its copy's last write are still queued: the board list page
+    // sends them again (acknowledged, not applied) and stores the board; Bob draws after that.
+    const settled = async (what: string) => waitUntil(async () => (await kept(alice.page)).ops === 0, what);
+    await settled('the queue of the closed tabs to be settled');
     const frames: string[] = [];
     const watch = (page: Page) =>
       page.on('websocket', (ws) => ws.on('framereceived', ({ payload }) => frames.push(typeof payload === 'string' ? payload : payload.toString('utf8'))));
@@ -264,6 +268,7 @@ describe('offline in the browser', () => {
 
     // Past the op log (60 ops): the stored seq is too old, and the server sends a snapshot.
     await alice.page.goto(`${server.url}/`);
+    await settled('nothing queued');
     for (let i = 0; i < 70; i++) void bob.session.apply(pen(20 + i));
     await bob.session.settled(30_000);
     frames.length = 0;

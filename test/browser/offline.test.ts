@@ -395,6 +395,21 @@ describe('offline in the browser', () => {
     await context.setOffline(false);
     await badge(page, /all changes saved/);
     expect(storedOps().every((o) => o.n === 1)).toBe(true);
+
+    // From any page: one that is not a board (here, an unknown address) sends it too.
+    await context.setOffline(true);
+    await badge(page, /Connection: Offline/);
+    await drawRectangle(page, 1000, 550, 60, 40);
+    await badge(page, /1 unsent/);
+    await page.goto(`${server.url}/no-such-page`);
+    await page.getByRole('heading', { name: 'Page not found' }).waitFor();
+    await context.setOffline(false);
+    await waitUntil(() => bobRects() === rects + 2, 'Bob to get the rectangle sent from a page that is not a board', 30_000);
+    await waitUntil(async () => (await kept(page)).ops === 0, 'the sent op to leave IndexedDB');
+    expect(storedOps().every((o) => o.n === 1)).toBe(true);
+    expect([...bobReceived().values()].every((n) => n === 1)).toBe(true);
+    await page.goto(boardUrl());
+    await badge(page, /all changes saved/);
   });
 
   step('the board list marks the board available offline; signing out with unsent edits asks, then clears the copies', async () => {

@@ -24,9 +24,7 @@ export interface UnsentSyncOptions {
  * so the copy still opens offline with every edit. A run cut short leaves the rest to the next one.
  */
 export class UnsentSync {
-  /** Unsent ops per board (all of this user's, open boards included), as of the last run. */
-  unsent = $state.raw<ReadonlyMap<string, number>>(new Map());
-  /** Bumped after each run: the board list reads its local copies again. */
+  /** Bumped after each run: the board list reads its local copies (and their unsent counts) again. */
   runs = $state(0);
   private running: Promise<void> | null = null;
   private again = false;
@@ -95,11 +93,6 @@ export class UnsentSync {
     } catch (error) {
       this.warn('unsent edits could not be sent', error);
     } finally {
-      try {
-        this.unsent = await store.unsentBoards(userId);
-      } catch {
-        // closed meanwhile (another tab upgraded the database): the next run counts again
-      }
       store.close();
     }
   }

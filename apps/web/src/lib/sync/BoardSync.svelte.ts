@@ -27,7 +27,7 @@ import { applyPreview, dropClientPreviews, prunePreviews, type RemotePreview } f
 import { groupedStep, markGroup, type UndoGroups } from '../versions/undoGroups.js';
 import { BoardCopy } from './BoardCopy.js';
 import { TabShare } from './TabShare.js';
-import { parseHistory, serializeHistory } from './storedHistory.js';
+import { parseHistory, serializeHistory, type EntryJson } from './storedHistory.js';
 
 export type ConnectionStatus = 'connecting' | 'live' | 'reconnecting' | 'offline';
 
@@ -83,6 +83,8 @@ export class BoardSync {
   private readonly listeners = new Set<(event: BoardEvent) => void>();
   /** Undo entries made by one action of several ops (versions/undoGroups.ts). */
   private readonly undoGroups: UndoGroups = new WeakMap();
+  /** The undo entries' JSON as last stored (storedHistory.ts). */
+  private readonly historyJson: EntryJson = new WeakMap();
   private lastBoard: ClientBoard | null = null;
   private lastShared: readonly Op[] | null = null;
   private pruneTimer: ReturnType<typeof setInterval> | null = null;
@@ -113,7 +115,7 @@ export class BoardSync {
         ops.forEach((op) => this.apply(op, false));
       },
       left: (opIds) => this.share.left(opIds),
-      history: () => serializeHistory(this.history, this.undoGroups),
+      history: () => serializeHistory(this.history, this.undoGroups, undefined, undefined, this.historyJson),
     });
     this.share = new TabShare(me().id, boardId, this.copy.owner, {
       changed: () => this.refresh(),

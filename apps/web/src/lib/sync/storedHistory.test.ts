@@ -52,6 +52,11 @@ describe('stored undo history', () => {
       if (op.type === 'add') elements = new Map([...elements, ...op.elements.map((e) => [e.id, e] as const)]);
     }
     markGroup(before, history, groups);
+    // The entries' JSON cached between writes gives the same string (groups included).
+    const cache = new WeakMap();
+    const fresh = serializeHistory(history, groups);
+    expect(serializeHistory(history, groups, 100, 1 << 21, cache)).toBe(fresh);
+    expect(serializeHistory(history, groups, 100, 1 << 21, cache)).toBe(fresh);
     const restoredGroups: UndoGroups = new WeakMap();
     const restored = parseHistory(serializeHistory(history, groups), restoredGroups);
     expect(groupedStep(restored, elements, newId, 'undo', restoredGroups).ops).toHaveLength(3);

@@ -13,12 +13,21 @@ interface StoredEntry {
   group?: number;
 }
 
+/** Each entry's JSON, kept while the entry lives (entries are immutable): a write serializes only the new ones. */
+export type EntryJson = WeakMap<HistoryEntry, string>;
+
 /**
  * A person's undo history of one board as one JSON string (issue 17: Ctrl+Z after a reload undoes
  * the last stroke made before it), newest entries first to be kept: at most `maxEntries` per stack
  * and `maxBytes` of JSON in all. A group cut by the bound keeps its newest entries.
  */
-export function serializeHistory(history: History, groups: UndoGroups, maxEntries = STORED_HISTORY_ENTRIES, maxBytes = STORED_HISTORY_BYTES): string {
+export function serializeHistory(
+  history: History,
+  groups: UndoGroups,
+  maxEntries = STORED_HISTORY_ENTRIES,
+  maxBytes = STORED_HISTORY_BYTES,
+  cache: EntryJson = new WeakMap(),
+): string {
   const tokens = new Map<object, number>();
   let budget = maxBytes;
   const keep = (entries: readonly HistoryEntry[]): string[] => {
@@ -27,8 +36,13 @@ export function serializeHistory(history: History, groups: UndoGroups, maxEntrie
       const entry = entries[i]!;
       const token = groups.get(entry);
       if (token && !tokens.has(token)) tokens.set(token, tokens.size + 1);
-      const stored: StoredEntry = { forward: entry.forward, inverse: entry.inverse, ...(token ? { group: tokens.get(token) } : {}) };
-      const json = JSON.stringify(stored);
+      let plain = cache.get(entry);
+      if (plain === undefined) {
+        const stored: StoredEntry = { forward: entry.forward, inverse: entry.inverse };
+        plain = JSON.stringify(stored);
+        cache.set(entry, plain);
+      }
+      const json = token ? `{"group":${tokens.get(token)},${plain.slice(1)}` : plain;
       if (json.length > budget) break;
       budget -= json.length;
       kept.push(json);

@@ -315,6 +315,7 @@ describe('images in the browser', () => {
         }),
     );
   const isCyan = ([r, g, b]: number[]) => r! < 60 && g! > 200 && b! > 200;
+  const isMagenta = ([r, g, b]: number[]) => r! > 200 && g! < 60 && b! > 200;
 
   step('a picture pasted offline is kept on the device: after a reload without the network it still waits, and is placed on reconnect', async () => {
     const { page, context } = alice;
@@ -337,6 +338,28 @@ describe('images in the browser', () => {
     await page.getByRole('progressbar').waitFor({ state: 'detached' });
     await waitUntil(async () => (await queuedImages(page)) === 0, 'the placed picture to leave IndexedDB');
     expect(images()).toHaveLength(before + 1);
+  });
+
+  step('a picture pasted offline on a board no tab has open is uploaded and placed from the board list when the network returns', async () => {
+    const { page, context } = alice;
+    const before = images().length;
+    await context.setOffline(true);
+    await page.getByRole('status', { name: /Connection: (Offline|Reconnecting)/ }).waitFor();
+    await page.mouse.move(...(await point(page, 650, 650)));
+    await givePictures(page, [{ name: 'away.png', color: '#ff00ff', width: 100, height: 60 }], { paste: true });
+    await page.getByRole('progressbar', { name: 'Uploading away.png' }).waitFor();
+    await waitUntil(async () => (await queuedImages(page)) === 1, 'the picture to be kept in IndexedDB');
+    await page.goto(`${server.url}/`);
+    // The picture counts as unsent (with any of the board's confirmed ops its copy has not stored yet).
+    await page.getByRole('list', { name: 'Boards available offline' }).getByText(/\d+ unsent/).waitFor();
+    await context.setOffline(false);
+    await waitUntil(() => images().length === before + 1, 'the picture to be stored and placed from the board list', 30_000);
+    await waitUntil(async () => (await queuedImages(page)) === 0, 'the placed picture to leave IndexedDB');
+    expect(new URL(page.url()).pathname).toBe('/');
+    await waitUntil(async () => isMagenta(await pixelAt(bob.page, 650, 650)), 'bob to see the picture where it was pasted', 30_000);
+    await page.goto(`${server.url}/b/${boardId}`);
+    await page.getByRole('status', { name: /Connection: Live, all changes saved/ }).waitFor();
+    await waitForSummary(page, (s) => kindCount(s, 'image') === before + 1, 'the picture on the board, once');
   });
 
   step('a file that is not a picture is refused with the server’s message and leaves nothing', async () => {

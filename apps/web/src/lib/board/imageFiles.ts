@@ -1,4 +1,4 @@
-import { uploadedFileSchema, type UploadedFile } from '@inkboard/protocol';
+import { uploadedFileSchema, type Image, type UploadedFile } from '@inkboard/protocol';
 
 /** A box in world coordinates. */
 export interface Placed {
@@ -50,6 +50,12 @@ export function layoutImages(sizes: readonly { width: number; height: number }[]
 export function withAspect(placed: Placed, naturalWidth: number, naturalHeight: number): Placed {
   const height = round2(Math.max(0.01, (placed.width * naturalHeight) / naturalWidth));
   return { x: placed.x, y: round2(placed.y + (placed.height - height) / 2), width: placed.width, height };
+}
+
+/** The image element for a file stored at `box` (its aspect kept), with the given id and z. */
+export function placedImage(box: Placed, id: string, z: string, stored: { fileId: string; width: number; height: number }): Image {
+  const { x, y, width, height } = withAspect(box, stored.width, stored.height);
+  return { type: 'image', id, x, y, z, strokeColor: '#1e1e1e', strokeWidth: 2, opacity: 1, width, height, fileId: stored.fileId, naturalWidth: stored.width, naturalHeight: stored.height };
 }
 
 /** Files a browser may hand over that could be pictures (the server decides by decoding them). */

@@ -1,6 +1,6 @@
-import { newId, referencedFileIds, type Element, type Image, type Op } from '@inkboard/protocol';
+import { newId, referencedFileIds, type Element, type Op } from '@inkboard/protocol';
 import { fetchBlob, fileUrl } from '../canvas/images.js';
-import { layoutImages, looksLikeImage, pictureSize, uploadImage, UploadError, withAspect, type Placed } from './imageFiles.js';
+import { layoutImages, looksLikeImage, pictureSize, placedImage, uploadImage, UploadError, type Placed } from './imageFiles.js';
 import { LocalStore, MAX_QUEUED_IMAGE_BYTES, MAX_QUEUED_IMAGES, type QueuedImage } from '../sync/localStore.js';
 
 /** What the uploads need from the editor. */
@@ -280,22 +280,7 @@ export class ImageUploads {
 
   private place(box: PendingImage, batch: string, stored: { fileId: string; width: number; height: number }): void {
     if (this.host.has(box.id)) return; // placed before a reload, its file not yet dropped from the device
-    const { x, y, width, height } = withAspect(box, stored.width, stored.height);
-    const image: Image = {
-      type: 'image',
-      id: box.id,
-      x,
-      y,
-      z: this.host.nextZ(),
-      strokeColor: '#1e1e1e',
-      strokeWidth: 2,
-      opacity: 1,
-      width,
-      height,
-      fileId: stored.fileId,
-      naturalWidth: stored.width,
-      naturalHeight: stored.height,
-    };
+    const image = placedImage(box, box.id, this.host.nextZ(), stored);
     this.host.commit({ type: 'add', opId: newId(), elements: [image] });
     // The images of one drop or paste end up selected together.
     const ids = [...(this.placed.get(batch) ?? []), image.id];

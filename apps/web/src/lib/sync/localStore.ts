@@ -266,13 +266,17 @@ export class LocalStore {
     return new Set((await this.db.getAll('ops', boardRange(userId, boardId))).map((s) => s.owner));
   }
 
-  /** Boards with a local copy that opens without the network (most recently opened first), with their unsent ops. */
+  /** Boards with a local copy that opens without the network (most recently opened first), with their unsent ops and queued images. */
   async boards(userId: string): Promise<LocalBoard[]> {
-    const tx = this.db.transaction(['boards', 'ops'], 'readonly');
-    const [metas, opKeys] = await Promise.all([tx.objectStore('boards').getAll(userRange(userId)), tx.objectStore('ops').getAllKeys(userRange(userId))]);
+    const tx = this.db.transaction(['boards', 'ops', 'images'], 'readonly');
+    const [metas, opKeys, imageKeys] = await Promise.all([
+      tx.objectStore('boards').getAll(userRange(userId)),
+      tx.objectStore('ops').getAllKeys(userRange(userId)),
+      tx.objectStore('images').getAllKeys(userRange(userId)),
+    ]);
     await tx.done;
     const unsent = new Map<string, number>();
-    for (const [, boardId] of opKeys) unsent.set(boardId, (unsent.get(boardId) ?? 0) + 1);
+    for (const [, boardId] of [...opKeys, ...imageKeys]) unsent.set(boardId, (unsent.get(boardId) ?? 0) + 1);
     return metas
       .filter((m): m is CopyMeta & { info: BoardInfo } => m.info !== null && m.seq !== null)
       .sort((a, b) => b.openedAt - a.openedAt)
@@ -324,10 +328,11 @@ export class LocalStore {
     await this.db.delete('images', [userId, boardId, id]);
   }
 
-  /** This user's boards holding unsent ops, with how many each (for the background send, UnsentSync). */
+  /** This user's boards holding unsent ops or queued images, with how many each (for the background send, UnsentSync). */
   async unsentBoards(userId: string): Promise<Map<string, number>> {
     const unsent = new Map<string, number>();
-    for (const [, boardId] of await this.db.getAllKeys('ops', userRange(userId))) unsent.set(boardId, (unsent.get(boardId) ?? 0) + 1);
+    const keys = [...(await this.db.getAllKeys('ops', userRange(userId))), ...(await this.db.getAllKeys('images', userRange(userId)))];
+    for (const [, boardId] of keys) unsent.set(boardId, (unsent.get(boardId) ?? 0) + 1);
     return unsent;
   }
 

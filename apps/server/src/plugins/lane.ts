@@ -1,4 +1,4 @@
-import { LANE_PREFIX, LANE_REPLY_ID, laneMessageSchema, type LaneError, type Role } from '@inkboard/protocol';
+import { LANE_PREFIX, LANE_REPLY_ID, laneMessageSchema, oneCursorFast, type LaneError, type LaneEvent, type Role } from '@inkboard/protocol';
 import { TRPCError } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
@@ -107,15 +107,7 @@ export async function handleLaneMessage(ws: WebSocket, text: string, contexts: S
   const ctx = await contexts.get(ws);
   if (!ctx) return;
   try {
-    let json: unknown;
-    try {
-      json = JSON.parse(text.slice(LANE_PREFIX.length));
-    } catch {
-      throw new TRPCError({ code: 'PARSE_ERROR', message: `A lane message is "${LANE_PREFIX}" followed by a JSON array of events; this one is not valid JSON.` });
-    }
-    const parsed = laneMessageSchema.safeParse(json);
-    if (!parsed.success) throw new TRPCError({ code: 'BAD_REQUEST', message: `Invalid input: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}` });
-    for (const event of parsed.data) {
+    for (const event of oneCursorFast(text) ?? parseLaneMessage(text)) {
       try {
         const user = requireActor(ctx);
         const rule = EPHEMERAL_RULES[event.type];
@@ -136,6 +128,23 @@ export async function handleLaneMessage(ws: WebSocket, text: string, contexts: S
 }
 
 /**
+ * A lane message's events, parsed and checked by `laneMessageSchema` (PARSE_ERROR or BAD_REQUEST
+ * in words otherwise). The commonest message, one cursor move, takes `oneCursorFast` first: the same
+ * result without the JSON parse and the schema's run.
+ */
+function parseLaneMessage(text: string): LaneEvent[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(text.slice(LANE_PREFIX.length));
+  } catch {
+    throw new TRPCError({ code: 'PARSE_ERROR', message: `A lane message is "${LANE_PREFIX}" followed by a JSON array of events; this one is not valid JSON.` });
+  }
+  const parsed = laneMessageSchema.safeParse(json);
+  if (!parsed.success) throw new TRPCError({ code: 'BAD_REQUEST', message: `Invalid input: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}` });
+  return parsed.data;
+}
+
+/**
  * `handleLaneMessage` without waiting, when every event's role is in the access cache: true when
  * the message was handled (published or refused), false when it must take the asynchronous way
  * (a role to read from the database, or no signed-in user), before anything of it was done.
@@ -144,17 +153,21 @@ function handleLaneMessageNow(ws: WebSocket, text: string, ctx: Context): boolea
   // A guest acts as itself (its id finds its role, issue 18).
   const user = ctx.user ?? (ctx.guest ? requireActor(ctx) : null);
   if (!user) return false;
-  let json: unknown;
-  try {
-    json = JSON.parse(text.slice(LANE_PREFIX.length));
-  } catch {
-    return false; // the asynchronous way answers it
+  let events = oneCursorFast(text);
+  if (!events) {
+    let json: unknown;
+    try {
+      json = JSON.parse(text.slice(LANE_PREFIX.length));
+    } catch {
+      return false; // the asynchronous way answers it
+    }
+    const parsed = laneMessageSchema.safeParse(json);
+    if (!parsed.success) return false;
+    events = parsed.data;
   }
-  const parsed = laneMessageSchema.safeParse(json);
-  if (!parsed.success) return false;
   const now = Date.now();
   const roles: Role[] = [];
-  for (const event of parsed.data) {
+  for (const event of events) {
     // A guest's typing needs the link's chat setting: the asynchronous way.
     if (event.type === 'typing' && ctx.guest) return false;
     const role = ctx.app.access.cachedRole(event.boardId, user.id, now);
@@ -162,7 +175,7 @@ function handleLaneMessageNow(ws: WebSocket, text: string, ctx: Context): boolea
     if (role == null) return false;
     roles.push(role);
   }
-  parsed.data.forEach((event, i) => {
+  events.forEach((event, i) => {
     try {
       const rule = EPHEMERAL_RULES[event.type];
       const refusal = roleTooLow(roles[i]!, rule.least);

@@ -1,4 +1,4 @@
-import { closeSync, fdatasync, fstatSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, fdatasync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -8,7 +8,6 @@ import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import type { ChatMessage, Element, Op, OpEvent, Role } from '@inkboard/protocol';
 import * as schema from '../db/schema.js';
 import { OP_ID_MEMORY, OwnedBoardsLimitError } from './Storage.js';
-import { WalCheckpointer } from './walCheckpointer.js';
 import type {
   BoardRecord,
   BoardState,
@@ -48,11 +47,6 @@ export const SQLITE_MIGRATIONS_DIR = resolve(dirname(fileURLToPath(import.meta.u
 const WAL_CHECKPOINT_BYTES = 4 * 1024 * 1024;
 /** ...and at least this often. */
 const WAL_CHECKPOINT_MS = 30_000;
-/**
- * A WAL this large (checkpoints on the thread never found a moment without writes, so it never
- * restarted) is checkpointed on the event loop once, as before the checkpoint thread.
- */
-const WAL_MAX_BYTES = 64 * 1024 * 1024;
 
 /**
  * Opens the SQLite file in WAL mode with synchronous=FULL, so a committed transaction survives power
@@ -109,14 +103,11 @@ export class SqliteStorage implements Storage {
   /** Bytes written to the WAL since the last checkpoint (an estimate: rows' JSON). */
   private walBytes = 0;
   private checkpointTimer: NodeJS.Timeout | null = null;
-  /** Makes the checkpoints on a thread of its own (the event loop never waits for them). */
-  private readonly checkpointer: WalCheckpointer;
 
   constructor(
     private readonly db: Db,
     private readonly walPath: string,
   ) {
-    this.checkpointer = new WalCheckpointer(walPath.slice(0, -'-wal'.length));
     // Also the other writes' (accounts, chat, sessions): nothing to copy costs next to nothing.
     this.checkpointTimer = setInterval(() => this.checkpoint(), WAL_CHECKPOINT_MS).unref();
     this.insertOp = db
@@ -178,8 +169,6 @@ export class SqliteStorage implements Storage {
   async close(): Promise<void> {
     if (this.checkpointTimer) clearInterval(this.checkpointTimer);
     this.checkpointTimer = null;
-    // The checkpoint thread's connection first: the server's own is then the last one.
-    await this.checkpointer.close();
     if (this.walFd !== null) closeSync(this.walFd);
     this.walFd = null;
     // Closing the last connection checkpoints the WAL (synchronous=FULL) and removes it.
@@ -383,21 +372,10 @@ export class SqliteStorage implements Storage {
     return new Promise((resolveSync, reject) => fdatasync(fd, (err) => (err ? reject(new Error(`Could not flush the database's WAL to disk: ${err.message}`, { cause: err })) : resolveSync())));
   }
 
-  /**
-   * Copies the WAL into the database file with synchronous=FULL (WAL synced first, database after),
-   * on the checkpoint thread (walCheckpointer.ts): done here it held the event loop for the copy and
-   * both syncs.
-   */
+  /** Copies the WAL into the database file with synchronous=FULL (WAL synced first, database after). */
   private checkpoint(): void {
     this.walBytes = 0;
-    if (!this.db.$client.open) return;
-    if (this.walFd !== null && fstatSync(this.walFd).size > WAL_MAX_BYTES) this.db.$client.pragma('wal_checkpoint(PASSIVE)');
-    else this.checkpointer.checkpoint();
-  }
-
-  /** Resolves when no checkpoint is running (tests). */
-  checkpointsDone(): Promise<void> {
-    return this.checkpointer.idle();
+    if (this.db.$client.open) this.db.$client.pragma('wal_checkpoint(PASSIVE)');
   }
 
   private readState(read: CommitRead): BoardState | undefined {

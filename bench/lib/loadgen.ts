@@ -175,20 +175,28 @@ function count(c: Client, len: number, now: number) {
   }
 }
 
-/** Cheap: op ids in a frame, looking only before the first cursor event (the hub puts cursors last). */
-function scanOps(buf: Buffer, seen: Set<string>) {
+/**
+ * Cheap: op ids in a frame, looking only before the first cursor event (the hub puts cursors last).
+ * Each is timed like a sampled client's (the op id carries its author and send time), so the op
+ * latency is measured at every member of every board, not only at the sampled clients: ~2,700
+ * receipts per 10 s at N = 600 instead of ~40, whose p99 was their maximum.
+ */
+function scanOps(c: Client, buf: Buffer, now: number) {
   const end = buf.indexOf(CURSOR_EV);
   const head = end < 0 ? buf : buf.subarray(0, end);
   let i = head.indexOf(OPID);
   while (i >= 0) {
     const s = i + OPID.length;
     const e = head.indexOf(0x22, s);
-    seen.add(head.toString('latin1', s, e));
+    const opId = head.toString('latin1', s, e);
+    recordOp(c, opId, now);
     i = head.indexOf(OPID, e);
   }
 }
 
+/** The first receipt of an op (a duplicate, e.g. a resent frame, is not timed again). */
 function recordOp(c: Client, opId: string, now: number) {
+  if (c.seenOps.has(opId)) return;
   c.seenOps.add(opId);
   const { author, t } = parseOpId(opId);
   if (author !== c.idx && inWindow(t)) histAdd(opHist, now - t);
@@ -241,7 +249,7 @@ function inkboardMessage(c: Client, buf: Buffer) {
   if (buf.length < 48) return; // {"type":"started"}
   c.ready = true;
   if (inWindow(now)) c.frames++;
-  if (!c.sampled) return scanOps(buf, c.seenOps);
+  if (!c.sampled) return scanOps(c, buf, now);
   const msg = JSON.parse(buf.toString()) as { result: { data: { data: { events: unknown[] } } } };
   const wire = msg.result.data.data;
   // Committed strokes may travel packed: unpack as a client does (a no-op for plain frames).
@@ -302,7 +310,7 @@ function sioRawMessage(c: Client, buf: Buffer) {
   const b0 = buf[0];
   if (b0 === 0x32 && buf.length === 1) return c.ws!.send('3'); // engine.io ping -> pong
   if (b0 === 0x34 && buf[1] === 0x32) {
-    if (buf[4] === 0x6f && buf[5] === 0x70 && buf[6] === 0x22 && buf.indexOf(OP_MSG) === 0) scanOps(buf, c.seenOps);
+    if (buf[4] === 0x6f && buf[5] === 0x70 && buf[6] === 0x22 && buf.indexOf(OP_MSG) === 0) scanOps(c, buf, now);
     return;
   }
   if (b0 === 0x30) return c.ws!.send('40'); // engine.io open -> socket.io connect

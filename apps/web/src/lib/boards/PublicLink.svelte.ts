@@ -1,4 +1,5 @@
-import { errorMessage, type Api, type Outputs } from '../trpc.js';
+import type { Api, Outputs } from '../trpc.js';
+import { Busy } from './Busy.svelte.js';
 
 type Link = NonNullable<Outputs['guest']['link']>;
 type Guest = Outputs['guest']['list'][number];
@@ -8,19 +9,19 @@ type Role = 'editor' | 'viewer';
 const urlKey = (boardId: string) => `inkboard-public-link:${boardId}`;
 
 /** The share dialog's "Public link" section (issue 18): the board's link for guests, and its guests. Owners only. */
-export class PublicLink {
+export class PublicLink extends Busy {
   link: Link | null = $state.raw(null);
   guests: Guest[] = $state.raw([]);
   /** The link's URL when this browser made it; null: make a new one to copy it. */
   url = $state<string | null>(null);
-  error = $state<string | null>(null);
-  busy = $state(false);
   loaded = $state(false);
 
   constructor(
     private readonly api: Api,
     readonly boardId: string,
-  ) {}
+  ) {
+    super();
+  }
 
   async load(): Promise<void> {
     await this.run(async () => {
@@ -75,18 +76,6 @@ export class PublicLink {
       localStorage.setItem(urlKey(this.boardId), this.url);
     } catch {
       // Private mode: the URL is shown this once.
-    }
-  }
-
-  private async run(fn: () => Promise<void>): Promise<void> {
-    this.busy = true;
-    try {
-      await fn();
-      this.error = null;
-    } catch (e) {
-      this.error = errorMessage(e);
-    } finally {
-      this.busy = false;
     }
   }
 }

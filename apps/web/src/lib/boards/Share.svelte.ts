@@ -1,4 +1,5 @@
-import { errorMessage, type Api, type Outputs } from '../trpc.js';
+import type { Api, Outputs } from '../trpc.js';
+import { Busy } from './Busy.svelte.js';
 
 type Link = Outputs['share']['links'][number];
 type Member = Outputs['share']['members'][number];
@@ -11,21 +12,21 @@ export interface LinkLimits {
 type GrantableRole = 'editor' | 'viewer';
 
 /** The share dialog's data: links (owners only), members and their roles. */
-export class Share {
+export class Share extends Busy {
   links: Link[] = $state.raw([]);
   members: Member[] = $state.raw([]);
   /** People the owner removed: links do not let them back in (owners only). */
   removed: Removed[] = $state.raw([]);
   /** Link URLs by link id: the server shows a code only once, when it is created. */
   urls = $state.raw<ReadonlyMap<string, string>>(new Map());
-  error = $state<string | null>(null);
-  busy = $state(false);
 
   constructor(
     private readonly api: Api,
     readonly boardId: string,
     readonly isOwner: boolean,
-  ) {}
+  ) {
+    super();
+  }
 
   async load(): Promise<void> {
     await this.run(async () => {
@@ -82,17 +83,5 @@ export class Share {
       this.removed = this.removed.filter((r) => r.userId !== userId);
       this.members = await this.api.share.members.query({ boardId: this.boardId });
     });
-  }
-
-  private async run(fn: () => Promise<void>): Promise<void> {
-    this.busy = true;
-    try {
-      await fn();
-      this.error = null;
-    } catch (e) {
-      this.error = errorMessage(e);
-    } finally {
-      this.busy = false;
-    }
   }
 }

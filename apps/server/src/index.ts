@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
 
@@ -21,6 +22,13 @@ const app = await buildApp(config).catch((err: Error) => {
 const threadPool = Number(process.env.UV_THREADPOOL_SIZE) || 4;
 if (config.hashConcurrency >= threadPool) {
   app.log.warn({ hashConcurrency: config.hashConcurrency, threadPool }, 'INKBOARD_HASH_CONCURRENCY leaves no libuv thread for file reads: lower it or start Node with a larger UV_THREADPOOL_SIZE');
+}
+
+// On one CPU (a small VM or container, or taskset) V8's garbage-collection threads take turns with the
+// event loop on that CPU, and every board waits meanwhile: with --single-threaded-gc the same work
+// runs on the event loop's own thread (docs/deploy.md, "One CPU"; docs/benchmarks.md, issue 19).
+if (availableParallelism() === 1 && !process.execArgv.includes('--single-threaded-gc')) {
+  app.log.warn('This process has one CPU: start it with `node --single-threaded-gc` (or NODE_OPTIONS=--single-threaded-gc) so garbage collection does not preempt the event loop (docs/deploy.md, "One CPU")');
 }
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -73,4 +73,14 @@ describe('connection lifecycle', () => {
       expect(metrics.body).toContain(name);
     }
   });
+
+  it('on one CPU the server advises --single-threaded-gc, and says nothing once it has it', async () => {
+    const advice = /one CPU: start it with `node --single-threaded-gc`/;
+    proc = await serverProcess({}, { cpus: '0' });
+    await waitFor(() => advice.test(proc!.stdout()), 'the one-CPU advice in the log', 5_000);
+    await proc.stop();
+    proc = await serverProcess({}, { cpus: '0', nodeArgs: ['--single-threaded-gc'] });
+    // It answered /healthz: the warning, had it come, was logged before listening.
+    expect(proc.stdout()).not.toMatch(advice);
+  });
 });

@@ -25,6 +25,8 @@ export interface ServerProcess {
   child: ChildProcess;
   /** The last few KiB the current run wrote to stderr (startup errors, warnings). */
   stderr(): string;
+  /** The last few KiB the current run wrote to stdout (the log, as JSON lines). */
+  stdout(): string;
   /** Starts the process (again) on the same port and file; resolves when it answers /healthz. */
   start(): Promise<void>;
   /** SIGKILL: no chance to flush anything. */
@@ -33,13 +35,20 @@ export interface ServerProcess {
   stop(): Promise<number | null>;
 }
 
+/** How the process is started: Node's own options, and the CPUs it may run on (`taskset -c`). */
+export interface ProcessOptions {
+  nodeArgs?: string[];
+  cpus?: string;
+}
+
 /** The built server as its own process, so it can be killed like a real crash. */
-export async function serverProcess(env: Record<string, string> = {}): Promise<ServerProcess> {
+export async function serverProcess(env: Record<string, string> = {}, options: ProcessOptions = {}): Promise<ServerProcess> {
   if (!existsSync(SERVER_ENTRY)) throw new Error(`${SERVER_ENTRY} is missing: run "npm run build" first`);
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'inkboard-proc-'));
   const dbPath = join(dir, 'inkboard.db');
   let stderr = '';
+  let stdout = '';
   const failure = (what: string) => new Error(`${what}${stderr.trim() ? `; its stderr:\n${stderr.trim()}` : ''}`);
   const handle: ServerProcess = {
     url: `http://127.0.0.1:${port}`,
@@ -47,15 +56,22 @@ export async function serverProcess(env: Record<string, string> = {}): Promise<S
     dbPath,
     child: null as unknown as ChildProcess,
     stderr: () => stderr,
+    stdout: () => stdout,
     async start() {
       stderr = '';
-      handle.child = spawn(process.execPath, [SERVER_ENTRY], {
+      stdout = '';
+      const node = [process.execPath, ...(options.nodeArgs ?? []), SERVER_ENTRY];
+      const argv = options.cpus ? ['taskset', '-c', options.cpus, ...node] : node;
+      handle.child = spawn(argv[0]!, argv.slice(1), {
         env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', INKBOARD_DB: dbPath, LOG_LEVEL: 'warn', INKBOARD_SCRYPT_LOG_N: '10', INKBOARD_UPGRADES_PER_MINUTE: '100000', ...env },
-        stdio: ['ignore', 'ignore', 'pipe'],
+        stdio: ['ignore', 'pipe', 'pipe'],
       });
-      // Always drained (a full pipe would block the server), the tail kept for error messages.
+      // Always drained (a full pipe would block the server), the tails kept for error messages and checks.
       handle.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
         stderr = (stderr + chunk).slice(-8192);
+      });
+      handle.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+        stdout = (stdout + chunk).slice(-8192);
       });
       const deadline = Date.now() + 15_000;
       for (;;) {

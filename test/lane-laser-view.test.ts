@@ -1,58 +1,16 @@
-import WebSocket from 'ws';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { encodeLane, laneErrorSchema, MAX_VIEW_SIZE, type LaneError } from '@inkboard/protocol';
-import type { LaneRefusal } from '../packages/client/src/index.js';
-import { sleep, watch, type Watcher, type WatchOptions } from './helpers/live.js';
-import { connect, startServer, testUser, waitFor, type TestServer } from './helpers/server.js';
+import { describe, expect, it } from 'vitest';
+import { encodeLane, MAX_VIEW_SIZE } from '@inkboard/protocol';
+import { sleep } from './helpers/live.js';
+import { laneFixture, refusalsOf } from './helpers/laneFixture.js';
+import { testUser, waitFor } from './helpers/server.js';
 
 /**
  * The laser pointer (cursor moves flagged `laser`) and the views announced for followers (`view`
  * lane events): checked like every lane event, delivered live to the board's members, never stored.
  */
 
-let server: TestServer;
-const cleanups: (() => Promise<void>)[] = [];
-
-beforeEach(async () => {
-  server = await startServer();
-});
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
-  await server.destroy();
-});
-
-async function newBoard(title = 'Laser board') {
-  const owner = connect(server.url, 'owner');
-  cleanups.push(() => owner.close());
-  return (await owner.trpc.board.create.mutate({ title })).id;
-}
-
-async function joined(boardId: string, name: string, options?: WatchOptions): Promise<Watcher> {
-  const w = watch(server.url, boardId, name, options);
-  cleanups.push(w.close);
-  await w.ready();
-  return w;
-}
-
-function refusalsOf(w: Watcher): LaneRefusal[] {
-  const refusals: LaneRefusal[] = [];
-  w.client.lane.onError((r) => refusals.push(r));
-  return refusals;
-}
-
-async function rawSocket(token: string) {
-  const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}/trpc?connectionParams=1`);
-  const received: string[] = [];
-  ws.on('message', (data) => received.push(data.toString()));
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-  });
-  ws.send(JSON.stringify({ method: 'connectionParams', data: { token } }));
-  cleanups.push(async () => ws.terminate());
-  const laneReplies = () => received.filter((m) => m.startsWith('{"id":"~"')).map((m) => laneErrorSchema.parse(JSON.parse(m)) as LaneError);
-  return { ws, laneReplies };
-}
+const fx = laneFixture('Laser board');
+const { newBoard, joined, rawSocket } = fx;
 
 describe('laser pointer and follow on the lane', () => {
   it('delivers a laser position and a view to the board’s other member (a viewer may send both), not to another board, and stores nothing', async () => {
@@ -62,7 +20,7 @@ describe('laser pointer and follow on the lane', () => {
     const bob = await joined(boardId, 'bob');
     const elsewhere = await joined(other, 'owner', { role: null });
     const refusals = refusalsOf(vera);
-    const seqBefore = server.app.boards.service.knownSeq(boardId);
+    const seqBefore = fx.server.app.boards.service.knownSeq(boardId);
 
     vera.client.lane.cursor(boardId, 10.5, -3, true);
     const laser = await bob.waitForEvent('cursor', (e) => e.x === 10.5, 'the laser position');
@@ -81,14 +39,14 @@ describe('laser pointer and follow on the lane', () => {
     expect(elsewhere.eventsOf('view')).toEqual([]);
     // Ephemeral: no op, no element, the board's seq unchanged.
     expect(bob.eventsOf('op')).toEqual([]);
-    expect(server.app.boards.service.knownSeq(boardId)).toBe(seqBefore);
-    expect(server.app.boards.service.peek(boardId)?.elements.size ?? 0).toBe(0);
+    expect(fx.server.app.boards.service.knownSeq(boardId)).toBe(seqBefore);
+    expect(fx.server.app.boards.service.peek(boardId)?.elements.size ?? 0).toBe(0);
   });
 
   it('refuses malformed laser and view events with BAD_REQUEST naming the field, and delivers nothing of them', async () => {
     const boardId = await newBoard();
     const bob = await joined(boardId, 'bob');
-    const { token } = testUser(server.url, 'owner');
+    const { token } = testUser(fx.server.url, 'owner');
     const raw = await rawSocket(token);
     const bad = [
       { type: 'cursor', boardId, x: 1, y: 1, laser: false },

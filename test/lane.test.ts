@@ -1,63 +1,17 @@
 import WebSocket from 'ws';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { encodeLane, LANE_MAX_EVENTS, laneErrorSchema, type LaneError, type LaneEvent } from '@inkboard/protocol';
-import type { LaneRefusal } from '../packages/client/src/index.js';
-import { sleep, watch, type Watcher, type WatchOptions } from './helpers/live.js';
-import { connect, startServer, testUser, waitFor, type TestServer } from './helpers/server.js';
+import { describe, expect, it } from 'vitest';
+import { encodeLane, LANE_MAX_EVENTS, type LaneEvent } from '@inkboard/protocol';
+import { sleep } from './helpers/live.js';
+import { laneFixture, refusalsOf } from './helpers/laneFixture.js';
+import { testUser, waitFor } from './helpers/server.js';
 
 /**
  * The ephemeral lane: cursor moves, previews and typing as `~[...]` messages beside tRPC on the
  * board's WebSocket, checked like their mutations, without a reply unless refused.
  */
 
-let server: TestServer;
-const cleanups: (() => Promise<void>)[] = [];
-
-beforeEach(async () => {
-  server = await startServer();
-});
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
-  await server.destroy();
-});
-
-async function newBoard(title = 'Lane board') {
-  const owner = connect(server.url, 'owner');
-  cleanups.push(() => owner.close());
-  return (await owner.trpc.board.create.mutate({ title })).id;
-}
-
-async function joined(boardId: string, name: string, options?: WatchOptions): Promise<Watcher> {
-  const w = watch(server.url, boardId, name, options);
-  cleanups.push(w.close);
-  await w.ready();
-  return w;
-}
-
-/** Lane refusals the watcher's client heard. */
-function refusalsOf(w: Watcher): LaneRefusal[] {
-  const refusals: LaneRefusal[] = [];
-  w.client.lane.onError((r) => refusals.push(r));
-  return refusals;
-}
-
-/**
- * A raw WebSocket to /trpc signed in with `token` through tRPC's connection params, recording
- * every text message the server sends.
- */
-async function rawSocket(token: string | null) {
-  const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}/trpc?connectionParams=1`);
-  const received: string[] = [];
-  ws.on('message', (data) => received.push(data.toString()));
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-  });
-  ws.send(JSON.stringify({ method: 'connectionParams', data: token ? { token } : {} }));
-  cleanups.push(async () => ws.terminate());
-  const laneReplies = () => received.filter((m) => m.startsWith('{"id":"~"')).map((m) => laneErrorSchema.parse(JSON.parse(m)) as LaneError);
-  return { ws, received, laneReplies };
-}
+const fx = laneFixture('Lane board');
+const { newBoard, joined, rawSocket } = fx;
 
 describe('the ephemeral lane', () => {
   it('delivers cursor moves, previews and typing to the others under the sender’s client id, with no reply', async () => {
@@ -154,7 +108,7 @@ describe('the ephemeral lane', () => {
   it('answers malformed messages with PARSE_ERROR or BAD_REQUEST in words, and the connection keeps working', async () => {
     const boardId = await newBoard();
     const bob = await joined(boardId, 'bob');
-    const { token } = testUser(server.url, 'owner');
+    const { token } = testUser(fx.server.url, 'owner');
     const raw = await rawSocket(token);
     const replies = raw.laneReplies;
 
@@ -197,9 +151,9 @@ describe('the ephemeral lane', () => {
   it('takes lane messages sent before the connection params arrive, once they do', async () => {
     const boardId = await newBoard();
     const bob = await joined(boardId, 'bob');
-    const { token } = testUser(server.url, 'owner');
-    const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}/trpc?connectionParams=1`);
-    cleanups.push(async () => ws.terminate());
+    const { token } = testUser(fx.server.url, 'owner');
+    const ws = new WebSocket(`${fx.server.url.replace(/^http/, 'ws')}/trpc?connectionParams=1`);
+    fx.defer(async () => ws.terminate());
     await new Promise<void>((resolve) => ws.once('open', () => resolve()));
     ws.send(encodeLane([{ type: 'cursor', boardId, x: 31, y: 31 }]));
     await sleep(50);

@@ -108,6 +108,8 @@ describe('transforming a selection in the browser', () => {
     await alice.page.getByRole('button', { name: 'Fill Light red' }).click();
     await drag(alice.page, [[A.x, A.y], [A.x + A.w / 2, A.y + A.h / 2], [A.x + A.w, A.y + A.h]]);
     await waitColor(bob.page, CENTRE, isRed, 'bob to see the red rectangle');
+    // Bob may see it through the live preview before alice's push is stored.
+    await waitStored(() => rects().length === 1, 'the rectangle to be stored');
     expect(rectA()).toMatchObject({ x: A.x, y: A.y, width: A.w, height: A.h });
   });
 

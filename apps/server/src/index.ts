@@ -28,7 +28,7 @@ if (config.hashConcurrency >= threadPool) {
 // event loop on that CPU, and every board waits meanwhile: with --single-threaded-gc the same work
 // runs on the event loop's own thread (docs/deploy.md, "One CPU"; docs/benchmarks.md, issue 19).
 if (availableParallelism() === 1 && !process.execArgv.includes('--single-threaded-gc')) {
-  app.log.warn('This process has one CPU: start it with `node --single-threaded-gc` (or NODE_OPTIONS=--single-threaded-gc) so garbage collection does not preempt the event loop (docs/deploy.md, "One CPU")');
+  app.log.warn('This process has one CPU: start it with `node --single-threaded-gc apps/server/dist/index.js` (Node does not take this flag from NODE_OPTIONS) so garbage collection does not preempt the event loop (docs/deploy.md, "One CPU")');
 }
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

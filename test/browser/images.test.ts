@@ -280,14 +280,20 @@ describe('images in the browser', () => {
     await waitUntil(async () => isRed(await pixelAt(bob.page, 480, 300)), 'bob to see the picture flat again');
   });
 
+  /** Alice goes offline and pastes a 100 x 60 picture at (x, 650): it waits with its placeholder. */
+  const pasteOffline = async (name: string, color: string, x: number) => {
+    const { page, context } = alice;
+    await context.setOffline(true);
+    await page.getByRole('status', { name: /Connection: (Offline|Reconnecting)/ }).waitFor();
+    await page.mouse.move(...(await point(page, x, 650)));
+    await givePictures(page, [{ name, color, width: 100, height: 60 }], { paste: true });
+    await page.getByRole('progressbar', { name: `Uploading ${name}` }).waitFor();
+  };
+
   step('a picture pasted offline waits with its placeholder and is placed on reconnect', async () => {
     const { page, context } = alice;
     const before = images().length;
-    await context.setOffline(true);
-    await page.getByRole('status', { name: /Connection: (Offline|Reconnecting)/ }).waitFor();
-    await page.mouse.move(...(await point(page, 250, 650)));
-    await givePictures(page, [{ name: 'offline.png', color: '#ffff00', width: 100, height: 60 }], { paste: true });
-    await page.getByRole('progressbar', { name: 'Uploading offline.png' }).waitFor();
+    await pasteOffline('offline.png', '#ffff00', 250);
     await page.getByText('Waiting for the connection').waitFor();
     expect(images()).toHaveLength(before);
     await context.setOffline(false);
@@ -322,11 +328,7 @@ describe('images in the browser', () => {
     const before = images().length;
     // The app shell comes from the service worker when reloading without the network.
     await page.evaluate(async () => void (await navigator.serviceWorker.ready));
-    await context.setOffline(true);
-    await page.getByRole('status', { name: /Connection: (Offline|Reconnecting)/ }).waitFor();
-    await page.mouse.move(...(await point(page, 450, 650)));
-    await givePictures(page, [{ name: 'kept.png', color: '#00ffff', width: 100, height: 60 }], { paste: true });
-    await page.getByRole('progressbar', { name: 'Uploading kept.png' }).waitFor();
+    await pasteOffline('kept.png', '#00ffff', 450);
     await waitUntil(async () => (await queuedImages(page)) === 1, 'the picture to be kept in IndexedDB');
     await page.reload();
     await page.getByRole('progressbar', { name: 'Uploading kept.png' }).waitFor({ timeout: 30_000 });
@@ -343,11 +345,7 @@ describe('images in the browser', () => {
   step('a picture pasted offline on a board no tab has open is uploaded and placed from the board list when the network returns', async () => {
     const { page, context } = alice;
     const before = images().length;
-    await context.setOffline(true);
-    await page.getByRole('status', { name: /Connection: (Offline|Reconnecting)/ }).waitFor();
-    await page.mouse.move(...(await point(page, 650, 650)));
-    await givePictures(page, [{ name: 'away.png', color: '#ff00ff', width: 100, height: 60 }], { paste: true });
-    await page.getByRole('progressbar', { name: 'Uploading away.png' }).waitFor();
+    await pasteOffline('away.png', '#ff00ff', 650);
     await waitUntil(async () => (await queuedImages(page)) === 1, 'the picture to be kept in IndexedDB');
     await page.goto(`${server.url}/`);
     // The picture counts as unsent (with any of the board's confirmed ops its copy has not stored yet).

@@ -1,9 +1,11 @@
 /**
  * Summarizes a V8 .cpuprofile (e.g. from `classroom.ts --server-prof`): self time per function and
  * per package, and inclusive time of the functions whose name matches --match.
- *   node --import tsx bench/profile-summary.ts FILE.cpuprofile [--top 30] [--match regex] [--window FROM-TO] [--timeline]
+ *   node --import tsx bench/profile-summary.ts FILE.cpuprofile [--top 30] [--match regex] [--window FROM-TO] [--timeline] [--stalls MS]
  * --window: only the samples FROM..TO seconds after the profile's start (e.g. the measured window,
  * without the accounts' setup); --timeline prints the busy share of every second to find it.
+ * --stalls: every stretch of at least MS ms without an idle sample (the event loop never waited:
+ * whatever arrived then waited for it), with the functions that took most of it, to find a tail's cause.
  */
 import { readFileSync } from 'node:fs';
 
@@ -89,4 +91,36 @@ if (match) {
   }
   console.log(`\ninclusive time of functions matching ${match}:`);
   for (const [k, v] of [...incl].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${pctOf(v)}  ${k}`);
+}
+
+const stallMs = args.includes('--stalls') ? Number(args[args.indexOf('--stalls') + 1]) : null;
+if (stallMs !== null) printStalls(stallMs);
+
+/** Busy stretches of at least `minMs` in the window, each with its heaviest functions (self time). */
+function printStalls(minMs: number): void {
+  const stalls: { at: number; us: number; self: Map<string, number> }[] = [];
+  let cur: { at: number; us: number; self: Map<string, number> } | null = null;
+  let t = 0;
+  for (let i = 0; i < prof.samples.length; i++) {
+    t += prof.timeDeltas[i] ?? 0;
+    const dt = prof.timeDeltas[i + 1] ?? 0;
+    const inWindow = t / 1e6 >= winFrom! && t / 1e6 <= winTo!;
+    const id = prof.samples[i]!;
+    if (!inWindow || idleIds.has(id)) {
+      if (cur && cur.us >= minMs * 1000) stalls.push(cur);
+      cur = null;
+      continue;
+    }
+    cur ??= { at: t, us: 0, self: new Map() };
+    cur.us += dt;
+    const l = label(byId.get(id)!);
+    cur.self.set(l, (cur.self.get(l) ?? 0) + dt);
+  }
+  if (cur && cur.us >= minMs * 1000) stalls.push(cur);
+  const sum = stalls.reduce((a, s) => a + s.us, 0);
+  console.log(`\n${stalls.length} busy stretches of >= ${minMs} ms (${(sum / 1e3).toFixed(0)} ms in all):`);
+  for (const s of stalls) {
+    const heaviest = [...s.self].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, v]) => `${(v / 1e3).toFixed(1)} ${k}`);
+    console.log(`  at ${(s.at / 1e6).toFixed(2)} s: ${(s.us / 1e3).toFixed(1)} ms: ${heaviest.join('; ')}`);
+  }
 }

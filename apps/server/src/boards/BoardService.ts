@@ -306,9 +306,13 @@ export class BoardService {
       // Only the id and display name go into op events and the op log: callers pass the signed-in
       // user, whose record also holds the sign-in username.
       this.queue.push({ boardId, author: { id: author.id, name: author.name }, ops, resolve, reject });
+      // Written as soon as the current task's promises have settled (pushes queued by then share the
+      // transaction), not on the next turn of the event loop: under load that waited for the rest of the poll
+      // phase, hundreds of sockets' messages (issue 19). With both commit slots busy, pushes gather
+      // in the queue and the next slot writes them all in one transaction.
       if (!this.flushScheduled && this.inFlight.length < this.pipelineDepth) {
         this.flushScheduled = true;
-        setImmediate(() => this.flush());
+        queueMicrotask(() => this.flush());
       }
     });
   }

@@ -92,36 +92,46 @@ export function envelopeOf(firstFrame: object): Envelope | undefined {
 
 /**
  * A tick's shared frame as the whole message tRPC would send for a tracked subscription item
- * (`{id, jsonrpc, result: {type: 'data', id, data: {id, data: frame}}}`), made once per frame,
- * envelope and tracked id: the subscribers of a board with the same request id and seq (nearly all)
- * share one buffer. Marked as a shared frame: `sendSplicedAsText` sends it as text, the socket guard
- * counts it as a tick's frame. This is the subscription's fast path (trpc/routers/board.ts).
+ * (`{id, jsonrpc, result: {type: 'data', id, data: {id, data: frame}}}`, the tracked id being
+ * `String(seq)`), made once per frame, envelope and seq: the subscribers of a board with the same
+ * request id and seq (nearly all) share one buffer. Marked as a shared frame: `sendSplicedAsText`
+ * sends it as text, the socket guard counts it as a tick's frame. This is the subscription's fast
+ * path (trpc/routers/board.ts).
  */
-export function sharedFrameMessage(envelope: Envelope, trackedId: string, frame: object): Buffer {
+export function sharedFrameMessage(envelope: Envelope, seq: number, frame: object): Buffer {
+  // A tick's subscribers are served one after another: the last message made fits nearly all of
+  // them, without building and hashing a key per subscriber (issue 19).
+  const last = lastShared;
+  if (last !== null && last.frame === frame && last.seq === seq && last.head === envelope.head) return last.message;
   let byKey = messages.get(frame);
   if (byKey === undefined) {
     byKey = new Map();
     messages.set(frame, byKey);
   }
-  const key = envelope.head + JSON.stringify(trackedId).slice(1, -1);
+  const trackedId = String(seq);
+  const key = envelope.head + trackedId;
   let out = byKey.get(key);
   if (out === undefined) {
-    const id = JSON.stringify(trackedId);
-    const head = Buffer.from(`${key}","data":{"id":${id},"data":`);
+    const head = Buffer.from(`${key}","data":{"id":"${trackedId}","data":`);
     const body = frameBytes(frame);
     const tail = Buffer.from('}}}');
     out = Buffer.concat([head, body, tail], head.length + body.length + tail.length);
     spliced.add(out);
     byKey.set(key, out);
   }
+  lastShared = { frame, head: envelope.head, seq, message: out };
   return out;
 }
+
+/** The message `sharedFrameMessage` made or found last (holds one frame alive until the next tick's). */
+let lastShared: { frame: object; head: string; seq: number; message: Buffer } | null = null;
 
 /** Per shared message: the whole WebSocket frame (a text frame's header, then the message). */
 const framed = new WeakMap<Buffer, Buffer>();
 
 /** `message` as one unmasked, final WebSocket text frame (RFC 6455 5.2), made once per message. */
 function wsTextFrame(message: Buffer): Buffer {
+  if (lastFramed !== null && lastFramed.message === message) return lastFramed.frame;
   let frame = framed.get(message);
   if (frame === undefined) {
     const n = message.length;
@@ -139,8 +149,12 @@ function wsTextFrame(message: Buffer): Buffer {
     message.copy(frame, headerLength);
     framed.set(message, frame);
   }
+  lastFramed = { message, frame };
   return frame;
 }
+
+/** The frame `wsTextFrame` returned last: the next subscriber of the tick nearly always sends the same. */
+let lastFramed: { message: Buffer; frame: Buffer } | null = null;
 
 interface WsInternals {
   _socket?: { write(chunk: Buffer): boolean; destroyed: boolean } | null;

@@ -181,7 +181,7 @@ export const boardRouter = router({
             next = e.seq;
           }
           if (item.seq > next) return false;
-          const message = sharedFrameMessage(envelope, String(next), item);
+          const message = sharedFrameMessage(envelope, next, item);
           try {
             sendShared(socket, message);
           } catch {

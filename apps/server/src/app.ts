@@ -144,6 +144,9 @@ export async function buildApp(config: Config, options: { logStream?: NodeJS.Wri
     maxSocketUnsentBytes: config.wsMaxSocketUnsentBytes,
     maxTotalUnsentBytes: config.wsMaxTotalUnsentBytes,
   });
+  // Commits whose flush to disk has finished are settled before the next message is handled, not at
+  // the event loop's next turn (storage/walSync.ts).
+  if (storage.pollDurable) sockets.guard.beforeMessage = () => storage.pollDurable!();
   const allowedOrigins = [...config.allowedOrigins, ...(config.publicUrl ? [new URL(config.publicUrl).origin] : [])];
   await app.register(httpHeadersPlugin, { publicUrl: config.publicUrl });
   await app.register(httpGuardPlugin, {

@@ -66,6 +66,18 @@ describe('BoardService commit pipeline (SQLite)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('writes a push as soon as its task settles, not a turn of the event loop later (issue 19)', async () => {
+    await service.push(boardId, author, [add(rect(0))]); // the board is loaded
+    holdNext = 1;
+    const pushed = service.push(boardId, author, [add(rect(10))]);
+    // An immediate queued after the push: under load, a turn of the event loop is a whole poll phase.
+    await nextTurn();
+    expect(held).toHaveLength(1);
+    expect(await storage.boardSeq(boardId)).toBe(2);
+    held[0]!.release();
+    expect((await pushed).map((a) => a.seq)).toEqual([2]);
+  });
+
   it('writes the next batch while the previous one is flushed, then acknowledges and publishes both in order', async () => {
     holdNext = 1;
     const first = rect(0);

@@ -115,6 +115,8 @@ export class SocketGuard {
   private metrics: Metrics | null = null;
   /** Unsent bytes of all sockets at the last sweep, plus first frames granted since. */
   private estimatedTotal = 0;
+  /** Called before every message of every socket is handled (app.ts: the store's `pollDurable`). */
+  beforeMessage: () => void = () => {};
 
   constructor(
     /** The connection's tRPC context once it exists (SocketContexts.peek). */
@@ -159,6 +161,7 @@ export class SocketGuard {
     const emit = ws.emit.bind(ws);
     ws.emit = (event: string | symbol, ...args: unknown[]): boolean => {
       if (event !== 'message') return emit(event, ...args);
+      this.beforeMessage();
       if (state.cut) return true;
       state.lastSeen = Date.now();
       state.pingSent = null;

@@ -1,4 +1,4 @@
-import { closeSync, fdatasync, mkdirSync, openSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -8,6 +8,7 @@ import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import type { ChatMessage, Element, Op, OpEvent, Role } from '@inkboard/protocol';
 import * as schema from '../db/schema.js';
 import { OP_ID_MEMORY, OwnedBoardsLimitError } from './Storage.js';
+import { WalSync } from './walSync.js';
 import type {
   BoardRecord,
   BoardState,
@@ -98,16 +99,17 @@ export class SqliteStorage implements Storage {
   private readonly ownerBytesOf;
   private readonly updateBoard;
 
-  /** The WAL file, opened at the first commit that writes (for `fdatasync` off the event loop). */
-  private walFd: number | null = null;
+  /** Flushes the WAL to disk off the event loop (`fdatasync` on a thread of its own, storage/walSync.ts). */
+  private readonly walSync: WalSync;
   /** Bytes written to the WAL since the last checkpoint (an estimate: rows' JSON). */
   private walBytes = 0;
   private checkpointTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly db: Db,
-    private readonly walPath: string,
+    walPath: string,
   ) {
+    this.walSync = new WalSync(walPath);
     // Also the other writes' (accounts, chat, sessions): nothing to copy costs next to nothing.
     this.checkpointTimer = setInterval(() => this.checkpoint(), WAL_CHECKPOINT_MS).unref();
     this.insertOp = db
@@ -169,8 +171,7 @@ export class SqliteStorage implements Storage {
   async close(): Promise<void> {
     if (this.checkpointTimer) clearInterval(this.checkpointTimer);
     this.checkpointTimer = null;
-    if (this.walFd !== null) closeSync(this.walFd);
-    this.walFd = null;
+    this.walSync.close();
     // Closing the last connection checkpoints the WAL (synchronous=FULL) and removes it.
     if (this.db.$client.open) this.db.$client.close();
   }
@@ -365,11 +366,14 @@ export class SqliteStorage implements Storage {
     return done.result;
   }
 
-  /** Flushes the WAL to disk on the thread pool (what synchronous=FULL does at COMMIT, off the event loop). */
+  /** Flushes the WAL to disk off the event loop (what synchronous=FULL does at COMMIT). */
   private syncWal(): Promise<void> {
-    this.walFd ??= openSync(this.walPath, 'r');
-    const fd = this.walFd;
-    return new Promise((resolveSync, reject) => fdatasync(fd, (err) => (err ? reject(new Error(`Could not flush the database's WAL to disk: ${err.message}`, { cause: err })) : resolveSync())));
+    return this.walSync.sync();
+  }
+
+  /** Settles the commits whose WAL flush has finished (called before every WebSocket message: storage/walSync.ts). */
+  pollDurable(): void {
+    this.walSync.poll();
   }
 
   /** Copies the WAL into the database file with synchronous=FULL (WAL synced first, database after). */

@@ -231,6 +231,12 @@ export interface Storage {
    * transactions run later (PostgreSQL: two in flight could take their seqs in either order).
    */
   readonly commitsInCallOrder: boolean;
+  /**
+   * Settles the commits whose flush to disk has finished, if the store learns of that apart from the
+   * event loop's own callbacks (SQLite: storage/walSync.ts). Cheap; called before every WebSocket
+   * message is handled, so a finished commit is acknowledged without waiting for the loop's next turn.
+   */
+  pollDurable?(): void;
 
   // Chat
   addChatMessage(boardId: string, user: { id: string; name: string; color: string }, text: string, now: number): Promise<ChatMessage>;

@@ -1,0 +1,69 @@
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { WalSync } from './walSync.js';
+
+// The WAL's flush thread: a real file, a real fdatasync on a real worker thread.
+
+describe('WalSync', () => {
+  let dir: string;
+  let file: string;
+  let walSync: WalSync;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'inkboard-walsync-'));
+    file = join(dir, 'inkboard.db-wal');
+    writeFileSync(file, 'start');
+  });
+
+  afterEach(() => {
+    walSync?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('settles a finished flush at the next poll, without a turn of the event loop', async () => {
+    walSync = new WalSync(file);
+    await walSync.sync(); // the thread is up
+    appendFileSync(file, 'more');
+    let done = false;
+    void walSync.sync().then(() => (done = true));
+    // Only polls and microtasks from here: the thread's own message needs a turn of the loop.
+    const until = performance.now() + 5_000;
+    while (!done && performance.now() < until) {
+      walSync.poll();
+      await Promise.resolve();
+    }
+    expect(done).toBe(true);
+  });
+
+  it('answers every request, in order, also those made during a flush (one flush covers them)', async () => {
+    walSync = new WalSync(file);
+    const order: number[] = [];
+    const syncs = Array.from({ length: 20 }, (_, i) => {
+      appendFileSync(file, `write ${i}\n`);
+      return walSync.sync().then(() => order.push(i));
+    });
+    await Promise.all(syncs);
+    expect(order).toEqual(Array.from({ length: 20 }, (_, i) => i));
+  });
+
+  it('a file it cannot flush fails with the reason, and so does every later sync (on the thread pool)', async () => {
+    walSync = new WalSync(join(dir, 'missing-wal'));
+    await expect(walSync.sync()).rejects.toThrow(/Could not flush the database's WAL to disk: .*ENOENT/);
+    await expect(walSync.sync()).rejects.toThrow(/ENOENT/);
+  });
+
+  it('close fails the syncs still waiting, with a message saying so', async () => {
+    walSync = new WalSync(file);
+    await walSync.sync();
+    const waiting = walSync.sync();
+    walSync.close();
+    // Either the flush finished first (then it counts) or the close failed it: never left hanging.
+    const outcome = await waiting.then(
+      () => 'flushed',
+      (err: Error) => err.message,
+    );
+    expect(['flushed', 'The database was closed before its WAL was flushed to disk.']).toContain(outcome);
+  });
+});

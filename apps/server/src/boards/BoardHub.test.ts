@@ -22,14 +22,15 @@ describe('LocalBoardHub frames', () => {
     return frames;
   }
 
-  it('sends a committed op within its publish, with what else is pending, and cursors alone at the tick', async () => {
+  it('sends a committed op before the next turn of the event loop, with what else is pending, and cursors alone at the tick', async () => {
     const frames = await subscribed();
     const start = performance.now();
     hub.publish('b1', 0, [cursor(1)]);
     await new Promise((r) => setTimeout(r, TICK_MS / 3));
     expect(frames).toHaveLength(0);
     hub.publish('b1', 1, [opEvent(1)]);
-    // Out within the publish: not a turn of the event loop later (issue 19).
+    // Out once the current run's microtasks are done: not a turn of the event loop later (issue 19).
+    await Promise.resolve();
     expect(frames).toHaveLength(1);
     // The op and the cursor waiting with it, in one frame, long before the tick.
     expect(frames[0]!.frame.events.map((e) => e.type).sort()).toEqual(['cursors', 'op']);
@@ -57,6 +58,17 @@ describe('LocalBoardHub frames', () => {
     expect(frames.map((f) => f.frame.seq)).toEqual([1, 5]);
     // The next tick's first commit goes out early again.
     hub.publish('b1', 6, [opEvent(6)]);
+    await Promise.resolve();
     expect(frames).toHaveLength(3);
+  });
+
+  it('sends what is published in the same run (ops of two publishes, a cursor) as one early frame', async () => {
+    const frames = await subscribed();
+    hub.publish('b1', 1, [opEvent(1)]);
+    hub.publish('b1', 2, [opEvent(2), cursor(3)]);
+    await Promise.resolve();
+    expect(frames).toHaveLength(1);
+    expect(frames[0]!.frame.seq).toBe(2);
+    expect(frames[0]!.frame.events.map((e) => e.type).sort()).toEqual(['cursors', 'op', 'op']);
   });
 });

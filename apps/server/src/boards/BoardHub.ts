@@ -122,15 +122,17 @@ export class LocalBoardHub implements BoardHub {
       room.due = next >= now ? next : now - next <= tickMs ? now : now + tickMs;
       room.timer = setTimeout(() => this.flush(room), room.due - now);
     }
-    // Committed ops have already waited for the disk: they go out now (with whatever else is pending)
-    // instead of waiting up to a tick more, at most once per tick so that a burst of commits adds one
-    // frame, not many. The tick's timer stays as it was. Not on the next turn (setImmediate): under
-    // load that waited for the rest of the event loop's poll phase, hundreds of sockets' messages
-    // (p99 21-28 ms of an op's time at N = 600 in the school benchmark, issue 19). Subscribers may
-    // get the op before its author's push is answered: clients take a frame's op as confirmation.
+    // Committed ops have already waited for the disk: they go out at once (with whatever else is
+    // pending) instead of waiting up to a tick more, at most once per tick so that a burst of commits
+    // adds one frame, not many. The tick's timer stays as it was. On a microtask, so that what is
+    // published in the same run (a commit's boards, another process's ops arriving with this
+    // process's) shares the frame; not on the next turn (setImmediate), which under load waited for
+    // the rest of the event loop's poll phase, hundreds of sockets' messages (p99 16-123 ms of an
+    // op's time at N = 600 in the school benchmark, issue 19). Subscribers may get the op before its
+    // author's push is answered: clients take a frame's op as the confirmation.
     if (!room.early && events.some(isOpEvent)) {
       room.early = true;
-      this.send(room);
+      queueMicrotask(() => this.send(room));
     }
   }
 

@@ -23,18 +23,29 @@ export class PublicLink extends Busy {
     super();
   }
 
+  /**
+   * Counts the changes made here. A reload (a guest joined, say) that was asked before a change and
+   * answered after it holds the state from before: it must not undo what the owner just did (the
+   * link turned off showing as on again, its guests listed). The change's own answer holds, and the
+   * `members` event it sends reloads the list.
+   */
+  private changes = 0;
+
   async load(): Promise<void> {
+    const asked = this.changes;
     await this.run(async () => {
       const [link, guests] = await Promise.all([this.api.guest.link.query({ boardId: this.boardId }), this.api.guest.list.query({ boardId: this.boardId })]);
+      this.loaded = true;
+      if (asked !== this.changes) return;
       this.link = link;
       this.guests = guests;
       this.url = link ? localStorage.getItem(urlKey(this.boardId)) : null;
-      this.loaded = true;
     });
   }
 
   /** Turns the link on, or changes its role, chat or embed origins. */
   async set(role: Role, allowChat: boolean, embedOrigins?: string[]): Promise<void> {
+    this.changes++;
     await this.run(async () => {
       const made = await this.api.guest.setLink.mutate({ boardId: this.boardId, role, allowChat, ...(embedOrigins ? { embedOrigins } : {}) });
       if ('code' in made) this.remember(made.code);
@@ -44,6 +55,7 @@ export class PublicLink extends Busy {
 
   /** A new link: the old one stops working and its guests are cut off. */
   async regenerate(): Promise<void> {
+    this.changes++;
     await this.run(async () => {
       const made = await this.api.guest.regenerate.mutate({ boardId: this.boardId });
       this.remember(made.code);
@@ -53,6 +65,7 @@ export class PublicLink extends Busy {
   }
 
   async disable(): Promise<void> {
+    this.changes++;
     await this.run(async () => {
       await this.api.guest.disable.mutate({ boardId: this.boardId });
       localStorage.removeItem(urlKey(this.boardId));
@@ -63,6 +76,7 @@ export class PublicLink extends Busy {
   }
 
   async remove(guestId: string): Promise<void> {
+    this.changes++;
     await this.run(async () => {
       await this.api.guest.remove.mutate({ boardId: this.boardId, guestId });
       this.guests = this.guests.filter((g) => g.id !== guestId);

@@ -48,6 +48,16 @@ describe('WalSync', () => {
     expect(order).toEqual(Array.from({ length: 20 }, (_, i) => i));
   });
 
+  it('request numbers wrap around at 2^31 (weeks of a busy server) and are still answered in order', async () => {
+    walSync = new WalSync(file, 2 ** 31 - 3);
+    const order: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      // Some while a flush runs, some after: across the wrap from 2^31 - 1 to -2^31.
+      await Promise.all([0, 1].map((i) => walSync.sync().then(() => order.push(round * 2 + i))));
+    }
+    expect(order).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
   it('a file it cannot flush fails with the reason, and so does every later sync (on the thread pool)', async () => {
     walSync = new WalSync(join(dir, 'missing-wal'));
     await expect(walSync.sync()).rejects.toThrow(/Could not flush the database's WAL to disk: .*ENOENT/);

@@ -1,10 +1,13 @@
 import { closeSync, fdatasync, openSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 
-/** Slots of the state shared with the thread (Int32). */
-const REQUESTED = 0; // number of the latest sync asked for; -1: stop
+/**
+ * Slots of the state shared with the thread (Int32). Request numbers wrap around at 2^31 (a busy
+ * server makes that many in weeks): they are compared by their difference, never by size.
+ */
+const REQUESTED = 0; // number of the latest sync asked for
 const SYNCED = 1; // number of the latest sync done (it covers every request up to it)
-const FAILED = 2; // nonzero: the sync of that number failed, and the thread stopped
+const STOP = 2; // 1: the thread ends (a failed flush, or `close`)
 
 /**
  * The thread: waits for a request, flushes the file, publishes the number it covered. One
@@ -18,17 +21,17 @@ const { workerData, parentPort } = require('node:worker_threads');
 const { openSync, closeSync, fdatasyncSync } = require('node:fs');
 const state = workerData.state;
 let fd = -1;
-let seen = 0;
+let seen = Atomics.load(state, ${SYNCED});
 for (;;) {
   Atomics.wait(state, ${REQUESTED}, seen);
+  if (Atomics.load(state, ${STOP}) === 1) break;
   const n = Atomics.load(state, ${REQUESTED});
-  if (n < 0) break;
   if (n === seen) continue;
   try {
     if (fd < 0) fd = openSync(workerData.path, 'r');
     fdatasyncSync(fd);
   } catch (err) {
-    Atomics.store(state, ${FAILED}, n);
+    Atomics.store(state, ${STOP}, 1);
     parentPort.postMessage({ failed: n, message: String((err && err.message) || err) });
     break;
   }
@@ -64,13 +67,21 @@ export class WalSync {
   private stopped = false;
   private fd: number | null = null;
 
-  constructor(private readonly path: string) {}
+  /** `first`: the number the first request follows (tests start it near the wrap-around). */
+  constructor(
+    private readonly path: string,
+    first = 0,
+  ) {
+    this.requested = first | 0;
+    this.state[REQUESTED] = this.requested;
+    this.state[SYNCED] = this.requested;
+  }
 
   /** Resolves once everything written to the file before the call is on disk. */
   sync(): Promise<void> {
     if (this.stopped) return this.syncOnPool();
     if (!this.worker && !this.start()) return this.syncOnPool();
-    const n = ++this.requested;
+    const n = (this.requested = (this.requested + 1) | 0);
     Atomics.store(this.state, REQUESTED, n);
     Atomics.notify(this.state, REQUESTED);
     return new Promise((resolve, reject) => this.waiting.push({ n, resolve, reject }));
@@ -81,7 +92,8 @@ export class WalSync {
     if (this.waiting.length === 0) return;
     const synced = Atomics.load(this.state, SYNCED);
     let done = 0;
-    while (done < this.waiting.length && this.waiting[done]!.n <= synced) this.waiting[done++]!.resolve();
+    // Done when `synced` is at or past the waiter's number (in the wrapping order).
+    while (done < this.waiting.length && ((synced - this.waiting[done]!.n) | 0) >= 0) this.waiting[done++]!.resolve();
     if (done) this.waiting.splice(0, done);
   }
 
@@ -116,7 +128,7 @@ export class WalSync {
     this.stopped = true;
     this.poll();
     for (const waiter of this.waiting.splice(0)) waiter.reject(error);
-    Atomics.store(this.state, REQUESTED, -1);
+    Atomics.store(this.state, STOP, 1);
     Atomics.notify(this.state, REQUESTED);
     this.worker = null;
   }

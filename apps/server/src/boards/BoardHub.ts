@@ -127,7 +127,7 @@ export class LocalBoardHub implements BoardHub {
     // adds one frame, not many. The tick's timer stays as it was. On a microtask, so that what is
     // published in the same run (a commit's boards, another process's ops arriving with this
     // process's) shares the frame; not on the next turn (setImmediate), which under load waited for
-    // the rest of the event loop's poll phase, hundreds of sockets' messages (p99 16-123 ms of an
+    // the rest of the event loop's poll phase, hundreds of sockets' messages (p99 7-123 ms of an
     // op's time at N = 600 in the school benchmark, issue 19). Subscribers may get the op before its
     // author's push is answered: clients take a frame's op as the confirmation.
     if (!room.early && events.some(isOpEvent)) {

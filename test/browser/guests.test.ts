@@ -115,7 +115,12 @@ describe('guests in the browser', () => {
 
   step('the owner turns the link off: the guest is cut off with a screen saying so', async () => {
     await owner.page.getByRole('button', { name: 'Share' }).click();
-    await owner.page.getByLabel('Anyone with the link').uncheck();
+    // The section loads the link when the dialog opens; until then the switch shows off (and is
+    // disabled). Playwright's uncheck() returns at once on a switch that reads unchecked, so wait
+    // for the loaded state first or the click never happens.
+    const toggle = owner.page.getByLabel('Anyone with the link');
+    await waitUntil(async () => (await toggle.isEnabled()) && (await toggle.isChecked()), 'the public link loaded as on');
+    await toggle.uncheck();
     await guest.page.getByText("The owner turned off this board's public link").waitFor();
     // Opening the link again tells the guest it no longer works.
     await guest.page.goto(link);

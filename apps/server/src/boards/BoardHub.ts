@@ -1,4 +1,5 @@
 import { toWireFrame, type BoardEvent, type CursorEvent, type PresenceEntry, type WireFrame } from '@inkboard/protocol';
+import { freezeFrame } from './sharedFrame.js';
 import { fixedTickPace, type TickPace } from './tickPace.js';
 
 /** One subscription of a board. */
@@ -250,7 +251,7 @@ export class LocalBoardHub implements BoardHub {
     room.pending = [];
     room.cursors = new Map();
     // Packed (committed strokes) and frozen once per tick: the WebSocket encoder then serializes it once.
-    const frame = Object.freeze(toWireFrame({ seq: room.seq, events }));
+    const frame = freezeFrame(toWireFrame({ seq: room.seq, events }));
     // Guests of a link with chat off get a second frame without chat, made once for all of them, and
     // only when the tick holds chat (undefined: not made yet; null: nothing left for them this tick).
     // A tick without chat (nearly all) goes to everyone as it is, without asking.
@@ -286,5 +287,5 @@ export function isChatEvent(event: { type: string }): boolean {
 /** `frame` without chat (frozen like it), or null when nothing else is in it. */
 function withoutChat(frame: WireFrame): WireFrame | null {
   const events = frame.events.filter((e) => !isChatEvent(e));
-  return events.length ? Object.freeze({ seq: frame.seq, events }) : null;
+  return events.length ? freezeFrame({ seq: frame.seq, events }) : null;
 }

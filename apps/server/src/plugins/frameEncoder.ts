@@ -1,5 +1,6 @@
 import { jsonEncoder, type Encoder } from '@trpc/server/adapters/ws';
 import type { WebSocket } from 'ws';
+import { frameSlot, freezeFrame } from '../boards/sharedFrame.js';
 
 const MARK = '\u0000inkboard-frame\u0000';
 const QUOTED_MARK = JSON.stringify(MARK);
@@ -8,12 +9,23 @@ const QUOTED_MARK = JSON.stringify(MARK);
 const spliced = new WeakSet<Uint8Array>();
 /** Of those, the messages that carry one subscriber's own answer (a first frame), not a tick's shared frame. */
 const answers = new WeakSet<Uint8Array>();
-/** Frames whose JSON was made beforehand, in parts (a snapshot serialized once, by a worker). */
-const prebuilt = new WeakMap<object, readonly Uint8Array[]>();
-/** The JSON-RPC envelope (id, jsonrpc) each prebuilt first frame was sent in: see `envelopeOf`. */
-const envelopes = new WeakMap<object, Envelope>();
-/** Per shared frame: the whole message for each envelope and tracked id, made once per tick. */
-const messages = new WeakMap<object, Map<string, Buffer>>();
+
+/**
+ * What the encoder keeps in a shared frame's slot (boards/sharedFrame.ts), made once for every
+ * subscriber: never in a WeakMap keyed by the frame, whose values V8's young collections keep alive.
+ */
+interface FrameCache {
+  /** The frame's JSON as UTF-8. */
+  bytes?: Buffer;
+  /** A frame whose JSON was made beforehand, in parts (a snapshot serialized once, by a worker). */
+  parts?: readonly Uint8Array[];
+  /** The JSON-RPC envelope (id, jsonrpc) a prebuilt first frame was sent in: see `envelopeOf`. */
+  envelope?: Envelope;
+  /** The whole message for each envelope and tracked id (`sharedFrameMessage`). */
+  messages?: Map<string, SharedMessage>;
+}
+
+const cacheOf = (frame: object) => frameSlot(frame) as FrameCache | undefined;
 
 /** What tRPC's WebSocket adapter wraps a subscription's data in: the request's id and jsonrpc. */
 export interface Envelope {
@@ -33,8 +45,8 @@ export interface Envelope {
 export function withEventBytes<F extends { seq: number; events: unknown[] }>(seq: number, firstJson: Uint8Array, rest: F['events']): F {
   const head = Buffer.from(`{"seq":${JSON.stringify(seq)},"events":[`);
   const tail = Buffer.from(`${rest.map((e, i) => (i > 0 || firstJson.byteLength > 0 ? ',' : '') + JSON.stringify(e)).join('')}]}`);
-  const frame = Object.freeze({ seq, events: [] }) as unknown as F;
-  prebuilt.set(frame, [head, firstJson, tail]);
+  const frame = freezeFrame({ seq, events: [] }) as unknown as F;
+  cacheOf(frame)!.parts = [head, firstJson, tail];
   return frame;
 }
 
@@ -46,14 +58,13 @@ export function withEventBytes<F extends { seq: number; events: unknown[] }>(seq
  * The result is bytes, which `ws` would send as a binary frame: `sendSplicedAsText` on every
  * connection keeps them text frames, as clients expect.
  */
-const frameCache = new WeakMap<object, Buffer>();
-
 export function createFrameEncoder(): Encoder {
   return {
     encode(message) {
       const frame = (message as { result?: { data?: { data?: unknown } } } | null)?.result?.data?.data;
       if (frame === null || typeof frame !== 'object' || !Object.isFrozen(frame)) return jsonEncoder.encode(message);
-      const parts = prebuilt.get(frame);
+      const cache = cacheOf(frame);
+      const parts = cache?.parts;
       let body: readonly Uint8Array[];
       if (parts) body = parts;
       else body = [frameBytes(frame)];
@@ -74,7 +85,7 @@ export function createFrameEncoder(): Encoder {
       if (parts) {
         answers.add(out);
         const { id, jsonrpc } = message as { id: string | number | null; jsonrpc?: string };
-        envelopes.set(frame, { id, jsonrpc, head: JSON.stringify({ id, jsonrpc, result: { type: 'data', id: '' } }).slice(0, -3) });
+        cache!.envelope = { id, jsonrpc, head: JSON.stringify({ id, jsonrpc, result: { type: 'data', id: '' } }).slice(0, -3) };
       }
       return out as Uint8Array<ArrayBuffer>;
     },
@@ -87,74 +98,66 @@ export function createFrameEncoder(): Encoder {
  * sent; undefined before, or when it did not go through the frame encoder.
  */
 export function envelopeOf(firstFrame: object): Envelope | undefined {
-  return envelopes.get(firstFrame);
+  return cacheOf(firstFrame)?.envelope;
+}
+
+/** A tick's frame as one subscriber's whole message (`message`) and as the WebSocket text frame that carries it (`wire`). */
+export interface SharedMessage {
+  /** The JSON-RPC message: a view into `wire`, past the frame's header. */
+  message: Buffer;
+  /** One unmasked, final WebSocket text frame (RFC 6455 5.2) holding `message`. */
+  wire: Buffer;
 }
 
 /**
  * A tick's shared frame as the whole message tRPC would send for a tracked subscription item
  * (`{id, jsonrpc, result: {type: 'data', id, data: {id, data: frame}}}`, the tracked id being
  * `String(seq)`), made once per frame, envelope and seq: the subscribers of a board with the same
- * request id and seq (nearly all) share one buffer. Marked as a shared frame: `sendSplicedAsText`
- * sends it as text, the socket guard counts it as a tick's frame. This is the subscription's fast
- * path (trpc/routers/board.ts).
+ * request id and seq (nearly all) share one buffer. Made in place inside its WebSocket frame, so
+ * sending it needs no copy. Marked as a shared frame: `sendSplicedAsText` sends it as text, the
+ * socket guard counts it as a tick's frame. This is the subscription's fast path (trpc/routers/board.ts).
  */
-export function sharedFrameMessage(envelope: Envelope, seq: number, frame: object): Buffer {
+export function sharedFrameMessage(envelope: Envelope, seq: number, frame: object): SharedMessage {
   // A tick's subscribers are served one after another: the last message made fits nearly all of
-  // them, without building and hashing a key per subscriber (issue 19).
+  // them, without building and looking up a key per subscriber (issue 19).
   const last = lastShared;
-  if (last !== null && last.frame === frame && last.seq === seq && last.head === envelope.head) return last.message;
-  let byKey = messages.get(frame);
-  if (byKey === undefined) {
-    byKey = new Map();
-    messages.set(frame, byKey);
-  }
+  if (last !== null && last.frame === frame && last.seq === seq && last.head === envelope.head) return last.shared;
+  const cache = cacheOf(frame);
   const trackedId = String(seq);
   const key = envelope.head + trackedId;
-  let out = byKey.get(key);
-  if (out === undefined) {
-    const head = Buffer.from(`${key}","data":{"id":"${trackedId}","data":`);
-    const body = frameBytes(frame);
-    const tail = Buffer.from('}}}');
-    out = Buffer.concat([head, body, tail], head.length + body.length + tail.length);
-    spliced.add(out);
-    byKey.set(key, out);
+  let shared = cache?.messages?.get(key);
+  if (shared === undefined) {
+    shared = textFrame(`${key}","data":{"id":"${trackedId}","data":`, frameBytes(frame), '}}}');
+    spliced.add(shared.message);
+    if (cache) (cache.messages ??= new Map()).set(key, shared);
   }
-  lastShared = { frame, head: envelope.head, seq, message: out };
-  return out;
+  lastShared = { frame, head: envelope.head, seq, shared };
+  return shared;
 }
 
 /** The message `sharedFrameMessage` made or found last (holds one frame alive until the next tick's). */
-let lastShared: { frame: object; head: string; seq: number; message: Buffer } | null = null;
+let lastShared: { frame: object; head: string; seq: number; shared: SharedMessage } | null = null;
 
-/** Per shared message: the whole WebSocket frame (a text frame's header, then the message). */
-const framed = new WeakMap<Buffer, Buffer>();
-
-/** `message` as one unmasked, final WebSocket text frame (RFC 6455 5.2), made once per message. */
-function wsTextFrame(message: Buffer): Buffer {
-  if (lastFramed !== null && lastFramed.message === message) return lastFramed.frame;
-  let frame = framed.get(message);
-  if (frame === undefined) {
-    const n = message.length;
-    const headerLength = n < 126 ? 2 : n < 65_536 ? 4 : 10;
-    frame = Buffer.allocUnsafe(headerLength + n);
-    frame[0] = 0x81; // FIN, opcode 1 (text)
-    if (n < 126) frame[1] = n;
-    else if (n < 65_536) {
-      frame[1] = 126;
-      frame.writeUInt16BE(n, 2);
-    } else {
-      frame[1] = 127;
-      frame.writeBigUInt64BE(BigInt(n), 2);
-    }
-    message.copy(frame, headerLength);
-    framed.set(message, frame);
+/** `head + body + tail` as the payload of one WebSocket text frame, in one buffer. */
+function textFrame(head: string, body: Uint8Array, tail: string): SharedMessage {
+  const n = Buffer.byteLength(head) + body.byteLength + Buffer.byteLength(tail);
+  const headerLength = n < 126 ? 2 : n < 65_536 ? 4 : 10;
+  const wire = Buffer.allocUnsafe(headerLength + n);
+  wire[0] = 0x81; // FIN, opcode 1 (text)
+  if (n < 126) wire[1] = n;
+  else if (n < 65_536) {
+    wire[1] = 126;
+    wire.writeUInt16BE(n, 2);
+  } else {
+    wire[1] = 127;
+    wire.writeBigUInt64BE(BigInt(n), 2);
   }
-  lastFramed = { message, frame };
-  return frame;
+  let at = headerLength + wire.write(head, headerLength, 'utf8');
+  wire.set(body, at);
+  at += body.byteLength;
+  wire.write(tail, at, 'utf8');
+  return { message: wire.subarray(headerLength), wire };
 }
-
-/** The frame `wsTextFrame` returned last: the next subscriber of the tick nearly always sends the same. */
-let lastFramed: { message: Buffer; frame: Buffer } | null = null;
 
 interface WsInternals {
   _socket?: { write(chunk: Buffer): boolean; destroyed: boolean } | null;
@@ -163,26 +166,23 @@ interface WsInternals {
 
 /**
  * Sends a tick's shared message (`sharedFrameMessage`) on `ws`. When the connection's sender is idle
- * (nothing queued: no compression, no blob being read, which is always so on this server), the
- * WebSocket frame, made once per message for every subscriber, is written to the TCP socket as it
- * is: what `ws.send` would write, without framing the same bytes again per subscriber (issue 19).
+ * (nothing queued: no compression, no blob being read, which is always so on this server), its
+ * WebSocket frame, made once for every subscriber, is written to the TCP socket as it is: what
+ * `ws.send` would write, without framing the same bytes again per subscriber (issue 19).
  * Otherwise `ws.send`, in order behind what is queued. Unsent bytes count in `ws.bufferedAmount`
  * either way (the TCP socket's buffer), as the socket guard expects.
  */
-export function sendShared(ws: WebSocket, message: Buffer): void {
+export function sendShared(ws: WebSocket, shared: SharedMessage): void {
   const { _socket: socket, _sender: sender } = ws as unknown as WsInternals;
-  if (ws.readyState === ws.OPEN && socket && !socket.destroyed && sender && sender._state === 0 && sender._queue.length === 0) socket.write(wsTextFrame(message));
-  else ws.send(message);
+  if (ws.readyState === ws.OPEN && socket && !socket.destroyed && sender && sender._state === 0 && sender._queue.length === 0) socket.write(shared.wire);
+  else ws.send(shared.message);
 }
 
 /** The JSON of a frozen frame as UTF-8, made once (shared with the encoder). */
 function frameBytes(frame: object): Buffer {
-  let bytes = frameCache.get(frame);
-  if (bytes === undefined) {
-    bytes = Buffer.from(JSON.stringify(frame));
-    frameCache.set(frame, bytes);
-  }
-  return bytes;
+  const cache = cacheOf(frame);
+  if (cache === undefined) return Buffer.from(JSON.stringify(frame));
+  return (cache.bytes ??= Buffer.from(JSON.stringify(frame)));
 }
 
 /** Whether `data` is a board frame shared by a tick's subscribers (the socket guard tells them from replies and snapshots). */

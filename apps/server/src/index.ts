@@ -3,17 +3,13 @@ import { availableParallelism } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
+import { v8Flags } from './v8Flags.js';
 
 // The only file that listens.
 
-// V8 allocates straight into the old generation the objects of any allocation site whose objects all
-// survived a young collection once ("pretenuring"), and never takes the decision back. Under load a
-// collection that lands in a burst of lane messages (cursor moves, previews) marks their sites so:
-// in the school benchmark about 300 sites were tenured, and 2.3 MB/s of objects that die within a
-// tick went to the old generation, freed only by a mark-compact. That garbage was most of the memory
-// per connection (issue 19). Without pretenuring: 0.3 MB/s, shorter scavenges and half the GC time
-// (docs/benchmarks.md). `node --allocation-site-pretenuring` keeps V8's default.
-if (!process.execArgv.includes('--allocation-site-pretenuring')) setFlagsFromString('--no-allocation-site-pretenuring');
+// Before any load: V8's settings for a server that handles many small messages (v8Flags.ts).
+for (const flag of v8Flags(process.execArgv)) setFlagsFromString(flag);
+
 let config;
 try {
   config = loadConfig();

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import WebSocket from 'ws';
 
 export const SERVER_ENTRY = resolve(import.meta.dirname, '../../apps/server/dist/index.js');
 
@@ -100,4 +101,30 @@ export async function serverProcess(env: Record<string, string> = {}, options: P
   };
   await handle.start();
   return handle;
+}
+
+/**
+ * A full garbage collection in a server process started with `nodeArgs: ['--inspect-port=0']`:
+ * SIGUSR1 opens its inspector on a free port (printed on stderr), `HeapProfiler.collectGarbage` runs
+ * the collection, and the session ends. For memory figures that do not depend on where the next
+ * collection falls.
+ */
+export async function collectGarbage(proc: ServerProcess): Promise<void> {
+  proc.child.kill('SIGUSR1');
+  const deadline = Date.now() + 10_000;
+  let url: string | undefined;
+  while (!(url = /Debugger listening on (ws:\/\/\S+)/.exec(proc.stderr())?.[1])) {
+    if (Date.now() > deadline) throw new Error(`the server's inspector did not open (start it with nodeArgs: ['--inspect-port=0']); its stderr:\n${proc.stderr()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const ws = new WebSocket(url);
+  await new Promise<void>((done, fail) => {
+    ws.once('error', fail);
+    ws.once('open', () => ws.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' })));
+    ws.on('message', (data) => {
+      const reply = JSON.parse(String(data)) as { id?: number; error?: { message: string } };
+      if (reply.id === 1) (reply.error ? fail(new Error(reply.error.message)) : done());
+    });
+  });
+  ws.close();
 }

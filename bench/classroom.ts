@@ -42,6 +42,7 @@ import WebSocket from 'ws';
 import type { ShardConfig, ShardReport, System } from './lib/loadgen.js';
 import { runJoin, type JoinResult } from './lib/join.js';
 import { setupClassroom } from './lib/setup.js';
+import { collectGarbageIn } from '../test/helpers/process.js';
 import {
   histAdd,
   histMerge,
@@ -977,35 +978,10 @@ async function runOnce(variant: Variant, n: number, rep: number): Promise<RunRes
 }
 
 /** Seconds the server spent in garbage collection so far (prom-client's nodejs_gc_duration_seconds, all kinds). */
-/**
- * A full garbage collection in a server started with --inspect-port=0: SIGUSR1 opens its inspector
- * (on a free port, which it prints), HeapProfiler.collectGarbage runs the collection, and the session
- * ends. Nothing else of the inspector is used (no debugger, no profiler). Returns the time it took.
- */
+/** A full garbage collection in a server (started with --inspect-port=0, test/helpers/process.ts); the time it took. */
 async function collectGarbage(server: RunningServer): Promise<number> {
   const t0 = wall();
-  const seen = server.output().length;
-  process.kill(server.pid, 'SIGUSR1');
-  let url: string | undefined;
-  while (!(url = /Debugger listening on (ws:\/\/\S+)/.exec(server.output().slice(Math.max(0, seen - 200)))?.[1])) {
-    if (wall() - t0 > 10_000) throw new Error(`the server's inspector did not open:\n${server.output().slice(-2_000)}`);
-    await sleep(20);
-  }
-  const ws = new WebSocket(url);
-  await new Promise<void>((resolveOpen, reject) => {
-    ws.once('open', () => resolveOpen());
-    ws.once('error', reject);
-  });
-  await new Promise<void>((done, reject) => {
-    ws.on('message', (data) => {
-      const reply = JSON.parse(String(data)) as { id?: number; error?: { message: string } };
-      if (reply.id !== 1) return;
-      if (reply.error) reject(new Error(`HeapProfiler.collectGarbage: ${reply.error.message}`));
-      else done();
-    });
-    ws.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' }));
-  });
-  ws.close();
+  await collectGarbageIn(server.pid, server.output);
   return Math.round(wall() - t0);
 }
 

@@ -109,12 +109,17 @@ export async function serverProcess(env: Record<string, string> = {}, options: P
  * the collection, and the session ends. For memory figures that do not depend on where the next
  * collection falls.
  */
-export async function collectGarbage(proc: ServerProcess): Promise<void> {
-  proc.child.kill('SIGUSR1');
+export function collectGarbage(proc: ServerProcess): Promise<void> {
+  return collectGarbageIn(proc.child.pid!, proc.stderr);
+}
+
+/** `collectGarbage` for any Node process started with --inspect-port=0 whose stderr `output` returns (bench/classroom.ts too). */
+export async function collectGarbageIn(pid: number, output: () => string): Promise<void> {
+  process.kill(pid, 'SIGUSR1');
   const deadline = Date.now() + 10_000;
   let url: string | undefined;
-  while (!(url = /Debugger listening on (ws:\/\/\S+)/.exec(proc.stderr())?.[1])) {
-    if (Date.now() > deadline) throw new Error(`the server's inspector did not open (start it with nodeArgs: ['--inspect-port=0']); its stderr:\n${proc.stderr()}`);
+  while (!(url = /Debugger listening on (ws:\/\/\S+)/.exec(output())?.[1])) {
+    if (Date.now() > deadline) throw new Error(`the process's inspector did not open (start it with --inspect-port=0); its output:\n${output().slice(-2_000)}`);
     await new Promise((r) => setTimeout(r, 20));
   }
   const ws = new WebSocket(url);

@@ -113,15 +113,20 @@ export function collectGarbage(proc: ServerProcess): Promise<void> {
   return collectGarbageIn(proc.child.pid!, proc.stderr);
 }
 
+/** The inspector URL of each process `collectGarbageIn` opened. */
+const inspectors = new Map<number, string>();
+
 /** `collectGarbage` for any Node process started with --inspect-port=0 whose stderr `output` returns (bench/classroom.ts too). */
 export async function collectGarbageIn(pid: number, output: () => string): Promise<void> {
-  process.kill(pid, 'SIGUSR1');
+  // Opened once: a second SIGUSR1 prints nothing, and the first line may have left a capped output tail.
+  let url = inspectors.get(pid);
+  if (!url) process.kill(pid, 'SIGUSR1');
   const deadline = Date.now() + 10_000;
-  let url: string | undefined;
-  while (!(url = /Debugger listening on (ws:\/\/\S+)/.exec(output())?.[1])) {
+  while (!url && !(url = /Debugger listening on (ws:\/\/\S+)/.exec(output())?.[1])) {
     if (Date.now() > deadline) throw new Error(`the process's inspector did not open (start it with --inspect-port=0); its output:\n${output().slice(-2_000)}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+  inspectors.set(pid, url);
   const ws = new WebSocket(url);
   await new Promise<void>((done, fail) => {
     ws.once('error', fail);

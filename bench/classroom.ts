@@ -41,7 +41,7 @@ import pg from 'pg';
 import WebSocket from 'ws';
 import type { ShardConfig, ShardReport, System } from './lib/loadgen.js';
 import { runJoin, type JoinResult } from './lib/join.js';
-import { setupClassroom } from './lib/setup.js';
+import { setupClassroom, wsConnect } from './lib/setup.js';
 import { collectGarbageIn } from '../test/helpers/process.js';
 import {
   histAdd,
@@ -81,10 +81,10 @@ function parseArgs(argv: string[]) {
   }
   const quick = flags.has('quick');
   const num = (k: string, d: number) => (flags.has(k) ? Number(flags.get(k)) : d);
-  const known = ['quick', 'n', 'reps', 'server', 'systems', 'workers', 'warmup', 'measure', 'drain', 'no-join', 'no-skip', 'server-prof', 'join-trials', 'tick-ms', 'quiet-wait', 'server-node-args', 'server-log', 'db-dir', 'join-only', 'processes', 'pg-url', 'redis-server', 'server-nice', 'board-size', 'pin', 'gc-threads', 'guests', 'help'];
+  const known = ['quick', 'n', 'reps', 'server', 'systems', 'workers', 'warmup', 'measure', 'drain', 'no-join', 'no-skip', 'server-prof', 'join-trials', 'tick-ms', 'quiet-wait', 'server-node-args', 'server-log', 'db-dir', 'join-only', 'processes', 'pg-url', 'redis-server', 'server-nice', 'board-size', 'pin', 'gc-threads', 'guests', 'server-env', 'help'];
   for (const k of flags.keys()) if (!known.includes(k)) throw new Error(`Unknown option --${k}`);
   if (flags.has('help')) {
-    console.log('node --import tsx bench/classroom.ts [--quick] [--n 10,25,50,100,200,300,400] [--reps 3] [--server PATH] [--systems inkboard,socketio] [--workers 2] [--warmup S] [--measure S] [--drain S] [--quiet-wait S] [--join-trials 5] [--tick-ms MS] [--no-join] [--no-skip] [--server-prof] [--processes 0,1,2,3 (0 = one process on SQLite; K >= 1 = K processes on PostgreSQL + Redis)] [--pg-url postgres://postgres@127.0.0.1:5432/postgres] [--redis-server redis-server] [--server-nice N (nice -n of the servers; default -10 as root, else 0)] [--board-size S (the school workload: boards of S clients, one drawer each)] [--pin (server on CPU 0, load generator on the others)] [--gc-threads (a pinned Inkboard keeps the V8 GC threads instead of --single-threaded-gc)] [--guests (every client a guest of the public link)]');
+    console.log('node --import tsx bench/classroom.ts [--quick] [--n 10,25,50,100,200,300,400] [--reps 3] [--server PATH] [--systems inkboard,socketio] [--workers 2] [--warmup S] [--measure S] [--drain S] [--quiet-wait S] [--join-trials 5] [--tick-ms MS] [--no-join] [--no-skip] [--server-prof] [--processes 0,1,2,3 (0 = one process on SQLite; K >= 1 = K processes on PostgreSQL + Redis)] [--pg-url postgres://postgres@127.0.0.1:5432/postgres] [--redis-server redis-server] [--server-nice N (nice -n of the servers; default -10 as root, else 0)] [--board-size S (the school workload: boards of S clients, one drawer each)] [--pin (server on CPU 0, load generator on the others)] [--gc-threads (a pinned Inkboard keeps the V8 GC threads instead of --single-threaded-gc)] [--guests (every client a guest of the public link)] [--server-env KEY=VALUE,... (Inkboard servers\' environment, e.g. INKBOARD_TICK_LOADED_MS=25)]');
     process.exit(0);
   }
   const nList = String(flags.get('n') ?? (quick ? '10,50,100' : '10,25,50,100,200,300,400'))
@@ -107,6 +107,17 @@ function parseArgs(argv: string[]) {
     skip: !flags.has('no-skip'),
     serverProf: flags.has('server-prof'),
     tickMs: flags.has('tick-ms') ? Number(flags.get('tick-ms')) : null,
+    /** Extra environment of the Inkboard servers (A/B of a setting): KEY=VALUE pairs, comma-separated. */
+    serverEnv: Object.fromEntries(
+      String(flags.get('server-env') ?? '')
+        .split(',')
+        .filter(Boolean)
+        .map((pair) => {
+          const eq = pair.indexOf('=');
+          if (eq <= 0) throw new Error(`--server-env: expected KEY=VALUE, got ${pair}`);
+          return [pair.slice(0, eq), pair.slice(eq + 1)];
+        }),
+    ) as Record<string, string>,
     quietS: num('quiet-wait', quick ? 3 : 10),
     /** Extra node options for the server processes, e.g. --trace-gc (diagnostics). */
     serverNodeArgs: flags.has('server-node-args') ? String(flags.get('server-node-args')).split(/\s+/).filter(Boolean) : [],
@@ -244,6 +255,7 @@ async function startServer(system: System, label: string, extraEnv: NodeJS.Proce
     ...extraEnv,
   };
   if (opts.tickMs !== null) env.INKBOARD_TICK_MS = String(opts.tickMs);
+  if (system === 'inkboard') Object.assign(env, opts.serverEnv);
   delete env.NODE_OPTIONS;
   // Inkboard: the inspector's port free (0) for `collectGarbage`, which opens it with SIGUSR1.
   const inspect = system === 'inkboard' && !opts.serverNodeArgs.some((a) => a.startsWith('--inspect')) ? ['--inspect-port=0'] : [];
@@ -652,11 +664,14 @@ async function waitForQuiet(maxS: number): Promise<number> {
  * Server responsiveness, measured from outside: a separate connection that receives no board
  * traffic sends a request every 50 ms and times the answer (Inkboard: the adapter's text PING ->
  * PONG; socket.io: an acknowledged 'join' of an unused room). Grows when the server's event loop is
- * saturated, whatever the load generator does.
+ * saturated, whatever the load generator does. Inkboard's probe signs in with `token` first: the
+ * server cuts a socket that has not signed in within 5 s (socketGuard's handshakeMs), and an
+ * unsigned probe measured only the warm-up.
  */
-async function startProbe(system: System, port: number) {
+async function startProbe(system: System, port: number, token: string | null) {
   const hist = newHist();
-  const url = system === 'inkboard' ? `ws://127.0.0.1:${port}/trpc` : `ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket`;
+  const connect = wsConnect(port, token);
+  const url = system === 'inkboard' ? connect.url : `ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket`;
   const ws = new WebSocket(url, { perMessageDeflate: false });
   let sentAt = 0;
   let waiting = false;
@@ -668,6 +683,7 @@ async function startProbe(system: System, port: number) {
     if (system === 'inkboard')
       ws.once('open', () => {
         clearTimeout(timer);
+        if (connect.first) ws.send(connect.first);
         ready();
       });
     ws.on('message', (data: Buffer) => {
@@ -717,10 +733,12 @@ async function runOnce(variant: Variant, n: number, rep: number): Promise<RunRes
     let boardIds = Array.from({ length: boardCount }, (_, b) => (opts.boardSize ? `school-${b}` : 'classroom'));
     let tokens: (string | null)[] = new Array(n).fill(null);
     let setupMs = 0;
+    let probeToken: string | null = null;
     if (system === 'inkboard') {
       const room = await setupClassroom(server.port, n, `classroom n=${n}`, opts.boardSize ? { boardOf, boards: boardCount } : undefined, { guests: opts.guests });
       boardIds = room.boardIds;
       tokens = room.tokens;
+      probeToken = room.ownerToken ?? room.tokens[0] ?? null;
       setupMs = Math.round(room.setupMs);
     }
     // The servers' memory before any client connects (accounts and boards are made): the base of "per
@@ -754,7 +772,7 @@ async function runOnce(variant: Variant, n: number, rep: number): Promise<RunRes
     const readies = await Promise.all(workers.map((w) => waitFor<{ connectMs: number }>(w, 'ready', 90_000)));
     const rssIdle = sumOrNull(servers.map((sv) => procRssMb(sv.pid)));
     // One probe per process; their histograms are merged.
-    const probes = await Promise.all(servers.map((sv) => startProbe(system, sv.port)));
+    const probes = await Promise.all(servers.map((sv) => startProbe(system, sv.port, probeToken)));
     // The database's PostgreSQL backends (the servers' pools are open by now).
     const pgPids = db ? await pgBackendPids(db.name).catch(() => [] as number[]) : [];
 

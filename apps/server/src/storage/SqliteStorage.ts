@@ -110,6 +110,8 @@ export class SqliteStorage implements Storage {
     walPath: string,
   ) {
     this.walSync = new WalSync(walPath);
+    // The flush thread boots now, not at the first commit (which would wait 80-160 ms for it).
+    void this.walSync.open();
     // Also the other writes' (accounts, chat, sessions): nothing to copy costs next to nothing.
     this.checkpointTimer = setInterval(() => this.checkpoint(), WAL_CHECKPOINT_MS).unref();
     this.insertOp = db

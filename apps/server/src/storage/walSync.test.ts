@@ -37,6 +37,21 @@ describe('WalSync', () => {
     expect(done).toBe(true);
   });
 
+  it('open starts the thread before the first flush (SqliteStorage opens it with the database) and resolves once it runs', async () => {
+    walSync = new WalSync(file);
+    await walSync.open();
+    await walSync.open(); // again: the same thread
+    appendFileSync(file, 'more');
+    let done = false;
+    void walSync.sync().then(() => (done = true));
+    const until = performance.now() + 5_000;
+    while (!done && performance.now() < until) {
+      walSync.poll();
+      await Promise.resolve();
+    }
+    expect(done).toBe(true);
+  });
+
   it('answers every request, in order, also those made during a flush (one flush covers them)', async () => {
     walSync = new WalSync(file);
     const order: number[] = [];

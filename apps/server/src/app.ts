@@ -144,9 +144,14 @@ export async function buildApp(config: Config, options: { logStream?: NodeJS.Wri
     maxSocketUnsentBytes: config.wsMaxSocketUnsentBytes,
     maxTotalUnsentBytes: config.wsMaxTotalUnsentBytes,
   });
-  // Commits whose flush to disk has finished are settled before the next message is handled, not at
-  // the event loop's next turn (storage/walSync.ts).
-  if (storage.pollDurable) sockets.guard.beforeMessage = () => storage.pollDurable!();
+  // Before the next message is handled, not at the event loop's next turn: commits whose flush to
+  // disk has finished are settled (storage/walSync.ts), and ticks that are due go out (BoardHub.flushOverdue).
+  sockets.guard.beforeMessage = storage.pollDurable
+    ? () => {
+        storage.pollDurable!();
+        hub.flushOverdue();
+      }
+    : () => hub.flushOverdue();
   const allowedOrigins = [...config.allowedOrigins, ...(config.publicUrl ? [new URL(config.publicUrl).origin] : [])];
   await app.register(httpHeadersPlugin, { publicUrl: config.publicUrl });
   await app.register(httpGuardPlugin, {

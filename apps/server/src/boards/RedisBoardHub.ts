@@ -252,6 +252,10 @@ export class RedisBoardHub implements BoardHub {
     return [...entries.values()];
   }
 
+  flushOverdue(): void {
+    this.local.flushOverdue();
+  }
+
   subscriberCount(boardId: string): number {
     return this.local.subscriberCount(boardId);
   }

@@ -71,4 +71,30 @@ describe('LocalBoardHub frames', () => {
     expect(frames[0]!.frame.seq).toBe(2);
     expect(frames[0]!.frame.events.map((e) => e.type).sort()).toEqual(['cursors', 'op', 'op']);
   });
+  it('flushOverdue sends the ticks that are due while the event loop is busy, and nothing before its tick', async () => {
+    const frames = await subscribed();
+    const other: WireFrame[] = [];
+    await hub.subscribe('b2', { userId: 'u2', frame: (frame) => other.push(frame), revoked() {}, resync() {} });
+    const start = performance.now();
+    hub.publish('b1', 0, [cursor(1)]);
+    hub.flushOverdue();
+    expect(frames).toHaveLength(0); // not due yet
+    // Busy past b1's tick, with no turn of the event loop (so its timer cannot fire); b2's tick starts late.
+    while (performance.now() - start < TICK_MS * 0.6);
+    hub.publish('b2', 0, [cursor(2)]);
+    while (performance.now() - start < TICK_MS + 10);
+    hub.flushOverdue();
+    expect(frames).toHaveLength(1);
+    expect(frames[0]!.frame.events.map((e) => e.type)).toEqual(['cursors']);
+    expect(other).toHaveLength(0); // b2's tick is not due yet
+    // The next cursor waits for b1's next tick: the old timer was cancelled and does not send it when
+    // the event loop gets to it.
+    hub.publish('b1', 0, [cursor(3)]);
+    await new Promise((r) => setTimeout(r, TICK_MS / 3));
+    expect(frames).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, TICK_MS));
+    expect(other).toHaveLength(1); // b2's tick went out with its timer
+    expect(frames).toHaveLength(2);
+    expect(frames[1]!.at - start).toBeGreaterThanOrEqual(TICK_MS * 2 - 5);
+  });
 });

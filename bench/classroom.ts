@@ -995,7 +995,6 @@ async function runOnce(variant: Variant, n: number, rep: number): Promise<RunRes
   }
 }
 
-/** Seconds the server spent in garbage collection so far (prom-client's nodejs_gc_duration_seconds, all kinds). */
 /** A full garbage collection in a server (started with --inspect-port=0, test/helpers/process.ts); the time it took. */
 async function collectGarbage(server: RunningServer): Promise<number> {
   const t0 = wall();
@@ -1015,6 +1014,7 @@ async function newSpaceMb(port: number): Promise<number> {
   return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) / 1048576 || 0 : 0;
 }
 
+/** Seconds the server spent in garbage collection so far (prom-client's nodejs_gc_duration_seconds, all kinds). */
 async function gcSeconds(port: number): Promise<number> {
   const text = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5_000) }).then((r) => r.text(), () => '');
   let total = 0;

@@ -120,6 +120,7 @@ const inspectors = new Map<number, string>();
 export async function collectGarbageIn(pid: number, output: () => string): Promise<void> {
   // Opened once: a second SIGUSR1 prints nothing, and the first line may have left a capped output tail.
   let url = inspectors.get(pid);
+  const fresh = !url;
   if (!url) process.kill(pid, 'SIGUSR1');
   const deadline = Date.now() + 10_000;
   while (!url && !(url = /Debugger listening on (ws:\/\/\S+)/.exec(output())?.[1])) {
@@ -128,9 +129,21 @@ export async function collectGarbageIn(pid: number, output: () => string): Promi
   }
   inspectors.set(pid, url);
   const ws = new WebSocket(url);
+  const opened = await new Promise<boolean>((done) => {
+    ws.once('open', () => done(true));
+    ws.once('error', () => done(false));
+  });
+  if (!opened) {
+    // A URL remembered for an earlier process with the same pid (the pid was reused): open this one's.
+    if (!fresh) {
+      inspectors.delete(pid);
+      return collectGarbageIn(pid, output);
+    }
+    throw new Error(`could not connect to the process's inspector at ${url}`);
+  }
   await new Promise<void>((done, fail) => {
     ws.once('error', fail);
-    ws.once('open', () => ws.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' })));
+    ws.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' }));
     ws.on('message', (data) => {
       const reply = JSON.parse(String(data)) as { id?: number; error?: { message: string } };
       if (reply.id === 1) (reply.error ? fail(new Error(reply.error.message)) : done());

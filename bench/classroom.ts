@@ -9,7 +9,12 @@
  *        [--warmup 3] [--measure 10] [--drain 2] [--quiet-wait 10] [--join-trials 5] [--no-join]
  *        [--no-skip] [--tick-ms MS] [--db-dir DIR] [--server-prof] [--server-log] [--server-node-args=ARGS]
  *        [--join-only] [--processes 0,1,2,3] [--pg-url URL] [--redis-server PATH] [--server-nice N]
- *        [--guests]
+ *        [--guests] [--shared-sampler]
+ *
+ * The sampled clients (those that parse every frame and time cursor moves) run in a worker thread of
+ * their own beside the --workers load threads: in a load thread their frames waited behind hundreds
+ * of other clients' (its event loop lagged 10-40 ms at N = 600), which real clients on their own
+ * machines never do. --shared-sampler spreads them over the load threads, as before 2026-12-06.
  *
  * --guests (issue 18): every client is a guest of the board's public link (no account), as a class
  * opening a teacher's link would be; the same workload and figures as members.
@@ -81,7 +86,7 @@ function parseArgs(argv: string[]) {
   }
   const quick = flags.has('quick');
   const num = (k: string, d: number) => (flags.has(k) ? Number(flags.get(k)) : d);
-  const known = ['quick', 'n', 'reps', 'server', 'systems', 'workers', 'warmup', 'measure', 'drain', 'no-join', 'no-skip', 'server-prof', 'join-trials', 'tick-ms', 'quiet-wait', 'server-node-args', 'server-log', 'db-dir', 'join-only', 'processes', 'pg-url', 'redis-server', 'server-nice', 'board-size', 'pin', 'gc-threads', 'guests', 'server-env', 'help'];
+  const known = ['quick', 'n', 'reps', 'server', 'systems', 'workers', 'warmup', 'measure', 'drain', 'no-join', 'no-skip', 'server-prof', 'join-trials', 'tick-ms', 'quiet-wait', 'server-node-args', 'server-log', 'db-dir', 'join-only', 'processes', 'pg-url', 'redis-server', 'server-nice', 'board-size', 'pin', 'gc-threads', 'guests', 'server-env', 'shared-sampler', 'help'];
   for (const k of flags.keys()) if (!known.includes(k)) throw new Error(`Unknown option --${k}`);
   if (flags.has('help')) {
     console.log('node --import tsx bench/classroom.ts [--quick] [--n 10,25,50,100,200,300,400] [--reps 3] [--server PATH] [--systems inkboard,socketio] [--workers 2] [--warmup S] [--measure S] [--drain S] [--quiet-wait S] [--join-trials 5] [--tick-ms MS] [--no-join] [--no-skip] [--server-prof] [--processes 0,1,2,3 (0 = one process on SQLite; K >= 1 = K processes on PostgreSQL + Redis)] [--pg-url postgres://postgres@127.0.0.1:5432/postgres] [--redis-server redis-server] [--server-nice N (nice -n of the servers; default -10 as root, else 0)] [--board-size S (the school workload: boards of S clients, one drawer each)] [--pin (server on CPU 0, load generator on the others)] [--gc-threads (a pinned Inkboard keeps the V8 GC threads instead of --single-threaded-gc)] [--guests (every client a guest of the public link)] [--server-env KEY=VALUE,... (Inkboard servers\' environment, e.g. INKBOARD_TICK_LOADED_MS=25)]');
@@ -123,6 +128,8 @@ function parseArgs(argv: string[]) {
     serverNodeArgs: flags.has('server-node-args') ? String(flags.get('server-node-args')).split(/\s+/).filter(Boolean) : [],
     /** Keep each server's output in bench/results/<stamp>-<run>.server.log. */
     serverLog: flags.has('server-log'),
+    /** The sampled clients in a worker thread of their own (--shared-sampler: spread over the load threads, as before 2026-12-06). */
+    samplerThread: !flags.has('shared-sampler'),
     /**
      * Scheduling priority of the server processes (`nice -n`). The load generator stands in for
      * clients on other machines; on this one it shares the CPUs with the servers, and a negative
@@ -752,12 +759,17 @@ async function runOnce(variant: Variant, n: number, rep: number): Promise<RunRes
     const assigned = assignClients(n).map((c) => ({ ...c, board: boardIds[boardOf(c.idx)]!, token: tokens[c.idx]! }));
     const shards = Math.max(1, Math.min(opts.workers, n));
     const loadgen = new URL('./lib/loadgen.ts', import.meta.url).href;
-    for (let s = 0; s < shards; s++) {
+    // The sampled clients (the measuring ones) in a thread of their own: not queued behind the
+    // hundreds of clients whose frames a load thread handles (see opts.samplerThread).
+    const shardClients = opts.samplerThread
+      ? [...Array.from({ length: shards }, (_, s) => assigned.filter((c) => !c.sampled && c.idx % shards === s)), assigned.filter((c) => c.sampled)]
+      : Array.from({ length: shards }, (_, s) => assigned.filter((c) => c.idx % shards === s));
+    for (const clients of shardClients.filter((list) => list.length > 0)) {
       const cfg: ShardConfig = {
         system,
         // Client idx -> ports[idx % K] (round-robin over the processes).
         ports: servers.map((sv) => sv.port),
-        clients: assigned.filter((c) => c.idx % shards === s),
+        clients,
         cursorHz: WORKLOAD.cursorHz,
         previewHz: WORKLOAD.previewHz,
         strokeMs: WORKLOAD.strokeMs,
@@ -1266,7 +1278,7 @@ async function main() {
   };
   log(`classroom benchmark: N = ${opts.nList.join(', ')}; ${opts.reps} repetition(s); ${opts.warmupS} s warm-up + ${opts.measureS} s measured + ${opts.drainS} s drain per run`);
   log(`machine: ${machine.nproc} CPUs (${machine.cpuModel}), node ${machine.node}, load average ${machine.loadAvgAtStart.join(' ')}`);
-  log(`server: ${opts.server}; protocol: ${protocolDir}; load generator: ${opts.workers} worker thread(s); servers at nice ${opts.serverNice}; cursors and previews ${serverHasLane ? 'over the lane' : 'as tRPC mutations'}`);
+  log(`server: ${opts.server}; protocol: ${protocolDir}; load generator: ${opts.workers} worker thread(s)${opts.samplerThread ? ' + 1 for the sampled clients' : ''}; servers at nice ${opts.serverNice}; cursors and previews ${serverHasLane ? 'over the lane' : 'as tRPC mutations'}`);
   if (opts.pin) {
     // This process and the worker threads it starts later run on every CPU but 0 (the servers').
     const others = os.cpus().length > 1 ? `1-${os.cpus().length - 1}` : '0';
@@ -1276,7 +1288,7 @@ async function main() {
   }
   if (opts.boardSize) log(`school: boards of ${opts.boardSize} clients (one drawer each); a run passes with p99 <= ${LATENCY_LIMIT_MS} ms, delivery >= ${DELIVERY_MIN * 100}% and no update reaching another board`);
   log(
-    `workload: every client moves its cursor at ${WORKLOAD.cursorHz} Hz; ${WORKLOAD.drawers}${opts.boardSize ? ' per board' : ''} draw (previews at ${WORKLOAD.previewHz} Hz with ${WORKLOAD.pointsPerPreview} points, a ${WORKLOAD.strokePoints}-point stroke committed every ${WORKLOAD.strokeMs / 1000} s); ${WORKLOAD.sampled} sampled clients parse everything`,
+    `workload: every client moves its cursor at ${WORKLOAD.cursorHz} Hz; ${WORKLOAD.drawers}${opts.boardSize ? ' per board' : ''} draw (previews at ${WORKLOAD.previewHz} Hz with ${WORKLOAD.pointsPerPreview} points, a ${WORKLOAD.strokePoints}-point stroke committed every ${WORKLOAD.strokeMs / 1000} s); ${WORKLOAD.sampled} sampled clients parse everything${opts.samplerThread ? ' (in a thread of their own: cursor latency; op latency is timed at every member)' : ' (spread over the load threads)'}`,
   );
 
   const strokeJson = JSON.stringify(strokePoints(WORKLOAD.strokePoints, 1));

@@ -560,6 +560,8 @@ interface RunResult {
   sendRate: number;
   previewSendRate: number;
   genLagP99: number;
+  /** The sampled clients' thread's event-loop lag p99 (null: no thread of their own). */
+  samplerLagP99: number | null;
   genLagMean: number;
   genLagMax: number;
   mainLagP99: number;
@@ -608,11 +610,13 @@ interface RunResult {
 function assignClients(n: number) {
   if (opts.boardSize) {
     // School: the first client of each board draws; the sampled clients are non-drawers of boards
-    // spread over the school (at most one per board).
+    // spread over the school (at most one per board). With a sampler thread, one in every board: they
+    // time the ops too (5 a board in 10 s), 300 receipts at N = 600.
     const boards = Math.ceil(n / opts.boardSize);
+    const want = opts.samplerThread ? boards : Math.min(WORKLOAD.sampled, boards);
     const sampled = new Set<number>();
-    for (let k = 0; k < Math.min(WORKLOAD.sampled, boards); k++) {
-      const b = Math.floor((k * boards) / Math.min(WORKLOAD.sampled, boards));
+    for (let k = 0; k < want; k++) {
+      const b = Math.floor((k * boards) / want);
       const idx = b * opts.boardSize + 1;
       if (idx < n && boardOf(idx) === b) sampled.add(idx);
     }
@@ -764,7 +768,8 @@ async function runOnce(variant: Variant, n: number, rep: number): Promise<RunRes
     const shardClients = opts.samplerThread
       ? [...Array.from({ length: shards }, (_, s) => assigned.filter((c) => !c.sampled && c.idx % shards === s)), assigned.filter((c) => c.sampled)]
       : Array.from({ length: shards }, (_, s) => assigned.filter((c) => c.idx % shards === s));
-    for (const clients of shardClients.filter((list) => list.length > 0)) {
+    for (const [i, clients] of shardClients.entries()) {
+      if (clients.length === 0) continue;
       const cfg: ShardConfig = {
         system,
         // Client idx -> ports[idx % K] (round-robin over the processes).
@@ -778,6 +783,8 @@ async function runOnce(variant: Variant, n: number, rep: number): Promise<RunRes
         connectConcurrency: 16,
         lane: serverHasLane,
         protocolDir,
+        // With a sampler thread (the last shard), only it times ops.
+        timeOps: !opts.samplerThread || i === shards,
       };
       workers.push(new Worker(workerBoot(loadgen), { eval: true, workerData: cfg }));
     }
@@ -905,6 +912,8 @@ async function runOnce(variant: Variant, n: number, rep: number): Promise<RunRes
     const sendRate = sum((r) => r.sent.cursors) / Math.max(1, sum((r) => r.expectedSends.cursors));
     const previewSendRate = sum((r) => r.sent.previews) / Math.max(1, sum((r) => r.expectedSends.previews));
     const genLagP99 = Math.max(...reports.map((r) => r.lag.p99));
+    // The sampler thread's report is the last one (shardClients).
+    const samplerLagP99 = opts.samplerThread ? reports.at(-1)!.lag.p99 : null;
     const cpuPer = servers.map((_, i) => (cpu0[i] != null && cpu1[i] != null ? ((cpu1[i]! - cpu0[i]!) / elapsedS) * 100 : null));
     const serverCpu = cpuPer.every((v) => v !== null) ? cpuPer.reduce((a, v) => a! + v!, 0)! : null;
     const waitPer = servers.map((_, i) => (sched0[i] && sched1[i] ? ((sched1[i]!.waitNs - sched0[i]!.waitNs) / 1e6 / (w1 - w0)) * 100 : null));
@@ -966,6 +975,7 @@ async function runOnce(variant: Variant, n: number, rep: number): Promise<RunRes
       sendRate: round2(sendRate * 100) / 100,
       previewSendRate: round2(previewSendRate * 100) / 100,
       genLagP99: round1(genLagP99),
+      samplerLagP99: samplerLagP99 === null ? null : round1(samplerLagP99),
       genLagMean: round1(Math.max(...reports.map((r) => r.lag.mean))),
       genLagMax: round1(Math.max(...reports.map((r) => r.lag.max))),
       mainLagP99: round1(Math.max(0, mainLag.percentile(99) / 1e6 - 10)),
@@ -1288,7 +1298,7 @@ async function main() {
   }
   if (opts.boardSize) log(`school: boards of ${opts.boardSize} clients (one drawer each); a run passes with p99 <= ${LATENCY_LIMIT_MS} ms, delivery >= ${DELIVERY_MIN * 100}% and no update reaching another board`);
   log(
-    `workload: every client moves its cursor at ${WORKLOAD.cursorHz} Hz; ${WORKLOAD.drawers}${opts.boardSize ? ' per board' : ''} draw (previews at ${WORKLOAD.previewHz} Hz with ${WORKLOAD.pointsPerPreview} points, a ${WORKLOAD.strokePoints}-point stroke committed every ${WORKLOAD.strokeMs / 1000} s); ${WORKLOAD.sampled} sampled clients parse everything${opts.samplerThread ? ' (in a thread of their own: cursor latency; op latency is timed at every member)' : ' (spread over the load threads)'}`,
+    `workload: every client moves its cursor at ${WORKLOAD.cursorHz} Hz; ${WORKLOAD.drawers}${opts.boardSize ? ' per board' : ''} draw (previews at ${WORKLOAD.previewHz} Hz with ${WORKLOAD.pointsPerPreview} points, a ${WORKLOAD.strokePoints}-point stroke committed every ${WORKLOAD.strokeMs / 1000} s); ${opts.samplerThread ? `the sampled clients (${opts.boardSize ? 'one per board' : WORKLOAD.sampled}), in a thread of their own, parse everything and time cursors and ops` : `${WORKLOAD.sampled} sampled clients parse everything (spread over the load threads; ops timed at every member)`}`,
   );
 
   const strokeJson = JSON.stringify(strokePoints(WORKLOAD.strokePoints, 1));
@@ -1349,7 +1359,7 @@ async function main() {
                 ? `\n      K = 1 on SQLite: ${r.eventsPerS} events/s; servers ${fmt(r.serverUsPerEvent, 1)} us per event`
                 : '';
           log(
-            `  ${variant.key.padEnd(8)} #${rep}: cursor p50/p99 ${fmtMs(r.cursor.p50)}/${fmtMs(r.cursor.p99)} ms, op p50/p99 ${fmtMs(r.op.p50)}/${fmtMs(r.op.p99)} ms, ops ${pct(r.opDelivery)} of ${r.opsExpected}, cursors ${pct(r.cursorDelivery)}, server ${fmt(r.serverCpuPct, 0)}% CPU (waited for a CPU ${fmt(r.serverWaitPct, 0)}%) ${fmt(r.serverRssMbPeak, 0)} MB probe p99 ${fmtMs(r.probeRtt.p99)} ms${r.probeStuck ? ' (stuck)' : ''}, ${fmt(r.bytesPerClientPerS / 1024)} KB/s/client${r.framesPerClientPerS !== null ? ` ${r.framesPerClientPerS} frames/s` : ''}, gen lag p99 ${fmt(r.genLagP99)} ms sends ${Math.round(r.sendRate * 100)}% gen CPU ${fmt(r.genCpuPct, 0)}% (waited ${fmt(r.genWaitPct, 0)}%) other ${fmt(r.otherCpuPct, 0)}%` +
+            `  ${variant.key.padEnd(8)} #${rep}: cursor p50/p99 ${fmtMs(r.cursor.p50)}/${fmtMs(r.cursor.p99)} ms, op p50/p99 ${fmtMs(r.op.p50)}/${fmtMs(r.op.p99)} ms, ops ${pct(r.opDelivery)} of ${r.opsExpected}, cursors ${pct(r.cursorDelivery)}, server ${fmt(r.serverCpuPct, 0)}% CPU (waited for a CPU ${fmt(r.serverWaitPct, 0)}%) ${fmt(r.serverRssMbPeak, 0)} MB probe p99 ${fmtMs(r.probeRtt.p99)} ms${r.probeStuck ? ' (stuck)' : ''}, ${fmt(r.bytesPerClientPerS / 1024)} KB/s/client${r.framesPerClientPerS !== null ? ` ${r.framesPerClientPerS} frames/s` : ''}, gen lag p99 ${fmt(r.genLagP99)} ms${r.samplerLagP99 !== null ? ` (sampler ${fmt(r.samplerLagP99)})` : ''} sends ${Math.round(r.sendRate * 100)}% gen CPU ${fmt(r.genCpuPct, 0)}% (waited ${fmt(r.genWaitPct, 0)}%) other ${fmt(r.otherCpuPct, 0)}%` +
               ` (machine load before ${fmt(r.loadBefore, 0)}%)` + (r.genOverloaded ? '  [GENERATOR LAGGING]' : '') +
               (r.pass ? '' : `  -> ${r.failReasons.join('; ')}`) +
               several +

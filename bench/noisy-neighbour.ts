@@ -517,6 +517,7 @@ async function runPhase(world: World, phase: 'baseline' | AttackName): Promise<P
     connectConcurrency: 4,
     lane: existsSync(join(dirname(opts.server), 'plugins', 'lane.js')),
     protocolDir: join(ROOT, 'packages/protocol/src'),
+    timeOps: true,
   };
   const result: Phase = {
     phase,

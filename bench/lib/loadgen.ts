@@ -39,6 +39,12 @@ export interface ShardConfig {
   lane?: boolean;
   /** packages/protocol/src of the server measured (its wire format). */
   protocolDir: string;
+  /**
+   * Whether this shard's clients time the ops they receive (every member, not only the sampled).
+   * False for the load threads when the sampled clients have a thread of their own: op latency is
+   * then timed there, away from the load threads' event-loop lag.
+   */
+  timeOps: boolean;
 }
 
 export interface ClientReport {
@@ -177,9 +183,10 @@ function count(c: Client, len: number, now: number) {
 
 /**
  * Cheap: op ids in a frame, looking only before the first cursor event (the hub puts cursors last).
- * Each is timed like a sampled client's (the op id carries its author and send time), so the op
- * latency is measured at every member of every board, not only at the sampled clients: ~2,700
- * receipts per 10 s at N = 600 instead of ~40, whose p99 was their maximum.
+ * Each is timed like a sampled client's when the shard times ops (`timeOps`: the op id carries its
+ * author and send time), so the op latency can be measured at every member of every board, not only
+ * at the sampled clients: ~2,700 receipts per 10 s at N = 600 instead of ~40, whose p99 was their
+ * maximum. Every op is recorded as seen either way (the delivery check).
  */
 function scanOps(c: Client, buf: Buffer, now: number) {
   const end = buf.indexOf(CURSOR_EV);
@@ -199,7 +206,7 @@ function recordOp(c: Client, opId: string, now: number) {
   if (c.seenOps.has(opId)) return;
   c.seenOps.add(opId);
   const { author, t } = parseOpId(opId);
-  if (author !== c.idx && inWindow(t)) histAdd(opHist, now - t);
+  if (cfg.timeOps && author !== c.idx && inWindow(t)) histAdd(opHist, now - t);
 }
 
 function recordCursor(c: Client, x: number, y: number, now: number) {

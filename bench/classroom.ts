@@ -11,10 +11,11 @@
  *        [--join-only] [--processes 0,1,2,3] [--pg-url URL] [--redis-server PATH] [--server-nice N]
  *        [--guests] [--shared-sampler]
  *
- * The sampled clients (those that parse every frame and time cursor moves) run in a worker thread of
- * their own beside the --workers load threads: in a load thread their frames waited behind hundreds
- * of other clients' (its event loop lagged 10-40 ms at N = 600), which real clients on their own
- * machines never do. --shared-sampler spreads them over the load threads, as before 2026-12-06.
+ * The sampled clients (those that parse every frame and time cursor moves and committed ops) run in a
+ * worker thread of their own beside the --workers load threads: in a load thread their frames waited
+ * behind hundreds of other clients' (its event loop lagged 10-50 ms at N = 600), which real clients on
+ * their own machines never do. In the school there is one per board. --shared-sampler spreads 8 of
+ * them over the load threads, and every client times the ops it receives, as before 2026-12-06.
  *
  * --guests (issue 18): every client is a guest of the board's public link (no account), as a class
  * opening a teacher's link would be; the same workload and figures as members.
@@ -89,7 +90,7 @@ function parseArgs(argv: string[]) {
   const known = ['quick', 'n', 'reps', 'server', 'systems', 'workers', 'warmup', 'measure', 'drain', 'no-join', 'no-skip', 'server-prof', 'join-trials', 'tick-ms', 'quiet-wait', 'server-node-args', 'server-log', 'db-dir', 'join-only', 'processes', 'pg-url', 'redis-server', 'server-nice', 'board-size', 'pin', 'gc-threads', 'guests', 'server-env', 'shared-sampler', 'help'];
   for (const k of flags.keys()) if (!known.includes(k)) throw new Error(`Unknown option --${k}`);
   if (flags.has('help')) {
-    console.log('node --import tsx bench/classroom.ts [--quick] [--n 10,25,50,100,200,300,400] [--reps 3] [--server PATH] [--systems inkboard,socketio] [--workers 2] [--warmup S] [--measure S] [--drain S] [--quiet-wait S] [--join-trials 5] [--tick-ms MS] [--no-join] [--no-skip] [--server-prof] [--processes 0,1,2,3 (0 = one process on SQLite; K >= 1 = K processes on PostgreSQL + Redis)] [--pg-url postgres://postgres@127.0.0.1:5432/postgres] [--redis-server redis-server] [--server-nice N (nice -n of the servers; default -10 as root, else 0)] [--board-size S (the school workload: boards of S clients, one drawer each)] [--pin (server on CPU 0, load generator on the others)] [--gc-threads (a pinned Inkboard keeps the V8 GC threads instead of --single-threaded-gc)] [--guests (every client a guest of the public link)] [--server-env KEY=VALUE,... (Inkboard servers\' environment, e.g. INKBOARD_TICK_LOADED_MS=25)]');
+    console.log('node --import tsx bench/classroom.ts [--quick] [--n 10,25,50,100,200,300,400] [--reps 3] [--server PATH] [--systems inkboard,socketio] [--workers 2] [--warmup S] [--measure S] [--drain S] [--quiet-wait S] [--join-trials 5] [--tick-ms MS] [--no-join] [--no-skip] [--server-prof] [--processes 0,1,2,3 (0 = one process on SQLite; K >= 1 = K processes on PostgreSQL + Redis)] [--pg-url postgres://postgres@127.0.0.1:5432/postgres] [--redis-server redis-server] [--server-nice N (nice -n of the servers; default -10 as root, else 0)] [--board-size S (the school workload: boards of S clients, one drawer each)] [--pin (server on CPU 0, load generator on the others)] [--gc-threads (a pinned Inkboard keeps the V8 GC threads instead of --single-threaded-gc)] [--guests (every client a guest of the public link)] [--server-env KEY=VALUE,... (Inkboard servers\' environment, e.g. INKBOARD_TICK_LOADED_MS=25)] [--shared-sampler (the sampled clients in the load threads, ops timed at every client: the instrument before 2026-12-06)]');
     process.exit(0);
   }
   const nList = String(flags.get('n') ?? (quick ? '10,50,100' : '10,25,50,100,200,300,400'))
@@ -768,6 +769,7 @@ async function runOnce(variant: Variant, n: number, rep: number): Promise<RunRes
     const shardClients = opts.samplerThread
       ? [...Array.from({ length: shards }, (_, s) => assigned.filter((c) => !c.sampled && c.idx % shards === s)), assigned.filter((c) => c.sampled)]
       : Array.from({ length: shards }, (_, s) => assigned.filter((c) => c.idx % shards === s));
+    const hasSampler = opts.samplerThread && shardClients.at(-1)!.length > 0;
     for (const [i, clients] of shardClients.entries()) {
       if (clients.length === 0) continue;
       const cfg: ShardConfig = {
@@ -913,7 +915,7 @@ async function runOnce(variant: Variant, n: number, rep: number): Promise<RunRes
     const previewSendRate = sum((r) => r.sent.previews) / Math.max(1, sum((r) => r.expectedSends.previews));
     const genLagP99 = Math.max(...reports.map((r) => r.lag.p99));
     // The sampler thread's report is the last one (shardClients).
-    const samplerLagP99 = opts.samplerThread ? reports.at(-1)!.lag.p99 : null;
+    const samplerLagP99 = hasSampler ? reports.at(-1)!.lag.p99 : null;
     const cpuPer = servers.map((_, i) => (cpu0[i] != null && cpu1[i] != null ? ((cpu1[i]! - cpu0[i]!) / elapsedS) * 100 : null));
     const serverCpu = cpuPer.every((v) => v !== null) ? cpuPer.reduce((a, v) => a! + v!, 0)! : null;
     const waitPer = servers.map((_, i) => (sched0[i] && sched1[i] ? ((sched1[i]!.waitNs - sched0[i]!.waitNs) / 1e6 / (w1 - w0)) * 100 : null));

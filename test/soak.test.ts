@@ -73,12 +73,24 @@ describe('soak', () => {
     const { ops, joins } = await round(SECONDS * 1000);
     await new Promise((r) => setTimeout(r, 2_000));
     await collectGarbage(server);
-    const after = rssMb(server.child.pid!);
+    // RSS also holds what the allocator and V8's page pool keep after the round, handed back once the
+    // process has been idle a while (a run: 276 MB for 28 s, then 230 MB at 32 s; CI once read 379 MB
+    // at once, with the heap as usual): read again until it is under the bound, for at most 45 s. A
+    // leak never goes back down.
+    const bound = baseline * 1.5 + 40;
+    let after = rssMb(server.child.pid!);
+    const readings = [Math.round(after)];
+    for (const until = Date.now() + 45_000; after >= bound && Date.now() < until; ) {
+      await new Promise((r) => setTimeout(r, 3_000));
+      await collectGarbage(server);
+      after = rssMb(server.child.pid!);
+      readings.push(Math.round(after));
+    }
     const heapAfter = await gauge(url, 'nodejs_heap_size_used_bytes');
     const subscriptions = await gauge(url, 'inkboard_subscriptions');
     const connections = await gauge(url, 'inkboard_ws_connections');
     const openBoards = await gauge(url, 'inkboard_open_boards');
-    console.log(`soak: ${SECONDS} s, ${joins} joins, ${ops} ops; after: subscriptions=${subscriptions} connections=${connections} open boards=${openBoards}; RSS baseline=${baseline.toFixed(0)} MB after=${after.toFixed(0)} MB; V8 heap used ${(heapBase / 2 ** 20).toFixed(1)} -> ${(heapAfter / 2 ** 20).toFixed(1)} MB`);
+    console.log(`soak: ${SECONDS} s, ${joins} joins, ${ops} ops; after: subscriptions=${subscriptions} connections=${connections} open boards=${openBoards}; RSS baseline=${baseline.toFixed(0)} MB after=${readings.join(' -> ')} MB; V8 heap used ${(heapBase / 2 ** 20).toFixed(1)} -> ${(heapAfter / 2 ** 20).toFixed(1)} MB`);
     expect(subscriptions).toBe(0);
     expect(connections).toBe(0);
     expect(openBoards).toBe(0);
@@ -88,8 +100,8 @@ describe('soak', () => {
     // of 20 KB a join (800 joins) would pass the RSS bound below but not this one.
     expect(heapAfter - heapBase).toBeLessThan(ops * 3072 + 8 * 2 ** 20);
     // The process as a whole, allocator included: most of the RSS growth (about 80 of 100 MB) is
-    // native memory outside the V8 heap that the allocator keeps after the round and hands back over
-    // the next minute (RSS fell by 50 MB in 65 s with the heap unchanged), so this bound is loose.
-    expect(after).toBeLessThan(baseline * 1.5 + 40);
-  }, (SECONDS + 90) * 1000);
+    // memory outside the live V8 heap that is kept after the round and handed back later (above), so
+    // this bound is loose.
+    expect(after).toBeLessThan(bound);
+  }, (SECONDS + 140) * 1000);
 });

@@ -205,8 +205,9 @@ function scanOps(c: Client, buf: Buffer, now: number) {
 function recordOp(c: Client, opId: string, now: number) {
   if (c.seenOps.has(opId)) return;
   c.seenOps.add(opId);
+  if (!cfg.timeOps) return;
   const { author, t } = parseOpId(opId);
-  if (cfg.timeOps && author !== c.idx && inWindow(t)) histAdd(opHist, now - t);
+  if (author !== c.idx && inWindow(t)) histAdd(opHist, now - t);
 }
 
 function recordCursor(c: Client, x: number, y: number, now: number) {

@@ -31,11 +31,16 @@ export class TokenBuckets {
   }
 
   private refill(key: string, now: number): { tokens: number; at: number } {
-    const b = this.buckets.get(key) ?? { tokens: this.burst, at: now };
+    let b = this.buckets.get(key);
+    if (b === undefined) {
+      // Only a new key can grow the map (a lookup per message, no insertion: issue 19).
+      if (this.buckets.size >= 10_000) this.prune(now);
+      b = { tokens: this.burst, at: now };
+      this.buckets.set(key, b);
+      return b;
+    }
     b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 1000) * this.rate);
     b.at = now;
-    if (this.buckets.size > 10_000) this.prune(now);
-    this.buckets.set(key, b);
     return b;
   }
 

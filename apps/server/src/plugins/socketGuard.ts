@@ -266,7 +266,14 @@ export class SocketGuard {
     const state = this.sockets.get(ws);
     if (!state) return ws.readyState !== ws.OPEN;
     if (state.cut) return true;
-    return this.checkUnsent(ws, state, ws.bufferedAmount, Date.now());
+    const unsent = ws.bufferedAmount;
+    // Nearly always (asked for every frame, issue 19): within the bound whatever the credit, which
+    // only shrinks to what is unsent (its end matters only to a larger backlog, checked below).
+    if (unsent <= this.limits.slowConsumerBytes && this.limits.slowConsumerBytes <= this.limits.maxSocketUnsentBytes) {
+      if (state.credit > unsent) state.credit = unsent;
+      return false;
+    }
+    return this.checkUnsent(ws, state, unsent, Date.now());
   }
 
   private checkUnsent(ws: WebSocket, state: SocketState, unsent: number, now: number): boolean {

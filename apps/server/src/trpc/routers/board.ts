@@ -13,6 +13,7 @@ import {
 } from '@inkboard/protocol';
 import { EPHEMERAL_RULES, publicUser, publishEphemeral } from '../../boards/ephemeral.js';
 import { FrameQueue, RESYNC } from '../../boards/frameQueue.js';
+import { continuation } from '../../boards/sharedFrame.js';
 import { pushTooLarge, pushTooManyChanges, rawPushChanges, rawPushPoints } from '../../boards/budgets.js';
 import { chargeSize } from '../sizeRates.js';
 import { envelopeOf, sendShared, sharedFrameMessage, withEventBytes } from '../../plugins/frameEncoder.js';
@@ -120,6 +121,11 @@ export const boardRouter = router({
     // A few boards per socket: each can start with a snapshot of megabytes (TOO_MANY_REQUESTS past it).
     const release = guard.openSubscription(socket);
     const queue = new FrameQueue();
+    // `signal.aborted` as a plain flag for the fast path below, which asks it for every frame (issue 19).
+    let ended = false;
+    const onAbort = () => {
+      ended = true;
+    };
     /** The fast path, once the first frame is out (see below); null: every frame goes through the queue. */
     let direct: ((frame: WireFrame) => boolean) | null = null;
     // A guest gets no chat while the public link has it off (issue 18): the hub asks at each frame
@@ -172,15 +178,12 @@ export const boardRouter = router({
       // queue and the generator below, in order.
       const envelope = envelopeOf(first);
       if (envelope) {
+        ended = signal?.aborted ?? false;
+        signal?.addEventListener('abort', onAbort, { once: true });
         direct = (item) => {
-          if (signal?.aborted || socket.readyState !== socket.OPEN || guard.cutIfSlow(socket)) return false;
-          let next = seq;
-          for (const e of item.events) {
-            if (e.type !== 'op') continue;
-            if (e.seq !== next + 1) return false;
-            next = e.seq;
-          }
-          if (item.seq > next) return false;
+          if (ended || socket.readyState !== socket.OPEN || guard.cutIfSlow(socket)) return false;
+          const next = continuation(item, seq);
+          if (next < 0) return false;
           const message = sharedFrameMessage(envelope, next, item);
           try {
             sendShared(socket, message);
@@ -240,6 +243,7 @@ export const boardRouter = router({
         else if (rest.length) yield tracked(String(seq), { seq, events: rest });
       }
     } finally {
+      signal?.removeEventListener('abort', onAbort);
       release();
       unsubscribe();
       if (joined) await hub.leave(boardId, service.knownSeq(boardId), ctx.clientId);

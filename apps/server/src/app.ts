@@ -75,12 +75,7 @@ export async function buildApp(config: Config, options: { logStream?: NodeJS.Wri
     metrics?.fanout.observe(delayMs / 1000);
     metrics?.frames.inc(subscribers);
   };
-  const pace = tickPace(
-    config.tickMs,
-    config.tickLoadedMs,
-    (tickMs) => app.log.info({ tickMs }, tickMs > config.tickMs ? 'event loop busy: longer ticks' : 'event loop relaxed: normal ticks'),
-    config.tickOverloadedMs,
-  );
+  const pace = tickPace(config.tickMs, config.tickLoadedMs, (tickMs) => app.log.info({ tickMs }, tickMs > config.tickMs ? 'event loop busy: longer ticks' : 'event loop relaxed: normal ticks'));
   const hub: BoardHub = config.redisUrl
     ? await (await import('./boards/RedisBoardHub.js')).RedisBoardHub.connect({ url: config.redisUrl, prefix: config.redisPrefix, processId: newId(12), tickMs: pace, onFlush, log: app.log })
     : new LocalBoardHub(pace, onFlush);

@@ -22,7 +22,6 @@ const envSchema = z.object({
   INKBOARD_REDIS_PREFIX: z.string().min(1).default('inkboard:'),
   INKBOARD_TICK_MS: z.coerce.number().int().min(1).max(1000).default(25),
   INKBOARD_TICK_LOADED_MS: z.coerce.number().int().min(1).max(1000).default(33),
-  INKBOARD_TICK_OVERLOADED_MS: z.coerce.number().int().min(1).max(1000).default(40),
   INKBOARD_OPLOG_RETENTION: z.coerce.number().int().min(10).default(10_000),
   INKBOARD_WEB_DIST: z.string().optional(),
   INKBOARD_PUBLIC_URL: z.url().optional(),
@@ -99,11 +98,6 @@ export interface Config {
    * what the process is short of. Unset or not longer than `tickMs`: the tick never changes.
    */
   tickLoadedMs?: number;
-  /**
-   * The tick while the event loop is nearly always busy (boards/tickPace.ts): a bounded delay instead
-   * of queues that grow. Unset or not longer than `tickLoadedMs`: no third tick.
-   */
-  tickOverloadedMs?: number;
   /** Ops kept per board for resume and de-duplication; older clients get a snapshot. */
   opLogRetention: number;
   /** Built web app to serve at `/`; not served when missing. */
@@ -180,7 +174,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisPrefix: e.INKBOARD_REDIS_PREFIX,
     tickMs: e.INKBOARD_TICK_MS,
     tickLoadedMs: e.INKBOARD_TICK_LOADED_MS,
-    tickOverloadedMs: e.INKBOARD_TICK_OVERLOADED_MS,
     opLogRetention: e.INKBOARD_OPLOG_RETENTION,
     webDist: e.INKBOARD_WEB_DIST ?? null,
     logLevel: e.LOG_LEVEL,

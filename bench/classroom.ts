@@ -46,6 +46,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import WebSocket from 'ws';
 import type { ShardConfig, ShardReport, System } from './lib/loadgen.js';
+import { measureCoreSpeed, type CoreSpeed } from './lib/coreSpeed.js';
 import { runJoin, type JoinResult } from './lib/join.js';
 import { setupClassroom, wsConnect } from './lib/setup.js';
 import { collectGarbageIn } from '../test/helpers/process.js';
@@ -578,6 +579,8 @@ interface RunResult {
   setupMs: number;
   /** CPU use of the machine (% of one core) in the second before the run, with nothing of ours running. */
   loadBefore: number;
+  /** The server's core timed by a short fixed job just before the run (lib/coreSpeed.ts); null if it failed. */
+  coreSpeed: CoreSpeed | null;
   /** Per server process (serverCpuPct is their sum, serverRssMbPeak the peak of their sum, serverWaitPct their mean). */
   serverCpuPctPerProcess: (number | null)[];
   serverRssMbPeakPerProcess: number[];
@@ -735,6 +738,9 @@ async function startProbe(system: System, port: number, token: string | null) {
 async function runOnce(variant: Variant, n: number, rep: number): Promise<RunResult> {
   const { system, deploy } = variant;
   const loadBefore = await waitForQuiet(opts.quietS);
+  // How fast the server's core is now: the VM has slow phases in which the same load costs a third
+  // to a half more of it (issue 19), shown beside each run's figures.
+  const coreSpeed = measureCoreSpeed(opts.pin ? 0 : null);
   const deployment = await startDeployment(system, deploy, deploy.backend === 'postgres+redis' ? `${system}-k${deploy.processes}-n${n}-r${rep}` : `${system}-n${n}-r${rep}`);
   const { servers, redis, db } = deployment;
   const server = servers[0]!;
@@ -991,6 +997,7 @@ async function runOnce(variant: Variant, n: number, rep: number): Promise<RunRes
       connectMs: Math.round(Math.max(...readies.map((r) => r.connectMs))),
       setupMs,
       loadBefore,
+      coreSpeed,
       serverCpuPctPerProcess: cpuPer.map((v) => (v === null ? null : round1(v))),
       serverRssMbPeakPerProcess: rssPeaks.map(round1),
       serverWaitPctPerProcess: waitPer.map((v) => (v === null ? null : round1(v))),
@@ -1362,7 +1369,8 @@ async function main() {
                 : '';
           log(
             `  ${variant.key.padEnd(8)} #${rep}: cursor p50/p99 ${fmtMs(r.cursor.p50)}/${fmtMs(r.cursor.p99)} ms, op p50/p99 ${fmtMs(r.op.p50)}/${fmtMs(r.op.p99)} ms, ops ${pct(r.opDelivery)} of ${r.opsExpected}, cursors ${pct(r.cursorDelivery)}, server ${fmt(r.serverCpuPct, 0)}% CPU (waited for a CPU ${fmt(r.serverWaitPct, 0)}%) ${fmt(r.serverRssMbPeak, 0)} MB probe p99 ${fmtMs(r.probeRtt.p99)} ms${r.probeStuck ? ' (stuck)' : ''}, ${fmt(r.bytesPerClientPerS / 1024)} KB/s/client${r.framesPerClientPerS !== null ? ` ${r.framesPerClientPerS} frames/s` : ''}, gen lag p99 ${fmt(r.genLagP99)} ms${r.samplerLagP99 !== null ? ` (sampler ${fmt(r.samplerLagP99)})` : ''} sends ${Math.round(r.sendRate * 100)}% gen CPU ${fmt(r.genCpuPct, 0)}% (waited ${fmt(r.genWaitPct, 0)}%) other ${fmt(r.otherCpuPct, 0)}%` +
-              ` (machine load before ${fmt(r.loadBefore, 0)}%)` + (r.genOverloaded ? '  [GENERATOR LAGGING]' : '') +
+              ` (machine load before ${fmt(r.loadBefore, 0)}%)` +
+              (r.coreSpeed ? ` core: js ${r.coreSpeed.jsMs} ms, write ${r.coreSpeed.writeUs} us, loopback rt ${r.coreSpeed.loopbackUs} us` : '') + (r.genOverloaded ? '  [GENERATOR LAGGING]' : '') +
               (r.pass ? '' : `  -> ${r.failReasons.join('; ')}`) +
               several +
               (r.errorSample ? `\n      error: ${r.errorSample}` : ''),

@@ -30,10 +30,8 @@ export class AccessService {
    * Role lookups happen on every call (cursor moves at 30 Hz per person): keep them off the database.
    * By board, then user (no key string made per lookup); `cachedRoles` counts the entries.
    */
-  private readonly roles = new Map<string, Map<string, { role: Role | null; at: number }>>();
+  private readonly roles = new Map<string, Map<string, { role: Role | null; at: number; refreshing?: true }>>();
   private cachedRoles = 0;
-  /** Roles being looked up again ahead of their end (`cachedRole`), by board and user. */
-  private readonly refreshing = new Set<string>();
   /** Counts `forgetLocal` calls: a lookup that a forget overtook caches nothing (it may have read the old role). */
   private forgets = 0;
 
@@ -80,18 +78,12 @@ export class AccessService {
     if (!cached) return undefined;
     const age = now - cached.at;
     if (age >= ROLE_CACHE_MS) return undefined;
-    if (age >= ROLE_REFRESH_MS) this.refresh(boardId, userId, now);
+    // Once per entry: the lookup replaces it; a failed one leaves it to expire.
+    if (age >= ROLE_REFRESH_MS && !cached.refreshing) {
+      cached.refreshing = true;
+      this.lookUp(boardId, userId, now).catch(() => {});
+    }
     return cached.role;
-  }
-
-  /** Looks the role up again (once at a time per board and user); a failure leaves the entry to expire. */
-  private refresh(boardId: string, userId: string, now: number): void {
-    const key = `${boardId}\n${userId}`;
-    if (this.refreshing.has(key)) return;
-    this.refreshing.add(key);
-    this.lookUp(boardId, userId, now)
-      .catch(() => {})
-      .finally(() => this.refreshing.delete(key));
   }
 
   /** Forgets cached roles of a board on every process (after any membership change or deletion). */

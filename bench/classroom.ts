@@ -9,13 +9,17 @@
  *        [--warmup 3] [--measure 10] [--drain 2] [--quiet-wait 10] [--join-trials 5] [--no-join]
  *        [--no-skip] [--tick-ms MS] [--db-dir DIR] [--server-prof] [--server-log] [--server-node-args=ARGS]
  *        [--join-only] [--processes 0,1,2,3] [--pg-url URL] [--redis-server PATH] [--server-nice N]
- *        [--guests] [--shared-sampler]
+ *        [--guests] [--shared-sampler] [--interleave]
  *
  * The sampled clients (those that parse every frame and time cursor moves and committed ops) run in a
  * worker thread of their own beside the --workers load threads: in a load thread their frames waited
  * behind hundreds of other clients' (its event loop lagged 10-50 ms at N = 600), which real clients on
  * their own machines never do. In the school there is one per board. --shared-sampler spreads 8 of
  * them over the load threads, and every client times the ops it receives, as before 2026-12-06.
+ *
+ * --interleave runs repetition 1 at every N, then repetition 2 at every N, and so on, so that a slow
+ * spell of the machine (its core 1.4-1.9x slower for a minute or more, docs/benchmarks.md) takes one
+ * run of several N instead of every run of one N; every variant then gets all its repetitions.
  *
  * --guests (issue 18): every client is a guest of the board's public link (no account), as a class
  * opening a teacher's link would be; the same workload and figures as members.
@@ -88,10 +92,10 @@ function parseArgs(argv: string[]) {
   }
   const quick = flags.has('quick');
   const num = (k: string, d: number) => (flags.has(k) ? Number(flags.get(k)) : d);
-  const known = ['quick', 'n', 'reps', 'server', 'systems', 'workers', 'warmup', 'measure', 'drain', 'no-join', 'no-skip', 'server-prof', 'join-trials', 'tick-ms', 'quiet-wait', 'server-node-args', 'server-log', 'db-dir', 'join-only', 'processes', 'pg-url', 'redis-server', 'server-nice', 'board-size', 'pin', 'gc-threads', 'guests', 'server-env', 'shared-sampler', 'help'];
+  const known = ['quick', 'n', 'reps', 'server', 'systems', 'workers', 'warmup', 'measure', 'drain', 'no-join', 'no-skip', 'server-prof', 'join-trials', 'tick-ms', 'quiet-wait', 'server-node-args', 'server-log', 'db-dir', 'join-only', 'processes', 'pg-url', 'redis-server', 'server-nice', 'board-size', 'pin', 'gc-threads', 'guests', 'server-env', 'shared-sampler', 'interleave', 'help'];
   for (const k of flags.keys()) if (!known.includes(k)) throw new Error(`Unknown option --${k}`);
   if (flags.has('help')) {
-    console.log('node --import tsx bench/classroom.ts [--quick] [--n 10,25,50,100,200,300,400] [--reps 3] [--server PATH] [--systems inkboard,socketio] [--workers 2] [--warmup S] [--measure S] [--drain S] [--quiet-wait S] [--join-trials 5] [--tick-ms MS] [--no-join] [--no-skip] [--server-prof] [--processes 0,1,2,3 (0 = one process on SQLite; K >= 1 = K processes on PostgreSQL + Redis)] [--pg-url postgres://postgres@127.0.0.1:5432/postgres] [--redis-server redis-server] [--server-nice N (nice -n of the servers; default -10 as root, else 0)] [--board-size S (the school workload: boards of S clients, one drawer each)] [--pin (server on CPU 0, load generator on the others)] [--gc-threads (a pinned Inkboard keeps the V8 GC threads instead of --single-threaded-gc)] [--guests (every client a guest of the public link)] [--server-env KEY=VALUE,... (Inkboard servers\' environment, e.g. INKBOARD_TICK_LOADED_MS=25)] [--shared-sampler (the sampled clients in the load threads, ops timed at every client: the instrument before 2026-12-06)]');
+    console.log('node --import tsx bench/classroom.ts [--quick] [--n 10,25,50,100,200,300,400] [--reps 3] [--server PATH] [--systems inkboard,socketio] [--workers 2] [--warmup S] [--measure S] [--drain S] [--quiet-wait S] [--join-trials 5] [--tick-ms MS] [--no-join] [--no-skip] [--server-prof] [--processes 0,1,2,3 (0 = one process on SQLite; K >= 1 = K processes on PostgreSQL + Redis)] [--pg-url postgres://postgres@127.0.0.1:5432/postgres] [--redis-server redis-server] [--server-nice N (nice -n of the servers; default -10 as root, else 0)] [--board-size S (the school workload: boards of S clients, one drawer each)] [--pin (server on CPU 0, load generator on the others)] [--gc-threads (a pinned Inkboard keeps the V8 GC threads instead of --single-threaded-gc)] [--guests (every client a guest of the public link)] [--server-env KEY=VALUE,... (Inkboard servers\' environment, e.g. INKBOARD_TICK_LOADED_MS=25)] [--shared-sampler (the sampled clients in the load threads, ops timed at every client: the instrument before 2026-12-06)] [--interleave (repetition 1 at every N, then repetition 2 at every N, ...; not the repetitions of one N back to back)]');
     process.exit(0);
   }
   const nList = String(flags.get('n') ?? (quick ? '10,50,100' : '10,25,50,100,200,300,400'))
@@ -132,6 +136,14 @@ function parseArgs(argv: string[]) {
     serverLog: flags.has('server-log'),
     /** The sampled clients in a worker thread of their own (--shared-sampler: spread over the load threads, as before 2026-12-06). */
     samplerThread: !flags.has('shared-sampler'),
+    /**
+     * Run order: repetition 1 at every N, then repetition 2 at every N, ... instead of the
+     * repetitions of one N back to back. This VM has spells of a minute or more in which its core
+     * runs 1.4-1.9x slower (docs/benchmarks.md); back to back, one spell can take every run of one N
+     * and decide its median; interleaved, it takes one run of several N, and each median shows the
+     * machine's usual speed. Every variant gets all its repetitions (no reduction after failures).
+     */
+    interleave: flags.has('interleave'),
     /**
      * Scheduling priority of the server processes (`nice -n`). The load generator stands in for
      * clients on other machines; on this one it shares the CPUs with the servers, and a negative
@@ -1295,7 +1307,7 @@ async function main() {
     platform: `${os.type()} ${os.release()}`,
     loadAvgAtStart: os.loadavg().map(round2),
   };
-  log(`classroom benchmark: N = ${opts.nList.join(', ')}; ${opts.reps} repetition(s); ${opts.warmupS} s warm-up + ${opts.measureS} s measured + ${opts.drainS} s drain per run`);
+  log(`classroom benchmark: N = ${opts.nList.join(', ')}; ${opts.reps} repetition(s)${opts.interleave ? ' (interleaved: each repetition runs every N)' : ''}; ${opts.warmupS} s warm-up + ${opts.measureS} s measured + ${opts.drainS} s drain per run`);
   log(`machine: ${machine.nproc} CPUs (${machine.cpuModel}), node ${machine.node}, load average ${machine.loadAvgAtStart.join(' ')}`);
   log(`server: ${opts.server}; protocol: ${protocolDir}; load generator: ${opts.workers} worker thread(s)${opts.samplerThread ? ' + 1 for the sampled clients' : ''}; servers at nice ${opts.serverNice}; cursors and previews ${serverHasLane ? 'over the lane' : 'as tRPC mutations'}`);
   if (opts.pin) {
@@ -1347,42 +1359,39 @@ async function main() {
   const deploys = (opts.processes ?? [0]).map(deployOf);
   const variants: Variant[] = opts.systems.flatMap((system) => (system === 'socketio' ? [variantOf(system, SQLITE)] : deploys.map((d) => variantOf(system, d))));
   if (opts.processes) log(`deployments: ${variants.map(variantTitle).join('; ')}`);
-  for (const n of opts.joinOnly ? [] : opts.nList) {
-    const active = variants;
-    // A variant that failed at two smaller N gets two runs per larger N (not --reps).
-    const repsOf = (v: Variant) => (opts.skip && (failuresSeen.get(v.key) ?? 0) >= 2 ? Math.min(2, opts.reps) : opts.reps);
-    for (const v of active) if (repsOf(v) < opts.reps) reduced.push({ system: v.system, variant: v.key, n, reason: `failed at two smaller N: ${repsOf(v)} runs instead of ${opts.reps}` });
-    log(`\nN = ${n}`);
-    const byN = new Map<string, RunResult[]>(active.map((v) => [v.key, []]));
-    for (let rep = 1; rep <= opts.reps; rep++) {
-      for (const variant of active) {
-        if (rep > repsOf(variant)) continue;
-        try {
-          const r = await runOnce(variant, n, rep);
-          runs.push(r);
-          byN.get(variant.key)!.push(r);
-          const several =
-            r.backend === 'postgres+redis'
-              ? `\n      K = ${r.processes}: server CPU per process ${r.serverCpuPctPerProcess.map((v) => fmt(v, 0)).join(' + ')}%, Redis ${fmt(r.redisCpuPct)}% CPU ${fmt(r.publishesPerS, 0)} PUBLISH/s (${fmt(r.eventsPerPublish, 2)} events each, ${fmt(r.publishUsecPerCall, 2)} us in Redis per call), PostgreSQL ${fmt(r.pgCpuPct)}% CPU; ${r.eventsPerS} events/s; per event: Redis ${fmt(r.redisUsPerEvent, 2)} us, servers ${fmt(r.serverUsPerEvent, 1)} us`
-              : opts.processes && r.system === 'inkboard'
-                ? `\n      K = 1 on SQLite: ${r.eventsPerS} events/s; servers ${fmt(r.serverUsPerEvent, 1)} us per event`
-                : '';
-          log(
-            `  ${variant.key.padEnd(8)} #${rep}: cursor p50/p99 ${fmtMs(r.cursor.p50)}/${fmtMs(r.cursor.p99)} ms, op p50/p99 ${fmtMs(r.op.p50)}/${fmtMs(r.op.p99)} ms, ops ${pct(r.opDelivery)} of ${r.opsExpected}, cursors ${pct(r.cursorDelivery)}, server ${fmt(r.serverCpuPct, 0)}% CPU (waited for a CPU ${fmt(r.serverWaitPct, 0)}%) ${fmt(r.serverRssMbPeak, 0)} MB probe p99 ${fmtMs(r.probeRtt.p99)} ms${r.probeStuck ? ' (stuck)' : ''}, ${fmt(r.bytesPerClientPerS / 1024)} KB/s/client${r.framesPerClientPerS !== null ? ` ${r.framesPerClientPerS} frames/s` : ''}, gen lag p99 ${fmt(r.genLagP99)} ms${r.samplerLagP99 !== null ? ` (sampler ${fmt(r.samplerLagP99)})` : ''} sends ${Math.round(r.sendRate * 100)}% gen CPU ${fmt(r.genCpuPct, 0)}% (waited ${fmt(r.genWaitPct, 0)}%) other ${fmt(r.otherCpuPct, 0)}%` +
-              ` (machine load before ${fmt(r.loadBefore, 0)}%)` +
-              (r.coreSpeed ? ` core: js ${r.coreSpeed.jsMs} ms, write ${r.coreSpeed.writeUs} us, loopback rt ${r.coreSpeed.loopbackUs} us` : '') + (r.genOverloaded ? '  [GENERATOR LAGGING]' : '') +
-              (r.pass ? '' : `  -> ${r.failReasons.join('; ')}`) +
-              several +
-              (r.errorSample ? `\n      error: ${r.errorSample}` : ''),
-          );
-        } catch (err) {
-          runErrors.push({ system: variant.system, variant: variant.key, n, rep, error: (err as Error).message });
-          log(`  ${variant.key} #${rep}: run failed: ${(err as Error).message}`);
-        }
-      }
+  const byRun = new Map<string, RunResult[]>();
+  const runsOf = (variant: Variant, n: number): RunResult[] => {
+    const key = `${variant.key}@${n}`;
+    if (!byRun.has(key)) byRun.set(key, []);
+    return byRun.get(key)!;
+  };
+  const runAndLog = async (variant: Variant, n: number, rep: number): Promise<void> => {
+    try {
+      const r = await runOnce(variant, n, rep);
+      runs.push(r);
+      runsOf(variant, n).push(r);
+      const several =
+        r.backend === 'postgres+redis'
+          ? `\n      K = ${r.processes}: server CPU per process ${r.serverCpuPctPerProcess.map((v) => fmt(v, 0)).join(' + ')}%, Redis ${fmt(r.redisCpuPct)}% CPU ${fmt(r.publishesPerS, 0)} PUBLISH/s (${fmt(r.eventsPerPublish, 2)} events each, ${fmt(r.publishUsecPerCall, 2)} us in Redis per call), PostgreSQL ${fmt(r.pgCpuPct)}% CPU; ${r.eventsPerS} events/s; per event: Redis ${fmt(r.redisUsPerEvent, 2)} us, servers ${fmt(r.serverUsPerEvent, 1)} us`
+          : opts.processes && r.system === 'inkboard'
+            ? `\n      K = 1 on SQLite: ${r.eventsPerS} events/s; servers ${fmt(r.serverUsPerEvent, 1)} us per event`
+            : '';
+      log(
+        `  ${variant.key.padEnd(8)} #${rep}: cursor p50/p99 ${fmtMs(r.cursor.p50)}/${fmtMs(r.cursor.p99)} ms, op p50/p99 ${fmtMs(r.op.p50)}/${fmtMs(r.op.p99)} ms, ops ${pct(r.opDelivery)} of ${r.opsExpected}, cursors ${pct(r.cursorDelivery)}, server ${fmt(r.serverCpuPct, 0)}% CPU (waited for a CPU ${fmt(r.serverWaitPct, 0)}%) ${fmt(r.serverRssMbPeak, 0)} MB probe p99 ${fmtMs(r.probeRtt.p99)} ms${r.probeStuck ? ' (stuck)' : ''}, ${fmt(r.bytesPerClientPerS / 1024)} KB/s/client${r.framesPerClientPerS !== null ? ` ${r.framesPerClientPerS} frames/s` : ''}, gen lag p99 ${fmt(r.genLagP99)} ms${r.samplerLagP99 !== null ? ` (sampler ${fmt(r.samplerLagP99)})` : ''} sends ${Math.round(r.sendRate * 100)}% gen CPU ${fmt(r.genCpuPct, 0)}% (waited ${fmt(r.genWaitPct, 0)}%) other ${fmt(r.otherCpuPct, 0)}%` +
+          ` (machine load before ${fmt(r.loadBefore, 0)}%)` +
+          (r.coreSpeed ? ` core: js ${r.coreSpeed.jsMs} ms, write ${r.coreSpeed.writeUs} us, loopback rt ${r.coreSpeed.loopbackUs} us` : '') + (r.genOverloaded ? '  [GENERATOR LAGGING]' : '') +
+          (r.pass ? '' : `  -> ${r.failReasons.join('; ')}`) +
+          several +
+          (r.errorSample ? `\n      error: ${r.errorSample}` : ''),
+      );
+    } catch (err) {
+      runErrors.push({ system: variant.system, variant: variant.key, n, rep, error: (err as Error).message });
+      log(`  ${variant.key} #${rep}: run failed: ${(err as Error).message}`);
     }
-    for (const variant of active) {
-      const rs = byN.get(variant.key)!;
+  };
+  const summarizeN = (n: number): void => {
+    for (const variant of variants) {
+      const rs = runsOf(variant, n);
       if (!rs.length) {
         failuresSeen.set(variant.key, (failuresSeen.get(variant.key) ?? 0) + 1);
         continue;
@@ -1391,6 +1400,28 @@ async function main() {
       summaries.push(sum);
       if (!sum.pass) failuresSeen.set(variant.key, (failuresSeen.get(variant.key) ?? 0) + 1);
     }
+  };
+  const nToRun = opts.joinOnly ? [] : opts.nList;
+  if (opts.interleave) {
+    for (let rep = 1; rep <= opts.reps; rep++) {
+      for (const n of nToRun) {
+        log(`\nN = ${n} (repetition ${rep} of ${opts.reps})`);
+        for (const variant of variants) await runAndLog(variant, n, rep);
+      }
+    }
+    for (const n of nToRun) summarizeN(n);
+  }
+  for (const n of opts.interleave ? [] : nToRun) {
+    // A variant that failed at two smaller N gets two runs per larger N (not --reps).
+    const repsOf = (v: Variant) => (opts.skip && (failuresSeen.get(v.key) ?? 0) >= 2 ? Math.min(2, opts.reps) : opts.reps);
+    for (const v of variants) if (repsOf(v) < opts.reps) reduced.push({ system: v.system, variant: v.key, n, reason: `failed at two smaller N: ${repsOf(v)} runs instead of ${opts.reps}` });
+    log(`\nN = ${n}`);
+    for (let rep = 1; rep <= opts.reps; rep++) {
+      for (const variant of variants) {
+        if (rep <= repsOf(variant)) await runAndLog(variant, n, rep);
+      }
+    }
+    summarizeN(n);
   }
   // Extra server CPU per event against the single SQLite process at the same N.
   for (const s of summaries) {

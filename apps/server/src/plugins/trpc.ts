@@ -7,6 +7,7 @@ import { appRouter, type AppRouter } from '../trpc/routers/_app.js';
 import { TokenBuckets } from '../auth/TokenBucket.js';
 import { createFrameEncoder, sendSplicedAsText } from './frameEncoder.js';
 import { installLane } from './lane.js';
+import { receiveDirectly } from './receiveDirect.js';
 import { isOwnOrAllowedOrigin, MAX_BATCH_SIZE } from './httpGuard.js';
 
 /** Largest WebSocket message a client may send (the `ws` default is 100 MiB). */
@@ -24,6 +25,8 @@ export const trpcPlugin = fp<{ inner: InnerContext; allowedOrigins: string[]; up
     app.addHook('onClose', async () => opts.inner.sockets.guard.stop());
     // Board frames are encoded to bytes once per tick (frameEncoder.ts) and must still go as text.
     app.websocketServer.on('connection', sendSplicedAsText);
+    // Each read reaches ws's frame parser without the Writable stream's bookkeeping (receiveDirect.ts).
+    app.websocketServer.on('connection', receiveDirectly);
     // Browsers send cookies with a WebSocket handshake from any site: a cookie-bearing upgrade from
     // a foreign page is refused before the upgrade (cross-site WebSocket hijacking).
     const upgrades = new TokenBuckets(opts.upgradesPerMinute / 60, opts.upgradesPerMinute);

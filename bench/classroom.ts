@@ -9,7 +9,7 @@
  *        [--warmup 3] [--measure 10] [--drain 2] [--quiet-wait 10] [--join-trials 5] [--no-join]
  *        [--no-skip] [--tick-ms MS] [--db-dir DIR] [--server-prof] [--server-log] [--server-node-args=ARGS]
  *        [--join-only] [--processes 0,1,2,3] [--pg-url URL] [--redis-server PATH] [--server-nice N]
- *        [--guests] [--shared-sampler] [--interleave]
+ *        [--guests] [--shared-sampler] [--back-to-back]
  *
  * The sampled clients (those that parse every frame and time cursor moves and committed ops) run in a
  * worker thread of their own beside the --workers load threads: in a load thread their frames waited
@@ -17,9 +17,11 @@
  * their own machines never do. In the school there is one per board. --shared-sampler spreads 8 of
  * them over the load threads, and every client times the ops it receives, as before 2026-12-06.
  *
- * --interleave runs repetition 1 at every N, then repetition 2 at every N, and so on, so that a slow
- * spell of the machine (its core 1.4-1.9x slower for a minute or more, docs/benchmarks.md) takes one
- * run of several N instead of every run of one N; every variant then gets all its repetitions.
+ * The runs are interleaved: repetition 1 at every N, then repetition 2 at every N, and so on, so that
+ * a slow spell of the machine (its core 1.4-1.9x slower for a minute or more, docs/benchmarks.md)
+ * takes one run of several N instead of every run of one N. --back-to-back runs the repetitions of
+ * one N one after another, as before 2026-12-06 (4), and gives a variant that failed at two smaller
+ * N two runs per larger N.
  *
  * --guests (issue 18): every client is a guest of the board's public link (no account), as a class
  * opening a teacher's link would be; the same workload and figures as members.
@@ -92,10 +94,10 @@ function parseArgs(argv: string[]) {
   }
   const quick = flags.has('quick');
   const num = (k: string, d: number) => (flags.has(k) ? Number(flags.get(k)) : d);
-  const known = ['quick', 'n', 'reps', 'server', 'systems', 'workers', 'warmup', 'measure', 'drain', 'no-join', 'no-skip', 'server-prof', 'join-trials', 'tick-ms', 'quiet-wait', 'server-node-args', 'server-log', 'db-dir', 'join-only', 'processes', 'pg-url', 'redis-server', 'server-nice', 'board-size', 'pin', 'gc-threads', 'guests', 'server-env', 'shared-sampler', 'interleave', 'help'];
+  const known = ['quick', 'n', 'reps', 'server', 'systems', 'workers', 'warmup', 'measure', 'drain', 'no-join', 'no-skip', 'server-prof', 'join-trials', 'tick-ms', 'quiet-wait', 'server-node-args', 'server-log', 'db-dir', 'join-only', 'processes', 'pg-url', 'redis-server', 'server-nice', 'board-size', 'pin', 'gc-threads', 'guests', 'server-env', 'shared-sampler', 'back-to-back', 'help'];
   for (const k of flags.keys()) if (!known.includes(k)) throw new Error(`Unknown option --${k}`);
   if (flags.has('help')) {
-    console.log('node --import tsx bench/classroom.ts [--quick] [--n 10,25,50,100,200,300,400] [--reps 3] [--server PATH] [--systems inkboard,socketio] [--workers 2] [--warmup S] [--measure S] [--drain S] [--quiet-wait S] [--join-trials 5] [--tick-ms MS] [--no-join] [--no-skip] [--server-prof] [--processes 0,1,2,3 (0 = one process on SQLite; K >= 1 = K processes on PostgreSQL + Redis)] [--pg-url postgres://postgres@127.0.0.1:5432/postgres] [--redis-server redis-server] [--server-nice N (nice -n of the servers; default -10 as root, else 0)] [--board-size S (the school workload: boards of S clients, one drawer each)] [--pin (server on CPU 0, load generator on the others)] [--gc-threads (a pinned Inkboard keeps the V8 GC threads instead of --single-threaded-gc)] [--guests (every client a guest of the public link)] [--server-env KEY=VALUE,... (Inkboard servers\' environment, e.g. INKBOARD_TICK_LOADED_MS=25)] [--shared-sampler (the sampled clients in the load threads, ops timed at every client: the instrument before 2026-12-06)] [--interleave (repetition 1 at every N, then repetition 2 at every N, ...; not the repetitions of one N back to back)]');
+    console.log('node --import tsx bench/classroom.ts [--quick] [--n 10,25,50,100,200,300,400] [--reps 3] [--server PATH] [--systems inkboard,socketio] [--workers 2] [--warmup S] [--measure S] [--drain S] [--quiet-wait S] [--join-trials 5] [--tick-ms MS] [--no-join] [--no-skip] [--server-prof] [--processes 0,1,2,3 (0 = one process on SQLite; K >= 1 = K processes on PostgreSQL + Redis)] [--pg-url postgres://postgres@127.0.0.1:5432/postgres] [--redis-server redis-server] [--server-nice N (nice -n of the servers; default -10 as root, else 0)] [--board-size S (the school workload: boards of S clients, one drawer each)] [--pin (server on CPU 0, load generator on the others)] [--gc-threads (a pinned Inkboard keeps the V8 GC threads instead of --single-threaded-gc)] [--guests (every client a guest of the public link)] [--server-env KEY=VALUE,... (Inkboard servers\' environment, e.g. INKBOARD_TICK_LOADED_MS=25)] [--shared-sampler (the sampled clients in the load threads, ops timed at every client: the instrument before 2026-12-06)] [--back-to-back (the repetitions of one N one after another, as before 2026-12-06 (4); default: repetition 1 at every N, then repetition 2 at every N, ...)]');
     process.exit(0);
   }
   const nList = String(flags.get('n') ?? (quick ? '10,50,100' : '10,25,50,100,200,300,400'))
@@ -137,13 +139,14 @@ function parseArgs(argv: string[]) {
     /** The sampled clients in a worker thread of their own (--shared-sampler: spread over the load threads, as before 2026-12-06). */
     samplerThread: !flags.has('shared-sampler'),
     /**
-     * Run order: repetition 1 at every N, then repetition 2 at every N, ... instead of the
-     * repetitions of one N back to back. This VM has spells of a minute or more in which its core
-     * runs 1.4-1.9x slower (docs/benchmarks.md); back to back, one spell can take every run of one N
-     * and decide its median; interleaved, it takes one run of several N, and each median shows the
-     * machine's usual speed. Every variant gets all its repetitions (no reduction after failures).
+     * Run order: repetition 1 at every N, then repetition 2 at every N, ... (the default) instead of
+     * the repetitions of one N back to back (--back-to-back). This VM has spells of a minute or more
+     * in which its core runs 1.4-1.9x slower (docs/benchmarks.md); back to back, one spell can take
+     * every run of one N and decide its median; interleaved, it takes one run of several N, and each
+     * median shows the machine's usual speed. Interleaved, every variant gets all its repetitions
+     * (back to back, one that failed at two smaller N gets two).
      */
-    interleave: flags.has('interleave'),
+    interleave: !flags.has('back-to-back'),
     /**
      * Scheduling priority of the server processes (`nice -n`). The load generator stands in for
      * clients on other machines; on this one it shares the CPUs with the servers, and a negative
@@ -1307,7 +1310,7 @@ async function main() {
     platform: `${os.type()} ${os.release()}`,
     loadAvgAtStart: os.loadavg().map(round2),
   };
-  log(`classroom benchmark: N = ${opts.nList.join(', ')}; ${opts.reps} repetition(s)${opts.interleave ? ' (interleaved: each repetition runs every N)' : ''}; ${opts.warmupS} s warm-up + ${opts.measureS} s measured + ${opts.drainS} s drain per run`);
+  log(`classroom benchmark: N = ${opts.nList.join(', ')}; ${opts.reps} repetition(s)${opts.interleave ? ' (interleaved: each repetition runs every N)' : ' (back to back)'}; ${opts.warmupS} s warm-up + ${opts.measureS} s measured + ${opts.drainS} s drain per run`);
   log(`machine: ${machine.nproc} CPUs (${machine.cpuModel}), node ${machine.node}, load average ${machine.loadAvgAtStart.join(' ')}`);
   log(`server: ${opts.server}; protocol: ${protocolDir}; load generator: ${opts.workers} worker thread(s)${opts.samplerThread ? ' + 1 for the sampled clients' : ''}; servers at nice ${opts.serverNice}; cursors and previews ${serverHasLane ? 'over the lane' : 'as tRPC mutations'}`);
   if (opts.pin) {

@@ -2,7 +2,7 @@ import type { WebSocket } from 'ws';
 
 /** What this module uses of `ws`'s Receiver (a Writable stream that parses WebSocket frames). */
 interface ReceiverInternals {
-  write(chunk: Buffer, ...rest: unknown[]): boolean;
+  write(chunk: Buffer, encoding?: unknown, cb?: unknown): boolean;
   _write(chunk: Buffer, encoding: string, cb: (err?: Error | null) => void): void;
   _writableState: { length: number; writing: boolean; ending: boolean; destroyed: boolean; corked: number; errored: unknown; constructed: boolean };
   _allowSynchronousEvents?: boolean;
@@ -40,9 +40,11 @@ export function receiveDirectly(ws: WebSocket): void {
     if (err) receiver.destroy(err);
   };
   const write = receiver.write;
-  receiver.write = function (this: ReceiverInternals, chunk: Buffer, ...rest: unknown[]): boolean {
+  // Named parameters, not a rest array: this runs for every read of every connection.
+  receiver.write = function (this: ReceiverInternals, chunk: Buffer, encoding?: unknown, cb?: unknown): boolean {
     if (
-      rest.length === 0 &&
+      encoding === undefined &&
+      cb === undefined &&
       Buffer.isBuffer(chunk) &&
       state.length === 0 &&
       !state.writing &&
@@ -56,6 +58,6 @@ export function receiveDirectly(ws: WebSocket): void {
       receiver._write(chunk, 'buffer', written);
       return true;
     }
-    return write.call(this, chunk, ...rest);
+    return write.call(this, chunk, encoding, cb);
   };
 }
